@@ -1,0 +1,25 @@
+//! Schema migrations for motcua, one file per change, applied in order.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20250701_000001_geography;
+mod m20250701_000002_units_procedures;
+mod m20250701_000003_accounts;
+mod m20250701_000004_cases;
+mod m20250701_000005_calendar;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20250701_000001_geography::Migration),
+            Box::new(m20250701_000002_units_procedures::Migration),
+            Box::new(m20250701_000003_accounts::Migration),
+            Box::new(m20250701_000004_cases::Migration),
+            Box::new(m20250701_000005_calendar::Migration),
+        ]
+    }
+}

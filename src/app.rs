@@ -1,0 +1,236 @@
+//! Builds the application: connects, migrates, seeds reference data, loads keys, binds the
+//! listener, and serves until told to stop.
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::domain::geography::Gazetteer;
+use crate::domain::routing::UnitDirectory;
+use crate::security::jwt::JwtKeys;
+use crate::security::password::PasswordHasher;
+use crate::services::calendar::CalendarHandle;
+use crate::{db, security};
+
+/// Shared, cheaply cloned state of one app instance. Holds nothing that another instance
+/// would need to agree with: all coordination goes through the database.
+#[derive(Clone)]
+pub struct AppState(Arc<AppInner>);
+
+/// The contents of [`AppState`].
+pub struct AppInner {
+    pub db: DatabaseConnection,
+    pub settings: Settings,
+    pub jwt: JwtKeys,
+    pub hasher: PasswordHasher,
+    /// The official units of both eras, for lookups and address resolution.
+    pub gazetteer: Arc<Gazetteer>,
+    /// Units for routing; reloaded when units change.
+    directory: RwLock<UnitDirectory>,
+    /// Working calendars; rebuilt when announcements change.
+    pub calendars: CalendarHandle,
+}
+
+impl AppInner {
+    /// The current unit directory (a cheap shared snapshot).
+    pub fn directory(&self) -> UnitDirectory {
+        self.directory
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Reload the unit directory from the database (after a unit changed).
+    pub async fn reload_directory(&self) -> Result<(), sea_orm::DbErr> {
+        let fresh = crate::services::geography::load_directory(&self.db).await?;
+        *self.directory.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        Ok(())
+    }
+}
+
+impl Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+/// Why the app could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error(transparent)]
+    Key(#[from] security::keys::KeyError),
+    #[error(transparent)]
+    Hash(#[from] security::password::HashError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("reference data: {0}")]
+    Seed(String),
+}
+
+/// Start-up choices.
+#[derive(Debug, Clone, Copy)]
+pub struct StartOptions {
+    /// Apply migrations and reference seeding first.
+    pub migrate: bool,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        StartOptions { migrate: true }
+    }
+}
+
+/// Connect, migrate and seed as asked, and assemble the state (no listener).
+pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppState, StartError> {
+    let db = db::connect(&settings.database).await?;
+    if opts.migrate {
+        db::migrate(&db).await?;
+    }
+    if opts.migrate {
+        let report = crate::services::reference::seed(
+            &db,
+            &settings.calendar.default_working_hours,
+            &mut crate::services::reference::Quiet,
+        )
+        .await
+        .map_err(|e| StartError::Seed(e.to_string()))?;
+        if !report.loaded.is_empty() {
+            tracing::info!(seed.loaded = ?report.loaded, seed.units = report.units_added, seed.procedures = report.procedures_added, "reference data loaded");
+        }
+    }
+    let (gazetteer, quirks) = crate::services::geography::load_gazetteer(&db).await?;
+    if gazetteer.wards().is_empty() {
+        tracing::warn!("no reference geography in the database: run `motcua migrate` or `motcua seed geography`");
+    }
+    for q in &quirks {
+        tracing::debug!(quirk.kind = q.kind(), "{q}");
+    }
+    if !quirks.is_empty() {
+        tracing::info!(
+            quirks = quirks.len(),
+            "reference data quirks handled (see debug log)"
+        );
+    }
+    let directory = crate::services::geography::load_directory(&db).await?;
+    let calendars = crate::services::calendar::load(
+        &db,
+        &settings.calendar.dir,
+        &settings.calendar.default_working_hours,
+    )
+    .await
+    .map_err(|e| StartError::Seed(e.to_string()))?;
+    let (key, _) = security::keys::load_or_generate(&settings, &db).await?;
+    let jwt = JwtKeys::new(
+        &key,
+        &settings.auth.issuer,
+        &settings.auth.audience,
+        settings.auth.access_token_ttl_secs,
+    );
+    let hasher = PasswordHasher::new(&settings.auth)?;
+    Ok(AppState(Arc::new(AppInner {
+        db,
+        settings,
+        jwt,
+        hasher,
+        gazetteer: Arc::new(gazetteer),
+        directory: RwLock::new(directory),
+        calendars: CalendarHandle::new(calendars),
+    })))
+}
+
+/// A built application, bound to its address and ready to serve.
+pub struct App {
+    pub state: AppState,
+    listener: TcpListener,
+    pub addr: SocketAddr,
+}
+
+impl App {
+    pub async fn build(settings: Settings, opts: StartOptions) -> Result<App, StartError> {
+        let bind = settings.server.bind.clone();
+        let state = build_state(settings, opts).await?;
+        let listener = TcpListener::bind(&bind)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: bind.clone(),
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr: bind, source })?;
+        Ok(App {
+            state,
+            listener,
+            addr,
+        })
+    }
+
+    /// Serve until `shutdown` resolves, then let in-flight requests finish within the grace
+    /// period.
+    pub async fn run_until<F>(self, shutdown: F) -> std::io::Result<()>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_secs);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let jobs = crate::jobs::spawn_all(&self.state, stop_rx.clone());
+        let router = crate::http::router(self.state.clone());
+        tracing::info!(server.addr = %self.addr, "listening");
+        let mut stopped = stop_rx.clone();
+        let server = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        });
+        let server = tokio::spawn(async move { server.await });
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stop_tx.send(true);
+        match tokio::time::timeout(grace, server).await {
+            Ok(Ok(result)) => result?,
+            Ok(Err(join)) => tracing::error!(error = %join, "server task failed"),
+            Err(_) => tracing::warn!("grace period over: dropping remaining connections"),
+        }
+        for job in jobs {
+            let _ = tokio::time::timeout(grace, job).await;
+        }
+        self.state.db.clone().close().await.ok();
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,270 @@
+//! Layered configuration.
+//!
+//! Sources, later ones winning: `config/default.toml` (compiled in, so the binary runs from any
+//! directory), the file given by `--config`/`MOTCUA_CONFIG`, environment variables
+//! `MOTCUA__SECTION__KEY`, then command-line flags.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// Everything the service reads from its configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+    pub intake: IntakeSettings,
+    pub sla: SlaSettings,
+    pub outbox: OutboxSettings,
+    pub calendar: CalendarSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+    pub cors_allowed_origins: Vec<String>,
+    pub trust_forwarded_for: bool,
+    pub shutdown_grace_secs: u64,
+}
+
+/// Database settings. The URL may hold a password, so `Debug` hides it.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout_secs: u64,
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(self.url.expose_secret()))
+            .field("max_connections", &self.max_connections)
+            .field("min_connections", &self.min_connections)
+            .field("acquire_timeout_secs", &self.acquire_timeout_secs)
+            .field("sqlite_busy_timeout_ms", &self.sqlite_busy_timeout_ms)
+            .finish()
+    }
+}
+
+/// A database URL with any password replaced, fit for logs.
+pub fn redact_url(url: &str) -> String {
+    // scheme://user:password@host/... → scheme://user:***@host/...
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((creds, host)) = rest.split_once('@') {
+            if let Some((user, _)) = creds.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}");
+            }
+        }
+    }
+    url.to_string()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Secret: `SecretString` keeps it out of `Debug` output.
+    pub jwt_secret: SecretString,
+    pub key_file: String,
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub throttle: ThrottleSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleSettings {
+    pub max_failures: u32,
+    pub base_delay_secs: u64,
+    pub max_delay_secs: u64,
+    pub window_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeSettings {
+    pub form_max_bytes: usize,
+    pub max_documents: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaSettings {
+    pub sweeper_enabled: bool,
+    pub sweep_interval_secs: u64,
+    pub batch_size: u64,
+    pub at_risk_ratio: f64,
+    pub payment_pauses_clock: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    pub dispatcher_enabled: bool,
+    pub poll_interval_secs: u64,
+    pub batch_size: u64,
+    pub max_attempts: i32,
+    pub webhook_url: String,
+    pub webhook_secret: SecretString,
+    pub webhook_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSettings {
+    pub dir: String,
+    pub default_working_hours: String,
+}
+
+/// Values given on the command line; they win over every other source.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub bind: Option<String>,
+    pub database_url: Option<String>,
+}
+
+/// Where to read configuration from.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// The file named by `--config` or `MOTCUA_CONFIG`.
+    pub file: Option<PathBuf>,
+    /// Environment to read `MOTCUA__*` variables from; `None` reads the process environment.
+    pub env: Option<HashMap<String, String>>,
+    pub overrides: Overrides,
+}
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Load the layered configuration and check it.
+    pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+        if let Some(path) = &sources.file {
+            builder = builder.add_source(File::from(path.as_path()).required(true));
+        }
+        let env = Environment::with_prefix("MOTCUA")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("server.cors_allowed_origins")
+            .source(sources.env.clone());
+        builder = builder.add_source(env);
+        if let Some(bind) = &sources.overrides.bind {
+            builder = builder.set_override("server.bind", bind.clone())?;
+        }
+        if let Some(url) = &sources.overrides.database_url {
+            builder = builder.set_override("database.url", url.clone())?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let secret = self.auth.jwt_secret.expose_secret();
+        if !secret.is_empty() && secret.len() < 32 {
+            return Err(ConfigError::Invalid(
+                "auth.jwt_secret must be at least 32 bytes (or empty to generate one)".into(),
+            ));
+        }
+        if self.auth.argon2_memory_kib < 19456
+            || self.auth.argon2_iterations < 2
+            || self.auth.argon2_parallelism < 1
+        {
+            return Err(ConfigError::Invalid(
+                "argon2 parameters may not go below OWASP's minimum (m=19456 KiB, t=2, p=1)".into(),
+            ));
+        }
+        if !(0.0..1.0).contains(&self.sla.at_risk_ratio) || self.sla.at_risk_ratio <= 0.0 {
+            return Err(ConfigError::Invalid(
+                "sla.at_risk_ratio must be between 0 and 1".into(),
+            ));
+        }
+        let url = self.database.url.expose_secret();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid(
+                "database.url must be a sqlite: or postgres:// URL".into(),
+            ));
+        }
+        if self.server.body_limit_bytes == 0 || self.server.request_timeout_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "server.body_limit_bytes and server.request_timeout_secs must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The SQLite database file, when the database is SQLite and file-backed.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let url = self.database.url.expose_secret();
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() || path == ":memory:" {
+            return None;
+        }
+        Some(PathBuf::from(path))
+    }
+
+    /// Where a generated JWT key is kept: configured, else beside the SQLite file, else the
+    /// working directory.
+    pub fn key_file_path(&self) -> PathBuf {
+        if !self.auth.key_file.is_empty() {
+            return PathBuf::from(&self.auth.key_file);
+        }
+        match self.sqlite_path() {
+            Some(db) => {
+                let mut name = db.file_name().unwrap_or_default().to_os_string();
+                name.push(".jwt.key");
+                db.with_file_name(name)
+            }
+            None => Path::new("motcua.jwt.key").to_path_buf(),
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure domain logic: no axum, no sea-orm. Value types, the dossier state machine, routing
+//! rules, the working-time calendar and deadline arithmetic.
+
+pub mod access;
+pub mod account;
+pub mod calendar;
+pub mod geography;
+pub mod lang;
+pub mod lifecycle;
+pub mod procedure;
+pub mod routing;
+pub mod unit;

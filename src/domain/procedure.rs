@@ -1,0 +1,315 @@
+//! Administrative procedures (thủ tục hành chính): competence, legal time limit, steps.
+//!
+//! The catalog shipped with motcua lives in `data/procedures.toml`; administrators add and
+//! edit procedures through the API, each edit making a new version.
+
+use serde::{Deserialize, Serialize};
+
+use super::account::Invalid;
+use super::unit::{Level, UnitKind};
+
+/// How far a procedure can be done online (Decree 42/2022: full or partial online public service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnlineLevel {
+    Full,
+    Partial,
+    None,
+}
+
+impl OnlineLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnlineLevel::Full => "full",
+            OnlineLevel::Partial => "partial",
+            OnlineLevel::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        match s {
+            "full" => Ok(OnlineLevel::Full),
+            "partial" => Ok(OnlineLevel::Partial),
+            "none" => Ok(OnlineLevel::None),
+            _ => Err(Invalid::new("online_level", "invalid_online_level")),
+        }
+    }
+}
+
+/// The stages of handling a dossier, each of which may carry an hour budget.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKey {
+    /// From receipt until a clerk starts processing.
+    Reception,
+    /// Examination by the specialist office.
+    Processing,
+    /// Another agency's share (liên thông).
+    Interagency,
+    /// Waiting for the leader's signature.
+    Approval,
+    /// From the decision until the result is handed over.
+    Result,
+}
+
+impl StepKey {
+    pub const ALL: [StepKey; 5] = [
+        StepKey::Reception,
+        StepKey::Processing,
+        StepKey::Interagency,
+        StepKey::Approval,
+        StepKey::Result,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKey::Reception => "reception",
+            StepKey::Processing => "processing",
+            StepKey::Interagency => "interagency",
+            StepKey::Approval => "approval",
+            StepKey::Result => "result",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StepKey> {
+        StepKey::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One step with its budget of working hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub key: StepKey,
+    pub name_vi: String,
+    pub name_en: String,
+    /// The kind of unit that performs the step, when not the handling unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_kind: Option<UnitKind>,
+    pub hours: u32,
+}
+
+/// A document the applicant must submit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredDocument {
+    /// Stable key used in a dossier's `documents[].kind`.
+    pub kind: String,
+    pub name_vi: String,
+    pub name_en: String,
+    #[serde(default = "yes")]
+    pub mandatory: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The legal time limit of a procedure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Limit {
+    /// Returned the same working day; received after 15:00 → the next working day.
+    SameDay,
+    /// A number of working hours (8 per working day).
+    WorkingHours { hours: u32 },
+}
+
+impl Limit {
+    /// The nominal budget in working hours (a same-day procedure has one working day).
+    pub fn budget_hours(self) -> u32 {
+        match self {
+            Limit::SameDay => 8,
+            Limit::WorkingHours { hours } => hours,
+        }
+    }
+}
+
+/// A procedure definition (one version).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcedureSpec {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub field: String,
+    pub level: Level,
+    pub competent_unit_kind: UnitKind,
+    /// Working hours; absent for same-day procedures.
+    #[serde(default)]
+    pub time_limit_hours: Option<u32>,
+    #[serde(default)]
+    pub same_day: bool,
+    pub boundary_independent: bool,
+    pub online_level: OnlineLevel,
+    #[serde(default)]
+    pub fee_vnd: i64,
+    #[serde(default)]
+    pub fee_note: String,
+    #[serde(default)]
+    pub required_documents: Vec<RequiredDocument>,
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    /// Share of the working time after which the dossier is at risk (default: configuration).
+    #[serde(default)]
+    pub at_risk_ratio: Option<f64>,
+    #[serde(default)]
+    pub legal_basis: String,
+}
+
+impl ProcedureSpec {
+    pub fn limit(&self) -> Limit {
+        if self.same_day {
+            Limit::SameDay
+        } else {
+            Limit::WorkingHours {
+                hours: self.time_limit_hours.unwrap_or(0),
+            }
+        }
+    }
+
+    /// Check the rules every version must satisfy; returns every broken one.
+    pub fn validate(&self) -> Vec<Invalid> {
+        let mut out = Vec::new();
+        if !is_procedure_code(&self.code) {
+            out.push(Invalid::new("code", "invalid_procedure_code"));
+        }
+        for (field, v) in [
+            ("name_vi", &self.name_vi),
+            ("name_en", &self.name_en),
+            ("field", &self.field),
+        ] {
+            if v.trim().is_empty() || v.chars().count() > 500 {
+                out.push(Invalid::new(field, "invalid_length"));
+            }
+        }
+        if self.competent_unit_kind.level() != self.level {
+            out.push(Invalid::new("competent_unit_kind", "kind_level_mismatch"));
+        }
+        if self.competent_unit_kind.receives_dossiers() {
+            out.push(Invalid::new("competent_unit_kind", "not_a_handling_kind"));
+        }
+        match (self.same_day, self.time_limit_hours) {
+            (true, Some(_)) => out.push(Invalid::new("time_limit_hours", "same_day_has_no_hours")),
+            (false, None) => out.push(Invalid::new("time_limit_hours", "required")),
+            (false, Some(h)) if h == 0 || h > 8 * 365 => {
+                out.push(Invalid::new("time_limit_hours", "out_of_range"))
+            }
+            _ => {}
+        }
+        if self.fee_vnd < 0 {
+            out.push(Invalid::new("fee_vnd", "out_of_range"));
+        }
+        if let Some(r) = self.at_risk_ratio {
+            if !(r > 0.0 && r < 1.0) {
+                out.push(Invalid::new("at_risk_ratio", "out_of_range"));
+            }
+        }
+        let total: u32 = self.steps.iter().map(|s| s.hours).sum();
+        if total > self.limit().budget_hours() {
+            out.push(Invalid::new("steps", "steps_exceed_limit"));
+        }
+        let mut keys: Vec<StepKey> = self.steps.iter().map(|s| s.key).collect();
+        keys.sort();
+        keys.dedup();
+        if keys.len() != self.steps.len() {
+            out.push(Invalid::new("steps", "duplicate_step"));
+        }
+        let mut kinds: Vec<&str> = self
+            .required_documents
+            .iter()
+            .map(|d| d.kind.as_str())
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        if kinds.len() != self.required_documents.len() {
+            out.push(Invalid::new(
+                "required_documents",
+                "duplicate_document_kind",
+            ));
+        }
+        out
+    }
+}
+
+/// Procedure codes of the national database look like `1.001193` or `2.000815`.
+pub fn is_procedure_code(s: &str) -> bool {
+    let Some((a, b)) = s.split_once('.') else {
+        return false;
+    };
+    !a.is_empty()
+        && a.len() <= 2
+        && a.bytes().all(|c| c.is_ascii_digit())
+        && (6..=7).contains(&b.len())
+        && b.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// The catalog file's shape.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    procedure: Vec<ProcedureSpec>,
+}
+
+/// The catalog shipped with motcua (`data/procedures.toml`).
+pub const CATALOG_TOML: &str = include_str!("../../data/procedures.toml");
+
+/// Parse and check a catalog.
+pub fn parse_catalog(toml_text: &str) -> Result<Vec<ProcedureSpec>, String> {
+    let file: CatalogFile = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+    for p in &file.procedure {
+        let errors = p.validate();
+        if !errors.is_empty() {
+            return Err(format!("procedure {}: {:?}", p.code, errors));
+        }
+    }
+    Ok(file.procedure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_catalog_is_valid_and_complete() {
+        let catalog = parse_catalog(CATALOG_TOML).unwrap();
+        // domain.md §6 lists 21 procedures; every one must be there.
+        for code in [
+            "1.001193", "1.000894", "1.000656", "2.000806", "2.000528", "2.000635", "1.004873",
+            "2.000815", "2.000884", "1.004222", "1.004194", "1.001612", "2.001610", "1.013225",
+            "1.013227", "1.012753", "1.012783", "3.000333", "1.001776", "1.001731", "1.001699",
+        ] {
+            assert!(catalog.iter().any(|p| p.code == code), "{code} missing");
+        }
+        let birth = catalog.iter().find(|p| p.code == "1.001193").unwrap();
+        assert_eq!(birth.limit(), Limit::SameDay);
+        assert_eq!(birth.competent_unit_kind, UnitKind::CommunePc);
+        let enterprise = catalog.iter().find(|p| p.code == "2.001610").unwrap();
+        assert_eq!(enterprise.level, Level::Province);
+        assert_eq!(enterprise.limit(), Limit::WorkingHours { hours: 24 });
+    }
+
+    #[test]
+    fn validation_catches_inconsistencies() {
+        let mut p = parse_catalog(CATALOG_TOML).unwrap().remove(0);
+        p.code = "abc".into();
+        p.competent_unit_kind = UnitKind::DeptJustice;
+        p.time_limit_hours = Some(8);
+        let codes: Vec<&str> = p.validate().iter().map(|e| e.code).collect();
+        assert!(codes.contains(&"invalid_procedure_code"));
+        assert!(codes.contains(&"kind_level_mismatch"));
+        assert!(codes.contains(&"same_day_has_no_hours"));
+    }
+}

@@ -1,0 +1,287 @@
+//! Extractors that turn every rejection into our problem documents, and the caller's
+//! identity.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::domain::access::Actor;
+use crate::domain::lang::Lang;
+use crate::error::{ApiError, FieldError};
+use crate::messages::from_validator;
+use crate::text;
+
+/// JSON body: parsed, then validated with `validator`. Malformed JSON, a wrong content type,
+/// an oversized body or a field of the wrong type all become problem documents.
+/// Also a JSON response.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + validator::Validate,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => {
+                value
+                    .validate()
+                    .map_err(|e| ApiError::validation(from_validator(&e)))?;
+                Ok(ApiJson(value))
+            }
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+impl<T: Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            text!(
+                "Nội dung phải là JSON với Content-Type: application/json.",
+                "The body must be JSON sent with Content-Type: application/json."
+            ),
+        ),
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
+            "malformed_json",
+            text!(
+                format!("Nội dung JSON sai cú pháp: {}", e.body_text()),
+                format!("The JSON body is malformed: {}", e.body_text())
+            ),
+        ),
+        JsonRejection::JsonDataError(e) => {
+            let detail = e.body_text();
+            ApiError::validation(vec![FieldError::new(
+                field_of_serde_error(&detail),
+                "invalid_body",
+                text!(
+                    format!("Nội dung không đúng cấu trúc: {detail}"),
+                    format!("The body does not have the expected shape: {detail}")
+                ),
+            )])
+        }
+        JsonRejection::BytesRejection(e) => {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    text!(
+                        "Nội dung gửi lên vượt quá giới hạn cho phép.",
+                        "The request body is larger than allowed."
+                    ),
+                )
+            } else {
+                ApiError::bad_request(
+                    "unreadable_body",
+                    text!(
+                        "Không đọc được nội dung gửi lên.",
+                        "The request body could not be read."
+                    ),
+                )
+            }
+        }
+        other => ApiError::bad_request(
+            "invalid_body",
+            text!(
+                format!("Nội dung không hợp lệ: {}", other.body_text()),
+                format!("Invalid body: {}", other.body_text())
+            ),
+        ),
+    }
+}
+
+/// serde_path_to_error (used by axum) prefixes the message with the field path, `a.b: ...`.
+fn field_of_serde_error(detail: &str) -> String {
+    let msg = detail
+        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+        .unwrap_or(detail);
+    match msg.split_once(": ") {
+        Some((path, _)) if !path.contains(' ') => path.to_string(),
+        _ => "body".to_string(),
+    }
+}
+
+/// Query string, with problem documents for bad parameters.
+#[derive(Debug, Clone, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + validator::Validate,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(value) =
+            Query::<T>::from_request_parts(parts, state)
+                .await
+                .map_err(|e: QueryRejection| {
+                    let detail = e.body_text();
+                    ApiError::validation(vec![FieldError::new(
+                        "query",
+                        "invalid_query",
+                        text!(
+                            format!("Tham số truy vấn không hợp lệ: {detail}"),
+                            format!("Invalid query parameters: {detail}")
+                        ),
+                    )])
+                })?;
+        value
+            .validate()
+            .map_err(|e| ApiError::validation(from_validator(&e)))?;
+        Ok(ApiQuery(value))
+    }
+}
+
+/// Path parameters, with problem documents for bad ones.
+#[derive(Debug, Clone)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ApiPath(v))
+            .map_err(|e: PathRejection| {
+                ApiError::bad_request(
+                    "invalid_path",
+                    text!(
+                        format!("Tham số đường dẫn không hợp lệ: {}", e.body_text()),
+                        format!("Invalid path parameter: {}", e.body_text())
+                    ),
+                )
+            })
+    }
+}
+
+/// The authenticated caller. Missing or bad credentials give 401.
+#[derive(Debug, Clone)]
+pub struct Auth(pub Actor);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts)?.ok_or_else(|| {
+            ApiError::unauthorized(
+                "missing_token",
+                text!(
+                    "Cần đăng nhập: thiếu tiêu đề Authorization: Bearer.",
+                    "Authentication required: missing Authorization: Bearer header."
+                ),
+            )
+        })?;
+        let actor = crate::services::auth::authenticate(state, token).await?;
+        tracing::Span::current().record("account.id", tracing::field::display(actor.account_id));
+        Ok(Auth(actor))
+    }
+}
+
+/// The caller if a valid token was given; `None` without one (a bad token is still 401).
+#[derive(Debug, Clone)]
+pub struct MaybeAuth(pub Option<Actor>);
+
+impl FromRequestParts<AppState> for MaybeAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if bearer_token(parts)?.is_none() {
+            return Ok(MaybeAuth(None));
+        }
+        let Auth(actor) = Auth::from_request_parts(parts, state).await?;
+        Ok(MaybeAuth(Some(actor)))
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let invalid = || {
+        ApiError::unauthorized(
+            "invalid_token",
+            text!("Mã truy cập không hợp lệ.", "The access token is invalid."),
+        )
+    };
+    let value = value.to_str().map_err(|_| invalid())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(invalid)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(invalid());
+    }
+    Ok(Some(token.trim()))
+}
+
+/// The caller's language.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientLang(super::middleware::lang_of(&parts.headers)))
+    }
+}
+
+/// The client's address: the socket peer, or the left-most `X-Forwarded-For` when the
+/// configuration says a trusted proxy sets it.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub Option<String>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.settings.server.trust_forwarded_for {
+            if let Some(first) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                return Ok(ClientAddr(Some(first.to_string())));
+            }
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        Ok(ClientAddr(peer))
+    }
+}

@@ -1,0 +1,72 @@
+//! Cross-cutting HTTP behaviour: problem documents in the caller's language, and turning
+//! bare error statuses from axum or tower layers into problem documents.
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::domain::lang::Lang;
+use crate::error::Problem;
+
+/// The language asked for by `Accept-Language` (Vietnamese by default).
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+/// The request id set by the request-id layer.
+pub fn request_id_of(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Render every error response as problem+json in the caller's language, with the request id.
+pub async fn problem_details(req: Request, next: Next) -> Response {
+    let lang = lang_of(req.headers());
+    let request_id = request_id_of(req.headers());
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    if let Some(problem) = response.extensions().get::<Problem>().cloned() {
+        let mut rendered = problem.render(lang, request_id.as_deref());
+        // Keep headers a handler set (e.g. `Allow`, `WWW-Authenticate`).
+        for (name, value) in response.headers() {
+            if name != header::CONTENT_TYPE
+                && name != header::CONTENT_LENGTH
+                && name != header::CONTENT_LANGUAGE
+                && !rendered.headers().contains_key(name)
+            {
+                rendered.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        return rendered;
+    }
+    // A status produced by axum itself (unknown route, wrong method) or by a layer
+    // (timeout, body limit, panic): give it a problem document too.
+    if status.is_server_error() {
+        tracing::error!(
+            http.status = status.as_u16(),
+            "error response produced outside a handler"
+        );
+    }
+    let mut rendered = Problem::for_status(status).render(lang, request_id.as_deref());
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        rendered.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    rendered
+}
+
+/// The fallback for unknown routes.
+pub async fn not_found() -> Response {
+    Problem::for_status(StatusCode::NOT_FOUND)
+        .render(Lang::Vi, None)
+        .into_response()
+}

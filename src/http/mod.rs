@@ -1,0 +1,141 @@
+//! The HTTP layer: routes, extractors, middleware, the OpenAPI document. Handlers parse and
+//! authorize, call a service, and shape the answer; they hold no SQL and no business rules.
+
+pub mod auth;
+pub mod extract;
+pub mod health;
+pub mod middleware;
+pub mod openapi;
+pub mod users;
+
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::Router;
+use serde::{Deserialize, Deserializer, Serialize};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::app::AppState;
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Every resource's routes, with their OpenAPI description.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(users::router())
+}
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The complete application: routes, the OpenAPI document and UI, and the middleware stack.
+pub fn router(state: AppState) -> Router {
+    let (routes, openapi) = api().split_for_parts();
+    let openapi = openapi::finish(openapi);
+    let settings = &state.settings.server;
+
+    let cors = cors_layer(&settings.cors_allowed_origins);
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "unmatched".to_string());
+            let request_id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_string();
+            tracing::info_span!(
+                "http.request",
+                http.method = %req.method(),
+                http.route = %route,
+                http.status = tracing::field::Empty,
+                http.latency_ms = tracing::field::Empty,
+                request.id = %request_id,
+                account.id = tracing::field::Empty,
+            )
+        })
+        .on_request(())
+        .on_response(
+            |res: &axum::response::Response, latency: Duration, span: &Span| {
+                span.record("http.status", res.status().as_u16());
+                span.record("http.latency_ms", latency.as_millis() as u64);
+                tracing::info!("request finished");
+            },
+        )
+        .on_failure(());
+
+    routes
+        .merge(openapi::docs_router(openapi))
+        .fallback(middleware::not_found)
+        .with_state(state.clone())
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+                .layer(axum::middleware::from_fn(middleware::problem_details))
+                .layer(CatchPanicLayer::new())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(settings.request_timeout_secs),
+                ))
+                .layer(CompressionLayer::new())
+                .layer(cors),
+        )
+}
+
+fn cors_layer(origins: &[String]) -> CorsLayer {
+    let base = CorsLayer::new()
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers(Any)
+        .expose_headers([REQUEST_ID.clone()])
+        .max_age(Duration::from_secs(3600));
+    if origins.iter().any(|o| o == "*") {
+        base.allow_origin(Any)
+    } else {
+        let list: Vec<HeaderValue> = origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        base.allow_origin(AllowOrigin::list(list))
+    }
+}

@@ -1,0 +1,9 @@
+//! Queries, generic over `C: ConnectionTrait` so that they join the caller's transaction.
+//! No business rules here: services decide, repositories read and write.
+
+pub mod accounts;
+pub mod geography;
+pub mod procedures;
+pub mod throttle;
+pub mod tokens;
+pub mod units;

@@ -1,0 +1,53 @@
+//! Unit rows.
+
+use entity::units;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+pub async fn find<C: ConnectionTrait>(db: &C, code: &str) -> Result<Option<units::Model>, DbErr> {
+    units::Entity::find_by_id(code.to_string()).one(db).await
+}
+
+pub async fn all<C: ConnectionTrait>(db: &C) -> Result<Vec<units::Model>, DbErr> {
+    units::Entity::find().all(db).await
+}
+
+/// Filters of the unit list.
+#[derive(Debug, Default, Clone)]
+pub struct UnitFilter {
+    pub province: Option<String>,
+    pub kind: Option<String>,
+    pub ward: Option<String>,
+    pub active: Option<bool>,
+}
+
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    f: &UnitFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<units::Model>, u64), DbErr> {
+    let mut q = units::Entity::find();
+    if let Some(p) = &f.province {
+        q = q.filter(units::Column::ProvinceCode.eq(p.as_str()));
+    }
+    if let Some(k) = &f.kind {
+        q = q.filter(units::Column::Kind.eq(k.as_str()));
+    }
+    if let Some(w) = &f.ward {
+        q = q.filter(units::Column::WardCode.eq(w.as_str()));
+    }
+    if let Some(a) = f.active {
+        q = q.filter(units::Column::Active.eq(a));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q
+        .order_by_asc(units::Column::Code)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}

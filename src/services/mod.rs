@@ -1,0 +1,7 @@
+//! Use cases: open the transaction, call the domain, write, append the event and outbox rows.
+
+pub mod auth;
+pub mod calendar;
+pub mod geography;
+pub mod reference;
+pub mod users;

@@ -1,0 +1,162 @@
+//! Account administration.
+
+use chrono::Utc;
+use entity::accounts;
+use sea_orm::{ActiveModelTrait, Set};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::db;
+use crate::domain::access::Actor;
+use crate::domain::account::{Email, IdNumber, NewPassword, Phone, Role, Username};
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+use crate::services::auth::{check_full_name, create_account, Checks, NewAccount};
+use crate::text;
+
+/// Fields an administrator gives for a new account.
+#[derive(Debug, Clone)]
+pub struct CreateUser {
+    pub username: String,
+    pub password: String,
+    pub role: String,
+    pub unit: Option<String>,
+    pub province: Option<String>,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub id_number: Option<String>,
+}
+
+/// A change to an account. `Some(None)` clears a field.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateUser {
+    pub role: Option<String>,
+    pub unit: Option<Option<String>>,
+    pub province: Option<Option<String>>,
+    pub disabled: Option<bool>,
+    pub full_name: Option<String>,
+}
+
+fn parse_role(c: &mut Checks, raw: &str) -> Option<Role> {
+    match raw.parse::<Role>() {
+        Ok(r) => Some(r),
+        Err(_) => {
+            c.push(crate::error::FieldError::new(
+                "role",
+                "invalid_role",
+                text!(
+                    "Vai trò phải là citizen, clerk, unit_head, supervisor hoặc admin.",
+                    "The role must be citizen, clerk, unit_head, supervisor or admin."
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// Validate and create (used by the admin API and the CLI).
+pub async fn create(state: &AppState, u: CreateUser) -> ApiResult<accounts::Model> {
+    let mut c = Checks::default();
+    let username = c.take(Username::parse(&u.username));
+    let password = c.take(NewPassword::parse(&u.password));
+    let role = parse_role(&mut c, &u.role);
+    let full_name = c.take(check_full_name(&u.full_name));
+    let phone = u.phone.as_deref().map(|p| c.take(Phone::parse(p)));
+    let email = u.email.as_deref().map(|e| c.take(Email::parse(e)));
+    let id_number = u.id_number.as_deref().map(|i| c.take(IdNumber::parse(i)));
+    c.finish()?;
+    let province = match u.province.as_deref() {
+        Some(p) => Some(crate::services::geography::province_code(p)?),
+        None => None,
+    };
+    create_account(
+        state,
+        NewAccount {
+            username: username.expect("checked"),
+            password: password.expect("checked"),
+            role: role.expect("checked"),
+            unit_code: u.unit,
+            province_code: province,
+            full_name: full_name.expect("checked"),
+            phone: phone.flatten(),
+            email: email.flatten(),
+            id_number: id_number.flatten(),
+        },
+    )
+    .await
+}
+
+/// Apply an administrator's change. Disabling an account revokes its sessions at once.
+pub async fn update(
+    state: &AppState,
+    admin: &Actor,
+    id: Uuid,
+    change: UpdateUser,
+) -> ApiResult<accounts::Model> {
+    let mut c = Checks::default();
+    let role = change.role.as_deref().map(|r| parse_role(&mut c, r));
+    let full_name = change
+        .full_name
+        .as_deref()
+        .map(|n| c.take(check_full_name(n)));
+    c.finish()?;
+    let province = match &change.province {
+        Some(Some(p)) => Some(Some(crate::services::geography::province_code(p)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+
+    let txn = db::begin_write(&state.db).await?;
+    let account = repo::accounts::find_by_id(&txn, id).await?.ok_or_else(|| {
+        ApiError::not_found(
+            "account_not_found",
+            text!("Không có tài khoản này.", "No such account."),
+        )
+    })?;
+    if account.id == admin.account_id
+        && (change.disabled == Some(true) || role.flatten().is_some_and(|r| r != Role::Admin))
+    {
+        return Err(ApiError::conflict(
+            "cannot_demote_self",
+            text!(
+                "Quản trị viên không thể tự khóa hay hạ quyền của chính mình.",
+                "An administrator cannot disable or demote their own account."
+            ),
+        ));
+    }
+    let new_role = match role.flatten() {
+        Some(r) => r,
+        None => account.role.parse::<Role>().map_err(ApiError::internal)?,
+    };
+    let new_unit = change.unit.clone().unwrap_or(account.unit_code.clone());
+    let new_province = province.unwrap_or(account.province_code.clone());
+    crate::services::auth::check_role_placement(
+        state,
+        new_role,
+        new_unit.as_deref(),
+        new_province.as_deref(),
+    )
+    .await?;
+
+    let now = Utc::now();
+    let disabling = change.disabled == Some(true) && !account.disabled;
+    let mut am: accounts::ActiveModel = account.into();
+    am.role = Set(new_role.as_str().to_string());
+    am.unit_code = Set(new_unit);
+    am.province_code = Set(new_province);
+    if let Some(d) = change.disabled {
+        am.disabled = Set(d);
+    }
+    if let Some(Some(name)) = full_name {
+        am.full_name = Set(name);
+    }
+    am.updated_at = Set(now);
+    let updated = am.update(&txn).await?;
+    if disabling {
+        repo::tokens::revoke_account(&txn, id, now).await?;
+    }
+    txn.commit().await?;
+    tracing::info!(account.id = %id, admin.id = %admin.account_id, "account updated");
+    Ok(updated)
+}

@@ -1,0 +1,494 @@
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::json;
+
+use crate::helpers::{spawn_app, spawn_app_with, TestConfig};
+
+const SECRET: &str = "an-explicit-test-signing-key-of-at-least-32-bytes";
+
+#[tokio::test]
+async fn register_login_me() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"username": "Lan.Nguyen", "password": "mật khẩu dài lắm", "full_name": "Nguyễn Thị Lan",
+                   "phone": "+84 912 345 678", "id_number": "001203004567"}),
+        )
+        .await;
+    let body = r.assert_status(201);
+    assert_eq!(body["role"], "citizen");
+    assert_eq!(body["id_number"], "********4567");
+    assert!(body.get("password_hash").is_none());
+
+    // Usernames are unique regardless of case.
+    let r = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"username": "lan.nguyen", "password": "another password", "full_name": "X"}),
+        )
+        .await;
+    r.assert_problem(409, "username_taken");
+
+    let (access, refresh) = app.login("LAN.NGUYEN", "mật khẩu dài lắm").await;
+    assert!(!refresh.is_empty());
+    let me = app
+        .get("/api/v1/me", Some(&access))
+        .await
+        .assert_status(200);
+    assert_eq!(me["username"], "Lan.Nguyen");
+    assert_eq!(me["role"], "citizen");
+    assert!(me.to_string().find("argon2").is_none());
+
+    // The stored hash is an Argon2id PHC string with at least OWASP's parameters.
+    let account = motcua::repo::accounts::find_by_username_key(&app.state.db, "lan.nguyen")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        account
+            .password_hash
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{}",
+        account.password_hash
+    );
+}
+
+#[tokio::test]
+async fn login_response_shape() {
+    let app = spawn_app().await;
+    let pw = app.create_user("clerk1", "citizen", None, None).await;
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "clerk1", "password": pw}),
+        )
+        .await;
+    let body = r.assert_status(200);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    // The access token carries the standard claims.
+    let token = body["access_token"].as_str().unwrap();
+    let payload: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    for claim in ["sub", "role", "iss", "aud", "iat", "nbf", "exp"] {
+        assert!(
+            payload.get(claim).is_some(),
+            "claim {claim} missing: {payload}"
+        );
+    }
+    assert_eq!(
+        payload["exp"].as_i64().unwrap() - payload["iat"].as_i64().unwrap(),
+        900
+    );
+    let header: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "HS256");
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_get_the_same_answer() {
+    let app = spawn_app().await;
+    let _ = app.create_user("real.user", "citizen", None, None).await;
+    let a = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "real.user", "password": "wrong password"}),
+        )
+        .await;
+    let b = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "ghost.user", "password": "wrong password"}),
+        )
+        .await;
+    let a = a.assert_problem(401, "invalid_credentials");
+    let b = b.assert_problem(401, "invalid_credentials");
+    assert_eq!(a["detail"], b["detail"]);
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_revokes_the_family() {
+    let app = spawn_app().await;
+    let pw = app.create_user("rot", "citizen", None, None).await;
+    let (_, r1) = app.login("rot", &pw).await;
+
+    let first = app
+        .post("/api/v1/auth/refresh", None, json!({"refresh_token": r1}))
+        .await
+        .assert_status(200);
+    let r2 = first["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(r1, r2);
+    app.get("/api/v1/me", Some(first["access_token"].as_str().unwrap()))
+        .await
+        .assert_status(200);
+
+    // Presenting r1 again: reuse. The family (r2 included) is revoked.
+    app.post("/api/v1/auth/refresh", None, json!({"refresh_token": r1}))
+        .await
+        .assert_problem(401, "refresh_token_reused");
+    app.post("/api/v1/auth/refresh", None, json!({"refresh_token": r2}))
+        .await
+        .assert_problem(401, "refresh_token_reused");
+
+    // Another login's family is untouched.
+    let (_, other) = app.login("rot", &pw).await;
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": other}),
+    )
+    .await
+    .assert_status(200);
+
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": "not-a-token"}),
+    )
+    .await
+    .assert_problem(401, "invalid_refresh_token");
+}
+
+#[tokio::test]
+async fn logout_revokes_the_session_and_everywhere_revokes_access_tokens() {
+    let app = spawn_app().await;
+    let pw = app.create_user("leaver", "citizen", None, None).await;
+    let (a1, r1) = app.login("leaver", &pw).await;
+    let (a2, r2) = app.login("leaver", &pw).await;
+
+    app.post("/api/v1/auth/logout", None, json!({"refresh_token": r1}))
+        .await
+        .assert_status(204);
+    app.post("/api/v1/auth/refresh", None, json!({"refresh_token": r1}))
+        .await
+        .assert_problem(401, "refresh_token_reused");
+    // The other session still works.
+    app.get("/api/v1/me", Some(&a2)).await.assert_status(200);
+
+    // Tokens issued in an earlier second stay valid until `everywhere`.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.post(
+        "/api/v1/auth/logout",
+        None,
+        json!({"refresh_token": r2, "everywhere": true}),
+    )
+    .await
+    .assert_status(204);
+    app.get("/api/v1/me", Some(&a1))
+        .await
+        .assert_problem(401, "invalid_token");
+    app.get("/api/v1/me", Some(&a2))
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
+fn claims(iss: &str, aud: &str, iat: i64, exp: i64, sub: &str) -> serde_json::Value {
+    json!({"sub": sub, "role": "admin", "iss": iss, "aud": aud, "iat": iat, "nbf": iat, "exp": exp,
+           "jti": "00000000-0000-0000-0000-000000000000"})
+}
+
+#[tokio::test]
+async fn jwt_rejections() {
+    let app = spawn_app_with(TestConfig::default().with("MOTCUA__AUTH__JWT_SECRET", SECRET)).await;
+    let pw = app.create_user("victim", "citizen", None, None).await;
+    let (good, _) = app.login("victim", &pw).await;
+    app.get("/api/v1/me", Some(&good)).await.assert_status(200);
+    let me = app.get("/api/v1/me", Some(&good)).await.json();
+    let sub = me["id"].as_str().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let key = EncodingKey::from_secret(SECRET.as_bytes());
+
+    // A correctly made token with our key is accepted (so the rejections below are real).
+    let ok = encode(
+        &Header::new(Algorithm::HS256),
+        &claims("motcua", "motcua-api", now, now + 60, sub),
+        &key,
+    )
+    .unwrap();
+    app.get("/api/v1/me", Some(&ok)).await.assert_status(200);
+
+    // alg: none
+    let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let p = URL_SAFE_NO_PAD.encode(claims("motcua", "motcua-api", now, now + 60, sub).to_string());
+    let none = format!("{h}.{p}.");
+    app.get("/api/v1/me", Some(&none))
+        .await
+        .assert_problem(401, "invalid_token");
+
+    // Another algorithm, same key.
+    let hs512 = encode(
+        &Header::new(Algorithm::HS512),
+        &claims("motcua", "motcua-api", now, now + 60, sub),
+        &key,
+    )
+    .unwrap();
+    app.get("/api/v1/me", Some(&hs512))
+        .await
+        .assert_problem(401, "invalid_token");
+
+    // A bad signature.
+    let other_key = EncodingKey::from_secret(b"another-key-another-key-another-key!!");
+    let forged = encode(
+        &Header::new(Algorithm::HS256),
+        &claims("motcua", "motcua-api", now, now + 60, sub),
+        &other_key,
+    )
+    .unwrap();
+    app.get("/api/v1/me", Some(&forged))
+        .await
+        .assert_problem(401, "invalid_token");
+    let mut tampered = good.clone();
+    tampered.pop();
+    tampered.push(if good.ends_with('A') { 'B' } else { 'A' });
+    app.get("/api/v1/me", Some(&tampered))
+        .await
+        .assert_problem(401, "invalid_token");
+
+    // Wrong issuer, wrong audience.
+    let iss = encode(
+        &Header::new(Algorithm::HS256),
+        &claims("someone-else", "motcua-api", now, now + 60, sub),
+        &key,
+    )
+    .unwrap();
+    app.get("/api/v1/me", Some(&iss))
+        .await
+        .assert_problem(401, "invalid_token");
+    let aud = encode(
+        &Header::new(Algorithm::HS256),
+        &claims("motcua", "other-api", now, now + 60, sub),
+        &key,
+    )
+    .unwrap();
+    app.get("/api/v1/me", Some(&aud))
+        .await
+        .assert_problem(401, "invalid_token");
+
+    // Expired.
+    let old = encode(
+        &Header::new(Algorithm::HS256),
+        &claims("motcua", "motcua-api", now - 3600, now - 60, sub),
+        &key,
+    )
+    .unwrap();
+    app.get("/api/v1/me", Some(&old))
+        .await
+        .assert_problem(401, "token_expired");
+
+    // Not yet valid.
+    let mut future = claims("motcua", "motcua-api", now, now + 7200, sub);
+    future["nbf"] = json!(now + 3600);
+    let nbf = encode(&Header::new(Algorithm::HS256), &future, &key).unwrap();
+    app.get("/api/v1/me", Some(&nbf))
+        .await
+        .assert_problem(401, "invalid_token");
+
+    // Missing header, wrong scheme, garbage.
+    app.get("/api/v1/me", None)
+        .await
+        .assert_problem(401, "missing_token");
+    let basic = app
+        .send(
+            app.client
+                .get(app.url("/api/v1/me"))
+                .header("authorization", "Basic dXNlcjpwdw=="),
+        )
+        .await;
+    basic.assert_problem(401, "invalid_token");
+    app.get("/api/v1/me", Some("garbage"))
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
+#[tokio::test]
+async fn disabled_accounts_tokens_stop_working() {
+    let app = spawn_app().await;
+    let admin = app.token_for("root", "admin", None, None).await;
+    let pw = app.create_user("soon.gone", "citizen", None, None).await;
+    let (access, refresh) = app.login("soon.gone", &pw).await;
+    app.get("/api/v1/me", Some(&access))
+        .await
+        .assert_status(200);
+
+    let me = app.get("/api/v1/me", Some(&access)).await.json();
+    let id = me["id"].as_str().unwrap();
+    app.patch(
+        &format!("/api/v1/users/{id}"),
+        Some(&admin),
+        json!({"disabled": true}),
+    )
+    .await
+    .assert_status(200);
+
+    app.get("/api/v1/me", Some(&access))
+        .await
+        .assert_problem(401, "account_disabled");
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": refresh}),
+    )
+    .await
+    .assert_problem(401, "refresh_token_reused");
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        json!({"username": "soon.gone", "password": pw}),
+    )
+    .await
+    .assert_problem(401, "account_disabled");
+}
+
+#[tokio::test]
+async fn throttling_after_five_failures() {
+    let app = spawn_app().await;
+    let pw = app.create_user("target", "citizen", None, None).await;
+    for _ in 0..4 {
+        app.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "target", "password": "nope nope nope"}),
+        )
+        .await
+        .assert_problem(401, "invalid_credentials");
+    }
+    // The fifth failure locks.
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "target", "password": "nope nope nope"}),
+        )
+        .await;
+    r.assert_problem(429, "too_many_attempts");
+    let first: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((25..=30).contains(&first), "first delay {first}");
+    // Even the right password is refused while locked.
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "target", "password": pw}),
+        )
+        .await;
+    r.assert_problem(429, "too_many_attempts");
+
+    // Growing delays: lift the lock by hand, fail again, and the delay doubles.
+    for key in ["user:target", "ip:127.0.0.1"] {
+        motcua::repo::throttle::lock_until(&app.state.db, key, chrono::Utc::now())
+            .await
+            .unwrap();
+    }
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "target", "password": "nope nope nope"}),
+        )
+        .await;
+    r.assert_problem(429, "too_many_attempts");
+    let second: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((55..=60).contains(&second), "second delay {second}");
+}
+
+#[tokio::test]
+async fn throttling_per_client_address_covers_many_usernames() {
+    let app = spawn_app().await;
+    for i in 0..4 {
+        app.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": format!("probe{i}"), "password": "guess guess"}),
+        )
+        .await
+        .assert_problem(401, "invalid_credentials");
+    }
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        json!({"username": "probe9", "password": "guess guess"}),
+    )
+    .await
+    .assert_problem(429, "too_many_attempts");
+}
+
+#[tokio::test]
+async fn admin_user_management() {
+    let app = spawn_app().await;
+    let admin = app.token_for("root", "admin", None, None).await;
+    let citizen = app.token_for("citizen1", "citizen", None, None).await;
+
+    let body = json!({"username": "sup.hn", "password": "supervisor pass", "role": "supervisor", "province": "1", "full_name": "Giám sát Hà Nội", "phone": "0912345678", "id_number": "001203004567"});
+    app.post("/api/v1/users", Some(&citizen), body.clone())
+        .await
+        .assert_problem(403, "forbidden");
+    app.post("/api/v1/users", None, body.clone())
+        .await
+        .assert_problem(401, "missing_token");
+    let created = app
+        .post("/api/v1/users", Some(&admin), body)
+        .await
+        .assert_status(201);
+    assert_eq!(created["province"], "01");
+
+    // A clerk needs a unit; a supervisor has no unit; a role must exist.
+    app.post(
+        "/api/v1/users",
+        Some(&admin),
+        json!({"username": "c2", "password": "clerk password", "role": "clerk", "full_name": "C"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    app.post(
+        "/api/v1/users",
+        Some(&admin),
+        json!({"username": "c3", "password": "clerk password", "role": "wizard", "full_name": "C"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+
+    let list = app
+        .get("/api/v1/users?role=supervisor", Some(&admin))
+        .await
+        .assert_status(200);
+    assert_eq!(list["total"], 1);
+    let item = &list["items"][0];
+    assert_eq!(item["phone"], "*******678");
+    assert_eq!(item["id_number"], "********4567");
+    app.get("/api/v1/users", Some(&citizen))
+        .await
+        .assert_problem(403, "forbidden");
+
+    let id = created["id"].as_str().unwrap();
+    let updated = app
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            Some(&admin),
+            json!({"province": null}),
+        )
+        .await
+        .assert_status(200);
+    assert_eq!(updated["province"], serde_json::Value::Null);
+    app.patch(
+        "/api/v1/users/not-a-uuid",
+        Some(&admin),
+        json!({"disabled": true}),
+    )
+    .await
+    .assert_problem(404, "account_not_found");
+}

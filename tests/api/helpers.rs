@@ -1,0 +1,418 @@
+//! `spawn_app()`: the real app on port 0 with a fresh database, and a client for it.
+//!
+//! SQLite by default: every test gets its own database file, copied from a template that was
+//! migrated and seeded once per test run. With `MOTCUA_TEST_DATABASE_URL=postgres://...`
+//! every test gets its own PostgreSQL database, created from a template database in the same
+//! way (`CREATE DATABASE ... TEMPLATE`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use motcua::app::{App, AppState, StartOptions};
+use motcua::config::{Settings, Sources};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+
+/// Extra configuration for one test, as `MOTCUA__SECTION__KEY` variables.
+#[derive(Default, Clone)]
+pub struct TestConfig {
+    pub env: Vec<(String, String)>,
+}
+
+impl TestConfig {
+    pub fn with(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+}
+
+#[allow(dead_code)]
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub database_url: String,
+    pub dir: Arc<tempfile::TempDir>,
+    _server: tokio::task::JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+static TEMPLATE: OnceCell<Template> = OnceCell::const_new();
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+enum Template {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        path: std::path::PathBuf,
+    },
+    Postgres {
+        base: String,
+        name: String,
+    },
+}
+
+fn pg_base_url() -> Option<String> {
+    std::env::var("MOTCUA_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// Replace the database name in a PostgreSQL URL.
+fn pg_url_with_db(base: &str, db: &str) -> String {
+    let (head, query) = match base.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (base, None),
+    };
+    let prefix = match head.rfind('/') {
+        Some(i) if i > "postgres://".len() => &head[..i],
+        _ => head,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{db}?{q}"),
+        None => format!("{prefix}/{db}"),
+    }
+}
+
+fn base_env(url: &str) -> HashMap<String, String> {
+    let mut env = HashMap::new();
+    env.insert("MOTCUA__DATABASE__URL".into(), url.to_string());
+    env.insert("MOTCUA__SERVER__BIND".into(), "127.0.0.1:0".into());
+    env.insert("MOTCUA__DATABASE__MAX_CONNECTIONS".into(), "8".into());
+    env.insert("MOTCUA__SLA__SWEEPER_ENABLED".into(), "false".into());
+    env.insert("MOTCUA__OUTBOX__DISPATCHER_ENABLED".into(), "false".into());
+    env.insert("MOTCUA__LOG__LEVEL".into(), "warn".into());
+    env
+}
+
+/// Settings for a database URL plus the test's own variables.
+pub fn settings_for(url: &str, config: &TestConfig) -> Settings {
+    let mut env = base_env(url);
+    for (k, v) in &config.env {
+        env.insert(k.clone(), v.clone());
+    }
+    Settings::load(&Sources {
+        file: None,
+        env: Some(env),
+        overrides: Default::default(),
+    })
+    .expect("test settings")
+}
+
+async fn template() -> &'static Template {
+    TEMPLATE
+        .get_or_init(|| async {
+            if let Some(base) = pg_base_url() {
+                let name = format!("motcua_tpl_{}", std::process::id());
+                let admin = sea_orm::Database::connect(base.clone())
+                    .await
+                    .expect("connect to PostgreSQL");
+                drop_stale_databases(&admin).await;
+                use sea_orm::ConnectionTrait;
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                    .await
+                    .expect("drop template");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create template");
+                admin.close().await.ok();
+                let url = pg_url_with_db(&base, &name);
+                let state = motcua::app::build_state(
+                    settings_for(&url, &TestConfig::default()),
+                    StartOptions::default(),
+                )
+                .await
+                .expect("migrate and seed the template");
+                state.db.clone().close().await.ok();
+                Template::Postgres { base, name }
+            } else {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let path = dir.path().join("template.db");
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                let state = motcua::app::build_state(
+                    settings_for(&url, &TestConfig::default()),
+                    StartOptions::default(),
+                )
+                .await
+                .expect("migrate and seed the template");
+                use sea_orm::ConnectionTrait;
+                state
+                    .db
+                    .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .await
+                    .expect("checkpoint");
+                state.db.clone().close().await.ok();
+                Template::Sqlite { _dir: dir, path }
+            }
+        })
+        .await
+}
+
+/// Drop test databases left by earlier runs whose process is gone.
+async fn drop_stale_databases(admin: &sea_orm::DatabaseConnection) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let rows = admin
+        .query_all_raw(Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'motcua_t%'".to_string(),
+        ))
+        .await
+        .unwrap_or_default();
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "datname") else {
+            continue;
+        };
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            {
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+            }
+        }
+    }
+}
+
+/// A fresh, migrated and seeded database for one test; returns its URL.
+pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    match template().await {
+        Template::Sqlite { path, .. } => {
+            let target = dir.path().join("motcua.db");
+            std::fs::copy(path, &target).expect("copy template database");
+            format!("sqlite://{}?mode=rwc", target.display())
+        }
+        Template::Postgres { base, name } => {
+            use sea_orm::ConnectionTrait;
+            let db = format!("motcua_test_{}_{n}", std::process::id());
+            let admin = sea_orm::Database::connect(base.clone())
+                .await
+                .expect("connect");
+            // CREATE DATABASE ... TEMPLATE needs the template idle; retry briefly if another
+            // test's copy is still being made.
+            let mut attempt = 0;
+            loop {
+                match admin
+                    .execute_unprepared(&format!("CREATE DATABASE {db} TEMPLATE {name}"))
+                    .await
+                {
+                    Ok(_) => break,
+                    Err(e) if attempt < 50 => {
+                        attempt += 1;
+                        let _ = e;
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
+                    Err(e) => panic!("create test database: {e}"),
+                }
+            }
+            admin.close().await.ok();
+            pg_url_with_db(base, &db)
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(TestConfig::default()).await
+}
+
+pub async fn spawn_app_with(config: TestConfig) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        motcua::telemetry::init(&motcua::config::LogSettings {
+            format: motcua::config::LogFormat::Pretty,
+            level: "info".into(),
+        });
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = fresh_database(&dir).await;
+    let settings = settings_for(&url, &config);
+    let app = App::build(settings, StartOptions::default())
+        .await
+        .expect("build app");
+    let address = format!("http://{}", app.addr);
+    let state = app.state.clone();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let _ = app
+            .run_until(async move {
+                let _ = stop_rx.await;
+            })
+            .await;
+    });
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        state,
+        database_url: url,
+        dir: Arc::new(dir),
+        _server: server,
+        stop: Some(stop_tx),
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn content_type(&self) -> String {
+        self.headers
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or("").to_string())
+            .unwrap_or_default()
+    }
+
+    /// Assert a problem document with this status and code.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text);
+        assert!(
+            self.content_type().starts_with("application/problem+json"),
+            "content type {} for {}",
+            self.content_type(),
+            self.text
+        );
+        let body = self.json();
+        assert_eq!(body["code"], code, "code; body: {}", self.text);
+        assert_eq!(body["status"], status);
+        assert!(
+            body["title"].is_string() && body["detail"].is_string() && body["type"].is_string()
+        );
+        body
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        if self.text.is_empty() {
+            Value::Null
+        } else {
+            self.json()
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        Resp {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.send(req).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.request(Method::PATCH, path, token, Some(body)).await
+    }
+
+    /// Create an account directly through the service (as `motcua user create` does).
+    pub async fn create_user(
+        &self,
+        username: &str,
+        role: &str,
+        unit: Option<&str>,
+        province: Option<&str>,
+    ) -> String {
+        let password = format!("{username}-password-123");
+        motcua::services::users::create(
+            &self.state,
+            motcua::services::users::CreateUser {
+                username: username.to_string(),
+                password: password.clone(),
+                role: role.to_string(),
+                unit: unit.map(str::to_string),
+                province: province.map(str::to_string),
+                full_name: format!("Test {username}"),
+                phone: None,
+                email: None,
+                id_number: None,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create user {username}: {e:?}"));
+        password
+    }
+
+    /// Log in and return (access token, refresh token).
+    pub async fn login(&self, username: &str, password: &str) -> (String, String) {
+        let r = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"username": username, "password": password}),
+            )
+            .await;
+        let body = r.assert_status(200);
+        (
+            body["access_token"].as_str().unwrap().to_string(),
+            body["refresh_token"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Create an account and log in; returns the access token.
+    pub async fn token_for(
+        &self,
+        username: &str,
+        role: &str,
+        unit: Option<&str>,
+        province: Option<&str>,
+    ) -> String {
+        let password = self.create_user(username, role, unit, province).await;
+        self.login(username, &password).await.0
+    }
+}
