@@ -1,11 +1,19 @@
 //! The HTTP layer: routes, extractors, middleware, the OpenAPI document. Handlers parse and
 //! authorize, call a service, and shape the answer; they hold no SQL and no business rules.
 
+pub mod address;
 pub mod auth;
+pub mod calendar;
+pub mod cases;
 pub mod extract;
+pub mod geography;
 pub mod health;
 pub mod middleware;
 pub mod openapi;
+pub mod procedures;
+pub mod routing;
+pub mod stats;
+pub mod units;
 pub mod users;
 
 use std::time::Duration;
@@ -51,6 +59,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(auth::router())
         .merge(users::router())
+        .merge(geography::router())
+        .merge(units::router())
+        .merge(procedures::router())
+        .merge(routing::router())
+        .merge(cases::router())
+        .merge(calendar::router())
+        .merge(stats::router())
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -23,6 +23,13 @@ use crate::error::{FieldErrorDocument, ProblemDocument};
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Registration, login and tokens"),
         (name = "users", description = "Account administration"),
+        (name = "geography", description = "Provinces and wards of 2025, pre-2025 wards, address resolution"),
+        (name = "units", description = "Units (agencies)"),
+        (name = "procedures", description = "The versioned procedure catalog"),
+        (name = "routing", description = "Which unit handles a dossier; routing overrides"),
+        (name = "cases", description = "Dossiers: intake, actions, events, queues, tracking"),
+        (name = "calendar", description = "The civil-service working calendar and deadlines"),
+        (name = "stats", description = "Backlogs, indicators, bottlenecks"),
     )
 )]
 struct ApiDoc;

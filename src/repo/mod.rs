@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod geography;
+pub mod overrides;
 pub mod procedures;
 pub mod throttle;
 pub mod tokens;

@@ -4,4 +4,5 @@ pub mod auth;
 pub mod calendar;
 pub mod geography;
 pub mod reference;
+pub mod routing;
 pub mod users;

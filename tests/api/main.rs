@@ -3,7 +3,18 @@
 
 mod helpers;
 
+mod access;
 mod auth;
+mod calendar;
+mod cases;
 mod config;
 mod errors;
+mod geography;
 mod health;
+mod lifecycle;
+mod procedures;
+mod queues;
+mod routing;
+mod sla;
+mod stats;
+mod units;

@@ -1,0 +1,34 @@
+//! Routing overrides.
+
+use chrono::{DateTime, Utc};
+use entity::routing_overrides::{self, Column, Entity};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::domain::routing::OverrideRule;
+
+/// The active overrides of a province that may apply at `at`.
+pub async fn for_province<C: ConnectionTrait>(db: &C, province: &str, at: DateTime<Utc>) -> Result<Vec<OverrideRule>, DbErr> {
+    let rows = Entity::find()
+        .filter(Column::ProvinceCode.eq(province))
+        .filter(Column::Active.eq(true))
+        .filter(Column::ValidFrom.lte(at))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(rule_of).collect())
+}
+
+/// The domain rule of a row.
+pub fn rule_of(r: routing_overrides::Model) -> OverrideRule {
+    OverrideRule {
+        id: r.id,
+        province_code: r.province_code,
+        procedure_code: r.procedure_code,
+        from_unit_code: r.from_unit_code,
+        to_unit_code: r.to_unit_code,
+        priority: r.priority,
+        valid_from: r.valid_from,
+        valid_until: r.valid_until,
+        reason: r.reason,
+    }
+}
