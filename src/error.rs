@@ -125,6 +125,10 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
+    pub fn precondition_required(code: impl Into<Cow<'static, str>>, detail: Text) -> Self {
+        Self::new(StatusCode::PRECONDITION_REQUIRED, code, detail)
+    }
+
     pub fn unprocessable(code: impl Into<Cow<'static, str>>, detail: Text) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
     }

@@ -4,6 +4,7 @@ pub mod prelude;
 
 pub mod accounts;
 pub mod app_secrets;
+pub mod audit_log;
 pub mod calendar_announcements;
 pub mod case_events;
 pub mod case_pauses;

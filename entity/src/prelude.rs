@@ -2,6 +2,7 @@
 
 pub use super::accounts::Entity as Accounts;
 pub use super::app_secrets::Entity as AppSecrets;
+pub use super::audit_log::Entity as AuditLog;
 pub use super::calendar_announcements::Entity as CalendarAnnouncements;
 pub use super::case_events::Entity as CaseEvents;
 pub use super::case_pauses::Entity as CasePauses;

@@ -190,6 +190,18 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // Reads of personal data by administrators (and other audited access).
+        m.create_table(
+            Table::create()
+                .table(AuditLog::Table)
+                .col(big_pk_auto(AuditLog::Id))
+                .col(uuid(AuditLog::AccountId))
+                .col(string(AuditLog::Action))
+                .col(string(AuditLog::Subject))
+                .col(timestamp_with_time_zone(AuditLog::At))
+                .to_owned(),
+        )
+        .await?;
         conn.execute_unprepared(
             "CREATE INDEX idx_outbox_pending ON outbox (available_at) WHERE delivered_at IS NULL AND failed_at IS NULL",
         )
@@ -199,6 +211,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in [
+            AuditLog::Table.into_iden(),
             Outbox::Table.into_iden(),
             IdempotencyKeys::Table.into_iden(),
             UnitDayCounters::Table.into_iden(),
@@ -326,4 +339,14 @@ enum Outbox {
     DeliveredAt,
     FailedAt,
     LastError,
+}
+
+#[derive(DeriveIden)]
+enum AuditLog {
+    Table,
+    Id,
+    AccountId,
+    Action,
+    Subject,
+    At,
 }

@@ -4,9 +4,11 @@
 pub mod access;
 pub mod account;
 pub mod calendar;
+pub mod dossier;
 pub mod geography;
 pub mod lang;
 pub mod lifecycle;
 pub mod procedure;
 pub mod routing;
+pub mod sla;
 pub mod unit;

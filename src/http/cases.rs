@@ -1,9 +1,859 @@
-//! Routes of this resource (being written).
+//! `/api/v1/cases`: intake, actions, reads, events; unit and coordination queues; public
+//! tracking.
 
-use utoipa_axum::router::OpenApiRouter;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, Utc};
+use entity::{case_events, cases};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+use validator::Validate;
 
 use crate::app::AppState;
+use crate::domain::access::CaseScope;
+use crate::domain::account::{mask_id, mask_phone, Role};
+use crate::domain::calendar::vn_offset;
+use crate::domain::lang::Lang;
+use crate::domain::lifecycle::{Action, Status};
+use crate::error::{ApiError, ApiResult, FieldError, ProblemDocument};
+use crate::http::address::AddressBody;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientLang, RawJson};
+use crate::http::Page;
+use crate::repo;
+use crate::services::cases::{
+    self as svc, ActionRequest, ApplicantIn, DocumentIn, IntakeOutcome, IntakeRequest,
+};
+use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(submit, list_cases))
+        .routes(routes!(get_case))
+        .routes(routes!(case_events))
+        .routes(routes!(act))
+        .routes(routes!(unit_queue))
+        .routes(routes!(coordination_queue))
+        .routes(routes!(tracking))
+}
+
+/// A time shown in Asia/Ho_Chi_Minh (stored in UTC).
+pub fn local(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    t.with_timezone(&vn_offset())
+}
+
+fn local_opt(t: Option<DateTime<Utc>>) -> Option<DateTime<FixedOffset>> {
+    t.map(local)
+}
+
+/// The applicant, as an officer or the applicant sees them (or masked, in lists).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicantView {
+    pub full_name: String,
+    pub id_number: Option<String>,
+    pub tax_code: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The current step and its budget.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StepView {
+    pub key: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: Option<DateTime<FixedOffset>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<DateTime<FixedOffset>>,
+}
+
+/// A dossier. Times are in Asia/Ho_Chi_Minh.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseView {
+    #[schema(example = "01.00097.TTPVHCC-260302-0001")]
+    pub code: String,
+    pub procedure_code: String,
+    pub procedure_version: i32,
+    /// online, in_person or postal.
+    pub channel: String,
+    /// Internal status (state machine).
+    pub status: Status,
+    /// National status code (1–10).
+    pub national_status: i16,
+    /// Optimistic-concurrency version: send it back with actions.
+    pub version: i32,
+    pub applicant: ApplicantView,
+    /// The address as given.
+    pub address: Value,
+    pub ward_code: Option<String>,
+    pub province_code: String,
+    pub receiving_unit: String,
+    pub handling_unit: Option<String>,
+    pub assigned_to: Option<Uuid>,
+    #[schema(value_type = String, format = DateTime)]
+    pub submitted_at: DateTime<FixedOffset>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub received_at: Option<DateTime<FixedOffset>>,
+    /// The legal deadline (moved only by supplement pauses; kept by apologies).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<DateTime<FixedOffset>>,
+    /// The appointment given to the applicant (Form 01; changed by Form 04).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub appointment_at: Option<DateTime<FixedOffset>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at_risk_at: Option<DateTime<FixedOffset>>,
+    /// not_started, on_track, at_risk or overdue.
+    pub sla_state: String,
+    /// The clock is paused (supplement or payment).
+    pub paused: bool,
+    /// Working hours paused so far.
+    pub paused_working_hours: f64,
+    pub supplement_count: i32,
+    pub step: Option<StepView>,
+    pub outcome: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub decided_at: Option<DateTime<FixedOffset>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<DateTime<FixedOffset>>,
+    /// Dossier details (omitted in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents: Option<Value>,
+    /// How it was routed, in the caller's language (omitted in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingView>,
+}
+
+/// The routing recorded at intake.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoutingView {
+    pub status: Value,
+    pub explanation: Vec<String>,
+    pub candidates: Value,
+}
+
+/// How much personal data a view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Lists: ID numbers and phones masked, no form or documents.
+    List,
+    /// The dossier page for its applicant or an officer in scope.
+    Full,
+}
+
+impl CaseView {
+    pub fn of(c: &cases::Model, detail: Detail, lang: Lang) -> CaseView {
+        let full = detail == Detail::Full;
+        let applicant = ApplicantView {
+            full_name: c.applicant_name.clone(),
+            id_number: c.applicant_id_number.as_deref().map(|v| {
+                if full {
+                    v.to_string()
+                } else {
+                    mask_id(v)
+                }
+            }),
+            tax_code: c.applicant_tax_code.clone(),
+            phone: c.applicant_phone.as_deref().map(|v| {
+                if full {
+                    v.to_string()
+                } else {
+                    mask_phone(v)
+                }
+            }),
+            email: if full {
+                c.applicant_email.clone()
+            } else {
+                None
+            },
+        };
+        let routing = full.then(|| RoutingView {
+            status: c.routing.get("status").cloned().unwrap_or(Value::Null),
+            explanation: c
+                .routing
+                .get(if lang == Lang::En {
+                    "explanation_en"
+                } else {
+                    "explanation_vi"
+                })
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default(),
+            candidates: c.routing.get("candidates").cloned().unwrap_or(Value::Null),
+        });
+        CaseView {
+            code: c.code.clone(),
+            procedure_code: c.procedure_code.clone(),
+            procedure_version: c.procedure_version,
+            channel: c.channel.clone(),
+            status: Status::parse(&c.status).unwrap_or(Status::Submitted),
+            national_status: c.national_status,
+            version: c.version,
+            applicant,
+            address: c.address.clone(),
+            ward_code: c.ward_code.clone(),
+            province_code: c.province_code.clone(),
+            receiving_unit: c.receiving_unit.clone(),
+            handling_unit: c.handling_unit.clone(),
+            assigned_to: c.assigned_to,
+            submitted_at: local(c.submitted_at),
+            received_at: local_opt(c.received_at),
+            due_at: local_opt(c.due_at),
+            appointment_at: local_opt(c.appointment_at),
+            at_risk_at: local_opt(c.at_risk_at),
+            sla_state: c.sla_state.clone(),
+            paused: c.paused_at.is_some(),
+            paused_working_hours: c.paused_working_secs as f64 / 3600.0,
+            supplement_count: c.supplement_count,
+            step: c.step_key.as_ref().map(|k| StepView {
+                key: k.clone(),
+                started_at: local_opt(c.step_started_at),
+                due_at: local_opt(c.step_due_at),
+            }),
+            outcome: c.outcome.clone(),
+            decided_at: local_opt(c.decided_at),
+            closed_at: local_opt(c.closed_at),
+            form: full.then(|| c.form.clone()),
+            documents: full.then(|| c.documents.clone()),
+            routing,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantBody {
+    #[schema(example = "Nguyễn Văn An")]
+    pub full_name: String,
+    /// 12-digit citizen ID (individuals).
+    #[schema(example = "001203004567")]
+    pub id_number: Option<String>,
+    /// Business tax code.
+    pub tax_code: Option<String>,
+    #[schema(example = "0912345678")]
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentBody {
+    /// A document kind of the procedure (e.g. `to_khai`).
+    pub kind: String,
+    pub file_name: String,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl From<DocumentBody> for DocumentIn {
+    fn from(d: DocumentBody) -> Self {
+        DocumentIn {
+            kind: d.kind,
+            file_name: d.file_name,
+            sha256: d.sha256,
+            size: d.size,
+        }
+    }
+}
+
+/// A dossier to file.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeBody {
+    #[schema(example = "1.001193")]
+    pub procedure_code: String,
+    pub applicant: ApplicantBody,
+    pub address: AddressBody,
+    /// Where it is received: a clerk's own unit (walk-in), or a service centre chosen online.
+    pub received_at_unit: Option<String>,
+    /// `online` (citizens), `in_person` or `postal` (clerks).
+    pub channel: Option<String>,
+    /// The procedure's form, free JSON (size-limited).
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub form: Value,
+    #[serde(default)]
+    pub documents: Vec<DocumentBody>,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
+}
+
+fn parse_intake(raw: &Value) -> ApiResult<IntakeRequest> {
+    let body: IntakeBody = serde_json::from_value(raw.clone()).map_err(|e| {
+        let msg = e.to_string();
+        ApiError::validation(vec![FieldError::new(
+            "body",
+            "invalid_body",
+            text!(
+                format!("Nội dung không đúng cấu trúc: {msg}"),
+                format!("The body does not have the expected shape: {msg}")
+            ),
+        )])
+    })?;
+    let address = body.address.to_input("address")?;
+    Ok(IntakeRequest {
+        procedure_code: body.procedure_code,
+        applicant: ApplicantIn {
+            full_name: body.applicant.full_name,
+            id_number: body.applicant.id_number,
+            tax_code: body.applicant.tax_code,
+            phone: body.applicant.phone,
+            email: body.applicant.email,
+        },
+        address,
+        address_raw: raw.get("address").cloned().unwrap_or(Value::Null),
+        received_at_unit: body.received_at_unit,
+        channel: body.channel,
+        form: body.form,
+        documents: body.documents.into_iter().map(Into::into).collect(),
+    })
+}
+
+/// File a dossier: a citizen online (`Idempotency-Key` required), or a clerk for a walk-in
+/// applicant at their own unit. Routed, numbered and recorded in one transaction. An
+/// ambiguous address puts it in the province's coordination queue (`awaiting_routing`).
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases",
+    security(("bearer" = [])),
+    request_body = IntakeBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Required for online submissions; the same key and body replay the first answer")),
+    responses(
+        (status = 201, description = "Filed (replays carry `Idempotent-Replayed: true`)", body = CaseView),
+        (status = 400, description = "Missing or bad Idempotency-Key", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown procedure", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "A request with the same key is in progress", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, a refused routing, or a key reused with another body", body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn submit(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ClientLang(lang): ClientLang,
+    headers: HeaderMap,
+    RawJson(raw): RawJson,
+) -> ApiResult<Response> {
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(v.to_str().map_err(|_| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                text!(
+                    "Idempotency-Key không hợp lệ.",
+                    "The Idempotency-Key is not valid."
+                ),
+            )
+        })?),
+        None => None,
+    };
+    let req = parse_intake(&raw)?;
+    let render = move |c: &cases::Model| {
+        serde_json::to_string(&CaseView::of(c, Detail::Full, lang)).unwrap_or_default()
+    };
+    match svc::intake(&state, &actor, req, &raw, key, &render).await? {
+        IntakeOutcome::Created(case) => Ok((
+            StatusCode::CREATED,
+            ApiJson(CaseView::of(&case, Detail::Full, lang)),
+        )
+            .into_response()),
+        IntakeOutcome::Replayed { status, body } => {
+            let mut res = (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
+                body,
+            )
+                .into_response();
+            res.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            res.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(res)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only the caller's own dossiers (citizens always see only theirs).
+    pub mine: Option<bool>,
+    /// Comma-separated internal statuses.
+    pub status: Option<String>,
+    pub procedure: Option<String>,
+    /// Only dossiers not yet closed.
+    pub open: Option<bool>,
+    pub sla_state: Option<String>,
+    #[validate(range(min = 1, max = 100000))]
+    pub page: Option<u64>,
+    #[validate(range(min = 1, max = 200))]
+    pub per_page: Option<u64>,
+}
+
+fn parse_statuses(raw: Option<&str>) -> ApiResult<Vec<String>> {
+    let Some(raw) = raw.filter(|s| !s.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(|s| {
+            Status::parse(s.trim())
+                .map(|s| s.as_str().to_string())
+                .ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "status",
+                        "invalid_status",
+                        text!(
+                            format!("Trạng thái không hợp lệ: {s}"),
+                            format!("Unknown status: {s}")
+                        ),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Dossiers within the caller's scope, newest first; personal data masked.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, body = Page<CaseView>),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn list_cases(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ClientLang(lang): ClientLang,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<ApiJson<Page<CaseView>>> {
+    let scope = if q.mine == Some(true) {
+        CaseScope::Applicant(actor.account_id)
+    } else {
+        actor.case_scope()?
+    };
+    if scope == CaseScope::Audited {
+        repo::audit::record(&state.db, actor.account_id, "list_cases", "*", Utc::now()).await?;
+    }
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(50);
+    let filter = repo::cases::CaseFilter {
+        statuses: parse_statuses(q.status.as_deref())?,
+        procedure: q.procedure,
+        open_only: q.open.unwrap_or(false),
+        sla_state: q.sla_state,
+    };
+    let (rows, total) =
+        repo::cases::list(&state.db, &scope, &filter, (page - 1) * per_page, per_page).await?;
+    Ok(ApiJson(Page {
+        items: rows
+            .iter()
+            .map(|c| CaseView::of(c, Detail::List, lang))
+            .collect(),
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// One dossier (404 outside the caller's scope). Administrators' reads are logged.
+#[utoipa::path(get, path = "/api/v1/cases/{code}", tag = "cases",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Dossier code")),
+    responses(
+        (status = 200, body = CaseView),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn get_case(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ClientLang(lang): ClientLang,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Response> {
+    let (case, _) = svc::get(&state, &actor, &code).await?;
+    let mut res = ApiJson(CaseView::of(&case, Detail::Full, lang)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", case.version)) {
+        res.headers_mut().insert(axum::http::header::ETAG, v);
+    }
+    Ok(res)
+}
+
+/// One step of a dossier's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub seq: i32,
+    pub action: String,
+    pub actor_role: String,
+    /// Officers only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<Uuid>,
+    pub actor_unit: Option<String>,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: Option<String>,
+    pub data: Value,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: DateTime<FixedOffset>,
+}
+
+impl EventView {
+    fn of(e: &case_events::Model, officer: bool) -> EventView {
+        EventView {
+            seq: e.seq,
+            action: e.action.clone(),
+            actor_role: e.actor_role.clone(),
+            actor_id: if officer { e.actor_id } else { None },
+            actor_unit: e.actor_unit.clone(),
+            from_status: e.from_status.clone(),
+            to_status: e.to_status.clone(),
+            reason: e.reason.clone(),
+            data: e.data.clone(),
+            at: local(e.at),
+        }
+    }
+}
+
+/// A dossier's history: every step for officers, the public ones for the applicant.
+#[utoipa::path(get, path = "/api/v1/cases/{code}/events", tag = "cases",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Dossier code")),
+    responses(
+        (status = 200, body = Vec<EventView>),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn case_events(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<ApiJson<Vec<EventView>>> {
+    let (case, scope) = svc::get(&state, &actor, &code).await?;
+    let officer = scope.is_officer();
+    let events = repo::events::list(&state.db, case.id, !officer).await?;
+    Ok(ApiJson(
+        events.iter().map(|e| EventView::of(e, officer)).collect(),
+    ))
+}
+
+/// The fields of an action. `version` (or an `If-Match` header) is required.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    /// The dossier's current version.
+    pub version: Option<i32>,
+    /// Required for refuse, request_supplement, reject, stop (by a unit head), transfer,
+    /// apologize_and_extend.
+    pub reason: Option<String>,
+    /// `assign` in the coordination queue and `transfer`: the target unit code.
+    pub unit: Option<String>,
+    /// `assign` by a unit head: the clerk's account id.
+    pub assignee: Option<Uuid>,
+    /// `request_payment`: the amount in VND.
+    pub amount_vnd: Option<i64>,
+    /// `apologize_and_extend`: the new appointment (RFC 3339).
+    pub new_appointment_at: Option<DateTime<Utc>>,
+    /// `request_supplement` (what is missing) or `submit_supplement` (what was added).
+    #[serde(default)]
+    pub documents: Vec<DocumentBody>,
+    pub note: Option<String>,
+}
+
+fn if_match(headers: &HeaderMap) -> ApiResult<Option<i32>> {
+    let Some(v) = headers.get(axum::http::header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let s = v
+        .to_str()
+        .unwrap_or("")
+        .trim()
+        .trim_start_matches("W/")
+        .trim_matches('"');
+    s.parse::<i32>().map(Some).map_err(|_| {
+        ApiError::bad_request(
+            "invalid_if_match",
+            text!(
+                "If-Match phải là phiên bản hồ sơ.",
+                "If-Match must be the dossier version."
+            ),
+        )
+    })
+}
+
+fn check_text(field: &'static str, v: &Option<String>, max: usize) -> Result<(), FieldError> {
+    match v {
+        Some(s) if s.chars().count() > max || s.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(FieldError::new(
+                field,
+                "invalid_text",
+                text!(
+                    format!("Tối đa {max} ký tự, không có ký tự điều khiển."),
+                    format!("At most {max} characters, no control characters.")
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Do something to a dossier. Each action checks role, unit scope and current status; an
+/// impossible one is 409 `invalid_transition` and changes nothing.
+#[utoipa::path(post, path = "/api/v1/cases/{code}/actions/{action}", tag = "cases",
+    security(("bearer" = [])),
+    params(
+        ("code" = String, Path, description = "Dossier code"),
+        ("action" = String, Path, description = "receive, refuse, assign, claim, request_supplement, submit_supplement, start_processing, send_for_approval, approve, reject, request_payment, confirm_payment, return_result, request_withdrawal, stop, transfer, apologize_and_extend"),
+        ("If-Match" = Option<String>, Header, description = "The dossier version, instead of `version` in the body"),
+    ),
+    request_body = ActionBody,
+    responses(
+        (status = 200, description = "The dossier after the action", body = CaseView),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown dossier or action", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "invalid_transition, version_conflict or already_claimed", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 428, description = "No version given", body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn act(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ClientLang(lang): ClientLang,
+    headers: HeaderMap,
+    ApiPath((code, action)): ApiPath<(String, String)>,
+    body: Option<ApiJson<ActionBody>>,
+) -> ApiResult<ApiJson<CaseView>> {
+    let action = Action::parse(&action).ok_or_else(|| {
+        ApiError::not_found(
+            "unknown_action",
+            text!(
+                format!("Không có thao tác '{action}'."),
+                format!("There is no action '{action}'.")
+            ),
+        )
+    })?;
+    let body = body.map(|ApiJson(b)| b).unwrap_or_default();
+    let mut errors = Vec::new();
+    for r in [
+        check_text("reason", &body.reason, 2000),
+        check_text("note", &body.note, 2000),
+        check_text("unit", &body.unit, 40),
+    ] {
+        if let Err(e) = r {
+            errors.push(e);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let version = body.version.or(if_match(&headers)?);
+    let case = svc::act(
+        &state,
+        &actor,
+        &code,
+        action,
+        ActionRequest {
+            version,
+            reason: body.reason,
+            unit: body.unit,
+            assignee: body.assignee,
+            amount_vnd: body.amount_vnd,
+            new_appointment_at: body.new_appointment_at,
+            documents: body.documents.into_iter().map(Into::into).collect(),
+            note: body.note,
+        },
+    )
+    .await?;
+    Ok(ApiJson(CaseView::of(&case, Detail::Full, lang)))
+}
+
+impl validator::Validate for ActionBody {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// Comma-separated statuses.
+    pub status: Option<String>,
+    /// true: only claimed or assigned; false: only unclaimed.
+    pub claimed: Option<bool>,
+    /// Only dossiers assigned to this clerk (`me` for the caller).
+    pub assignee: Option<String>,
+    /// `urgency` (default: overdue first, then the nearest deadline) or `received_at`.
+    pub sort: Option<String>,
+    #[validate(range(min = 1, max = 100000))]
+    pub page: Option<u64>,
+    #[validate(range(min = 1, max = 200))]
+    pub per_page: Option<u64>,
+}
+
+fn not_found_unit(code: &str) -> ApiError {
+    ApiError::not_found(
+        "unit_not_found",
+        text!(
+            format!("Không có đơn vị {code}."),
+            format!("There is no unit {code}.")
+        ),
+    )
+}
+
+/// A unit's queue, for its clerks and head (and supervisors over its province): open
+/// dossiers it handles and online dossiers waiting for it to receive them.
+#[utoipa::path(get, path = "/api/v1/units/{unit_code}/queue", tag = "cases",
+    security(("bearer" = [])),
+    params(("unit_code" = String, Path, description = "Unit code"), QueueQuery),
+    responses(
+        (status = 200, body = Page<CaseView>),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn unit_queue(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ClientLang(lang): ClientLang,
+    ApiPath(unit_code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<QueueQuery>,
+) -> ApiResult<ApiJson<Page<CaseView>>> {
+    let directory = state.directory();
+    let unit = directory
+        .unit(&unit_code)
+        .ok_or_else(|| not_found_unit(&unit_code))?;
+    actor.queue_scope(&unit.code, &unit.province_code)?;
+    let sort = match q.sort.as_deref() {
+        None | Some("urgency") => repo::cases::QueueSort::Urgency,
+        Some("received_at") => repo::cases::QueueSort::ReceivedAt,
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "sort",
+                "invalid_sort",
+                text!(
+                    "sort phải là urgency hoặc received_at.",
+                    "sort must be urgency or received_at."
+                ),
+            ))
+        }
+    };
+    let assignee = match q.assignee.as_deref() {
+        None => None,
+        Some("me") => Some(actor.account_id),
+        Some(s) => Some(Uuid::parse_str(s).map_err(|_| {
+            ApiError::invalid_field(
+                "assignee",
+                "invalid_assignee",
+                text!("Mã cán bộ không hợp lệ.", "Invalid account id."),
+            )
+        })?),
+    };
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(50);
+    let filter = repo::cases::QueueFilter {
+        statuses: parse_statuses(q.status.as_deref())?,
+        claimed: q.claimed,
+        assignee,
+        sort,
+    };
+    let (rows, total) = repo::cases::queue(
+        &state.db,
+        &unit.code,
+        &filter,
+        (page - 1) * per_page,
+        per_page,
+    )
+    .await?;
+    Ok(ApiJson(Page {
+        items: rows
+            .iter()
+            .map(|c| CaseView::of(c, Detail::List, lang))
+            .collect(),
+        page,
+        per_page,
+        total,
+    }))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    #[validate(range(min = 1, max = 100000))]
+    pub page: Option<u64>,
+    #[validate(range(min = 1, max = 200))]
+    pub per_page: Option<u64>,
+}
+
+/// A province's dossiers awaiting routing (ambiguous addresses), for its coordinators:
+/// supervisors over the province and the staff of its units. Pick the unit with `assign`.
+#[utoipa::path(get, path = "/api/v1/provinces/{code}/coordination-queue", tag = "cases",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Province code"), PageQuery),
+    responses(
+        (status = 200, body = Page<CaseView>),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn coordination_queue(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ClientLang(lang): ClientLang,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<ApiJson<Page<CaseView>>> {
+    let province = crate::services::geography::province_code(&code)?;
+    actor.require_coordinator(&province)?;
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(50);
+    let (rows, total) =
+        repo::cases::coordination_queue(&state.db, &province, (page - 1) * per_page, per_page)
+            .await?;
+    let detail = if actor.role == Role::Citizen {
+        Detail::List
+    } else {
+        Detail::Full
+    };
+    Ok(ApiJson(Page {
+        items: rows.iter().map(|c| CaseView::of(c, detail, lang)).collect(),
+        page,
+        per_page,
+        total,
+    }))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrackingQuery {
+    /// The last four digits of the applicant's ID number (or tax code).
+    pub id_last4: String,
+}
+
+/// What anyone with the code and the last four ID digits may know.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackingView {
+    pub code: String,
+    pub status: Status,
+    pub national_status: i16,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub appointment_at: Option<DateTime<FixedOffset>>,
+}
+
+/// Public tracking without an account: status and appointment date only.
+#[utoipa::path(get, path = "/api/v1/tracking/{code}", tag = "cases",
+    params(("code" = String, Path, description = "Dossier code"), TrackingQuery),
+    responses(
+        (status = 200, body = TrackingView),
+        (status = 404, description = "No dossier with that code and digits", body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn tracking(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<TrackingQuery>,
+) -> ApiResult<ApiJson<TrackingView>> {
+    let case = svc::track(&state.db, &code, &q.id_last4).await?;
+    Ok(ApiJson(TrackingView {
+        code: case.code.clone(),
+        status: Status::parse(&case.status).unwrap_or(Status::Submitted),
+        national_status: case.national_status,
+        appointment_at: local_opt(case.appointment_at),
+    }))
 }

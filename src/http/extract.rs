@@ -44,6 +44,39 @@ where
     }
 }
 
+impl<S, T> axum::extract::OptionalFromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + validator::Validate,
+{
+    type Rejection = ApiError;
+
+    /// No `Content-Type` means no body: `None` (e.g. an action whose version is in `If-Match`).
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        if req.headers().get(header::CONTENT_TYPE).is_none() {
+            return Ok(None);
+        }
+        <ApiJson<T> as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
+
+/// A JSON body kept as a value (when the raw body matters, e.g. for idempotency hashes).
+#[derive(Debug, Clone)]
+pub struct RawJson(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for RawJson {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map(|axum::Json(v)| RawJson(v))
+            .map_err(json_rejection)
+    }
+}
+
 impl<T: Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()

@@ -2,7 +2,13 @@
 //! No business rules here: services decide, repositories read and write.
 
 pub mod accounts;
+pub mod audit;
+pub mod cases;
+pub mod counters;
+pub mod events;
 pub mod geography;
+pub mod idempotency;
+pub mod outbox;
 pub mod overrides;
 pub mod procedures;
 pub mod throttle;

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod calendar;
+pub mod cases;
 pub mod geography;
 pub mod reference;
 pub mod routing;

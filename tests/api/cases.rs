@@ -1,1 +1,391 @@
-//! (being written)
+//! Intake: validation, routing refusals, idempotency, numbering under concurrency, tracking.
+
+use std::collections::HashSet;
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn intake_validates_every_field() {
+    let app = spawn_app().await;
+    let citizen = app.token_for("citizen", "citizen", None, None).await;
+    let post = |body: serde_json::Value| {
+        let app = &app;
+        let citizen = citizen.clone();
+        async move {
+            app.send(
+                app.client
+                    .post(app.url("/api/v1/cases"))
+                    .bearer_auth(citizen)
+                    .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+                    .json(&body),
+            )
+            .await
+        }
+    };
+    let bad = json!({
+        "procedure_code": BIRTH,
+        "applicant": {"full_name": "", "id_number": "123", "phone": "12", "email": "x"},
+        "address": {"ward_code": BA_DINH},
+        "form": [1, 2],
+        "documents": [{"kind": "", "file_name": "a", "sha256": "zz", "size": 0}]
+    });
+    let body = post(bad).await.assert_problem(422, "validation_failed");
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for f in [
+        "applicant.full_name",
+        "applicant.id_number",
+        "applicant.phone",
+        "applicant.email",
+        "form",
+        "documents[0].kind",
+        "documents[0].sha256",
+        "documents[0].size",
+    ] {
+        assert!(fields.contains(&f), "{f} not in {fields:?}");
+    }
+    // Unknown procedure, unknown ward, mixed address forms, a missing field, unknown fields.
+    post(intake_body("9.999999", BA_DINH))
+        .await
+        .assert_problem(404, "procedure_not_found");
+    post(intake_body(BIRTH, "99999"))
+        .await
+        .assert_problem(422, "address_not_found");
+    let mut mixed = intake_body(BIRTH, BA_DINH);
+    mixed["address"]["legacy_ward_code"] = json!("00001");
+    post(mixed).await.assert_problem(422, "validation_failed");
+    let mut long = intake_body(BIRTH, BA_DINH);
+    long["address"] = json!({"text": "x".repeat(10_000)});
+    post(long).await.assert_problem(422, "validation_failed");
+    post(json!({"procedure_code": BIRTH}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let mut extra = intake_body(BIRTH, BA_DINH);
+    extra["surprise"] = json!(1);
+    post(extra).await.assert_problem(422, "validation_failed");
+    // A business with a tax code instead of an ID number.
+    let mut business = intake_body("2.001610", BA_DINH);
+    business["applicant"] = json!({"full_name": "Công ty TNHH An Bình", "tax_code": "0101234567", "phone": "0243123456"});
+    let r = post(business).await.assert_status(201);
+    assert_eq!(
+        r["handling_unit"], "01.STC",
+        "a province-level procedure goes to the provincial department"
+    );
+    assert_eq!(r["receiving_unit"], HN_CENTRE);
+    // The form has a size limit.
+    let mut big = intake_body(BIRTH, BA_DINH);
+    big["form"] = json!({"notes": "x".repeat(70_000)});
+    post(big).await.assert_problem(422, "validation_failed");
+    // Nothing was written by the failures.
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(
+        entity::cases::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn old_addresses_route_to_the_successor_commune() {
+    let app = spawn_app().await;
+    let citizen = app.token_for("citizen", "citizen", None, None).await;
+    let mut body = intake_body(BIRTH, BA_DINH);
+    body["address"] = json!({"text": "Phường Phúc Xá, Quận Ba Đình, Hà Nội"});
+    let r = app.submit_online(&citizen, body).await;
+    assert_eq!(r["ward_code"], "00097");
+    assert_eq!(r["handling_unit"], "01.00097.UBND");
+    assert!(r["routing"]["explanation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l.as_str().unwrap().contains("Phúc Xá")));
+}
+
+#[tokio::test]
+async fn routing_refusals_are_422_with_the_reason() {
+    let app = spawn_app().await;
+    let citizen = app.token_for("citizen", "citizen", None, None).await;
+    let hcm_clerk = app
+        .token_for("hcm", "clerk", Some("79.TTPVHCC"), None)
+        .await;
+    // A Hà Nội address received in Hồ Chí Minh City.
+    app.post(
+        "/api/v1/cases",
+        Some(&hcm_clerk),
+        intake_body(MARITAL, BA_DINH),
+    )
+    .await
+    .assert_problem(422, "receipt_in_other_province");
+    // Residence registration is not boundary-independent: not at another commune's centre.
+    let mut body = intake_body("1.004222", BA_DINH);
+    body["received_at_unit"] = json!(NGOC_HA_CENTRE);
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/cases"))
+                .bearer_auth(&citizen)
+                .header("idempotency-key", "k1")
+                .json(&body),
+        )
+        .await;
+    r.assert_problem(422, "receipt_outside_commune");
+    // Birth registration is boundary-independent: another commune's centre may receive it.
+    let mut body = intake_body(BIRTH, BA_DINH);
+    body["received_at_unit"] = json!(NGOC_HA_CENTRE);
+    let r = app.submit_online(&citizen, body).await;
+    assert_eq!(
+        (r["receiving_unit"].as_str(), r["handling_unit"].as_str()),
+        (Some(NGOC_HA_CENTRE), Some(BA_DINH_PC))
+    );
+    assert!(r["code"].as_str().unwrap().starts_with(NGOC_HA_CENTRE));
+}
+
+#[tokio::test]
+async fn idempotent_replay_other_body_and_concurrent_duplicate() {
+    let app = spawn_app().await;
+    let citizen = app.token_for("citizen", "citizen", None, None).await;
+    let body = intake_body(BIRTH, BA_DINH);
+    let send = |key: &str, body: &serde_json::Value| {
+        app.send(
+            app.client
+                .post(app.url("/api/v1/cases"))
+                .bearer_auth(&citizen)
+                .header("idempotency-key", key)
+                .json(body),
+        )
+    };
+    // Online submissions need a key.
+    app.post("/api/v1/cases", Some(&citizen), body.clone())
+        .await
+        .assert_problem(400, "idempotency_key_required");
+
+    let first = send("key-1", &body).await;
+    let first_body = first.assert_status(201);
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    let again = send("key-1", &body).await;
+    assert_eq!(again.assert_status(201), first_body);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+
+    let mut other = body.clone();
+    other["form"] = json!({"child_name": "someone else"});
+    send("key-1", &other)
+        .await
+        .assert_problem(422, "idempotency_key_reused");
+
+    // A duplicate arriving while the first is still being processed.
+    let account = motcua::repo::accounts::find_by_username_key(&app.state.db, "citizen")
+        .await
+        .unwrap()
+        .unwrap();
+    let hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(serde_json::to_vec(&body).unwrap()))
+    };
+    assert!(motcua::repo::idempotency::try_begin(
+        &app.state.db,
+        account.id,
+        "key-2",
+        &hash,
+        chrono::Utc::now()
+    )
+    .await
+    .unwrap());
+    send("key-2", &body)
+        .await
+        .assert_problem(409, "idempotency_in_progress");
+
+    // Truly concurrent duplicates: exactly one dossier; every answer is it, or a 409.
+    let futures: Vec<_> = (0..8).map(|_| send("key-3", &body)).collect();
+    let answers = futures::future::join_all(futures).await;
+    let mut codes = HashSet::new();
+    for a in &answers {
+        match a.status.as_u16() {
+            201 => {
+                codes.insert(a.json()["code"].as_str().unwrap().to_string());
+            }
+            409 => {
+                a.assert_problem(409, "idempotency_in_progress");
+            }
+            s => panic!("unexpected {s}: {}", a.text),
+        }
+    }
+    assert_eq!(codes.len(), 1, "{codes:?}");
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(
+        entity::cases::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn concurrent_intakes_at_one_unit_get_distinct_codes() {
+    let app = spawn_app().await;
+    let reception = app
+        .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    let body = intake_body(MARITAL, BA_DINH);
+    let futures: Vec<_> = (0..200)
+        .map(|_| {
+            app.send(
+                app.client
+                    .post(app.url("/api/v1/cases"))
+                    .bearer_auth(&reception)
+                    .json(&body),
+            )
+        })
+        .collect();
+    let answers = futures::future::join_all(futures).await;
+    let mut codes = HashSet::new();
+    for a in answers {
+        codes.insert(a.assert_status(201)["code"].as_str().unwrap().to_string());
+    }
+    assert_eq!(codes.len(), 200);
+    let mut numbers: Vec<u32> = codes
+        .iter()
+        .map(|c| c.rsplit('-').next().unwrap().parse().unwrap())
+        .collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        (1..=200).collect::<Vec<_>>(),
+        "a gapless daily sequence"
+    );
+}
+
+#[tokio::test]
+async fn fifty_concurrent_claims_have_one_winner() {
+    let app = spawn_app().await;
+    let reception = app
+        .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    let code = app
+        .post(
+            "/api/v1/cases",
+            Some(&reception),
+            intake_body(MARITAL, BA_DINH),
+        )
+        .await
+        .assert_status(201)["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut tokens = Vec::new();
+    for i in 0..50 {
+        let password = format!("clerk{i}-password-123");
+        motcua::services::users::create(
+            &app.state,
+            motcua::services::users::CreateUser {
+                username: format!("clerk{i}"),
+                password: password.clone(),
+                role: "clerk".into(),
+                unit: Some(BA_DINH_PC.into()),
+                province: None,
+                full_name: format!("Clerk {i}"),
+                phone: None,
+                email: None,
+                id_number: None,
+            },
+        )
+        .await
+        .unwrap();
+        tokens.push(app.login(&format!("clerk{i}"), &password).await.0);
+    }
+    let version = app.case_version(&code).await;
+    let path = format!("/api/v1/cases/{code}/actions/claim");
+    let futures: Vec<_> = tokens
+        .iter()
+        .map(|t| app.post(&path, Some(t), json!({"version": version})))
+        .collect();
+    let answers = futures::future::join_all(futures).await;
+    let winners = answers.iter().filter(|a| a.status.as_u16() == 200).count();
+    let conflicts = answers.iter().filter(|a| a.status.as_u16() == 409).count();
+    assert_eq!(
+        (winners, conflicts),
+        (1, 49),
+        "{:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    let row = app.case_row(&code).await;
+    assert_eq!(row.status, "assigned");
+    assert_eq!(app.event_count(&code).await, 2, "receive + one claim");
+}
+
+#[tokio::test]
+async fn public_tracking_shows_little() {
+    let app = spawn_app().await;
+    let citizen = app.token_for("citizen", "citizen", None, None).await;
+    let code = app
+        .submit_online(&citizen, intake_body(BIRTH, BA_DINH))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .get(&format!("/api/v1/tracking/{code}?id_last4=4567"), None)
+        .await
+        .assert_status(200);
+    assert_eq!(r["status"], "submitted");
+    assert_eq!(r["national_status"], 1);
+    let keys: Vec<&String> = r.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys.len(),
+        4,
+        "only code, status, national status and appointment: {keys:?}"
+    );
+    app.get(&format!("/api/v1/tracking/{code}?id_last4=0000"), None)
+        .await
+        .assert_problem(404, "case_not_found");
+    app.get("/api/v1/tracking/nope?id_last4=4567", None)
+        .await
+        .assert_problem(404, "case_not_found");
+    app.get(&format!("/api/v1/tracking/{code}"), None)
+        .await
+        .assert_problem(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn applicants_list_their_own_with_personal_data_masked() {
+    let app = spawn_app().await;
+    let citizen = app.token_for("citizen", "citizen", None, None).await;
+    let other = app.token_for("other", "citizen", None, None).await;
+    let code = app
+        .submit_online(&citizen, intake_body(BIRTH, BA_DINH))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.submit_online(&other, intake_body(BIRTH, BA_DINH)).await;
+
+    let mine = app
+        .get("/api/v1/cases?mine=true", Some(&citizen))
+        .await
+        .assert_status(200);
+    assert_eq!(mine["total"], 1);
+    assert_eq!(mine["items"][0]["code"], code);
+    assert_eq!(mine["items"][0]["applicant"]["id_number"], "********4567");
+    assert_eq!(mine["items"][0]["applicant"]["phone"], "*******678");
+    assert!(mine["items"][0].get("form").is_none());
+    // The page of one's own dossier shows it in full; another's is 404.
+    let page = app
+        .get(&format!("/api/v1/cases/{code}"), Some(&citizen))
+        .await
+        .assert_status(200);
+    assert_eq!(page["applicant"]["id_number"], "001203004567");
+    app.get(&format!("/api/v1/cases/{code}"), Some(&other))
+        .await
+        .assert_problem(404, "case_not_found");
+    app.get("/api/v1/cases?status=bogus", Some(&citizen))
+        .await
+        .assert_problem(422, "validation_failed");
+}

@@ -416,3 +416,106 @@ impl TestApp {
         self.login(username, &password).await.0
     }
 }
+
+/// Hà Nội, Phường Ba Đình: a commune with its standard units.
+pub const HN: &str = "01";
+pub const BA_DINH: &str = "00004";
+pub const BA_DINH_PC: &str = "01.00004.UBND";
+pub const BA_DINH_CENTRE: &str = "01.00004.TTPVHCC";
+pub const NGOC_HA_PC: &str = "01.00008.UBND";
+pub const NGOC_HA_CENTRE: &str = "01.00008.TTPVHCC";
+pub const HN_CENTRE: &str = "01.TTPVHCC";
+/// Birth registration: commune-level, same day, boundary-independent.
+pub const BIRTH: &str = "1.001193";
+/// Marital status certificate: commune-level, 3 working days.
+pub const MARITAL: &str = "1.004873";
+
+/// A valid intake body for a procedure at a 2025 ward.
+pub fn intake_body(procedure: &str, ward_code: &str) -> Value {
+    json!({
+        "procedure_code": procedure,
+        "applicant": {"full_name": "Nguyễn Văn An", "id_number": "001203004567", "phone": "0912345678", "email": "an@example.vn"},
+        "address": {"ward_code": ward_code},
+        "form": {"child_name": "Nguyễn Văn Bình"},
+        "documents": [{"kind": "to_khai", "file_name": "to-khai.pdf", "sha256": "a".repeat(64), "size": 1024}]
+    })
+}
+
+/// The people of a test: a citizen, the reception clerk of Ba Đình's centre, a clerk and the
+/// head of Ba Đình's People's Committee.
+pub struct Cast {
+    pub citizen: String,
+    pub reception: String,
+    pub clerk: String,
+    pub head: String,
+}
+
+impl TestApp {
+    pub async fn cast(&self) -> Cast {
+        Cast {
+            citizen: self.token_for("citizen", "citizen", None, None).await,
+            reception: self
+                .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
+                .await,
+            clerk: self
+                .token_for("clerk", "clerk", Some(BA_DINH_PC), None)
+                .await,
+            head: self
+                .token_for("head", "unit_head", Some(BA_DINH_PC), None)
+                .await,
+        }
+    }
+
+    /// File a dossier online; returns its body (asserting 201).
+    pub async fn submit_online(&self, token: &str, body: Value) -> Value {
+        let key = uuid::Uuid::new_v4().to_string();
+        let r = self
+            .send(
+                self.client
+                    .post(self.url("/api/v1/cases"))
+                    .bearer_auth(token)
+                    .header("idempotency-key", key)
+                    .json(&body),
+            )
+            .await;
+        r.assert_status(201)
+    }
+
+    /// Post an action with the dossier's current version.
+    pub async fn act(&self, token: &str, code: &str, action: &str, mut body: Value) -> Resp {
+        if body.get("version").is_none() {
+            let current = self.case_version(code).await;
+            body["version"] = json!(current);
+        }
+        self.post(
+            &format!("/api/v1/cases/{code}/actions/{action}"),
+            Some(token),
+            body,
+        )
+        .await
+    }
+
+    /// The stored version of a dossier (read directly, bypassing access rules).
+    pub async fn case_version(&self, code: &str) -> i32 {
+        motcua::repo::cases::find_by_code(&self.state.db, code)
+            .await
+            .unwrap()
+            .expect("dossier exists")
+            .version
+    }
+
+    pub async fn case_row(&self, code: &str) -> entity::cases::Model {
+        motcua::repo::cases::find_by_code(&self.state.db, code)
+            .await
+            .unwrap()
+            .expect("dossier exists")
+    }
+
+    pub async fn event_count(&self, code: &str) -> usize {
+        let c = self.case_row(code).await;
+        motcua::repo::events::list(&self.state.db, c.id, false)
+            .await
+            .unwrap()
+            .len()
+    }
+}

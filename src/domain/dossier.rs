@@ -1,0 +1,142 @@
+//! Dossier identity: the dossier code and the filing channel.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::unit::UnitCode;
+
+/// How a dossier was filed (`KenhThucHien`: 1 in person, 2 online, 3 public postal service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    InPerson,
+    Online,
+    Postal,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::InPerson => "in_person",
+            Channel::Online => "online",
+            Channel::Postal => "postal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "in_person" => Some(Channel::InPerson),
+            "online" => Some(Channel::Online),
+            "postal" => Some(Channel::Postal),
+            _ => None,
+        }
+    }
+
+    /// The national portal's code.
+    pub fn national(self) -> u8 {
+        match self {
+            Channel::InPerson => 1,
+            Channel::Online => 2,
+            Channel::Postal => 3,
+        }
+    }
+}
+
+/// A dossier code: `{receiving unit code}-{yyMMdd}-{NNNN}`, e.g. `01.00004.TTPVHCC-250701-0001`.
+/// The number comes from the receiving unit's counter for that day.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DossierCode(String);
+
+/// Not a dossier code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a dossier code")]
+pub struct BadDossierCode;
+
+impl DossierCode {
+    /// Make the code of the `number`-th dossier received by `unit` on `day` (local date).
+    pub fn new(unit: &UnitCode, day: NaiveDate, number: u32) -> DossierCode {
+        DossierCode(format!("{}-{}-{:04}", unit, day.format("%y%m%d"), number))
+    }
+
+    pub fn parse(raw: &str) -> Result<DossierCode, BadDossierCode> {
+        let s = raw.trim();
+        let mut parts = s.rsplitn(3, '-');
+        let (Some(number), Some(day), Some(unit)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(BadDossierCode);
+        };
+        let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+        if !(digits(number)
+            && number.len() >= 4
+            && number.len() <= 6
+            && digits(day)
+            && day.len() == 6)
+        {
+            return Err(BadDossierCode);
+        }
+        if NaiveDate::parse_from_str(&format!("20{day}"), "%Y%m%d").is_err() {
+            return Err(BadDossierCode);
+        }
+        UnitCode::parse(unit).map_err(|_| BadDossierCode)?;
+        Ok(DossierCode(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The receiving unit's code.
+    pub fn unit(&self) -> &str {
+        self.0.rsplitn(3, '-').nth(2).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for DossierCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for DossierCode {
+    type Error = BadDossierCode;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        DossierCode::parse(&s)
+    }
+}
+
+impl From<DossierCode> for String {
+    fn from(c: DossierCode) -> String {
+        c.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        let unit = UnitCode::parse("01.00004.TTPVHCC").unwrap();
+        let code = DossierCode::new(&unit, NaiveDate::from_ymd_opt(2025, 7, 1).unwrap(), 1);
+        assert_eq!(code.as_str(), "01.00004.TTPVHCC-250701-0001");
+        assert_eq!(DossierCode::parse(code.as_str()).unwrap(), code);
+        assert_eq!(code.unit(), "01.00004.TTPVHCC");
+        assert!(DossierCode::parse("01.TTPVHCC-251301-0001").is_err());
+        assert!(DossierCode::parse("nope").is_err());
+        assert!(DossierCode::parse("01.TTPVHCC-250701-1").is_err());
+        assert_eq!(
+            DossierCode::new(&unit, NaiveDate::from_ymd_opt(2026, 1, 9).unwrap(), 12345).as_str(),
+            "01.00004.TTPVHCC-260109-12345"
+        );
+    }
+
+    #[test]
+    fn channels() {
+        assert_eq!(Channel::parse("online").unwrap().national(), 2);
+        assert_eq!(Channel::InPerson.national(), 1);
+        assert_eq!(Channel::Postal.national(), 3);
+    }
+}

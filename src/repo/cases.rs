@@ -1,0 +1,242 @@
+//! Dossier rows.
+
+use chrono::{DateTime, Utc};
+use entity::cases::{self, Column, Entity};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::domain::access::CaseScope;
+
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    row: cases::ActiveModel,
+) -> Result<cases::Model, DbErr> {
+    row.insert(db).await
+}
+
+/// Read a dossier by its code, locking the row for the rest of the transaction on
+/// PostgreSQL (SQLite's write transaction is already exclusive).
+pub async fn find_for_update<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+) -> Result<Option<cases::Model>, DbErr> {
+    Entity::find()
+        .filter(Column::Code.eq(code))
+        .lock_exclusive()
+        .one(db)
+        .await
+}
+
+pub async fn find_by_code<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+) -> Result<Option<cases::Model>, DbErr> {
+    Entity::find().filter(Column::Code.eq(code)).one(db).await
+}
+
+/// Write a changed dossier only if nobody changed it since `expected_version` was read.
+/// Returns false when the version moved.
+pub async fn update_if_version<C: ConnectionTrait>(
+    db: &C,
+    row: cases::ActiveModel,
+    id: i64,
+    expected_version: i32,
+) -> Result<bool, DbErr> {
+    let res = Entity::update_many()
+        .set(row)
+        .filter(Column::Id.eq(id))
+        .filter(Column::Version.eq(expected_version))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// The condition for dossiers a scope covers.
+pub fn scope_condition(scope: &CaseScope) -> Condition {
+    match scope {
+        CaseScope::Applicant(id) => Condition::all().add(Column::ApplicantAccountId.eq(*id)),
+        CaseScope::Unit { unit, .. } => Condition::any()
+            .add(Column::ReceivingUnit.eq(unit.as_str()))
+            .add(Column::HandlingUnit.eq(unit.as_str())),
+        CaseScope::Province(p) => Condition::all().add(Column::ProvinceCode.eq(p.as_str())),
+        CaseScope::National | CaseScope::Audited => Condition::all(),
+    }
+}
+
+/// Filters of a dossier list.
+#[derive(Debug, Default, Clone)]
+pub struct CaseFilter {
+    pub statuses: Vec<String>,
+    pub procedure: Option<String>,
+    pub open_only: bool,
+    pub sla_state: Option<String>,
+}
+
+/// A page of dossiers within a scope, newest first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    scope: &CaseScope,
+    f: &CaseFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<cases::Model>, u64), DbErr> {
+    let mut q = Entity::find().filter(scope_condition(scope));
+    if !f.statuses.is_empty() {
+        q = q.filter(Column::Status.is_in(f.statuses.clone()));
+    }
+    if let Some(p) = &f.procedure {
+        q = q.filter(Column::ProcedureCode.eq(p.as_str()));
+    }
+    if f.open_only {
+        q = q.filter(Column::ClosedAt.is_null());
+    }
+    if let Some(s) = &f.sla_state {
+        q = q.filter(Column::SlaState.eq(s.as_str()));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q
+        .order_by_desc(Column::SubmittedAt)
+        .order_by_desc(Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}
+
+/// How a queue is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueSort {
+    /// Overdue first, then the nearest deadline; paused and not-yet-received ones last.
+    Urgency,
+    ReceivedAt,
+}
+
+/// Filters of a unit's queue.
+#[derive(Debug, Clone)]
+pub struct QueueFilter {
+    pub statuses: Vec<String>,
+    pub claimed: Option<bool>,
+    pub assignee: Option<Uuid>,
+    pub sort: QueueSort,
+}
+
+/// A unit's open work: dossiers it handles, and online dossiers waiting for it to receive them.
+pub async fn queue<C: ConnectionTrait>(
+    db: &C,
+    unit: &str,
+    f: &QueueFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<cases::Model>, u64), DbErr> {
+    let mut q = Entity::find().filter(Column::ClosedAt.is_null()).filter(
+        Condition::any().add(Column::HandlingUnit.eq(unit)).add(
+            Condition::all()
+                .add(Column::ReceivingUnit.eq(unit))
+                .add(Column::Status.eq("submitted")),
+        ),
+    );
+    if !f.statuses.is_empty() {
+        q = q.filter(Column::Status.is_in(f.statuses.clone()));
+    }
+    match f.claimed {
+        Some(true) => q = q.filter(Column::AssignedTo.is_not_null()),
+        Some(false) => q = q.filter(Column::AssignedTo.is_null()),
+        None => {}
+    }
+    if let Some(a) = f.assignee {
+        q = q.filter(Column::AssignedTo.eq(a));
+    }
+    let total = q.clone().count(db).await?;
+    q = match f.sort {
+        QueueSort::Urgency => q
+            .order_by_asc(Into::<Expr>::into(
+                Expr::case(Column::PausedAt.is_not_null(), 1).finally(0),
+            ))
+            .order_by_asc(Into::<Expr>::into(
+                Expr::case(Column::DueAt.is_null(), 1).finally(0),
+            ))
+            .order_by_asc(Column::DueAt)
+            .order_by_asc(Column::SubmittedAt),
+        QueueSort::ReceivedAt => q
+            .order_by_asc(Into::<Expr>::into(
+                Expr::case(Column::ReceivedAt.is_null(), 1).finally(0),
+            ))
+            .order_by_asc(Column::ReceivedAt)
+            .order_by_asc(Column::SubmittedAt),
+    };
+    let rows = q
+        .order_by_asc(Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}
+
+/// A province's dossiers awaiting routing, oldest first.
+pub async fn coordination_queue<C: ConnectionTrait>(
+    db: &C,
+    province: &str,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<cases::Model>, u64), DbErr> {
+    let q = Entity::find()
+        .filter(Column::ProvinceCode.eq(province))
+        .filter(Column::Status.eq("awaiting_routing"));
+    let total = q.clone().count(db).await?;
+    let rows = q
+        .order_by_asc(Column::SubmittedAt)
+        .order_by_asc(Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Open dossiers whose deadline can still move (received, not closed), for recomputation
+/// after a calendar change; `after_id` pages through them.
+pub async fn open_with_deadline<C: ConnectionTrait>(
+    db: &C,
+    since: DateTime<Utc>,
+    after_id: i64,
+    limit: u64,
+) -> Result<Vec<cases::Model>, DbErr> {
+    Entity::find()
+        .filter(Column::ClosedAt.is_null())
+        .filter(Column::DueAt.is_not_null())
+        .filter(Column::DueAt.gte(since))
+        .filter(Column::Id.gt(after_id))
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Touch `updated_at` and nothing else (used by tests of concurrency helpers).
+pub async fn count_with_code_prefix<C: ConnectionTrait>(
+    db: &C,
+    prefix: &str,
+) -> Result<u64, DbErr> {
+    Entity::find()
+        .filter(Column::Code.starts_with(prefix))
+        .count(db)
+        .await
+}
+
+/// Number of rows in a status (for metrics).
+pub async fn count_by<C: ConnectionTrait>(
+    db: &C,
+    column: Column,
+    value: &str,
+) -> Result<u64, DbErr> {
+    Entity::find()
+        .filter(Expr::col(column).eq(value))
+        .count(db)
+        .await
+}

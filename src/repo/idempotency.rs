@@ -1,0 +1,93 @@
+//! Idempotency keys of submissions.
+
+use chrono::{DateTime, Utc};
+use entity::idempotency_keys::{self, Column, Entity};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+/// Try to take the key. True when this request now owns it.
+pub async fn try_begin<C: ConnectionTrait>(
+    db: &C,
+    account: Uuid,
+    key: &str,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let row = idempotency_keys::ActiveModel {
+        account_id: Set(account),
+        key: Set(key.to_string()),
+        request_hash: Set(hash.to_string()),
+        state: Set("in_progress".into()),
+        response_status: Set(None),
+        response_body: Set(None),
+        created_at: Set(now),
+    };
+    let inserted = Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([Column::AccountId, Column::Key])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted == 1)
+}
+
+pub async fn get<C: ConnectionTrait>(
+    db: &C,
+    account: Uuid,
+    key: &str,
+) -> Result<Option<idempotency_keys::Model>, DbErr> {
+    Entity::find_by_id((account, key.to_string())).one(db).await
+}
+
+/// Take over an in-progress key whose owner died (older than `stale_before`).
+pub async fn take_over_stale<C: ConnectionTrait>(
+    db: &C,
+    account: Uuid,
+    key: &str,
+    hash: &str,
+    now: DateTime<Utc>,
+    stale_before: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = Entity::update_many()
+        .col_expr(Column::CreatedAt, Expr::value(now))
+        .col_expr(Column::RequestHash, Expr::value(hash))
+        .filter(Column::AccountId.eq(account))
+        .filter(Column::Key.eq(key))
+        .filter(Column::State.eq("in_progress"))
+        .filter(Column::CreatedAt.lt(stale_before))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn complete<C: ConnectionTrait>(
+    db: &C,
+    account: Uuid,
+    key: &str,
+    status: u16,
+    body: &str,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::State, Expr::value("completed"))
+        .col_expr(Column::ResponseStatus, Expr::value(status as i16))
+        .col_expr(Column::ResponseBody, Expr::value(body))
+        .filter(Column::AccountId.eq(account))
+        .filter(Column::Key.eq(key))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Release a key whose request failed, so that the client can retry with it.
+pub async fn release<C: ConnectionTrait>(db: &C, account: Uuid, key: &str) -> Result<(), DbErr> {
+    Entity::delete_many()
+        .filter(Column::AccountId.eq(account))
+        .filter(Column::Key.eq(key))
+        .filter(Column::State.eq("in_progress"))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
