@@ -35,11 +35,48 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Apply pending migrations and reference seeding (unless --no-migrate), then serve HTTP.
     Serve(ServeArgs),
-    /// Apply pending migrations and exit.
+    /// Apply pending migrations and load the reference data (idempotent), then exit.
     Migrate,
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Print a year of the civil-service calendar (days off, make-up working days).
+    Calendar(CalendarArgs),
+    /// SLA engine operations.
+    #[command(subcommand)]
+    Sla(SlaCommand),
+    /// Run the background jobs (SLA sweeper, outbox dispatcher) without serving HTTP.
+    Worker,
+    /// Load reference data.
+    #[command(subcommand)]
+    Seed(SeedCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeedCommand {
+    /// Apply migrations, then load the official administrative units (34 provinces, 3,321
+    /// wards, the pre-2025 units and the conversion table), the standard units and the
+    /// procedure catalog, unless already loaded. Idempotent.
+    Geography,
+}
+
+#[derive(Debug, Args)]
+pub struct CalendarArgs {
+    /// The year, 2000–2100.
+    pub year: i32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlaCommand {
+    /// Run one sweep as of an instant and print what changed.
+    Sweep(SweepArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The instant to sweep as of (RFC 3339); default now. Later instants preview the future.
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -139,7 +176,125 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             let settings = load_settings(&cli.global, None)?;
             let conn = db::connect(&settings.database).await?;
             db::migrate(&conn).await?;
-            println!("migrations applied");
+            let report = crate::services::reference::seed(
+                &conn,
+                &settings.calendar.default_working_hours,
+                &mut crate::services::reference::Quiet,
+            )
+            .await?;
+            println!(
+                "migrations applied; reference data loaded: {:?}",
+                report.loaded
+            );
+            Ok(())
+        }
+        Command::Calendar(args) => {
+            let settings = load_settings(&cli.global, None)?;
+            if !crate::services::calendar::YEARS.contains(&args.year) {
+                return Err(format!(
+                    "the year must be within {:?}",
+                    crate::services::calendar::YEARS
+                )
+                .into());
+            }
+            let state = app::build_state(settings, StartOptions { migrate: false }).await?;
+            let view = state.calendars.current().holidays().year_view(args.year);
+            println!(
+                "Civil-service calendar {} (days off besides ordinary weekends)",
+                args.year
+            );
+            for d in &view.days_off {
+                println!(
+                    "  {} {:<3} {:<13} {} ({})",
+                    d.date,
+                    crate::domain::calendar::weekday_en(chrono::Datelike::weekday(&d.date)),
+                    format!("{:?}", d.kind).to_lowercase(),
+                    d.name_vi,
+                    d.name_en
+                );
+            }
+            if view.working_saturdays.is_empty() {
+                println!("No make-up working days.");
+            } else {
+                println!("Make-up working days:");
+                for d in &view.working_saturdays {
+                    println!(
+                        "  {d} {}",
+                        crate::domain::calendar::weekday_en(chrono::Datelike::weekday(d))
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Sla(SlaCommand::Sweep(args)) => {
+            let settings = load_settings(&cli.global, None)?;
+            let at = match &args.at {
+                Some(s) => chrono::DateTime::parse_from_rfc3339(s)
+                    .map_err(|e| format!("--at: {e}"))?
+                    .with_timezone(&chrono::Utc),
+                None => chrono::Utc::now(),
+            };
+            let conn = db::connect(&settings.database).await?;
+            let report = crate::services::sla::sweep(&conn, at, settings.sla.batch_size).await?;
+            println!(
+                "swept as of {}: {} examined, {} changed ({} at risk, {} overdue) in {} ms",
+                at.to_rfc3339(),
+                report.examined,
+                report.changes.len(),
+                report.count(crate::domain::sla::SlaState::AtRisk),
+                report.count(crate::domain::sla::SlaState::Overdue),
+                report.elapsed_ms
+            );
+            for c in &report.changes {
+                println!(
+                    "  {} {} -> {} (reached {})",
+                    c.code,
+                    c.from.as_str(),
+                    c.to.as_str(),
+                    c.reached_at.to_rfc3339()
+                );
+            }
+            Ok(())
+        }
+        Command::Worker => {
+            let settings = load_settings(&cli.global, None)?;
+            let state = app::build_state(settings, StartOptions { migrate: false }).await?;
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let jobs = crate::jobs::spawn_all(&state, stop_rx);
+            println!("motcua worker running (SLA sweeper, outbox dispatcher); Ctrl-C to stop");
+            app::shutdown_signal().await;
+            let _ = stop_tx.send(true);
+            for j in jobs {
+                let _ = j.await;
+            }
+            Ok(())
+        }
+        Command::Seed(SeedCommand::Geography) => {
+            let settings = load_settings(&cli.global, None)?;
+            let conn = db::connect(&settings.database).await?;
+            db::migrate(&conn).await?;
+            let mut progress = crate::services::reference::TerminalProgress::new();
+            let report = crate::services::reference::seed(
+                &conn,
+                &settings.calendar.default_working_hours,
+                &mut progress,
+            )
+            .await?;
+            print!("{}", describe_seed(&report));
+            let counts = crate::repo::geography::counts(&conn).await?;
+            println!(
+                "in the database: {} provinces, {} wards, {} legacy provinces, {} legacy districts, \
+                 {} legacy wards, {} conversion rows, {} units, {} procedure versions",
+                counts.provinces,
+                counts.wards,
+                counts.legacy_provinces,
+                counts.legacy_districts,
+                counts.legacy_wards,
+                counts.conversions,
+                counts.units,
+                counts.procedures
+            );
+            conn.close().await.ok();
             Ok(())
         }
         Command::User(UserCommand::Create(args)) => {
@@ -171,6 +326,35 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             Ok(())
         }
     }
+}
+
+/// What a seeding run did, for the terminal.
+fn describe_seed(r: &crate::services::reference::SeedReport) -> String {
+    if r.loaded.is_empty() {
+        return "reference data is current: nothing to load\n".to_string();
+    }
+    let mut s = String::new();
+    for set in &r.loaded {
+        match *set {
+            "geography" => s.push_str(&format!(
+                "loaded geography: {} provinces, {} wards, {} legacy provinces, {} legacy \
+                 districts, {} legacy wards, {} conversion rows\n",
+                r.provinces,
+                r.wards,
+                r.legacy_provinces,
+                r.legacy_districts,
+                r.legacy_wards,
+                r.conversions
+            )),
+            "units" => s.push_str(&format!("loaded units: {} added\n", r.units_added)),
+            "procedures" => s.push_str(&format!(
+                "loaded procedures: {} added\n",
+                r.procedures_added
+            )),
+            other => s.push_str(&format!("loaded {other}\n")),
+        }
+    }
+    s
 }
 
 /// A one-line description of an API error for the terminal.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::geography::{self, Resolution, WardRef};
+use super::geography::{self, Name, ProvinceCode, Resolution, WardCode, WardRef};
 use super::lang::Lang;
 use super::procedure::ProcedureSpec;
 use super::unit::{Level, UnitKind};
@@ -37,34 +37,96 @@ impl UnitInfo {
 }
 
 /// Every unit, indexed for routing. Cheap to clone (shared).
+///
+/// The competent unit of a kind for a place is found in a dense table indexed by the
+/// numeric province or ward code and the kind, so that a routing decision costs no hashing
+/// and no allocation.
 #[derive(Debug, Clone, Default)]
 pub struct UnitDirectory {
     units: Arc<HashMap<String, Arc<UnitInfo>>>,
-    provincial: Arc<HashMap<(String, UnitKind), String>>,
-    communal: Arc<HashMap<(String, UnitKind), String>>,
+    /// `province code × province-level kind slot`.
+    provincial: Arc<Vec<Option<Arc<UnitInfo>>>>,
+    /// `ward code × commune-level kind slot`.
+    communal: Arc<Vec<Option<Arc<UnitInfo>>>>,
+}
+
+/// The position of a kind among the kinds of its level, and the number of kinds of each level.
+fn slot(kind: UnitKind) -> usize {
+    UnitKind::ALL
+        .iter()
+        .filter(|k| k.level() == kind.level())
+        .position(|k| *k == kind)
+        .unwrap_or(0)
+}
+
+fn width(level: Level) -> usize {
+    UnitKind::ALL.iter().filter(|k| k.level() == level).count()
+}
+
+/// Slots of every kind, indexed by `kind as usize` (the order of [`UnitKind::ALL`]).
+struct Slots {
+    slot: [u8; UnitKind::ALL.len()],
+    province_width: usize,
+    commune_width: usize,
+}
+
+impl Slots {
+    fn get() -> &'static Slots {
+        static SLOTS: std::sync::OnceLock<Slots> = std::sync::OnceLock::new();
+        SLOTS.get_or_init(|| {
+            let mut slot = [0u8; UnitKind::ALL.len()];
+            for &k in UnitKind::ALL {
+                slot[k as usize] = slot_u8(k);
+            }
+            Slots {
+                slot,
+                province_width: width(Level::Province),
+                commune_width: width(Level::Commune),
+            }
+        })
+    }
+}
+
+fn slot_u8(kind: UnitKind) -> u8 {
+    u8::try_from(slot(kind)).unwrap_or(0)
 }
 
 impl UnitDirectory {
     pub fn build(units: impl IntoIterator<Item = UnitInfo>) -> Self {
+        let slots = Slots::get();
         let mut all = HashMap::new();
-        let mut provincial = HashMap::new();
-        let mut communal = HashMap::new();
+        let mut provincial: Vec<Option<Arc<UnitInfo>>> = Vec::new();
+        let mut communal: Vec<Option<Arc<UnitInfo>>> = Vec::new();
         for u in units {
+            let u = Arc::new(u);
             // The standard unit of a kind is the one whose code ends with the kind's suffix;
             // admin-created extra units of the same kind do not replace it.
-            let standard = u.code.ends_with(&format!(".{}", u.kind.suffix()));
-            let key = match (u.kind.level(), &u.ward_code) {
-                (Level::Commune, Some(w)) => Some((&mut communal, w.clone())),
-                (Level::Province, _) => Some((&mut provincial, u.province_code.clone())),
+            let suffix = u.kind.suffix();
+            let standard = u.code.len() > suffix.len()
+                && u.code.ends_with(suffix)
+                && u.code.as_bytes()[u.code.len() - suffix.len() - 1] == b'.';
+            let s = slots.slot[u.kind as usize] as usize;
+            let place = match (u.kind.level(), &u.ward_code) {
+                (Level::Commune, Some(w)) => WardCode::parse(w)
+                    .ok()
+                    .map(|w| (&mut communal, w.value() as usize * slots.commune_width + s)),
+                (Level::Province, _) => ProvinceCode::parse(&u.province_code).ok().map(|p| {
+                    (
+                        &mut provincial,
+                        p.value() as usize * slots.province_width + s,
+                    )
+                }),
                 _ => None,
             };
-            if let Some((map, place)) = key {
-                let k = (place, u.kind);
-                if standard || !map.contains_key(&k) {
-                    map.insert(k, u.code.clone());
+            if let Some((table, i)) = place {
+                if table.len() <= i {
+                    table.resize(i + 1, None);
+                }
+                if standard || table[i].is_none() {
+                    table[i] = Some(u.clone());
                 }
             }
-            all.insert(u.code.clone(), Arc::new(u));
+            all.insert(u.code.clone(), u);
         }
         UnitDirectory {
             units: Arc::new(all),
@@ -85,13 +147,42 @@ impl UnitDirectory {
         self.units.get(code)
     }
 
-    /// The unit of `kind` for a commune (`ward`) or a province.
+    /// The unit of `kind` for a commune (`ward`) or a province, codes as strings ("01",
+    /// "00004"; the ward is ignored for a province-level kind).
     pub fn competent(&self, kind: UnitKind, province: &str, ward: &str) -> Option<&Arc<UnitInfo>> {
-        let code = match kind.level() {
-            Level::Commune => self.communal.get(&(ward.to_string(), kind)),
-            Level::Province => self.provincial.get(&(province.to_string(), kind)),
-        }?;
-        self.units.get(code)
+        match kind.level() {
+            Level::Commune => self.communal_unit(kind, WardCode::parse(ward).ok()?),
+            Level::Province => self.provincial_unit(kind, ProvinceCode::parse(province).ok()?),
+        }
+    }
+
+    /// The unit of `kind` for a 2025 ward (commune-level kinds) or its province.
+    #[inline]
+    pub fn competent_at(
+        &self,
+        kind: UnitKind,
+        province: ProvinceCode,
+        ward: WardCode,
+    ) -> Option<&Arc<UnitInfo>> {
+        match kind.level() {
+            Level::Commune => self.communal_unit(kind, ward),
+            Level::Province => self.provincial_unit(kind, province),
+        }
+    }
+
+    #[inline]
+    fn communal_unit(&self, kind: UnitKind, ward: WardCode) -> Option<&Arc<UnitInfo>> {
+        let slots = Slots::get();
+        let i = ward.value() as usize * slots.commune_width + slots.slot[kind as usize] as usize;
+        self.communal.get(i)?.as_ref()
+    }
+
+    #[inline]
+    fn provincial_unit(&self, kind: UnitKind, province: ProvinceCode) -> Option<&Arc<UnitInfo>> {
+        let slots = Slots::get();
+        let i =
+            province.value() as usize * slots.province_width + slots.slot[kind as usize] as usize;
+        self.provincial.get(i)?.as_ref()
     }
 
     /// Every unit (for listings).
@@ -116,9 +207,10 @@ pub struct OverrideRule {
 }
 
 impl OverrideRule {
-    fn applies(&self, province: &str, procedure: &str, handling: &str, at: DateTime<Utc>) -> bool {
-        self.province_code == province
-            && self.valid_from <= at
+    /// Whether the rule applies to a procedure whose competent unit is `handling`, at `at`
+    /// (the province is checked by the caller).
+    fn applies(&self, procedure: &str, handling: &str, at: DateTime<Utc>) -> bool {
+        self.valid_from <= at
             && self.valid_until.is_none_or(|u| at < u)
             && self
                 .procedure_code
@@ -152,25 +244,25 @@ pub enum RouteNote {
     Address(geography::Explanation),
     CommuneCompetence {
         kind: UnitKind,
-        ward: String,
+        ward: Name,
     },
     ProvinceCompetence {
         kind: UnitKind,
-        province: String,
+        province: Name,
     },
     Override {
         id: i64,
-        to: String,
+        to: Arc<UnitInfo>,
         priority: i32,
         reason: String,
         until: Option<DateTime<Utc>>,
     },
     ReceivedAt {
-        unit: String,
+        unit: Arc<UnitInfo>,
         boundary_independent: bool,
     },
     DefaultReception {
-        unit: String,
+        unit: Arc<UnitInfo>,
     },
     AmbiguousSameProvince {
         candidates: usize,
@@ -230,30 +322,32 @@ impl RouteNote {
                 kind.name_en()
             ),
             (RouteNote::Override { id, to, priority, reason, until }, Lang::Vi) => format!(
-                "Áp dụng quy tắc điều chuyển #{id} (ưu tiên {priority}{}): chuyển cho {to}. Lý do: {reason}.",
-                until.map(|u| format!(", hiệu lực đến {}", local(u))).unwrap_or_default()
+                "Áp dụng quy tắc điều chuyển #{id} (ưu tiên {priority}{}): chuyển cho {}. Lý do: {reason}.",
+                until.map(|u| format!(", hiệu lực đến {}", local(u))).unwrap_or_default(),
+                to.name_in(Lang::Vi)
             ),
             (RouteNote::Override { id, to, priority, reason, until }, Lang::En) => format!(
-                "Override #{id} applies (priority {priority}{}): sent to {to}. Reason: {reason}.",
-                until.map(|u| format!(", valid until {}", local(u))).unwrap_or_default()
+                "Override #{id} applies (priority {priority}{}): sent to {}. Reason: {reason}.",
+                until.map(|u| format!(", valid until {}", local(u))).unwrap_or_default(),
+                to.name_in(Lang::En)
             ),
             (RouteNote::ReceivedAt { unit, boundary_independent: true }, Lang::Vi) => format!(
-                "Tiếp nhận tại {unit}: thủ tục được tiếp nhận không phụ thuộc địa giới hành chính trong tỉnh."
+                "Tiếp nhận tại {}: thủ tục được tiếp nhận không phụ thuộc địa giới hành chính trong tỉnh.",
+                unit.name_in(Lang::Vi)
             ),
             (RouteNote::ReceivedAt { unit, boundary_independent: true }, Lang::En) => format!(
-                "Received at {unit}: this procedure may be received anywhere in the province."
+                "Received at {}: this procedure may be received anywhere in the province.",
+                unit.name_in(Lang::En)
             ),
-            (RouteNote::ReceivedAt { unit, boundary_independent: false }, Lang::Vi) => {
-                format!("Tiếp nhận tại {unit}.")
-            }
-            (RouteNote::ReceivedAt { unit, boundary_independent: false }, Lang::En) => {
-                format!("Received at {unit}.")
-            }
+            (RouteNote::ReceivedAt { unit, boundary_independent: false }, l) => match l {
+                Lang::Vi => format!("Tiếp nhận tại {}.", unit.name_in(l)),
+                Lang::En => format!("Received at {}.", unit.name_in(l)),
+            },
             (RouteNote::DefaultReception { unit }, Lang::Vi) => {
-                format!("Hồ sơ trực tuyến được tiếp nhận tại {unit}.")
+                format!("Hồ sơ trực tuyến được tiếp nhận tại {}.", unit.name_in(Lang::Vi))
             }
             (RouteNote::DefaultReception { unit }, Lang::En) => {
-                format!("An online dossier is received at {unit}.")
+                format!("An online dossier is received at {}.", unit.name_in(Lang::En))
             }
             (RouteNote::AmbiguousSameProvince { candidates }, Lang::Vi) => format!(
                 "Địa chỉ có {candidates} khả năng nhưng đều thuộc cùng một tỉnh, nên cơ quan cấp tỉnh vẫn xác định được."
@@ -367,13 +461,14 @@ fn reject(mut notes: Vec<RouteNote>, r: Rejection, ward: Option<WardRef>) -> Dec
 pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
     use geography::Status as AddrStatus;
     let p = req.procedure;
-    let mut notes: Vec<RouteNote> = req
-        .resolution
-        .explanation
-        .iter()
-        .cloned()
-        .map(RouteNote::Address)
-        .collect();
+    let mut notes: Vec<RouteNote> = Vec::with_capacity(req.resolution.explanation.len() + 4);
+    notes.extend(
+        req.resolution
+            .explanation
+            .iter()
+            .cloned()
+            .map(RouteNote::Address),
+    );
 
     let ward = match req.resolution.status {
         AddrStatus::NotFound => return reject(notes, Rejection::AddressNotFound, None),
@@ -398,11 +493,7 @@ pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
                     .iter()
                     .map(|c| UnitCandidate {
                         unit: dir
-                            .competent(
-                                p.competent_unit_kind,
-                                &c.ward.province_code.to_string(),
-                                &c.ward.code.to_string(),
-                            )
+                            .competent_at(p.competent_unit_kind, c.ward.province_code, c.ward.code)
                             .cloned(),
                         ward: c.ward.clone(),
                     })
@@ -422,11 +513,11 @@ pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
             }
         }
     };
-    let province = ward.province_code.to_string();
-    let ward_code = ward.code.to_string();
+    let (province, ward_code) = (ward.province_code, ward.code);
+    let in_province = |code: &str| ProvinceCode::parse(code).ok() == Some(province);
 
     let Some(mut handling) = dir
-        .competent(p.competent_unit_kind, &province, &ward_code)
+        .competent_at(p.competent_unit_kind, province, ward_code)
         .cloned()
     else {
         return reject(notes, Rejection::NoCompetentUnit, Some(ward));
@@ -434,11 +525,11 @@ pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
     notes.push(match p.level {
         Level::Commune => RouteNote::CommuneCompetence {
             kind: p.competent_unit_kind,
-            ward: ward.name.to_string(),
+            ward: ward.name.clone(),
         },
         Level::Province => RouteNote::ProvinceCompetence {
             kind: p.competent_unit_kind,
-            province: ward.province_name.to_string(),
+            province: ward.province_name.clone(),
         },
     });
 
@@ -446,16 +537,16 @@ pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
     let chosen = req
         .overrides
         .iter()
-        .filter(|o| o.applies(&province, &p.code, &handling.code, req.at))
+        .filter(|o| in_province(&o.province_code) && o.applies(&p.code, &handling.code, req.at))
         .max_by_key(|o| (o.priority, o.id));
     if let Some(o) = chosen {
         if let Some(target) = dir
             .unit(&o.to_unit_code)
-            .filter(|u| u.province_code == province)
+            .filter(|u| in_province(&u.province_code))
         {
             notes.push(RouteNote::Override {
                 id: o.id,
-                to: target.name.clone(),
+                to: target.clone(),
                 priority: o.priority,
                 reason: o.reason.clone(),
                 until: o.valid_until,
@@ -478,13 +569,16 @@ pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
             if !(r.receives_dossiers || r.code == handling.code) {
                 return reject(notes, Rejection::NotAReceptionPoint, Some(ward));
             }
-            if r.province_code != province {
+            if !in_province(&r.province_code) {
                 return reject(notes, Rejection::OtherProvince, Some(ward));
             }
             if !p.boundary_independent && r.code != handling.code {
                 let allowed = match r.kind.level() {
                     // A commune centre may receive only its own commune's dossiers.
-                    Level::Commune => r.ward_code.as_deref() == Some(ward_code.as_str()),
+                    Level::Commune => {
+                        r.ward_code.as_deref().and_then(|w| WardCode::parse(w).ok())
+                            == Some(ward_code)
+                    }
                     // The provincial centre receives the province's provincial procedures.
                     Level::Province => p.level == Level::Province,
                 };
@@ -493,7 +587,7 @@ pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
                 }
             }
             notes.push(RouteNote::ReceivedAt {
-                unit: r.name.clone(),
+                unit: r.clone(),
                 boundary_independent: p.boundary_independent,
             });
             r
@@ -501,17 +595,17 @@ pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
         None => {
             let centre = match p.level {
                 Level::Commune => {
-                    dir.competent(UnitKind::CommuneServiceCentre, &province, &ward_code)
+                    dir.competent_at(UnitKind::CommuneServiceCentre, province, ward_code)
                 }
                 Level::Province => {
-                    dir.competent(UnitKind::ProvinceServiceCentre, &province, &ward_code)
+                    dir.competent_at(UnitKind::ProvinceServiceCentre, province, ward_code)
                 }
             }
             .cloned()
             .filter(|u| u.active)
             .unwrap_or_else(|| handling.clone());
             notes.push(RouteNote::DefaultReception {
-                unit: centre.name.clone(),
+                unit: centre.clone(),
             });
             centre
         }
@@ -525,5 +619,303 @@ pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
         receiving_unit: Some(receiving),
         candidates: Vec::new(),
         notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::domain::geography::{AddressInput, Gazetteer};
+    use crate::domain::procedure::{parse_catalog, CATALOG_TOML};
+    use crate::domain::unit::DEFAULT_WORKING_HOURS;
+
+    struct Fixture {
+        gazetteer: Gazetteer,
+        units: Vec<UnitInfo>,
+        catalog: Vec<ProcedureSpec>,
+    }
+
+    fn fixture() -> &'static Fixture {
+        static F: OnceLock<Fixture> = OnceLock::new();
+        F.get_or_init(|| {
+            let data = crate::services::reference::shipped_geography().unwrap();
+            let units = crate::services::reference::standard_units(&data)
+                .into_iter()
+                .map(|u| UnitInfo {
+                    code: u.code.to_string(),
+                    name: u.name,
+                    name_en: u.name_en,
+                    kind: u.kind,
+                    province_code: u.province_code,
+                    ward_code: u.ward_code,
+                    receives_dossiers: u.kind.receives_dossiers(),
+                    active: true,
+                    working_hours: DEFAULT_WORKING_HOURS.to_string(),
+                })
+                .collect();
+            Fixture {
+                gazetteer: Gazetteer::from_data(&data).0,
+                units,
+                catalog: parse_catalog(CATALOG_TOML).unwrap(),
+            }
+        })
+    }
+
+    fn directory() -> UnitDirectory {
+        UnitDirectory::build(fixture().units.iter().cloned())
+    }
+
+    fn procedure(code: &str) -> &'static ProcedureSpec {
+        fixture().catalog.iter().find(|p| p.code == code).unwrap()
+    }
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 9, 1, 3, 0, 0).unwrap()
+    }
+
+    fn run(
+        dir: &UnitDirectory,
+        code: &str,
+        address: AddressInput,
+        received_at: Option<&str>,
+        overrides: &[OverrideRule],
+    ) -> Decision {
+        let resolution = fixture().gazetteer.resolve(&address).unwrap();
+        route(
+            dir,
+            &Request {
+                procedure: procedure(code),
+                resolution: &resolution,
+                received_at,
+                overrides,
+                at: at(),
+            },
+        )
+    }
+
+    fn ward(code: &str) -> AddressInput {
+        AddressInput::WardCode(code.into())
+    }
+
+    fn rule(id: i64, procedure: Option<&str>, from: Option<&str>, to: &str) -> OverrideRule {
+        OverrideRule {
+            id,
+            province_code: "01".into(),
+            procedure_code: procedure.map(str::to_string),
+            from_unit_code: from.map(str::to_string),
+            to_unit_code: to.into(),
+            priority: 0,
+            valid_from: at() - Duration::days(1),
+            valid_until: None,
+            reason: "test".into(),
+        }
+    }
+
+    #[test]
+    fn directory_finds_the_standard_units_by_place() {
+        let dir = directory();
+        assert_eq!(dir.len(), 34 * 11 + 3321 * 3);
+        let pc = dir.competent(UnitKind::CommunePc, "01", "00004").unwrap();
+        assert_eq!(pc.code, "01.00004.UBND");
+        // Codes without their leading zeros work too.
+        let pc = dir.competent(UnitKind::CommunePc, "1", "4").unwrap();
+        assert_eq!(pc.code, "01.00004.UBND");
+        let centre = dir
+            .competent(UnitKind::ProvinceServiceCentre, "79", "")
+            .unwrap();
+        assert_eq!(centre.code, "79.TTPVHCC");
+        assert!(dir.competent(UnitKind::CommunePc, "01", "99999").is_none());
+        assert!(dir.competent(UnitKind::DeptJustice, "99", "").is_none());
+        assert!(dir.competent(UnitKind::CommunePc, "01", "x").is_none());
+    }
+
+    #[test]
+    fn an_extra_unit_of_a_kind_does_not_replace_the_standard_one() {
+        let mut units = fixture().units.clone();
+        let mut extra = units
+            .iter()
+            .find(|u| u.code == "01.00004.UBND")
+            .unwrap()
+            .clone();
+        extra.code = "01.00004.UBND2".into();
+        units.insert(0, extra);
+        let dir = UnitDirectory::build(units);
+        assert_eq!(
+            dir.competent(UnitKind::CommunePc, "01", "00004")
+                .unwrap()
+                .code,
+            "01.00004.UBND"
+        );
+        assert!(dir.unit("01.00004.UBND2").is_some());
+    }
+
+    #[test]
+    fn commune_and_province_competence() {
+        let dir = directory();
+        let d = run(&dir, "1.001193", ward("00004"), None, &[]);
+        assert_eq!(d.status, RouteStatus::Routed);
+        assert_eq!(d.handling_unit.unwrap().code, "01.00004.UBND");
+        assert_eq!(d.receiving_unit.unwrap().code, "01.00004.TTPVHCC");
+        let d = run(&dir, "2.001610", ward("00004"), None, &[]);
+        assert_eq!(d.handling_unit.as_ref().unwrap().code, "01.STC");
+        assert_eq!(d.receiving_unit.as_ref().unwrap().code, "01.TTPVHCC");
+        let text = d.render(Lang::En).join(" ");
+        assert!(text.contains("province-level"), "{text}");
+        assert!(
+            text.contains("Public Administrative Service Centre of"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn receipt_rules() {
+        let dir = directory();
+        // Boundary-independent: another commune's centre of the same province.
+        let d = run(
+            &dir,
+            "1.001193",
+            ward("00004"),
+            Some("01.00008.TTPVHCC"),
+            &[],
+        );
+        assert_eq!(d.status, RouteStatus::Routed);
+        assert_eq!(d.receiving_unit.unwrap().code, "01.00008.TTPVHCC");
+        assert_eq!(d.handling_unit.unwrap().code, "01.00004.UBND");
+        // Another province.
+        let d = run(
+            &dir,
+            "1.001193",
+            ward("00004"),
+            Some("79.25747.TTPVHCC"),
+            &[],
+        );
+        assert_eq!(d.rejection, Some(Rejection::OtherProvince));
+        // Not boundary-independent: only the address's commune.
+        let d = run(
+            &dir,
+            "1.004222",
+            ward("00004"),
+            Some("01.00008.TTPVHCC"),
+            &[],
+        );
+        assert_eq!(d.rejection, Some(Rejection::OutsideCommune));
+        let d = run(
+            &dir,
+            "1.004222",
+            ward("00004"),
+            Some("01.00004.TTPVHCC"),
+            &[],
+        );
+        assert_eq!(d.status, RouteStatus::Routed);
+        assert_eq!(d.handling_unit.unwrap().code, "01.00004.CA");
+        // Unknown and non-receiving units.
+        let d = run(
+            &dir,
+            "1.001193",
+            ward("00004"),
+            Some("01.99999.TTPVHCC"),
+            &[],
+        );
+        assert_eq!(d.rejection, Some(Rejection::UnknownReceivingUnit));
+        let d = run(&dir, "1.001193", ward("00004"), Some("01.STP"), &[]);
+        assert_eq!(d.rejection, Some(Rejection::NotAReceptionPoint));
+    }
+
+    #[test]
+    fn ambiguous_addresses_give_candidate_units() {
+        let dir = directory();
+        // Phường Cống Vị (00007) was split between Ngọc Hà (00008) and Giảng Võ (00025).
+        let d = run(
+            &dir,
+            "1.001193",
+            AddressInput::LegacyWardCode("00007".into()),
+            None,
+            &[],
+        );
+        assert_eq!(d.status, RouteStatus::Ambiguous);
+        let units: Vec<String> = d
+            .candidates
+            .iter()
+            .map(|c| c.unit.as_ref().unwrap().code.clone())
+            .collect();
+        assert_eq!(units, ["01.00008.UBND", "01.00025.UBND"]);
+        // A provincial body is certain all the same.
+        let d = run(
+            &dir,
+            "2.001610",
+            AddressInput::LegacyWardCode("00007".into()),
+            None,
+            &[],
+        );
+        assert_eq!(d.status, RouteStatus::Routed);
+        assert_eq!(d.handling_unit.unwrap().code, "01.STC");
+    }
+
+    #[test]
+    fn overrides_by_priority_and_window() {
+        let dir = directory();
+        let by_procedure = rule(1, Some("1.001193"), None, "01.00008.UBND");
+        let mut by_unit = rule(2, None, Some("01.00004.UBND"), "01.00025.UBND");
+        by_unit.priority = 5;
+        by_unit.valid_until = Some(at() + Duration::days(7));
+        let d = run(
+            &dir,
+            "1.001193",
+            ward("00004"),
+            None,
+            &[by_procedure.clone(), by_unit.clone()],
+        );
+        assert_eq!(d.handling_unit.as_ref().unwrap().code, "01.00025.UBND");
+        let text = d.render(Lang::Vi).join(" ");
+        assert!(text.contains("#2") && text.contains("ưu tiên 5"), "{text}");
+        // Expired: the other one applies.
+        by_unit.valid_until = Some(at() - Duration::hours(1));
+        let d = run(
+            &dir,
+            "1.001193",
+            ward("00004"),
+            None,
+            &[by_procedure, by_unit],
+        );
+        assert_eq!(d.handling_unit.unwrap().code, "01.00008.UBND");
+        // Not yet valid, other procedure, other province: ignored.
+        let mut later = rule(3, Some("1.001193"), None, "01.00008.UBND");
+        later.valid_from = at() + Duration::days(1);
+        let other = rule(4, Some("1.004222"), None, "01.00008.UBND");
+        let mut elsewhere = rule(5, Some("1.001193"), None, "79.25747.UBND");
+        elsewhere.province_code = "79".into();
+        let d = run(
+            &dir,
+            "1.001193",
+            ward("00004"),
+            None,
+            &[later, other, elsewhere],
+        );
+        assert_eq!(d.handling_unit.unwrap().code, "01.00004.UBND");
+    }
+
+    #[test]
+    fn inactive_units() {
+        let mut units = fixture().units.clone();
+        for u in &mut units {
+            if u.code == "01.00004.UBND" || u.code == "01.00008.TTPVHCC" {
+                u.active = false;
+            }
+        }
+        let dir = UnitDirectory::build(units);
+        let d = run(&dir, "1.001193", ward("00004"), None, &[]);
+        assert_eq!(d.rejection, Some(Rejection::HandlingUnitInactive));
+        let d = run(
+            &dir,
+            "2.001610",
+            ward("00008"),
+            Some("01.00008.TTPVHCC"),
+            &[],
+        );
+        assert_eq!(d.rejection, Some(Rejection::ReceivingUnitInactive));
     }
 }

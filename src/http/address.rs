@@ -35,7 +35,12 @@ impl AddressBody {
     /// The one form given, or 422 naming the problem (`field` prefixes the field names).
     pub fn to_input(&self, field: &str) -> Result<AddressInput, ApiError> {
         let names = present(&self.province) || present(&self.district) || present(&self.ward);
-        let forms = [present(&self.ward_code), present(&self.legacy_ward_code), names, present(&self.text)];
+        let forms = [
+            present(&self.ward_code),
+            present(&self.legacy_ward_code),
+            names,
+            present(&self.text),
+        ];
         match forms.iter().filter(|f| **f).count() {
             0 => Err(ApiError::validation(vec![FieldError::new(
                 field,

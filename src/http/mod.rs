@@ -8,6 +8,7 @@ pub mod cases;
 pub mod extract;
 pub mod geography;
 pub mod health;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod procedures;
@@ -57,6 +58,7 @@ where
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base())
         .merge(health::router())
+        .routes(utoipa_axum::routes!(metrics::metrics))
         .merge(auth::router())
         .merge(users::router())
         .merge(geography::router())
@@ -72,6 +74,7 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The complete application: routes, the OpenAPI document and UI, and the middleware stack.
 pub fn router(state: AppState) -> Router {
+    metrics::handle();
     let (routes, openapi) = api().split_for_parts();
     let openapi = openapi::finish(openapi);
     let settings = &state.settings.server;
@@ -120,6 +123,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
                 .layer(trace)
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+                .layer(axum::middleware::from_fn(metrics::track))
                 .layer(axum::middleware::from_fn(middleware::problem_details))
                 .layer(CatchPanicLayer::new())
                 .layer(TimeoutLayer::with_status_code(

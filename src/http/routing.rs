@@ -1,9 +1,390 @@
-//! Routes of this resource (being written).
+//! `/api/v1/routing`: which unit handles a dossier and where it may be received; the
+//! administrators' routing overrides.
+//!
+//! `POST /api/v1/routing/resolve` answers a routing question with a routing outcome: a
+//! receiving unit that is well formed but unknown, inactive, not a reception point, in another
+//! province or (for a procedure that is not boundary-independent) outside the address's
+//! commune gives `status: rejected` with the reason in `rejection` — the request itself was
+//! fine. Malformed input is a 422 (an empty or over-long address, mixed address forms, a
+//! malformed `received_at_unit`), an unknown procedure a 404 `procedure_not_found`.
 
-use utoipa_axum::router::OpenApiRouter;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use entity::routing_overrides;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use validator::Validate;
 
 use crate::app::AppState;
+use crate::domain::lang::Lang;
+use crate::domain::routing::{RouteStatus, UnitInfo};
+use crate::domain::unit::UnitCode;
+use crate::error::{ApiError, ApiResult, FieldError, ProblemDocument};
+use crate::http::address::AddressBody;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientLang};
+use crate::http::geography::{era_str, WardRefView};
+use crate::http::procedures::TimeLimitView;
+use crate::services::routing::{self as service, NewOverride, OverrideChange};
+use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(resolve_route))
+        .routes(routes!(create_override, list_overrides))
+        .routes(routes!(update_override))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteRequest {
+    #[schema(example = "1.001193")]
+    pub procedure_code: String,
+    pub address: AddressBody,
+    /// Where the dossier is (to be) received; default: the service centre of the address's
+    /// commune (commune-level procedures) or province (province-level ones).
+    #[schema(example = "01.00004.TTPVHCC")]
+    pub received_at_unit: Option<String>,
+}
+
+/// A unit, named in the caller's language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitRef {
+    #[schema(example = "01.00097.UBND")]
+    pub code: String,
+    pub name: String,
+    #[schema(example = "commune_pc")]
+    pub kind: String,
+}
+
+impl UnitRef {
+    fn of(u: &UnitInfo, lang: Lang) -> UnitRef {
+        UnitRef {
+            code: u.code.clone(),
+            name: u.name_in(lang).to_string(),
+            kind: u.kind.as_str().to_string(),
+        }
+    }
+}
+
+/// The procedure version routed under.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoutedProcedure {
+    pub code: String,
+    pub version: i32,
+    pub name: String,
+    pub time_limit: TimeLimitView,
+}
+
+/// A possible handling unit of an ambiguous address.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitCandidateView {
+    pub ward: WardRefView,
+    /// None when the ward has no unit of the competent kind.
+    pub unit: Option<UnitRef>,
+}
+
+/// The routing decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RouteView {
+    pub status: RouteStatus,
+    /// The competent unit (after overrides).
+    pub handling_unit: Option<UnitRef>,
+    /// Where the dossier is received.
+    pub receiving_unit: Option<UnitRef>,
+    /// The address's 2025 ward.
+    pub ward: Option<WardRefView>,
+    /// `2025` or `legacy`: how the address was read.
+    pub era: Option<&'static str>,
+    pub procedure: RoutedProcedure,
+    /// Ambiguous addresses: every possible ward with its competent unit.
+    pub candidates: Vec<UnitCandidateView>,
+    /// Rejected: `address_not_found`, `no_competent_unit`, `handling_unit_inactive`,
+    /// `unknown_receiving_unit`, `not_a_reception_point`, `receiving_unit_inactive`,
+    /// `receipt_in_other_province`, `receipt_outside_commune`.
+    pub rejection: Option<&'static str>,
+    /// Why, in the caller's language, step by step (address, competence, overrides, receipt).
+    pub explanation: Vec<String>,
+}
+
+/// Route a dossier: the handling unit for the procedure at the address, and whether it may
+/// be received where asked.
+#[utoipa::path(post, path = "/api/v1/routing/resolve", tag = "routing",
+    request_body = RouteRequest,
+    responses(
+        (status = 200, body = RouteView),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn resolve_route(
+    State(state): State<AppState>,
+    ClientLang(lang): ClientLang,
+    ApiJson(body): ApiJson<RouteRequest>,
+) -> ApiResult<ApiJson<RouteView>> {
+    let mut errors = Vec::new();
+    let code = body.procedure_code.trim();
+    if code.is_empty() {
+        errors.push(FieldError::new(
+            "procedure_code",
+            "required",
+            text!("Thiếu mã thủ tục.", "The procedure code is missing."),
+        ));
+    }
+    let received_at = match body.received_at_unit.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => match UnitCode::parse(raw) {
+            Ok(c) => Some(c),
+            Err(_) => {
+                errors.push(FieldError::new(
+                    "received_at_unit",
+                    "invalid_unit_code",
+                    text!(
+                        "Mã đơn vị tiếp nhận không hợp lệ.",
+                        "The receiving unit code is not valid."
+                    ),
+                ));
+                None
+            }
+        },
+    };
+    let input = match body.address.to_input("address") {
+        Ok(i) => Some(i),
+        Err(ApiError::Problem(p)) => {
+            errors.extend(p.errors);
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let input = input.expect("checked");
+    let routed = service::route(
+        &state,
+        &state.db,
+        code,
+        &input,
+        received_at.as_ref().map(UnitCode::as_str),
+        Utc::now(),
+    )
+    .await?;
+    let d = &routed.decision;
+    Ok(ApiJson(RouteView {
+        status: d.status,
+        handling_unit: d.handling_unit.as_deref().map(|u| UnitRef::of(u, lang)),
+        receiving_unit: d.receiving_unit.as_deref().map(|u| UnitRef::of(u, lang)),
+        ward: d.ward.as_ref().map(WardRefView::from),
+        era: routed.resolution.era.map(era_str),
+        procedure: RoutedProcedure {
+            code: routed.procedure.code.clone(),
+            version: routed.procedure.version,
+            name: match lang {
+                Lang::Vi => routed.spec.name_vi.clone(),
+                Lang::En => routed.spec.name_en.clone(),
+            },
+            time_limit: TimeLimitView::of(&routed.spec),
+        },
+        candidates: d
+            .candidates
+            .iter()
+            .map(|c| UnitCandidateView {
+                ward: (&c.ward).into(),
+                unit: c.unit.as_deref().map(|u| UnitRef::of(u, lang)),
+            })
+            .collect(),
+        rejection: d.rejection.map(|r| r.code()),
+        explanation: d.render(lang),
+    }))
+}
+
+// ---- overrides ----------------------------------------------------------------------------------
+
+/// An administrator's routing override.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverrideView {
+    pub id: i64,
+    pub province_code: String,
+    /// The procedure it applies to (none: every procedure of `from_unit_code`).
+    pub procedure_code: Option<String>,
+    /// The unit whose work it moves (none: whichever unit is competent for the procedure).
+    pub from_unit_code: Option<String>,
+    pub to_unit_code: String,
+    /// The highest applicable priority wins; the newest on a tie.
+    pub priority: i32,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub reason: String,
+    pub active: bool,
+    pub created_by: Option<uuid::Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<routing_overrides::Model> for OverrideView {
+    fn from(m: routing_overrides::Model) -> Self {
+        OverrideView {
+            id: m.id,
+            province_code: m.province_code,
+            procedure_code: m.procedure_code,
+            from_unit_code: m.from_unit_code,
+            to_unit_code: m.to_unit_code,
+            priority: m.priority,
+            valid_from: m.valid_from,
+            valid_until: m.valid_until,
+            reason: m.reason,
+            active: m.active,
+            created_by: m.created_by,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// A province assigns a procedure to a unit (`procedure_code`), or one unit's work goes to
+/// another (`from_unit_code`), or both; for a period (`valid_from`, `valid_until`).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOverrideRequest {
+    #[schema(example = "01")]
+    pub province_code: String,
+    pub procedure_code: Option<String>,
+    pub from_unit_code: Option<String>,
+    /// An active unit of the province.
+    pub to_unit_code: String,
+    /// Default 0; -1000 to 1000.
+    #[serde(default)]
+    pub priority: i32,
+    /// Default: now.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// Default: open-ended.
+    pub valid_until: Option<DateTime<Utc>>,
+    pub reason: String,
+}
+
+/// Absent fields are left as they are; `valid_until: null` makes the override open-ended.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOverrideRequest {
+    pub active: Option<bool>,
+    pub priority: Option<i32>,
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub valid_until: Option<Option<DateTime<Utc>>>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListOverridesQuery {
+    /// Province code.
+    #[validate(length(max = 10))]
+    pub province: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// The overrides.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverrideList {
+    pub items: Vec<OverrideView>,
+    pub total: usize,
+}
+
+/// Create a routing override (administrators).
+#[utoipa::path(post, path = "/api/v1/routing/overrides", tag = "routing",
+    security(("bearer" = [])),
+    request_body = CreateOverrideRequest,
+    responses(
+        (status = 201, body = OverrideView),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn create_override(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(b): ApiJson<CreateOverrideRequest>,
+) -> ApiResult<(StatusCode, ApiJson<OverrideView>)> {
+    actor.require_admin()?;
+    let m = service::create_override(
+        &state,
+        actor.account_id,
+        NewOverride {
+            province_code: b.province_code,
+            procedure_code: b.procedure_code,
+            from_unit_code: b.from_unit_code,
+            to_unit_code: b.to_unit_code,
+            priority: b.priority,
+            valid_from: b.valid_from,
+            valid_until: b.valid_until,
+            reason: b.reason,
+        },
+    )
+    .await?;
+    tracing::info!(routing_override.id = m.id, admin.id = %actor.account_id, "routing override created");
+    Ok((StatusCode::CREATED, ApiJson(m.into())))
+}
+
+/// List routing overrides, newest first (staff).
+#[utoipa::path(get, path = "/api/v1/routing/overrides", tag = "routing",
+    security(("bearer" = [])),
+    params(ListOverridesQuery),
+    responses(
+        (status = 200, body = OverrideList),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn list_overrides(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(q): ApiQuery<ListOverridesQuery>,
+) -> ApiResult<ApiJson<OverrideList>> {
+    actor.require_staff()?;
+    let mut c = crate::services::auth::Checks::default();
+    let province = q
+        .province
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .and_then(|p| crate::services::units::known_province(&state, &mut c, "province", p));
+    c.finish()?;
+    let rows = crate::repo::overrides::list(&state.db, province.as_deref(), q.active).await?;
+    let items: Vec<OverrideView> = rows.into_iter().map(OverrideView::from).collect();
+    Ok(ApiJson(OverrideList {
+        total: items.len(),
+        items,
+    }))
+}
+
+/// Change a routing override: deactivate it, change its priority, end or reason
+/// (administrators).
+#[utoipa::path(patch, path = "/api/v1/routing/overrides/{id}", tag = "routing",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Override id")),
+    request_body = UpdateOverrideRequest,
+    responses(
+        (status = 200, body = OverrideView),
+        (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn update_override(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<UpdateOverrideRequest>,
+) -> ApiResult<ApiJson<OverrideView>> {
+    actor.require_admin()?;
+    let m = service::update_override(
+        &state,
+        &id,
+        OverrideChange {
+            active: b.active,
+            priority: b.priority,
+            valid_until: b.valid_until,
+            reason: b.reason,
+        },
+    )
+    .await?;
+    tracing::info!(routing_override.id = m.id, admin.id = %actor.account_id, "routing override updated");
+    Ok(ApiJson(m.into()))
 }

@@ -1,9 +1,308 @@
-//! Routes of this resource (being written).
+//! `/api/v1/stats`: backlogs, the Decision 766 indicators, bottlenecks, rebalancing.
+//! Backlog and indicators also come as CSV with `Accept: text/csv`.
 
-use utoipa_axum::router::OpenApiRouter;
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use validator::Validate;
 
 use crate::app::AppState;
+use crate::domain::access::StatsScope;
+use crate::error::{ApiError, ApiResult, ProblemDocument};
+use crate::http::extract::{ApiJson, ApiQuery, Auth, ClientLang};
+use crate::repo::stats::GroupBy;
+use crate::services::stats::{self, Backlog, Bottlenecks, Indicators, Rebalancing};
+use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(backlog))
+        .routes(routes!(indicators))
+        .routes(routes!(bottlenecks))
+        .routes(routes!(rebalancing))
+}
+
+fn wants_csv(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"))
+}
+
+fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn csv_error(e: impl std::error::Error + Send + Sync + 'static) -> ApiError {
+    ApiError::internal(e)
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BacklogQuery {
+    pub province: Option<String>,
+    pub unit: Option<String>,
+    pub procedure: Option<String>,
+    /// province, unit (default), procedure or step.
+    pub group_by: Option<String>,
+}
+
+/// Open dossiers grouped by province, unit, procedure or step, with SLA states and ageing
+/// (working days). Groups add up to the totals. Scoped to the caller.
+#[utoipa::path(get, path = "/api/v1/stats/backlog", tag = "stats",
+    security(("bearer" = [])),
+    params(BacklogQuery),
+    responses(
+        (status = 200, body = Backlog, description = "JSON, or CSV with Accept: text/csv"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn backlog(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ClientLang(lang): ClientLang,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<BacklogQuery>,
+) -> ApiResult<Response> {
+    let filter = stats::scoped_filter(&actor, q.province, q.unit, q.procedure)?;
+    let name = q.group_by.as_deref().unwrap_or("unit");
+    let group = match name {
+        "province" => GroupBy::Province,
+        "unit" => GroupBy::Unit,
+        "procedure" => GroupBy::Procedure,
+        "step" => GroupBy::Step,
+        _ => {
+            return Err(ApiError::invalid_field(
+                "group_by",
+                "invalid_group_by",
+                text!(
+                    "group_by phải là province, unit, procedure hoặc step.",
+                    "group_by must be province, unit, procedure or step."
+                ),
+            ))
+        }
+    };
+    let b = stats::backlog(&state, &filter, group, name, Utc::now(), lang).await?;
+    if wants_csv(&headers) {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([
+            "group",
+            "name",
+            "open",
+            "received_today",
+            "not_started",
+            "on_track",
+            "at_risk",
+            "overdue",
+            "awaiting_supplement",
+            "oldest_open_age_working_hours",
+            "age_0_1",
+            "age_1_3",
+            "age_3_5",
+            "age_5_10",
+            "age_over_10",
+        ])
+        .map_err(csv_error)?;
+        for g in b.groups.iter().chain(std::iter::once(&b.totals)) {
+            w.write_record([
+                g.key.clone(),
+                g.name.clone().unwrap_or_default(),
+                g.open.to_string(),
+                g.received_today.to_string(),
+                g.not_started.to_string(),
+                g.on_track.to_string(),
+                g.at_risk.to_string(),
+                g.overdue.to_string(),
+                g.awaiting_supplement.to_string(),
+                format!("{:.2}", g.oldest_open_age_working_hours),
+                g.ageing.d0_1.to_string(),
+                g.ageing.d1_3.to_string(),
+                g.ageing.d3_5.to_string(),
+                g.ageing.d5_10.to_string(),
+                g.ageing.over_10.to_string(),
+            ])
+            .map_err(csv_error)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| ApiError::internal(e.into_error()))?;
+        return Ok(csv_response("backlog", bytes));
+    }
+    Ok(ApiJson(b).into_response())
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IndicatorsQuery {
+    /// Start of the period (RFC 3339).
+    pub from: DateTime<FixedOffset>,
+    /// End of the period, exclusive (RFC 3339).
+    pub to: DateTime<FixedOffset>,
+    pub province: Option<String>,
+    pub unit: Option<String>,
+}
+
+/// The official indicators of a period (Decision 766/QĐ-TTg): on-time rate, average
+/// processing time, online filing rate, with the counts behind each.
+#[utoipa::path(get, path = "/api/v1/stats/indicators", tag = "stats",
+    security(("bearer" = [])),
+    params(IndicatorsQuery),
+    responses(
+        (status = 200, body = Indicators, description = "JSON, or CSV with Accept: text/csv"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn indicators(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<IndicatorsQuery>,
+) -> ApiResult<Response> {
+    let filter = stats::scoped_filter(&actor, q.province, q.unit, None)?;
+    let r = stats::indicators(
+        &state,
+        &filter,
+        q.from.with_timezone(&Utc),
+        q.to.with_timezone(&Utc),
+        Utc::now(),
+    )
+    .await?;
+    if wants_csv(&headers) {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["indicator", "value"]).map_err(csv_error)?;
+        let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        let c = &r.counts;
+        for (k, v) in [
+            ("on_time_rate", opt(r.on_time_rate)),
+            (
+                "average_processing_working_hours",
+                opt(r.average_processing_working_hours),
+            ),
+            ("online_filing_rate", opt(r.online_filing_rate)),
+            ("received", c.received.to_string()),
+            ("received_online", c.received_online.to_string()),
+            ("finished", c.finished.to_string()),
+            ("finished_on_time", c.finished_on_time.to_string()),
+            ("finished_late", c.finished_late.to_string()),
+            ("open_on_time", c.open_on_time.to_string()),
+            ("open_late", c.open_late.to_string()),
+            (
+                "late_by_second_supplement",
+                c.late_by_second_supplement.to_string(),
+            ),
+            ("late_with_apology", c.late_with_apology.to_string()),
+            ("judged", c.judged.to_string()),
+        ] {
+            w.write_record([k, &v]).map_err(csv_error)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| ApiError::internal(e.into_error()))?;
+        return Ok(csv_response("indicators", bytes));
+    }
+    Ok(ApiJson(r).into_response())
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BottleneckQuery {
+    pub province: Option<String>,
+    /// The look-back window in days (1–90, default 7).
+    #[validate(range(min = 1, max = 90))]
+    pub window_days: Option<i64>,
+}
+
+/// Units ranked by how badly work piles up: inflow against throughput, dwell per step against
+/// its budget, overdue share, projected breaches at the current service rate; each with a
+/// sentence saying why.
+#[utoipa::path(get, path = "/api/v1/stats/bottlenecks", tag = "stats",
+    security(("bearer" = [])),
+    params(BottleneckQuery),
+    responses(
+        (status = 200, body = Bottlenecks),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn bottlenecks(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ClientLang(lang): ClientLang,
+    ApiQuery(q): ApiQuery<BottleneckQuery>,
+) -> ApiResult<ApiJson<Bottlenecks>> {
+    let filter = stats::scoped_filter(&actor, q.province, None, None)?;
+    Ok(ApiJson(
+        stats::bottlenecks(
+            &state,
+            &filter,
+            q.window_days.unwrap_or(7),
+            Utc::now(),
+            lang,
+        )
+        .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RebalancingQuery {
+    /// Required for national supervisors; a provincial supervisor's own by default.
+    pub province: Option<String>,
+    #[validate(range(min = 1, max = 90))]
+    pub window_days: Option<i64>,
+}
+
+/// Proposals to move boundary-independent dossiers from overloaded communes to communes of
+/// the same province with spare capacity, with the expected effect.
+#[utoipa::path(get, path = "/api/v1/stats/rebalancing", tag = "stats",
+    security(("bearer" = [])),
+    params(RebalancingQuery),
+    responses(
+        (status = 200, body = Rebalancing),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn rebalancing(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ClientLang(lang): ClientLang,
+    ApiQuery(q): ApiQuery<RebalancingQuery>,
+) -> ApiResult<ApiJson<Rebalancing>> {
+    if matches!(actor.stats_scope()?, StatsScope::Unit { .. }) {
+        return Err(ApiError::forbidden(text!(
+            "Chỉ giám sát viên được xem đề xuất điều chuyển.",
+            "Only supervisors may read rebalancing proposals."
+        )));
+    }
+    let filter = stats::scoped_filter(&actor, q.province, None, None)?;
+    let province = filter.province.ok_or_else(|| {
+        ApiError::invalid_field(
+            "province",
+            "required",
+            text!("Cần chọn tỉnh.", "A province is required."),
+        )
+    })?;
+    Ok(ApiJson(
+        stats::rebalancing(
+            &state,
+            &province,
+            q.window_days.unwrap_or(7),
+            Utc::now(),
+            lang,
+        )
+        .await?,
+    ))
 }

@@ -1,12 +1,32 @@
 //! Background jobs run inside `serve` (or alone in `motcua worker`). Each is a loop that
 //! claims work from database rows, so several instances can run them at once.
 
+pub mod outbox;
+pub mod refresh;
+pub mod sla;
+
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::app::AppState;
 
 /// Start every enabled job; each stops when `stop` turns true.
-pub fn spawn_all(_state: &AppState, _stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    Vec::new()
+pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let mut jobs = vec![tokio::spawn(refresh::run(state.clone(), stop.clone()))];
+    if state.settings.sla.sweeper_enabled {
+        jobs.push(tokio::spawn(sla::run(state.clone(), stop.clone())));
+    }
+    if state.settings.outbox.dispatcher_enabled {
+        jobs.push(tokio::spawn(outbox::run(state.clone(), stop.clone())));
+    }
+    jobs
+}
+
+/// Sleep for `secs`, or return early (true) when asked to stop.
+pub async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, secs: u64) -> bool {
+    let slept = tokio::select! {
+        _ = tokio::time::sleep(std::time::Duration::from_secs(secs)) => true,
+        _ = stop.wait_for(|s| *s) => false,
+    };
+    !slept || *stop.borrow()
 }

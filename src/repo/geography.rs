@@ -53,3 +53,30 @@ pub async fn all<C: ConnectionTrait>(db: &C) -> Result<AllRows, DbErr> {
             .await?,
     })
 }
+
+/// Row counts of the reference tables (and of units and procedure versions).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub provinces: u64,
+    pub wards: u64,
+    pub legacy_provinces: u64,
+    pub legacy_districts: u64,
+    pub legacy_wards: u64,
+    pub conversions: u64,
+    pub units: u64,
+    pub procedures: u64,
+}
+
+pub async fn counts<C: ConnectionTrait>(db: &C) -> Result<Counts, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Ok(Counts {
+        provinces: provinces::Entity::find().count(db).await?,
+        wards: wards::Entity::find().count(db).await?,
+        legacy_provinces: legacy_provinces::Entity::find().count(db).await?,
+        legacy_districts: legacy_districts::Entity::find().count(db).await?,
+        legacy_wards: legacy_wards::Entity::find().count(db).await?,
+        conversions: ward_conversions::Entity::find().count(db).await?,
+        units: entity::units::Entity::find().count(db).await?,
+        procedures: entity::procedures::Entity::find().count(db).await?,
+    })
+}

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod outbox;
 pub mod overrides;
 pub mod procedures;
+pub mod stats;
 pub mod throttle;
 pub mod tokens;
 pub mod units;

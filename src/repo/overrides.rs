@@ -7,7 +7,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 use crate::domain::routing::OverrideRule;
 
 /// The active overrides of a province that may apply at `at`.
-pub async fn for_province<C: ConnectionTrait>(db: &C, province: &str, at: DateTime<Utc>) -> Result<Vec<OverrideRule>, DbErr> {
+pub async fn for_province<C: ConnectionTrait>(
+    db: &C,
+    province: &str,
+    at: DateTime<Utc>,
+) -> Result<Vec<OverrideRule>, DbErr> {
     let rows = Entity::find()
         .filter(Column::ProvinceCode.eq(province))
         .filter(Column::Active.eq(true))
@@ -31,4 +35,28 @@ pub fn rule_of(r: routing_overrides::Model) -> OverrideRule {
         valid_until: r.valid_until,
         reason: r.reason,
     }
+}
+
+/// One override.
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Option<routing_overrides::Model>, DbErr> {
+    Entity::find_by_id(id).one(db).await
+}
+
+/// Every override (of a province), newest first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    province: Option<&str>,
+    active: Option<bool>,
+) -> Result<Vec<routing_overrides::Model>, DbErr> {
+    let mut q = Entity::find();
+    if let Some(p) = province {
+        q = q.filter(Column::ProvinceCode.eq(p));
+    }
+    if let Some(a) = active {
+        q = q.filter(Column::Active.eq(a));
+    }
+    q.order_by_desc(Column::Id).all(db).await
 }

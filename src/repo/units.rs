@@ -23,12 +23,7 @@ pub struct UnitFilter {
     pub active: Option<bool>,
 }
 
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
-    f: &UnitFilter,
-    offset: u64,
-    limit: u64,
-) -> Result<(Vec<units::Model>, u64), DbErr> {
+fn filtered(f: &UnitFilter) -> sea_orm::Select<units::Entity> {
     let mut q = units::Entity::find();
     if let Some(p) = &f.province {
         q = q.filter(units::Column::ProvinceCode.eq(p.as_str()));
@@ -42,6 +37,17 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(a) = f.active {
         q = q.filter(units::Column::Active.eq(a));
     }
+    q
+}
+
+/// One page of the units matching the filters, by code, and the number matching.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    f: &UnitFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<units::Model>, u64), DbErr> {
+    let q = filtered(f);
     let total = q.clone().count(db).await?;
     let rows = q
         .order_by_asc(units::Column::Code)
@@ -50,4 +56,17 @@ pub async fn list<C: ConnectionTrait>(
         .all(db)
         .await?;
     Ok((rows, total))
+}
+
+/// Every unit matching the filters, by code.
+pub async fn list_all<C: ConnectionTrait>(
+    db: &C,
+    f: &UnitFilter,
+) -> Result<Vec<units::Model>, DbErr> {
+    filtered(f).order_by_asc(units::Column::Code).all(db).await
+}
+
+/// Number of units.
+pub async fn count<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
+    units::Entity::find().count(db).await
 }

@@ -192,3 +192,20 @@ pub async fn count_announcements<C: ConnectionTrait>(db: &C) -> Result<u64, DbEr
         .count(db)
         .await
 }
+
+/// Rebuild this instance's calendars when another instance stored an announcement.
+pub async fn refresh_if_changed(state: &crate::app::AppState) -> Result<bool, LoadError> {
+    let stored = count_announcements(&state.db).await?;
+    if stored == state.calendars.current().db_announcements {
+        return Ok(false);
+    }
+    let fresh = load(
+        &state.db,
+        &state.settings.calendar.dir,
+        &state.settings.calendar.default_working_hours,
+    )
+    .await?;
+    state.calendars.replace(fresh);
+    tracing::info!(announcements = stored, "calendars rebuilt");
+    Ok(true)
+}

@@ -3,7 +3,15 @@
 pub mod auth;
 pub mod calendar;
 pub mod cases;
+pub mod deadlines;
+pub mod demo;
 pub mod geography;
+pub mod notify;
+pub mod procedures;
 pub mod reference;
 pub mod routing;
+pub mod sla;
+pub mod stats;
+pub mod synthetic;
+pub mod units;
 pub mod users;

@@ -39,7 +39,9 @@ pub async fn procedure_in_force<C: ConnectionTrait>(
     if code.len() > 20 {
         return Err(not_found());
     }
-    let model = repo::procedures::in_force(db, code, at).await?.ok_or_else(not_found)?;
+    let model = repo::procedures::in_force(db, code, at)
+        .await?
+        .ok_or_else(not_found)?;
     if !model.active {
         return Err(ApiError::unprocessable(
             "procedure_inactive",
@@ -92,7 +94,12 @@ pub async fn route<C: ConnectionTrait>(
         .ward
         .as_ref()
         .map(|w| w.province_code.to_string())
-        .or_else(|| resolution.candidates.first().map(|c| c.ward.province_code.to_string()));
+        .or_else(|| {
+            resolution
+                .candidates
+                .first()
+                .map(|c| c.ward.province_code.to_string())
+        });
     let overrides = match &province {
         Some(p) => repo::overrides::for_province(db, p, at).await?,
         None => Vec::new(),
@@ -114,4 +121,240 @@ pub async fn route<C: ConnectionTrait>(
         procedure,
         spec,
     })
+}
+
+// ---- overrides ------------------------------------------------------------------------------
+
+/// A new routing override.
+#[derive(Debug, Clone, Default)]
+pub struct NewOverride {
+    pub province_code: String,
+    pub procedure_code: Option<String>,
+    pub from_unit_code: Option<String>,
+    pub to_unit_code: String,
+    pub priority: i32,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub reason: String,
+}
+
+/// A change to an override; `valid_until: Some(None)` makes it open-ended.
+#[derive(Debug, Clone, Default)]
+pub struct OverrideChange {
+    pub active: Option<bool>,
+    pub priority: Option<i32>,
+    pub valid_until: Option<Option<DateTime<Utc>>>,
+    pub reason: Option<String>,
+}
+
+fn override_error(field: &str, code: &'static str, vi: &str, en: &str) -> FieldError {
+    FieldError::new(field, code, text!(vi.to_string(), en.to_string()))
+}
+
+fn check_reason(c: &mut crate::services::auth::Checks, reason: &str) -> String {
+    let r = reason.trim();
+    if r.is_empty() || r.chars().count() > 500 || r.chars().any(char::is_control) {
+        c.push(override_error(
+            "reason",
+            "invalid_length",
+            "Lý do phải có từ 1 đến 500 ký tự.",
+            "The reason must have 1 to 500 characters.",
+        ));
+    }
+    r.to_string()
+}
+
+fn check_window(
+    c: &mut crate::services::auth::Checks,
+    from: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+) {
+    if until.is_some_and(|u| u <= from) {
+        c.push(override_error(
+            "valid_until",
+            "window_empty",
+            "Thời điểm hết hiệu lực phải sau thời điểm bắt đầu.",
+            "valid_until must be after valid_from.",
+        ));
+    }
+}
+
+/// Create an override (administrators). The target unit must be an active unit of the
+/// province; the replaced unit, when given, a unit of the province; at least one of
+/// `procedure_code` and `from_unit_code` is needed.
+pub async fn create_override(
+    state: &AppState,
+    actor: uuid::Uuid,
+    o: NewOverride,
+) -> ApiResult<entity::routing_overrides::Model> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let now = Utc::now();
+    let mut c = crate::services::auth::Checks::default();
+    let province =
+        crate::services::units::known_province(state, &mut c, "province_code", &o.province_code);
+    let procedure = o
+        .procedure_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let from_unit = o
+        .from_unit_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if procedure.is_none() && from_unit.is_none() {
+        c.push(override_error(
+            "procedure_code",
+            "override_scope_required",
+            "Cần ít nhất một trong procedure_code và from_unit_code.",
+            "At least one of procedure_code and from_unit_code is needed.",
+        ));
+    }
+    if let Some(p) = procedure {
+        let known = crate::domain::procedure::is_procedure_code(p)
+            && !repo::procedures::versions(&state.db, p).await?.is_empty();
+        if !known {
+            c.push(override_error(
+                "procedure_code",
+                "unknown_procedure",
+                "Không có thủ tục mã này.",
+                "There is no procedure with this code.",
+            ));
+        }
+    }
+    let to = crate::services::units::exists(&state.db, &o.to_unit_code).await?;
+    match (&to, &province) {
+        (None, _) => c.push(override_error(
+            "to_unit_code",
+            "unknown_unit",
+            "Không có đơn vị này.",
+            "There is no such unit.",
+        )),
+        (Some(u), Some(p)) if u.province_code != *p => c.push(override_error(
+            "to_unit_code",
+            "unit_in_other_province",
+            "Đơn vị nhận phải thuộc cùng tỉnh.",
+            "The target unit must be in the same province.",
+        )),
+        (Some(u), _) if !u.active => c.push(override_error(
+            "to_unit_code",
+            "unit_inactive",
+            "Đơn vị nhận đang ngừng hoạt động.",
+            "The target unit is not active.",
+        )),
+        _ => {}
+    }
+    if let Some(f) = from_unit {
+        match (
+            crate::services::units::exists(&state.db, f).await?,
+            &province,
+        ) {
+            (None, _) => c.push(override_error(
+                "from_unit_code",
+                "unknown_unit",
+                "Không có đơn vị này.",
+                "There is no such unit.",
+            )),
+            (Some(u), Some(p)) if u.province_code != *p => c.push(override_error(
+                "from_unit_code",
+                "unit_in_other_province",
+                "Đơn vị được thay thế phải thuộc cùng tỉnh.",
+                "The replaced unit must be in the same province.",
+            )),
+            (Some(u), _) if to.as_ref().is_some_and(|t| t.code == u.code) => {
+                c.push(override_error(
+                    "to_unit_code",
+                    "same_unit",
+                    "Đơn vị nhận trùng với đơn vị được thay thế.",
+                    "The target unit is the replaced unit.",
+                ))
+            }
+            _ => {}
+        }
+    }
+    if !(-1000..=1000).contains(&o.priority) {
+        c.push(override_error(
+            "priority",
+            "out_of_range",
+            "Mức ưu tiên phải từ -1000 đến 1000.",
+            "The priority must be between -1000 and 1000.",
+        ));
+    }
+    let reason = check_reason(&mut c, &o.reason);
+    let valid_from = o.valid_from.unwrap_or(now);
+    check_window(&mut c, valid_from, o.valid_until);
+    c.finish()?;
+    let model = entity::routing_overrides::ActiveModel {
+        province_code: Set(province.expect("checked")),
+        procedure_code: Set(procedure.map(str::to_string)),
+        from_unit_code: Set(from_unit.map(|u| u.to_string())),
+        to_unit_code: Set(to.expect("checked").code),
+        priority: Set(o.priority),
+        valid_from: Set(valid_from),
+        valid_until: Set(o.valid_until),
+        reason: Set(reason),
+        active: Set(true),
+        created_by: Set(Some(actor)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(model)
+}
+
+fn override_not_found() -> ApiError {
+    ApiError::not_found(
+        "override_not_found",
+        text!(
+            "Không có quy tắc điều chuyển này.",
+            "There is no such routing override."
+        ),
+    )
+}
+
+/// Change an override's activity, priority, end or reason (administrators).
+pub async fn update_override(
+    state: &AppState,
+    id: &str,
+    ch: OverrideChange,
+) -> ApiResult<entity::routing_overrides::Model> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let id: i64 = id.trim().parse().map_err(|_| override_not_found())?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let current = repo::overrides::find(&txn, id)
+        .await?
+        .ok_or_else(override_not_found)?;
+    let mut c = crate::services::auth::Checks::default();
+    let reason = ch.reason.as_deref().map(|r| check_reason(&mut c, r));
+    if let Some(p) = ch.priority {
+        if !(-1000..=1000).contains(&p) {
+            c.push(override_error(
+                "priority",
+                "out_of_range",
+                "Mức ưu tiên phải từ -1000 đến 1000.",
+                "The priority must be between -1000 and 1000.",
+            ));
+        }
+    }
+    if let Some(until) = ch.valid_until {
+        check_window(&mut c, current.valid_from, until);
+    }
+    c.finish()?;
+    let mut am: entity::routing_overrides::ActiveModel = current.into();
+    if let Some(a) = ch.active {
+        am.active = Set(a);
+    }
+    if let Some(p) = ch.priority {
+        am.priority = Set(p);
+    }
+    if let Some(u) = ch.valid_until {
+        am.valid_until = Set(u);
+    }
+    if let Some(r) = reason {
+        am.reason = Set(r);
+    }
+    let updated = am.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
 }

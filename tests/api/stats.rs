@@ -1,1 +1,605 @@
-//! (being written)
+//! Supervisor monitoring: hand-checked indicator fixtures, backlog totals, the bottleneck
+//! ranking, rebalancing, scope rules, CSV.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use serde_json::json;
+
+use crate::helpers::*;
+
+/// A local (UTC+7) wall-clock instant.
+fn vn(m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    motcua::domain::calendar::vn_offset()
+        .with_ymd_and_hms(2026, m, d, h, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// What a fixture dossier looks like.
+#[derive(Clone)]
+struct Fx {
+    unit: &'static str,
+    procedure: &'static str,
+    channel: &'static str,
+    status: &'static str,
+    received: Option<DateTime<Utc>>,
+    due: Option<DateTime<Utc>>,
+    appointment: Option<DateTime<Utc>>,
+    decided: Option<DateTime<Utc>>,
+    closed: Option<DateTime<Utc>>,
+    supplements: i32,
+    processing_hours: Option<i64>,
+    sla: &'static str,
+    assigned: bool,
+}
+
+impl Default for Fx {
+    fn default() -> Self {
+        Fx {
+            unit: BA_DINH_PC,
+            procedure: MARITAL,
+            channel: "in_person",
+            status: "processing",
+            received: None,
+            due: None,
+            appointment: None,
+            decided: None,
+            closed: None,
+            supplements: 0,
+            processing_hours: None,
+            sla: "on_track",
+            assigned: true,
+        }
+    }
+}
+
+async fn insert(app: &TestApp, n: usize, fx: &Fx) -> String {
+    let now = Utc::now();
+    let code = format!("{BA_DINH_CENTRE}-260101-{:05}", n);
+    let province = &fx.unit[..2];
+    entity::cases::ActiveModel {
+        code: Set(code.clone()),
+        procedure_code: Set(fx.procedure.into()),
+        procedure_version: Set(1),
+        channel: Set(fx.channel.into()),
+        status: Set(fx.status.into()),
+        national_status: Set(4),
+        version: Set(1),
+        applicant_account_id: Set(None),
+        applicant_name: Set("Fixture".into()),
+        applicant_id_number: Set(Some("001203004567".into())),
+        applicant_tax_code: Set(None),
+        applicant_phone: Set(Some("0912345678".into())),
+        applicant_email: Set(None),
+        address: Set(json!({})),
+        ward_code: Set(Some(fx.unit[3..8].to_string())),
+        province_code: Set(province.into()),
+        receiving_unit: Set(BA_DINH_CENTRE.into()),
+        handling_unit: Set(Some(fx.unit.into())),
+        assigned_to: Set(fx.assigned.then(uuid::Uuid::now_v7)),
+        form: Set(json!({})),
+        documents: Set(json!([])),
+        routing: Set(json!({})),
+        submitted_at: Set(fx.received.unwrap_or(now)),
+        received_at: Set(fx.received),
+        due_at: Set(fx.due),
+        original_due_at: Set(fx.due),
+        appointment_at: Set(fx.appointment.or(fx.due)),
+        at_risk_at: Set(fx.due.map(|d| d - Duration::hours(4))),
+        sla_state: Set(fx.sla.into()),
+        next_check_at: Set(None),
+        paused_at: Set(None),
+        paused_working_secs: Set(0),
+        resume_status: Set(None),
+        supplement_count: Set(fx.supplements),
+        step_key: Set(Some("processing".into())),
+        step_started_at: Set(fx.received),
+        step_due_at: Set(fx.received.map(|r| r + Duration::hours(4))),
+        outcome: Set(fx.decided.map(|_| "approved".into())),
+        decided_at: Set(fx.decided),
+        closed_at: Set(fx.closed),
+        processing_working_secs: Set(fx.processing_hours.map(|h| h * 3600)),
+        on_time: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    code
+}
+
+#[tokio::test]
+async fn indicators_match_a_hand_checked_fixture() {
+    let app = spawn_app().await;
+    let sup = app.token_for("sup", "supervisor", None, Some(HN)).await;
+    let decided = |r: DateTime<Utc>, due: DateTime<Utc>, d: DateTime<Utc>, hours: i64| Fx {
+        status: "returned",
+        received: Some(r),
+        due: Some(due),
+        decided: Some(d),
+        closed: Some(d),
+        processing_hours: Some(hours),
+        ..Default::default()
+    };
+    let fixtures = vec![
+        // A: on time, online.
+        Fx {
+            channel: "online",
+            ..decided(vn(3, 2, 9), vn(3, 5, 17), vn(3, 4, 10), 16)
+        },
+        // B: late.
+        decided(vn(3, 2, 9), vn(3, 5, 17), vn(3, 6, 10), 32),
+        // C: before the deadline but two supplement requests: late. Online.
+        Fx {
+            channel: "online",
+            supplements: 2,
+            ..decided(vn(3, 10, 9), vn(3, 13, 17), vn(3, 12, 10), 8)
+        },
+        // D: late, although an apology set a new appointment that it met.
+        Fx {
+            appointment: Some(vn(3, 20, 17)),
+            ..decided(vn(3, 10, 9), vn(3, 13, 17), vn(3, 18, 10), 40)
+        },
+        // E: open, due after the period ends: on time. Online.
+        Fx {
+            channel: "online",
+            received: Some(vn(3, 25, 9)),
+            due: Some(vn(4, 3, 17)),
+            ..Default::default()
+        },
+        // F: open and past its deadline: late. Postal.
+        Fx {
+            channel: "postal",
+            received: Some(vn(3, 20, 9)),
+            due: Some(vn(3, 25, 17)),
+            sla: "overdue",
+            ..Default::default()
+        },
+        // G: finished before the period: not counted.
+        decided(vn(2, 20, 9), vn(2, 25, 17), vn(2, 25, 10), 8),
+        // H: received before, decided in the period on time: counted (not as received).
+        decided(vn(2, 25, 9), vn(3, 3, 17), vn(3, 2, 10), 8),
+        // I: received online, then withdrawn and stopped: received, but neither finished nor open.
+        Fx {
+            channel: "online",
+            status: "stopped",
+            received: Some(vn(3, 15, 9)),
+            due: Some(vn(3, 18, 17)),
+            closed: Some(vn(3, 16, 9)),
+            ..Default::default()
+        },
+        // J: received after the period: not counted.
+        Fx {
+            received: Some(vn(4, 5, 9)),
+            due: Some(vn(4, 8, 17)),
+            ..Default::default()
+        },
+        // K: on time, online.
+        Fx {
+            channel: "online",
+            ..decided(vn(3, 5, 9), vn(3, 8, 17), vn(3, 7, 10), 16)
+        },
+    ];
+    for (i, fx) in fixtures.iter().enumerate() {
+        insert(&app, i + 1, fx).await;
+    }
+    let r = app
+        .get("/api/v1/stats/indicators?from=2026-03-01T00:00:00%2B07:00&to=2026-04-01T00:00:00%2B07:00", Some(&sup))
+        .await
+        .assert_status(200);
+    let c = &r["counts"];
+    // Received in March: A B C D E F I K.
+    assert_eq!(c["received"], 8);
+    assert_eq!(c["received_online"], 5); // A C E I K
+    assert_eq!(c["finished"], 6); // A B C D H K
+    assert_eq!(c["finished_on_time"], 3); // A H K
+    assert_eq!(c["finished_late"], 3); // B C D
+    assert_eq!(c["open_on_time"], 1); // E
+    assert_eq!(c["open_late"], 1); // F
+    assert_eq!(c["late_by_second_supplement"], 1); // C
+    assert_eq!(c["late_with_apology"], 1); // D
+    assert_eq!(c["judged"], 8);
+    assert_eq!(r["on_time_rate"], 0.5); // (3 + 1) / 8
+    assert_eq!(r["online_filing_rate"], 0.625); // 5 / 8
+    assert_eq!(r["online_full_score"], true);
+    assert_eq!(r["average_processing_working_hours"], 20.0); // (16+32+8+40+8+16) / 6
+    assert_eq!(r["by_procedure"][0]["procedure_code"], MARITAL);
+    assert_eq!(r["by_procedure"][0]["average_working_days"], 2.5);
+
+    let csv = app
+        .send(
+            app.client
+                .get(app.url("/api/v1/stats/indicators?from=2026-03-01T00:00:00%2B07:00&to=2026-04-01T00:00:00%2B07:00"))
+                .bearer_auth(&sup)
+                .header("accept", "text/csv"),
+        )
+        .await;
+    assert!(csv.content_type().starts_with("text/csv"));
+    assert!(csv.text.contains("on_time_rate,0.5"), "{}", csv.text);
+
+    app.get(
+        "/api/v1/stats/indicators?from=2026-04-01T00:00:00%2B07:00&to=2026-03-01T00:00:00%2B07:00",
+        Some(&sup),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn backlog_groups_add_up_and_respect_scope() {
+    let app = spawn_app().await;
+    let now = Utc::now();
+    let cal = app.state.calendars.current().default_calendar();
+    let ago = |days: i64| cal.add_working_secs(now, -days * 8 * 3600).unwrap();
+    let fx = [
+        Fx {
+            received: Some(ago(0)),
+            due: Some(now + Duration::days(3)),
+            sla: "on_track",
+            ..Default::default()
+        },
+        Fx {
+            received: Some(ago(2)),
+            due: Some(now + Duration::hours(2)),
+            sla: "at_risk",
+            ..Default::default()
+        },
+        Fx {
+            received: Some(ago(4)),
+            due: Some(now - Duration::days(1)),
+            sla: "overdue",
+            status: "supplement_requested",
+            ..Default::default()
+        },
+        Fx {
+            received: Some(ago(7)),
+            due: Some(now - Duration::days(3)),
+            sla: "overdue",
+            unit: NGOC_HA_PC,
+            ..Default::default()
+        },
+        Fx {
+            received: Some(ago(12)),
+            due: Some(now - Duration::days(5)),
+            sla: "overdue",
+            unit: NGOC_HA_PC,
+            ..Default::default()
+        },
+        Fx {
+            received: Some(ago(3)),
+            due: Some(now + Duration::days(1)),
+            unit: "79.26734.UBND",
+            ..Default::default()
+        },
+        // Closed: not in the backlog.
+        Fx {
+            received: Some(ago(3)),
+            due: Some(now),
+            status: "returned",
+            decided: Some(now),
+            closed: Some(now),
+            ..Default::default()
+        },
+    ];
+    for (i, f) in fx.iter().enumerate() {
+        insert(&app, i + 1, f).await;
+    }
+    let national = app.token_for("nat", "supervisor", None, None).await;
+    let hn = app.token_for("sup.hn", "supervisor", None, Some(HN)).await;
+    let head = app
+        .token_for("head", "unit_head", Some(BA_DINH_PC), None)
+        .await;
+    let clerk = app
+        .token_for("clerk", "clerk", Some(BA_DINH_PC), None)
+        .await;
+
+    let all = app
+        .get("/api/v1/stats/backlog?group_by=unit", Some(&national))
+        .await
+        .assert_status(200);
+    assert_eq!(all["totals"]["open"], 6);
+    let groups = all["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 3);
+    for field in [
+        "open",
+        "received_today",
+        "on_track",
+        "at_risk",
+        "overdue",
+        "awaiting_supplement",
+    ] {
+        let sum: i64 = groups.iter().map(|g| g[field].as_i64().unwrap()).sum();
+        assert_eq!(sum, all["totals"][field].as_i64().unwrap(), "{field}");
+    }
+    for bucket in ["0_1", "1_3", "3_5", "5_10", "over_10"] {
+        let sum: i64 = groups
+            .iter()
+            .map(|g| g["ageing"][bucket].as_i64().unwrap())
+            .sum();
+        assert_eq!(
+            sum,
+            all["totals"]["ageing"][bucket].as_i64().unwrap(),
+            "{bucket}"
+        );
+    }
+    let ba_dinh = groups.iter().find(|g| g["key"] == BA_DINH_PC).unwrap();
+    assert_eq!(ba_dinh["open"], 3);
+    assert_eq!(
+        (
+            ba_dinh["on_track"].as_i64(),
+            ba_dinh["at_risk"].as_i64(),
+            ba_dinh["overdue"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    assert_eq!(ba_dinh["awaiting_supplement"], 1);
+    assert_eq!(
+        ba_dinh["ageing"],
+        json!({"0_1": 1, "1_3": 1, "3_5": 1, "5_10": 0, "over_10": 0})
+    );
+    let ngoc_ha = groups.iter().find(|g| g["key"] == NGOC_HA_PC).unwrap();
+    assert_eq!(
+        ngoc_ha["ageing"],
+        json!({"0_1": 0, "1_3": 0, "3_5": 0, "5_10": 1, "over_10": 1})
+    );
+    assert!(ngoc_ha["oldest_open_age_working_hours"].as_f64().unwrap() >= 95.9);
+
+    let by_province = app
+        .get("/api/v1/stats/backlog?group_by=province", Some(&national))
+        .await
+        .json();
+    assert_eq!(by_province["groups"].as_array().unwrap().len(), 2);
+    // A provincial supervisor sees their province only, and cannot ask for another.
+    let mine = app
+        .get("/api/v1/stats/backlog", Some(&hn))
+        .await
+        .assert_status(200);
+    assert_eq!(mine["totals"]["open"], 5);
+    app.get("/api/v1/stats/backlog?province=79", Some(&hn))
+        .await
+        .assert_problem(403, "forbidden");
+    // A unit head sees their unit.
+    let unit = app
+        .get("/api/v1/stats/backlog?group_by=step", Some(&head))
+        .await
+        .assert_status(200);
+    assert_eq!(unit["totals"]["open"], 3);
+    app.get(
+        &format!("/api/v1/stats/backlog?unit={NGOC_HA_PC}"),
+        Some(&head),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.get("/api/v1/stats/backlog", Some(&clerk))
+        .await
+        .assert_problem(403, "forbidden");
+    app.get("/api/v1/stats/backlog?group_by=color", Some(&national))
+        .await
+        .assert_problem(422, "validation_failed");
+
+    let csv = app
+        .send(
+            app.client
+                .get(app.url("/api/v1/stats/backlog"))
+                .bearer_auth(&national)
+                .header("accept", "text/csv"),
+        )
+        .await;
+    assert!(csv.text.starts_with("group,name,open"));
+    assert_eq!(
+        csv.text.lines().count(),
+        1 + 3 + 1,
+        "header, 3 groups, total"
+    );
+}
+
+#[tokio::test]
+async fn the_overloaded_commune_ranks_first_and_rebalancing_relieves_it() {
+    let app = spawn_app().await;
+    let now = Utc::now();
+    let sup = app.token_for("sup.hn", "supervisor", None, Some(HN)).await;
+    let mut n = 0;
+    // Ba Đình: 40 unclaimed birth registrations due within two working days, 2 decided in
+    // the week: it cannot keep up.
+    let cal = app.state.calendars.current().default_calendar();
+    for i in 0..40 {
+        n += 1;
+        let due = cal.add_working_secs(now, 3600 * (1 + i % 16)).unwrap();
+        insert(
+            &app,
+            n,
+            &Fx {
+                procedure: BIRTH,
+                status: "received",
+                assigned: false,
+                received: Some(now - Duration::hours(2)),
+                due: Some(due),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    for _ in 0..2 {
+        n += 1;
+        insert(
+            &app,
+            n,
+            &Fx {
+                status: "returned",
+                received: Some(now - Duration::days(3)),
+                due: Some(now),
+                decided: Some(now - Duration::days(1)),
+                closed: Some(now - Duration::days(1)),
+                processing_hours: Some(8),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    // Ngọc Hà: 2 open, 30 decided in the week: spare capacity.
+    for _ in 0..2 {
+        n += 1;
+        insert(
+            &app,
+            n,
+            &Fx {
+                unit: NGOC_HA_PC,
+                received: Some(now - Duration::hours(2)),
+                due: Some(now + Duration::days(5)),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    for _ in 0..30 {
+        n += 1;
+        insert(
+            &app,
+            n,
+            &Fx {
+                unit: NGOC_HA_PC,
+                status: "returned",
+                received: Some(now - Duration::days(4)),
+                due: Some(now),
+                decided: Some(now - Duration::days(2)),
+                closed: Some(now - Duration::days(2)),
+                processing_hours: Some(8),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    let r = app
+        .get("/api/v1/stats/bottlenecks?window_days=7", Some(&sup))
+        .await
+        .assert_status(200);
+    let units = r["units"].as_array().unwrap();
+    assert_eq!(units[0]["unit"], BA_DINH_PC, "{r}");
+    let top = &units[0];
+    assert_eq!(top["open"], 40);
+    assert!(top["projected_breaches"].as_i64().unwrap() > 20, "{top}");
+    assert!(top["why"].as_str().unwrap().contains("40"));
+    let ngoc_ha = units.iter().find(|u| u["unit"] == NGOC_HA_PC).unwrap();
+    assert_eq!(ngoc_ha["projected_breaches"], 0);
+    assert!(ngoc_ha["score"].as_f64().unwrap() < top["score"].as_f64().unwrap());
+
+    let r = app
+        .get("/api/v1/stats/rebalancing", Some(&sup))
+        .await
+        .assert_status(200);
+    let moves = r["moves"].as_array().unwrap();
+    assert!(!moves.is_empty(), "{r}");
+    let m = &moves[0];
+    assert_eq!(
+        (m["from_unit"].as_str(), m["to_unit"].as_str()),
+        (Some(BA_DINH_PC), Some(NGOC_HA_PC))
+    );
+    assert!(
+        m["from_breaches_after"].as_i64().unwrap() < m["from_breaches_before"].as_i64().unwrap()
+    );
+    assert_eq!(m["to_breaches_after"], 0);
+
+    // Scope.
+    let other = app
+        .token_for("sup.hcm", "supervisor", None, Some("79"))
+        .await;
+    app.get("/api/v1/stats/bottlenecks?province=01", Some(&other))
+        .await
+        .assert_problem(403, "forbidden");
+    let head = app
+        .token_for("head", "unit_head", Some(BA_DINH_PC), None)
+        .await;
+    app.get("/api/v1/stats/rebalancing", Some(&head))
+        .await
+        .assert_problem(403, "forbidden");
+    let national = app.token_for("nat", "supervisor", None, None).await;
+    app.get("/api/v1/stats/rebalancing", Some(&national))
+        .await
+        .assert_problem(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn synthetic_histories_are_consistent_and_show_the_overload() {
+    let app = spawn_app().await;
+    let options = motcua::services::synthetic::Options {
+        cases: 1500,
+        days: 30,
+        seed: 7,
+        overloaded: 3,
+        force_overloaded: vec![BA_DINH_PC.to_string()],
+        now: Utc::now(),
+    };
+    let mut quiet = motcua::services::reference::Quiet;
+    let r = motcua::services::synthetic::generate(&app.state, &options, &mut quiet)
+        .await
+        .unwrap();
+    assert_eq!(r.cases, 1500);
+    assert!(r.open > 0 && r.events > 1500 * 3, "{r:?}");
+    assert!(r.overloaded.contains(&BA_DINH_PC.to_string()));
+    // A second run continues the numbering.
+    let r2 = motcua::services::synthetic::generate(
+        &app.state,
+        &motcua::services::synthetic::Options { seed: 8, ..options },
+        &mut quiet,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r2.cases, 1500);
+
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(
+        entity::cases::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        3000
+    );
+    let rows = entity::cases::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    for c in &rows {
+        let status = motcua::domain::lifecycle::Status::parse(&c.status).expect("a known status");
+        assert_eq!(
+            c.national_status as u8,
+            status.national(c.received_at.is_some())
+        );
+        if let (Some(received), Some(due)) = (c.received_at, c.due_at) {
+            assert!(due > received, "{}", c.code);
+        }
+        assert!(
+            motcua::domain::dossier::DossierCode::parse(&c.code).is_ok(),
+            "{}",
+            c.code
+        );
+    }
+    // The overloaded commune is the worst of its province.
+    let sup = app.token_for("sup.hn", "supervisor", None, Some(HN)).await;
+    let b = app
+        .get("/api/v1/stats/bottlenecks", Some(&sup))
+        .await
+        .assert_status(200);
+    assert_eq!(b["units"][0]["unit"], BA_DINH_PC, "{}", b["units"][0]);
+    let backlog = app
+        .get("/api/v1/stats/backlog?group_by=procedure", Some(&sup))
+        .await
+        .assert_status(200);
+    let sum: i64 = backlog["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["open"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, backlog["totals"]["open"].as_i64().unwrap());
+    // Its clerk has a queue to work.
+    let clerk = app
+        .token_for("clerk", "clerk", Some(BA_DINH_PC), None)
+        .await;
+    let q = app
+        .get(&format!("/api/v1/units/{BA_DINH_PC}/queue"), Some(&clerk))
+        .await
+        .assert_status(200);
+    assert!(q["total"].as_i64().unwrap() > 5, "{}", q["total"]);
+}

@@ -1,0 +1,340 @@
+//! Aggregate queries for monitoring: each is one indexed pass over the open dossiers (or
+//! over a period), grouped in the database; services add the working-time arithmetic.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, Statement, Value};
+
+/// Write `?` placeholders for the backend (PostgreSQL numbers them).
+fn sql(backend: DatabaseBackend, text: &str) -> String {
+    if backend != DatabaseBackend::Postgres {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut n = 0;
+    for ch in text.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+fn stmt(backend: DatabaseBackend, text: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(backend, sql(backend, text), values)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct StatusSlaCount {
+    status: String,
+    sla_state: String,
+    n: i64,
+}
+
+/// Open dossiers counted by status and SLA state.
+pub async fn open_by_status_and_sla<C: ConnectionTrait>(
+    db: &C,
+) -> Result<Vec<(String, String, i64)>, DbErr> {
+    let rows = StatusSlaCount::find_by_statement(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT status, sla_state, COUNT(*) AS n FROM cases WHERE closed_at IS NULL GROUP BY status, sla_state",
+    ))
+    .all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.status, r.sla_state, r.n))
+        .collect())
+}
+
+/// Which dossiers a statistic covers.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub province: Option<String>,
+    /// The handling unit (or, before routing, the receiving unit).
+    pub unit: Option<String>,
+    pub procedure: Option<String>,
+}
+
+impl Filter {
+    fn clause(&self, values: &mut Vec<Value>) -> String {
+        let mut s = String::new();
+        if let Some(p) = &self.province {
+            s.push_str(" AND province_code = ?");
+            values.push(p.clone().into());
+        }
+        if let Some(u) = &self.unit {
+            s.push_str(" AND COALESCE(handling_unit, receiving_unit) = ?");
+            values.push(u.clone().into());
+        }
+        if let Some(p) = &self.procedure {
+            s.push_str(" AND procedure_code = ?");
+            values.push(p.clone().into());
+        }
+        s
+    }
+}
+
+/// How the backlog is grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Province,
+    Unit,
+    Procedure,
+    Step,
+}
+
+impl GroupBy {
+    fn expr(self) -> &'static str {
+        match self {
+            GroupBy::Province => "province_code",
+            GroupBy::Unit => "COALESCE(handling_unit, receiving_unit)",
+            GroupBy::Procedure => "procedure_code",
+            GroupBy::Step => "COALESCE(step_key, 'none')",
+        }
+    }
+}
+
+/// One group of the backlog, as counted by the database.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct BacklogRow {
+    pub grp: String,
+    pub open: i64,
+    pub received_today: i64,
+    pub on_track: i64,
+    pub at_risk: i64,
+    pub overdue: i64,
+    pub not_started: i64,
+    pub awaiting_supplement: i64,
+    pub oldest: Option<DateTime<Utc>>,
+    pub age_0_1: i64,
+    pub age_1_3: i64,
+    pub age_3_5: i64,
+    pub age_5_10: i64,
+    pub age_over_10: i64,
+}
+
+/// Instants that bound the ageing buckets: the start of today, and the instants 1, 3, 5
+/// and 10 working days before now.
+#[derive(Debug, Clone, Copy)]
+pub struct AgeBounds {
+    pub today: DateTime<Utc>,
+    pub d1: DateTime<Utc>,
+    pub d3: DateTime<Utc>,
+    pub d5: DateTime<Utc>,
+    pub d10: DateTime<Utc>,
+}
+
+/// Open dossiers grouped; the age counts from receipt (or submission before it).
+pub async fn backlog<C: ConnectionTrait>(
+    db: &C,
+    f: &Filter,
+    group: GroupBy,
+    b: AgeBounds,
+) -> Result<Vec<BacklogRow>, DbErr> {
+    let backend = db.get_database_backend();
+    let age = "COALESCE(received_at, submitted_at)";
+    let mut values: Vec<Value> = vec![
+        b.today.into(),
+        b.d1.into(),
+        b.d1.into(),
+        b.d3.into(),
+        b.d3.into(),
+        b.d5.into(),
+        b.d5.into(),
+        b.d10.into(),
+        b.d10.into(),
+    ];
+    let filter = f.clause(&mut values);
+    let g = group.expr();
+    let text = format!(
+        "SELECT {g} AS grp, COUNT(*) AS open, \
+         SUM(CASE WHEN received_at >= ? THEN 1 ELSE 0 END) AS received_today, \
+         SUM(CASE WHEN sla_state = 'on_track' THEN 1 ELSE 0 END) AS on_track, \
+         SUM(CASE WHEN sla_state = 'at_risk' THEN 1 ELSE 0 END) AS at_risk, \
+         SUM(CASE WHEN sla_state = 'overdue' THEN 1 ELSE 0 END) AS overdue, \
+         SUM(CASE WHEN sla_state = 'not_started' THEN 1 ELSE 0 END) AS not_started, \
+         SUM(CASE WHEN status = 'supplement_requested' THEN 1 ELSE 0 END) AS awaiting_supplement, \
+         MIN({age}) AS oldest, \
+         SUM(CASE WHEN {age} > ? THEN 1 ELSE 0 END) AS age_0_1, \
+         SUM(CASE WHEN {age} <= ? AND {age} > ? THEN 1 ELSE 0 END) AS age_1_3, \
+         SUM(CASE WHEN {age} <= ? AND {age} > ? THEN 1 ELSE 0 END) AS age_3_5, \
+         SUM(CASE WHEN {age} <= ? AND {age} > ? THEN 1 ELSE 0 END) AS age_5_10, \
+         SUM(CASE WHEN {age} <= ? THEN 1 ELSE 0 END) AS age_over_10 \
+         FROM cases WHERE closed_at IS NULL{filter} GROUP BY {g} ORDER BY {g}"
+    );
+    BacklogRow::find_by_statement(stmt(backend, &text, values))
+        .all(db)
+        .await
+}
+
+/// The counts behind the Decision 766 indicators for a period.
+#[derive(Debug, Clone, Default, FromQueryResult)]
+pub struct IndicatorRow {
+    pub received: i64,
+    pub received_online: i64,
+    pub finished: i64,
+    pub finished_on_time: i64,
+    pub finished_late: i64,
+    pub open_on_time: i64,
+    pub open_late: i64,
+    pub many_supplements: i64,
+    pub apologized_late: i64,
+    pub processing_secs_sum: Option<i64>,
+    pub processing_count: i64,
+}
+
+/// Indicator counts: dossiers received before `to` and not decided before `from` (so
+/// received or processed in the period), judged at `end` = min(to, now). Dossiers stopped
+/// or withdrawn without a decision are neither finished nor open, but count as received.
+pub async fn indicators<C: ConnectionTrait>(
+    db: &C,
+    f: &Filter,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<IndicatorRow, DbErr> {
+    let backend = db.get_database_backend();
+    // Finished = decided within the period. Open = not decided by the end of the period and
+    // not stopped or withdrawn before it.
+    let finished = "(decided_at IS NOT NULL AND decided_at >= ? AND decided_at < ?)";
+    let open = "((decided_at IS NULL OR decided_at >= ?) AND NOT (closed_at IS NOT NULL AND closed_at < ? AND decided_at IS NULL))";
+    let text = format!(
+        "SELECT \
+         SUM(CASE WHEN received_at >= ? THEN 1 ELSE 0 END) AS received, \
+         SUM(CASE WHEN received_at >= ? AND channel = 'online' THEN 1 ELSE 0 END) AS received_online, \
+         SUM(CASE WHEN {finished} THEN 1 ELSE 0 END) AS finished, \
+         SUM(CASE WHEN {finished} AND decided_at <= due_at AND supplement_count <= 1 THEN 1 ELSE 0 END) AS finished_on_time, \
+         SUM(CASE WHEN {finished} AND NOT (decided_at <= due_at AND supplement_count <= 1) THEN 1 ELSE 0 END) AS finished_late, \
+         SUM(CASE WHEN {open} AND due_at > ? AND supplement_count <= 1 THEN 1 ELSE 0 END) AS open_on_time, \
+         SUM(CASE WHEN {open} AND NOT (due_at > ? AND supplement_count <= 1) THEN 1 ELSE 0 END) AS open_late, \
+         SUM(CASE WHEN supplement_count > 1 THEN 1 ELSE 0 END) AS many_supplements, \
+         SUM(CASE WHEN appointment_at > due_at AND ((decided_at IS NOT NULL AND decided_at > due_at) OR (decided_at IS NULL AND due_at <= ?)) THEN 1 ELSE 0 END) AS apologized_late, \
+         CAST(SUM(CASE WHEN {finished} THEN processing_working_secs ELSE 0 END) AS BIGINT) AS processing_secs_sum, \
+         SUM(CASE WHEN {finished} AND processing_working_secs IS NOT NULL THEN 1 ELSE 0 END) AS processing_count \
+         FROM cases WHERE received_at IS NOT NULL AND received_at < ? \
+         AND (decided_at IS NULL OR decided_at >= ?){filter}",
+        filter = "{filter}"
+    );
+    let mut values: Vec<Value> = vec![
+        from.into(), // received
+        from.into(), // received_online
+        from.into(),
+        to.into(), // finished
+        from.into(),
+        to.into(), // finished_on_time
+        from.into(),
+        to.into(), // finished_late
+        end.into(),
+        end.into(),
+        end.into(), // open_on_time
+        end.into(),
+        end.into(),
+        end.into(), // open_late
+        end.into(), // apologized_late
+        from.into(),
+        to.into(), // processing_secs_sum
+        from.into(),
+        to.into(),   // processing_count
+        to.into(),   // received before the end of the period
+        from.into(), // not decided before it
+    ];
+    let filter = f.clause(&mut values);
+    let text = text.replace("{filter}", &filter);
+    Ok(
+        IndicatorRow::find_by_statement(stmt(backend, &text, values))
+            .one(db)
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
+/// Average processing time per procedure for dossiers decided in a period.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct ProcedureTimeRow {
+    pub procedure_code: String,
+    pub finished: i64,
+    pub secs_sum: Option<i64>,
+}
+
+pub async fn processing_by_procedure<C: ConnectionTrait>(
+    db: &C,
+    f: &Filter,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<ProcedureTimeRow>, DbErr> {
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = vec![from.into(), to.into()];
+    let filter = f.clause(&mut values);
+    let text = format!(
+        "SELECT procedure_code, COUNT(*) AS finished, CAST(SUM(processing_working_secs) AS BIGINT) AS secs_sum \
+         FROM cases WHERE decided_at >= ? AND decided_at < ? AND processing_working_secs IS NOT NULL{filter} \
+         GROUP BY procedure_code ORDER BY procedure_code"
+    );
+    ProcedureTimeRow::find_by_statement(stmt(backend, &text, values))
+        .all(db)
+        .await
+}
+
+/// Flow of a unit over a window: dossiers received and decided.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct FlowRow {
+    pub unit: String,
+    pub inflow: i64,
+    pub throughput: i64,
+}
+
+pub async fn flow<C: ConnectionTrait>(
+    db: &C,
+    f: &Filter,
+    since: DateTime<Utc>,
+) -> Result<Vec<FlowRow>, DbErr> {
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = vec![since.into(), since.into(), since.into(), since.into()];
+    let filter = f.clause(&mut values);
+    let text = format!(
+        "SELECT handling_unit AS unit, \
+         SUM(CASE WHEN received_at >= ? THEN 1 ELSE 0 END) AS inflow, \
+         SUM(CASE WHEN decided_at >= ? THEN 1 ELSE 0 END) AS throughput \
+         FROM cases WHERE handling_unit IS NOT NULL AND (received_at >= ? OR decided_at >= ?){filter} \
+         GROUP BY handling_unit"
+    );
+    FlowRow::find_by_statement(stmt(backend, &text, values))
+        .all(db)
+        .await
+}
+
+/// An open, undecided dossier with a running deadline, for queue projections.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct OpenRow {
+    pub unit: String,
+    pub procedure_code: String,
+    pub status: String,
+    pub due_at: DateTime<Utc>,
+    pub sla_state: String,
+    pub step_key: Option<String>,
+    pub step_started_at: Option<DateTime<Utc>>,
+    pub step_due_at: Option<DateTime<Utc>>,
+    pub assigned: bool,
+}
+
+/// Open, undecided dossiers with a deadline, by unit then deadline (the urgency order).
+pub async fn open_with_deadlines<C: ConnectionTrait>(
+    db: &C,
+    f: &Filter,
+) -> Result<Vec<OpenRow>, DbErr> {
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = Vec::new();
+    let filter = f.clause(&mut values);
+    let text = format!(
+        "SELECT handling_unit AS unit, procedure_code, status, due_at, sla_state, step_key, step_started_at, step_due_at, \
+         (assigned_to IS NOT NULL) AS assigned \
+         FROM cases WHERE closed_at IS NULL AND decided_at IS NULL AND due_at IS NOT NULL AND handling_unit IS NOT NULL \
+         AND paused_at IS NULL{filter} ORDER BY handling_unit, due_at"
+    );
+    OpenRow::find_by_statement(stmt(backend, &text, values))
+        .all(db)
+        .await
+}

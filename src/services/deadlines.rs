@@ -1,0 +1,317 @@
+//! Deadline use cases: explaining a dossier's deadline, and recomputing open deadlines when
+//! a calendar announcement changes the working days.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{case_pauses, cases};
+use sea_orm::{ActiveValue::Set, IntoActiveModel};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::db;
+use crate::domain::access::Actor;
+use crate::domain::calendar::{vn_offset, Explanation, WorkCalendar, YearAnnouncement};
+use crate::domain::lang::Lang;
+use crate::domain::procedure::ProcedureSpec;
+use crate::domain::sla::{self, SlaState};
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+use crate::services::calendar::{self as cal_svc, Calendars};
+use crate::text;
+
+/// A dossier's deadline, explained.
+#[derive(Debug, Clone)]
+pub struct DeadlineExplained {
+    pub case: cases::Model,
+    pub clock_start: Option<DateTime<Utc>>,
+    pub pauses: Vec<case_pauses::Model>,
+    pub lines: Vec<String>,
+}
+
+fn local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&vn_offset())
+        .format("%H:%M %d/%m/%Y")
+        .to_string()
+}
+
+fn calendar_of(
+    state: &AppState,
+    cals: &Calendars,
+    case: &cases::Model,
+) -> std::sync::Arc<WorkCalendar> {
+    let unit = case
+        .handling_unit
+        .as_deref()
+        .unwrap_or(&case.receiving_unit);
+    match state.directory().unit(unit) {
+        Some(u) => cals.for_hours(&u.working_hours),
+        None => cals.default_calendar(),
+    }
+}
+
+/// Why a dossier is due when it is: the limit on the calendar, each pause, any apology.
+pub async fn explain(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    lang: Lang,
+) -> ApiResult<DeadlineExplained> {
+    let (case, _) = crate::services::cases::get(state, actor, code).await?;
+    let pauses = repo::events::pauses(&state.db, case.id).await?;
+    let mut lines = Vec::new();
+    let Some(received) = case.received_at else {
+        lines.push(match lang {
+            Lang::Vi => {
+                "Hồ sơ chưa được tiếp nhận: thời hạn giải quyết tính từ khi tiếp nhận hợp lệ."
+                    .to_string()
+            }
+            Lang::En => {
+                "Not yet received: the legal time limit runs from valid receipt.".to_string()
+            }
+        });
+        return Ok(DeadlineExplained {
+            case,
+            clock_start: None,
+            pauses,
+            lines,
+        });
+    };
+    let spec = pinned_spec(state, &case).await?;
+    let cals = state.calendars.current();
+    let cal = calendar_of(state, &cals, &case);
+    let d = cal
+        .deadline(received, sla::time_limit(spec.limit()))
+        .map_err(|e| {
+            ApiError::unprocessable("outside_calendar", text!(e.to_string(), e.to_string()))
+        })?;
+    lines.extend(d.explanation.iter().map(|e: &Explanation| e.render(lang)));
+    for p in &pauses {
+        let hours = p.working_secs.unwrap_or(0) as f64 / 3600.0;
+        lines.push(match (lang, p.ended_at) {
+            (Lang::Vi, Some(end)) => format!(
+                "Tạm dừng ({}) từ {} đến {}: {:.2} giờ làm việc được cộng vào thời hạn.",
+                pause_name(&p.reason, lang),
+                local(p.started_at),
+                local(end),
+                hours
+            ),
+            (Lang::En, Some(end)) => format!(
+                "Paused ({}) from {} to {}: {:.2} working hours added to the deadline.",
+                pause_name(&p.reason, lang),
+                local(p.started_at),
+                local(end),
+                hours
+            ),
+            (Lang::Vi, None) => format!(
+                "Đang tạm dừng ({}) từ {}: thời hạn sẽ lùi thêm đúng thời gian làm việc tạm dừng.",
+                pause_name(&p.reason, lang),
+                local(p.started_at)
+            ),
+            (Lang::En, None) => format!(
+                "Paused ({}) since {}: the deadline will move by the paused working time.",
+                pause_name(&p.reason, lang),
+                local(p.started_at)
+            ),
+        });
+    }
+    if let (Some(due), Some(appointment)) = (case.due_at, case.appointment_at) {
+        if appointment != due {
+            lines.push(match lang {
+                Lang::Vi => format!(
+                    "Đã có văn bản xin lỗi và hẹn lại (Mẫu 04) đến {}; thời hạn theo quy định vẫn là {} và được dùng để đánh giá đúng hạn.",
+                    local(appointment), local(due)
+                ),
+                Lang::En => format!(
+                    "An apology with a new appointment (Form 04) was issued for {}; the legal deadline stays {} and is what on-time statistics use.",
+                    local(appointment), local(due)
+                ),
+            });
+        }
+        lines.push(match lang {
+            Lang::Vi => format!("Hạn giải quyết hiện tại: {}.", local(due)),
+            Lang::En => format!("Current deadline: {}.", local(due)),
+        });
+    }
+    Ok(DeadlineExplained {
+        case,
+        clock_start: Some(d.clock_start),
+        pauses,
+        lines,
+    })
+}
+
+fn pause_name(reason: &str, lang: Lang) -> &'static str {
+    match (reason, lang) {
+        ("supplement", Lang::Vi) => "chờ bổ sung hồ sơ",
+        ("supplement", Lang::En) => "waiting for a supplement",
+        ("payment", Lang::Vi) => "chờ thực hiện nghĩa vụ tài chính",
+        ("payment", Lang::En) => "waiting for payment",
+        (_, Lang::Vi) => "tạm dừng",
+        (_, Lang::En) => "paused",
+    }
+}
+
+async fn pinned_spec(state: &AppState, case: &cases::Model) -> ApiResult<ProcedureSpec> {
+    let m = repo::procedures::version(&state.db, &case.procedure_code, case.procedure_version)
+        .await?
+        .ok_or_else(|| {
+            ApiError::internal(std::io::Error::other("pinned procedure version missing"))
+        })?;
+    Ok(repo::procedures::spec_of(&m)?)
+}
+
+/// What posting an announcement did.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub id: i64,
+    pub recomputed: u64,
+}
+
+/// Store an administrator's announcement, rebuild the calendars, and move the deadlines of
+/// open dossiers that it affects (each move recorded as an event).
+pub async fn post_announcement(
+    state: &AppState,
+    actor: &Actor,
+    a: YearAnnouncement,
+) -> ApiResult<Posted> {
+    actor.require_admin()?;
+    a.validate().map_err(|e| {
+        ApiError::unprocessable(
+            "invalid_announcement",
+            text!(
+                format!("Thông báo lịch không hợp lệ: {e}"),
+                format!("Invalid announcement: {e}")
+            ),
+        )
+    })?;
+    // Build first: a conflicting announcement is refused before anything is stored.
+    let mut all = cal_svc::file_announcements(&state.settings.calendar.dir)
+        .map_err(|e| ApiError::internal(std::io::Error::other(e.to_string())))?;
+    let stored = cal_svc::db_announcements(&state.db).await?;
+    let count = stored.len() as u64 + 1;
+    all.extend(stored);
+    all.push(a.clone());
+    let hours = state
+        .settings
+        .calendar
+        .default_working_hours
+        .parse()
+        .map_err(|e: crate::domain::calendar::CalendarError| {
+            ApiError::internal(std::io::Error::other(e.to_string()))
+        })?;
+    let fresh = Calendars::build(&all, hours, count).map_err(|e| {
+        ApiError::unprocessable(
+            "announcement_conflict",
+            text!(
+                format!("Thông báo mâu thuẫn với lịch hiện có: {e}"),
+                format!("The announcement conflicts with the calendar: {e}")
+            ),
+        )
+    })?;
+    let id = cal_svc::store_announcement(&state.db, &a, actor.account_id, Utc::now()).await?;
+    state.calendars.replace(fresh);
+    let first_day = NaiveDate::from_ymd_opt(a.year, 1, 1).unwrap_or_default();
+    let recomputed = recompute_open_deadlines(state, first_day, Some(id)).await?;
+    tracing::info!(
+        calendar.year = a.year,
+        announcement.id = id,
+        recomputed,
+        "calendar announcement posted"
+    );
+    Ok(Posted { id, recomputed })
+}
+
+/// Recompute the deadlines of open, received dossiers due on or after `from` with the
+/// current calendars. Only changed ones are written, each with a `deadline_recomputed`
+/// event. States never go back: a warning given stays given; the sweeper takes any that
+/// are now due.
+pub async fn recompute_open_deadlines(
+    state: &AppState,
+    from: NaiveDate,
+    announcement: Option<i64>,
+) -> ApiResult<u64> {
+    let since = from
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(vn_offset()).single())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now);
+    let cals = state.calendars.current();
+    let mut after = 0i64;
+    let mut changed = 0u64;
+    loop {
+        let batch = repo::cases::open_with_deadline(&state.db, since, after, 200).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        let txn = db::begin_write(&state.db).await?;
+        for c in batch {
+            let Some(received) = c.received_at else {
+                continue;
+            };
+            if c.decided_at.is_some() {
+                continue;
+            }
+            let Some(row) = repo::cases::find_for_update(&txn, &c.code).await? else {
+                continue;
+            };
+            let spec = pinned_spec(state, &row).await?;
+            let cal = calendar_of(state, &cals, &row);
+            let ratio = spec
+                .at_risk_ratio
+                .unwrap_or(state.settings.sla.at_risk_ratio);
+            let Ok(base) = sla::schedule(&cal, received, spec.limit(), ratio) else {
+                continue;
+            };
+            let pauses = repo::events::pauses(&txn, row.id).await?;
+            let mut paused = 0i64;
+            for p in pauses.iter().filter(|p| p.ended_at.is_some()) {
+                paused +=
+                    cal.working_secs_between(p.started_at, p.ended_at.unwrap_or(p.started_at));
+            }
+            let (Ok(due), Ok(risk)) = (
+                cal.extend_due(base.due_at, paused),
+                cal.extend_due(base.at_risk_at, paused),
+            ) else {
+                continue;
+            };
+            if Some(due) == row.due_at && Some(risk) == row.at_risk_at {
+                continue;
+            }
+            let previous = row.due_at;
+            let current = SlaState::parse(&row.sla_state).unwrap_or(SlaState::OnTrack);
+            let mut am = row.clone().into_active_model();
+            am.due_at = Set(Some(due));
+            am.at_risk_at = Set(Some(risk));
+            am.original_due_at = Set(Some(base.due_at));
+            am.paused_working_secs = Set(paused);
+            if row.appointment_at == previous {
+                am.appointment_at = Set(Some(due));
+            }
+            am.next_check_at = Set(if row.paused_at.is_some() {
+                None
+            } else {
+                sla::next_check(current, risk, due)
+            });
+            am.updated_at = Set(Utc::now());
+            sea_orm::ActiveModelTrait::update(am, &txn).await?;
+            repo::events::append(
+                &txn,
+                repo::events::NewEvent {
+                    case_id: row.id,
+                    action: "deadline_recomputed".into(),
+                    actor_id: None,
+                    actor_role: "system".into(),
+                    actor_unit: None,
+                    from_status: Some(row.status.clone()),
+                    to_status: row.status.clone(),
+                    reason: Some("calendar announcement".into()),
+                    data: json!({"previous_due_at": previous, "due_at": due, "announcement_id": announcement}),
+                    public: true,
+                    at: Utc::now(),
+                },
+            )
+            .await?;
+            changed += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(changed)
+}

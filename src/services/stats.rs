@@ -1,0 +1,798 @@
+//! Supervisor monitoring: backlogs, the Decision 766 indicators, bottleneck detection and
+//! rebalancing proposals. Formulas: `docs/INDICATORS.md`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::domain::access::{Actor, StatsScope};
+use crate::domain::calendar::{vn_offset, WorkCalendar};
+use crate::domain::lang::Lang;
+use crate::domain::unit::UnitKind;
+use crate::error::{ApiError, ApiResult};
+use crate::repo::stats::{self as q, AgeBounds, Filter, GroupBy};
+use crate::text;
+
+const DAY_SECS: i64 = 8 * 3600;
+
+/// Narrow a requested filter to the caller's scope (403 when it asks for more).
+pub fn scoped_filter(
+    actor: &Actor,
+    province: Option<String>,
+    unit: Option<String>,
+    procedure: Option<String>,
+) -> ApiResult<Filter> {
+    let scope = actor.stats_scope()?;
+    let province = match province {
+        Some(p) => Some(crate::services::geography::province_code(&p)?),
+        None => None,
+    };
+    let outside = || {
+        ApiError::forbidden(text!(
+            "Yêu cầu vượt ra ngoài phạm vi được xem của bạn.",
+            "That is outside what you may see."
+        ))
+    };
+    Ok(match scope {
+        StatsScope::National => Filter {
+            province,
+            unit,
+            procedure,
+        },
+        StatsScope::Province(mine) => {
+            if province.as_deref().is_some_and(|p| p != mine) {
+                return Err(outside());
+            }
+            if let Some(u) = &unit {
+                if !u.starts_with(&format!("{mine}.")) {
+                    return Err(outside());
+                }
+            }
+            Filter {
+                province: Some(mine),
+                unit,
+                procedure,
+            }
+        }
+        StatsScope::Unit {
+            unit: mine,
+            province: my_province,
+        } => {
+            if unit.as_deref().is_some_and(|u| u != mine.as_str())
+                || province.as_deref().is_some_and(|p| p != my_province)
+            {
+                return Err(outside());
+            }
+            Filter {
+                province: Some(my_province),
+                unit: Some(mine.to_string()),
+                procedure,
+            }
+        }
+    })
+}
+
+/// One group of the backlog.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct BacklogGroup {
+    pub key: String,
+    pub name: Option<String>,
+    pub open: i64,
+    pub received_today: i64,
+    pub not_started: i64,
+    pub on_track: i64,
+    pub at_risk: i64,
+    pub overdue: i64,
+    pub awaiting_supplement: i64,
+    /// Working hours since the oldest open dossier was received (or submitted).
+    pub oldest_open_age_working_hours: f64,
+    pub ageing: Ageing,
+}
+
+/// Open dossiers by age in working days.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Ageing {
+    #[serde(rename = "0_1")]
+    pub d0_1: i64,
+    #[serde(rename = "1_3")]
+    pub d1_3: i64,
+    #[serde(rename = "3_5")]
+    pub d3_5: i64,
+    #[serde(rename = "5_10")]
+    pub d5_10: i64,
+    #[serde(rename = "over_10")]
+    pub over_10: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Backlog {
+    pub group_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub as_of: DateTime<chrono::FixedOffset>,
+    pub groups: Vec<BacklogGroup>,
+    pub totals: BacklogGroup,
+}
+
+fn bounds(cal: &WorkCalendar, now: DateTime<Utc>) -> AgeBounds {
+    let back = |days: i64| {
+        cal.add_working_secs(now, -days * DAY_SECS)
+            .unwrap_or(now - Duration::days(days))
+    };
+    let today = now
+        .with_timezone(&vn_offset())
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(vn_offset()).single())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now);
+    AgeBounds {
+        today,
+        d1: back(1),
+        d3: back(3),
+        d5: back(5),
+        d10: back(10),
+    }
+}
+
+/// The backlog grouped as asked, with totals equal to the sum of the groups.
+pub async fn backlog(
+    state: &AppState,
+    filter: &Filter,
+    group: GroupBy,
+    group_name: &str,
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> ApiResult<Backlog> {
+    let cal = state.calendars.current().default_calendar();
+    let rows = q::backlog(&state.db, filter, group, bounds(&cal, now)).await?;
+    let directory = state.directory();
+    let mut totals = BacklogGroup {
+        key: "total".into(),
+        ..Default::default()
+    };
+    let mut oldest_all: Option<DateTime<Utc>> = None;
+    let groups: Vec<BacklogGroup> = rows
+        .into_iter()
+        .map(|r| {
+            let name = match group {
+                GroupBy::Unit => directory.unit(&r.grp).map(|u| u.name_in(lang).to_string()),
+                GroupBy::Province => crate::domain::geography::ProvinceCode::parse(&r.grp)
+                    .ok()
+                    .and_then(|c| state.gazetteer.province(c))
+                    .map(|p| p.name.to_string()),
+                _ => None,
+            };
+            oldest_all = match (oldest_all, r.oldest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let g = BacklogGroup {
+                key: r.grp,
+                name,
+                open: r.open,
+                received_today: r.received_today,
+                not_started: r.not_started,
+                on_track: r.on_track,
+                at_risk: r.at_risk,
+                overdue: r.overdue,
+                awaiting_supplement: r.awaiting_supplement,
+                oldest_open_age_working_hours: r
+                    .oldest
+                    .map(|o| cal.working_secs_between(o, now) as f64 / 3600.0)
+                    .unwrap_or(0.0),
+                ageing: Ageing {
+                    d0_1: r.age_0_1,
+                    d1_3: r.age_1_3,
+                    d3_5: r.age_3_5,
+                    d5_10: r.age_5_10,
+                    over_10: r.age_over_10,
+                },
+            };
+            totals.open += g.open;
+            totals.received_today += g.received_today;
+            totals.not_started += g.not_started;
+            totals.on_track += g.on_track;
+            totals.at_risk += g.at_risk;
+            totals.overdue += g.overdue;
+            totals.awaiting_supplement += g.awaiting_supplement;
+            totals.ageing.d0_1 += g.ageing.d0_1;
+            totals.ageing.d1_3 += g.ageing.d1_3;
+            totals.ageing.d3_5 += g.ageing.d3_5;
+            totals.ageing.d5_10 += g.ageing.d5_10;
+            totals.ageing.over_10 += g.ageing.over_10;
+            g
+        })
+        .collect();
+    totals.oldest_open_age_working_hours = oldest_all
+        .map(|o| cal.working_secs_between(o, now) as f64 / 3600.0)
+        .unwrap_or(0.0);
+    Ok(Backlog {
+        group_by: group_name.to_string(),
+        as_of: now.with_timezone(&vn_offset()),
+        groups,
+        totals,
+    })
+}
+
+/// The Decision 766 indicators of a period.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Indicators {
+    #[schema(value_type = String, format = DateTime)]
+    pub from: DateTime<chrono::FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
+    pub to: DateTime<chrono::FixedOffset>,
+    /// 2.1: (finished on time + open not yet late) / all judged. `null` with nothing to judge.
+    pub on_time_rate: Option<f64>,
+    /// 2.2: mean working hours from receipt to decision, supplement time excluded.
+    pub average_processing_working_hours: Option<f64>,
+    /// 3.3: online filings over all received in the period.
+    pub online_filing_rate: Option<f64>,
+    /// 3.3 gives the full score at 50 % or more.
+    pub online_full_score: bool,
+    pub counts: IndicatorCounts,
+    pub by_procedure: Vec<ProcedureTime>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct IndicatorCounts {
+    pub received: i64,
+    pub received_online: i64,
+    pub finished: i64,
+    pub finished_on_time: i64,
+    pub finished_late: i64,
+    pub open_on_time: i64,
+    pub open_late: i64,
+    /// Counted late because of a second supplement request.
+    pub late_by_second_supplement: i64,
+    /// Late despite an apology and a new appointment (an apology never makes a dossier on time).
+    pub late_with_apology: i64,
+    pub judged: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProcedureTime {
+    pub procedure_code: String,
+    pub finished: i64,
+    pub average_working_hours: f64,
+    pub average_working_days: f64,
+}
+
+fn ratio(n: i64, d: i64) -> Option<f64> {
+    (d > 0).then(|| (n as f64 / d as f64 * 10000.0).round() / 10000.0)
+}
+
+pub async fn indicators(
+    state: &AppState,
+    filter: &Filter,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> ApiResult<Indicators> {
+    if to <= from {
+        return Err(ApiError::invalid_field(
+            "to",
+            "empty_period",
+            text!("'to' phải sau 'from'.", "'to' must be after 'from'."),
+        ));
+    }
+    let end = to.min(now);
+    let r = q::indicators(&state.db, filter, from, to, end).await?;
+    let per = q::processing_by_procedure(&state.db, filter, from, to).await?;
+    let judged = r.finished_on_time + r.finished_late + r.open_on_time + r.open_late;
+    let online = ratio(r.received_online, r.received);
+    Ok(Indicators {
+        from: from.with_timezone(&vn_offset()),
+        to: to.with_timezone(&vn_offset()),
+        on_time_rate: ratio(r.finished_on_time + r.open_on_time, judged),
+        average_processing_working_hours: (r.processing_count > 0).then(|| {
+            (r.processing_secs_sum.unwrap_or(0) as f64 / r.processing_count as f64 / 3600.0 * 100.0)
+                .round()
+                / 100.0
+        }),
+        online_filing_rate: online,
+        online_full_score: online.is_some_and(|o| o >= 0.5),
+        counts: IndicatorCounts {
+            received: r.received,
+            received_online: r.received_online,
+            finished: r.finished,
+            finished_on_time: r.finished_on_time,
+            finished_late: r.finished_late,
+            open_on_time: r.open_on_time,
+            open_late: r.open_late,
+            late_by_second_supplement: r.many_supplements,
+            late_with_apology: r.apologized_late,
+            judged,
+        },
+        by_procedure: per
+            .into_iter()
+            .map(|p| {
+                let hours = p.secs_sum.unwrap_or(0) as f64 / p.finished.max(1) as f64 / 3600.0;
+                ProcedureTime {
+                    procedure_code: p.procedure_code,
+                    finished: p.finished,
+                    average_working_hours: (hours * 100.0).round() / 100.0,
+                    average_working_days: (hours / 8.0 * 100.0).round() / 100.0,
+                }
+            })
+            .collect(),
+    })
+}
+
+/// How a step's dwell compares with its budget in one unit.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StepDwell {
+    pub step: String,
+    pub open: i64,
+    /// Mean working hours spent so far in the step.
+    pub average_dwell_working_hours: f64,
+    /// Mean budget of the step, in working hours.
+    pub average_budget_working_hours: f64,
+    /// Open dossiers past their step's budget.
+    pub over_budget: i64,
+}
+
+/// A unit's pressure.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UnitPressure {
+    pub unit: String,
+    pub name: String,
+    pub kind: String,
+    pub score: f64,
+    pub open: i64,
+    pub overdue: i64,
+    pub overdue_share: f64,
+    /// Received in the window.
+    pub inflow: i64,
+    /// Decided in the window.
+    pub throughput: i64,
+    /// inflow − throughput.
+    pub backlog_growth: i64,
+    /// Decisions per working day over the window.
+    pub service_rate_per_day: f64,
+    /// Open dossiers that will miss their deadline at the current service rate.
+    pub projected_breaches: i64,
+    pub steps: Vec<StepDwell>,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Bottlenecks {
+    pub window_days: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub as_of: DateTime<chrono::FixedOffset>,
+    pub units: Vec<UnitPressure>,
+}
+
+/// How many of `dues` (sorted) miss their deadline if served in order at `per_day`
+/// dossiers per working day from `now`.
+pub fn projected_breaches(
+    cal: &WorkCalendar,
+    dues: &[DateTime<Utc>],
+    per_day: f64,
+    now: DateTime<Utc>,
+) -> i64 {
+    if dues.is_empty() {
+        return 0;
+    }
+    if per_day <= 0.0 {
+        // Nothing is being finished: every open dossier will miss its deadline.
+        return dues.len() as i64;
+    }
+    let per_item = (DAY_SECS as f64 / per_day).max(1.0);
+    let start = cal.working_offset(now);
+    dues.iter()
+        .enumerate()
+        .filter(|(i, due)| {
+            let finish = start + ((*i as f64 + 1.0) * per_item) as i64;
+            finish > cal.working_offset(**due)
+        })
+        .count() as i64
+}
+
+struct UnitOpen {
+    dues: Vec<DateTime<Utc>>,
+    overdue: i64,
+    steps: BTreeMap<String, (i64, i64, i64, i64)>,
+    movable: i64,
+}
+
+/// Units ranked by how badly work piles up over the last `window_days`.
+pub async fn bottlenecks(
+    state: &AppState,
+    filter: &Filter,
+    window_days: i64,
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> ApiResult<Bottlenecks> {
+    let window_days = window_days.clamp(1, 90);
+    let cal = state.calendars.current().default_calendar();
+    let since = now - Duration::days(window_days);
+    let window_working_days =
+        (cal.working_secs_between(since, now) as f64 / DAY_SECS as f64).max(1.0);
+    let flows = q::flow(&state.db, filter, since).await?;
+    let open = q::open_with_deadlines(&state.db, filter).await?;
+    let catalog = crate::repo::procedures::all(&state.db).await?;
+    let boundary_free: std::collections::HashSet<String> = catalog
+        .iter()
+        .filter(|p| p.boundary_independent)
+        .map(|p| p.code.clone())
+        .collect();
+
+    let mut by_unit: BTreeMap<String, UnitOpen> = BTreeMap::new();
+    for r in &open {
+        let u = by_unit.entry(r.unit.clone()).or_insert_with(|| UnitOpen {
+            dues: Vec::new(),
+            overdue: 0,
+            steps: BTreeMap::new(),
+            movable: 0,
+        });
+        u.dues.push(r.due_at);
+        if r.sla_state == "overdue" {
+            u.overdue += 1;
+        }
+        if r.status == "received" && !r.assigned && boundary_free.contains(&r.procedure_code) {
+            u.movable += 1;
+        }
+        if let (Some(step), Some(started)) = (&r.step_key, r.step_started_at) {
+            let e = u.steps.entry(step.clone()).or_insert((0, 0, 0, 0));
+            e.0 += 1;
+            e.1 += cal.working_secs_between(started, now);
+            if let Some(step_due) = r.step_due_at {
+                e.2 += cal.working_secs_between(started, step_due);
+                if step_due < now {
+                    e.3 += 1;
+                }
+            }
+        }
+    }
+    let flows: BTreeMap<String, (i64, i64)> = flows
+        .into_iter()
+        .map(|f| (f.unit, (f.inflow, f.throughput)))
+        .collect();
+    let directory = state.directory();
+    let mut units: Vec<UnitPressure> = Vec::new();
+    let keys: std::collections::BTreeSet<&String> = by_unit.keys().chain(flows.keys()).collect();
+    for key in keys {
+        let empty = UnitOpen {
+            dues: Vec::new(),
+            overdue: 0,
+            steps: BTreeMap::new(),
+            movable: 0,
+        };
+        let o = by_unit.get(key).unwrap_or(&empty);
+        let (inflow, throughput) = flows.get(key).copied().unwrap_or((0, 0));
+        let rate = throughput as f64 / window_working_days;
+        let breaches = projected_breaches(&cal, &o.dues, rate, now);
+        let open_n = o.dues.len() as i64;
+        let growth = inflow - throughput;
+        let overdue_share = if open_n > 0 {
+            o.overdue as f64 / open_n as f64
+        } else {
+            0.0
+        };
+        let steps: Vec<StepDwell> = o
+            .steps
+            .iter()
+            .map(|(k, (n, dwell, budget, over))| StepDwell {
+                step: k.clone(),
+                open: *n,
+                average_dwell_working_hours: round2(*dwell as f64 / *n as f64 / 3600.0),
+                average_budget_working_hours: round2(*budget as f64 / *n as f64 / 3600.0),
+                over_budget: *over,
+            })
+            .collect();
+        let over_budget: i64 = steps.iter().map(|s| s.over_budget).sum();
+        let score = round2(
+            breaches as f64
+                + o.overdue as f64
+                + growth.max(0) as f64 * 0.5
+                + over_budget as f64 * 0.25,
+        );
+        if score <= 0.0 && open_n == 0 {
+            continue;
+        }
+        let info = directory.unit(key);
+        let name = info
+            .map(|u| u.name_in(lang).to_string())
+            .unwrap_or_else(|| key.clone());
+        let worst_step = steps
+            .iter()
+            .filter(|s| s.average_budget_working_hours > 0.0)
+            .max_by(|a, b| {
+                (a.average_dwell_working_hours / a.average_budget_working_hours)
+                    .total_cmp(&(b.average_dwell_working_hours / b.average_budget_working_hours))
+            });
+        let why = explain_pressure(
+            lang,
+            &name,
+            open_n,
+            inflow,
+            throughput,
+            window_days,
+            overdue_share,
+            rate,
+            breaches,
+            worst_step,
+        );
+        units.push(UnitPressure {
+            unit: key.clone(),
+            name,
+            kind: info
+                .map(|u| u.kind.as_str().to_string())
+                .unwrap_or_default(),
+            score,
+            open: open_n,
+            overdue: o.overdue,
+            overdue_share: round2(overdue_share),
+            inflow,
+            throughput,
+            backlog_growth: growth,
+            service_rate_per_day: round2(rate),
+            projected_breaches: breaches,
+            steps,
+            why,
+        });
+    }
+    units.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.unit.cmp(&b.unit))
+    });
+    Ok(Bottlenecks {
+        window_days,
+        as_of: now.with_timezone(&vn_offset()),
+        units,
+    })
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+#[allow(clippy::too_many_arguments)]
+fn explain_pressure(
+    lang: Lang,
+    name: &str,
+    open: i64,
+    inflow: i64,
+    throughput: i64,
+    window: i64,
+    overdue_share: f64,
+    rate: f64,
+    breaches: i64,
+    worst: Option<&StepDwell>,
+) -> String {
+    let step = worst
+        .filter(|s| s.average_dwell_working_hours > s.average_budget_working_hours)
+        .map(|s| {
+            (
+                s.step.clone(),
+                s.average_dwell_working_hours / s.average_budget_working_hours.max(0.01),
+            )
+        });
+    match lang {
+        Lang::Vi => {
+            let mut s = format!(
+                "{name}: {open} hồ sơ đang giải quyết; {window} ngày qua nhận {inflow}, giải quyết xong {throughput} (tồn {:+}); {:.0}% đã quá hạn; với tốc độ {:.1} hồ sơ/ngày làm việc, thêm {breaches} hồ sơ sẽ trễ hạn.",
+                inflow - throughput,
+                overdue_share * 100.0,
+                rate
+            );
+            if let Some((k, x)) = step {
+                s.push_str(&format!(
+                    " Bước '{k}' đang kéo dài gấp {x:.1} lần định mức."
+                ));
+            }
+            s
+        }
+        Lang::En => {
+            let mut s = format!(
+                "{name}: {open} open; over {window} days {inflow} came in and {throughput} were decided (backlog {:+}); {:.0}% overdue; at {:.1} decisions per working day, {breaches} more will miss their deadline.",
+                inflow - throughput,
+                overdue_share * 100.0,
+                rate
+            );
+            if let Some((k, x)) = step {
+                s.push_str(&format!(" Step '{k}' runs {x:.1}× its budget."));
+            }
+            s
+        }
+    }
+}
+
+/// A proposal to move work between communes of a province.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Move {
+    pub from_unit: String,
+    pub from_name: String,
+    pub to_unit: String,
+    pub to_name: String,
+    /// Unclaimed, received, boundary-independent dossiers to move.
+    pub dossiers: i64,
+    pub from_breaches_before: i64,
+    pub from_breaches_after: i64,
+    pub to_breaches_before: i64,
+    pub to_breaches_after: i64,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Rebalancing {
+    pub province: String,
+    pub window_days: i64,
+    pub moves: Vec<Move>,
+}
+
+/// Propose moving boundary-independent dossiers from overloaded communes to communes of the
+/// same province with spare capacity, with the projected effect on both.
+pub async fn rebalancing(
+    state: &AppState,
+    province: &str,
+    window_days: i64,
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> ApiResult<Rebalancing> {
+    let filter = Filter {
+        province: Some(province.to_string()),
+        ..Default::default()
+    };
+    let window_days = window_days.clamp(1, 90);
+    let cal = state.calendars.current().default_calendar();
+    let since = now - Duration::days(window_days);
+    let window_working_days =
+        (cal.working_secs_between(since, now) as f64 / DAY_SECS as f64).max(1.0);
+    let flows: BTreeMap<String, (i64, i64)> = q::flow(&state.db, &filter, since)
+        .await?
+        .into_iter()
+        .map(|f| (f.unit, (f.inflow, f.throughput)))
+        .collect();
+    let open = q::open_with_deadlines(&state.db, &filter).await?;
+    let catalog = crate::repo::procedures::all(&state.db).await?;
+    let boundary_free: std::collections::HashSet<String> = catalog
+        .iter()
+        .filter(|p| p.boundary_independent)
+        .map(|p| p.code.clone())
+        .collect();
+    let directory = state.directory();
+
+    struct Commune {
+        code: String,
+        dues: Vec<DateTime<Utc>>,
+        movable: Vec<DateTime<Utc>>,
+        rate: f64,
+    }
+    let mut communes: BTreeMap<String, Commune> = BTreeMap::new();
+    for u in directory
+        .all()
+        .filter(|u| u.province_code == province && u.kind == UnitKind::CommunePc && u.active)
+    {
+        let rate = flows
+            .get(&u.code)
+            .map(|f| f.1 as f64 / window_working_days)
+            .unwrap_or(0.0);
+        communes.insert(
+            u.code.clone(),
+            Commune {
+                code: u.code.clone(),
+                dues: Vec::new(),
+                movable: Vec::new(),
+                rate,
+            },
+        );
+    }
+    for r in &open {
+        if let Some(c) = communes.get_mut(&r.unit) {
+            c.dues.push(r.due_at);
+            if r.status == "received" && !r.assigned && boundary_free.contains(&r.procedure_code) {
+                c.movable.push(r.due_at);
+            }
+        }
+    }
+    // Communes with spare capacity: no projected breach and a positive service rate, the
+    // fastest first.
+    let mut spare: Vec<String> = communes
+        .values()
+        .filter(|c| c.rate > 0.0 && projected_breaches(&cal, &c.dues, c.rate, now) == 0)
+        .map(|c| c.code.clone())
+        .collect();
+    spare.sort_by(|a, b| {
+        communes[b]
+            .rate
+            .total_cmp(&communes[a].rate)
+            .then_with(|| a.cmp(b))
+    });
+    let mut overloaded: Vec<(&Commune, i64)> = communes
+        .values()
+        .map(|c| (c, projected_breaches(&cal, &c.dues, c.rate, now)))
+        .filter(|(c, b)| *b > 0 && !c.movable.is_empty())
+        .collect();
+    overloaded.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.code.cmp(&b.0.code)));
+
+    // Queues of the receiving communes as they fill up with moved dossiers.
+    let mut queues: BTreeMap<String, Vec<DateTime<Utc>>> = spare
+        .iter()
+        .map(|c| (c.clone(), communes[c].dues.clone()))
+        .collect();
+    let name = |c: &str| {
+        directory
+            .unit(c)
+            .map(|u| u.name_in(lang).to_string())
+            .unwrap_or_else(|| c.to_string())
+    };
+    let mut moves = Vec::new();
+    for (from, breaches) in overloaded {
+        let mut candidates = from.movable.clone();
+        candidates.sort();
+        let mut remaining = from.dues.clone();
+        let mut left = breaches;
+        for to_code in &spare {
+            if left <= 0 || candidates.is_empty() {
+                break;
+            }
+            let to = &communes[to_code.as_str()];
+            let queue = queues
+                .get_mut(to_code)
+                .expect("every spare commune has a queue");
+            let to_before = projected_breaches(&cal, queue, to.rate, now);
+            // Take the most urgent movable dossiers the commune can still finish in time.
+            let mut taken = Vec::new();
+            let mut rest = Vec::new();
+            for d in candidates.drain(..) {
+                if (taken.len() as i64) < left {
+                    let mut trial = queue.clone();
+                    trial.push(d);
+                    trial.sort();
+                    if projected_breaches(&cal, &trial, to.rate, now) <= to_before {
+                        *queue = trial;
+                        taken.push(d);
+                        continue;
+                    }
+                }
+                rest.push(d);
+            }
+            candidates = rest;
+            if taken.is_empty() {
+                continue;
+            }
+            let before = projected_breaches(&cal, &remaining, from.rate, now);
+            for t in &taken {
+                if let Some(pos) = remaining.iter().position(|d| d == t) {
+                    remaining.remove(pos);
+                }
+            }
+            let after = projected_breaches(&cal, &remaining, from.rate, now);
+            left = after;
+            let k = taken.len();
+            let to_after = projected_breaches(&cal, queue, to.rate, now);
+            let why = match lang {
+                Lang::Vi => format!(
+                    "Chuyển {k} hồ sơ tiếp nhận không phụ thuộc địa giới từ {} sang {}: số hồ sơ dự kiến trễ hạn ở nơi chuyển đi giảm từ {before} xuống {after}; nơi nhận vẫn {to_after}.",
+                    name(&from.code), name(to_code)
+                ),
+                Lang::En => format!(
+                    "Move {k} boundary-independent dossiers from {} to {}: projected breaches at the first fall from {before} to {after}; the second stays at {to_after}.",
+                    name(&from.code), name(to_code)
+                ),
+            };
+            moves.push(Move {
+                from_unit: from.code.clone(),
+                from_name: name(&from.code),
+                to_unit: to_code.clone(),
+                to_name: name(to_code),
+                dossiers: k as i64,
+                from_breaches_before: before,
+                from_breaches_after: after,
+                to_breaches_before: to_before,
+                to_breaches_after: to_after,
+                why,
+            });
+        }
+    }
+    Ok(Rebalancing {
+        province: province.to_string(),
+        window_days,
+        moves,
+    })
+}
