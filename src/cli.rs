@@ -58,6 +58,25 @@ pub enum SeedCommand {
     /// wards, the pre-2025 units and the conversion table), the standard units and the
     /// procedure catalog, unless already loaded. Idempotent.
     Geography,
+    /// Generate realistic dossier histories (routed, timed on the working calendar and
+    /// replayed through the state machine), with some communes deliberately overloaded.
+    Synthetic(SyntheticArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyntheticArgs {
+    /// How many dossiers.
+    #[arg(long)]
+    pub cases: u64,
+    /// Spread over this many days before now.
+    #[arg(long, default_value_t = 90)]
+    pub days: i64,
+    /// Random seed (the same seed on the same data gives the same histories).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// How many communes to overload.
+    #[arg(long, default_value_t = 20)]
+    pub overloaded: usize,
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +106,13 @@ pub struct ServeArgs {
     /// Do not apply migrations or seed reference data at start.
     #[arg(long)]
     pub no_migrate: bool,
+    /// Start on a fresh SQLite file (motcua-demo.db) with demo accounts (printed) and a
+    /// synthetic history of dossiers, so queues and dashboards have something to show.
+    #[arg(long, conflicts_with = "no_migrate")]
+    pub demo: bool,
+    /// With --demo: how many dossiers to generate.
+    #[arg(long, default_value_t = 20_000, requires = "demo")]
+    pub demo_cases: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +182,7 @@ fn load_settings(global: &GlobalArgs, bind: Option<String>) -> Result<Settings, 
 
 async fn run(cli: Cli) -> Result<(), BoxError> {
     match cli.command {
+        Command::Serve(args) if args.demo => serve_demo(&cli.global, args).await,
         Command::Serve(args) => {
             let settings = load_settings(&cli.global, args.bind.clone())?;
             let app = App::build(
@@ -269,6 +296,34 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             }
             Ok(())
         }
+        Command::Seed(SeedCommand::Synthetic(args)) => {
+            let settings = load_settings(&cli.global, None)?;
+            let state = app::build_state(settings, StartOptions::default()).await?;
+            let mut progress = crate::services::reference::TerminalProgress::new();
+            let report = crate::services::synthetic::generate(
+                &state,
+                &crate::services::synthetic::Options {
+                    cases: args.cases,
+                    days: args.days,
+                    seed: args.seed,
+                    overloaded: args.overloaded,
+                    force_overloaded: Vec::new(),
+                    now: chrono::Utc::now(),
+                },
+                &mut progress,
+            )
+            .await?;
+            println!(
+                "generated {} dossiers ({} open, {} overdue) and {} events in {:.1} s",
+                report.cases,
+                report.open,
+                report.overdue,
+                report.events,
+                report.elapsed_ms as f64 / 1000.0
+            );
+            println!("overloaded communes: {}", report.overloaded.join(", "));
+            Ok(())
+        }
         Command::Seed(SeedCommand::Geography) => {
             let settings = load_settings(&cli.global, None)?;
             let conn = db::connect(&settings.database).await?;
@@ -355,6 +410,56 @@ fn describe_seed(r: &crate::services::reference::SeedReport) -> String {
         }
     }
     s
+}
+
+/// `serve --demo`: a fresh SQLite file, demo accounts and a synthetic history.
+async fn serve_demo(global: &GlobalArgs, args: ServeArgs) -> Result<(), BoxError> {
+    let path = std::path::Path::new("motcua-demo.db");
+    for suffix in ["", "-wal", "-shm", ".jwt.key"] {
+        let f = format!("{}{suffix}", path.display());
+        let _ = std::fs::remove_file(&f);
+    }
+    let settings = Settings::load(&Sources {
+        file: global.config.clone(),
+        env: None,
+        overrides: Overrides {
+            bind: args.bind.clone(),
+            database_url: Some(format!("sqlite://{}?mode=rwc", path.display())),
+        },
+    })?;
+    telemetry::init(&settings.log);
+    let app = App::build(settings, StartOptions::default()).await?;
+    println!(
+        "motcua demo: generating {} dossiers on {} ...",
+        args.demo_cases,
+        path.display()
+    );
+    let mut progress = crate::services::reference::TerminalProgress::new();
+    let report = crate::services::demo::prepare(&app.state, args.demo_cases, 30, &mut progress)
+        .await
+        .map_err(|e| describe_api_error(&e))?;
+    println!(
+        "{} dossiers ({} open, {} overdue); overloaded communes include {}",
+        report.cases,
+        report.open,
+        report.overdue,
+        crate::services::demo::DEMO_COMMUNE_PC
+    );
+    println!(
+        "\nDemo accounts (password for all: {}):",
+        crate::services::demo::PASSWORD
+    );
+    for a in crate::services::demo::ACCOUNTS {
+        println!("  {:<18} {:<11} {}", a.username, a.role, a.scope);
+    }
+    println!(
+        "\nmotcua demo listening on http://{0} — API docs at http://{0}/docs\n\
+         try: POST /api/v1/auth/login, then GET /api/v1/units/{1}/queue and GET /api/v1/stats/bottlenecks",
+        app.addr,
+        crate::services::demo::DEMO_COMMUNE_PC
+    );
+    app.run_until(app::shutdown_signal()).await?;
+    Ok(())
 }
 
 /// A one-line description of an API error for the terminal.

@@ -121,7 +121,7 @@ fn speed(unit: &str, overloaded: bool) -> f64 {
         .fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(b as u64));
     let base = 0.25 + (h % 60) as f64 / 100.0; // 0.25–0.84
     if overloaded {
-        base + 1.2
+        base + 2.2
     } else {
         base
     }

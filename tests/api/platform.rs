@@ -1,0 +1,72 @@
+//! HTTP platform behaviour: CORS, compression, and the shape of a dossier (snapshot).
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn cors_allows_configured_origins_only() {
+    let app = spawn_app_with(TestConfig::default().with(
+        "MOTCUA__SERVER__CORS_ALLOWED_ORIGINS",
+        "https://portal.gov.vn",
+    ))
+    .await;
+    let preflight = |origin: &str| {
+        app.send(
+            app.client
+                .request(reqwest::Method::OPTIONS, app.url("/api/v1/cases"))
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header(
+                    "access-control-request-headers",
+                    "authorization,content-type",
+                ),
+        )
+    };
+    let ok = preflight("https://portal.gov.vn").await;
+    assert_eq!(
+        ok.headers["access-control-allow-origin"],
+        "https://portal.gov.vn"
+    );
+    let other = preflight("https://evil.example").await;
+    assert!(other.headers.get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_asked() {
+    let app = spawn_app().await;
+    let r = app
+        .send(
+            app.client
+                .get(app.url("/api/v1/provinces"))
+                .header("accept-encoding", "gzip"),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200);
+    assert_eq!(r.headers["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn a_received_dossier_looks_like_this() {
+    let app = spawn_app().await;
+    let reception = app
+        .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    let mut body = intake_body(MARITAL, BA_DINH);
+    body["address"] =
+        json!({"province": "Hà Nội", "district": "Quận Ba Đình", "ward": "Phường Phúc Xá"});
+    let r = app
+        .post("/api/v1/cases", Some(&reception), body)
+        .await
+        .assert_status(201);
+    insta::assert_json_snapshot!(r, {
+        ".code" => "[code]",
+        ".submitted_at" => "[time]",
+        ".received_at" => "[time]",
+        ".due_at" => "[time]",
+        ".appointment_at" => "[time]",
+        ".at_risk_at" => "[time]",
+        ".step.started_at" => "[time]",
+        ".step.due_at" => "[time]",
+    });
+}
