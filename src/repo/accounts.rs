@@ -1,10 +1,7 @@
 //! Account rows.
 
 use entity::accounts;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 pub async fn find_by_id<C: ConnectionTrait>(
@@ -52,12 +49,11 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(q) = &filter.q {
         query = query.filter(accounts::Column::UsernameKey.contains(q.to_ascii_lowercase()));
     }
-    let total = query.clone().count(db).await?;
-    let rows = query
-        .order_by_asc(accounts::Column::UsernameKey)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok((rows, total))
+    super::page(
+        query.order_by_asc(accounts::Column::UsernameKey),
+        db,
+        offset,
+        limit,
+    )
+    .await
 }

@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use entity::cases::{self, Column, Entity};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -97,15 +97,14 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(s) = &f.sla_state {
         q = q.filter(Column::SlaState.eq(s.as_str()));
     }
-    let total = q.clone().count(db).await?;
-    let rows = q
-        .order_by_desc(Column::SubmittedAt)
-        .order_by_desc(Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok((rows, total))
+    super::page(
+        q.order_by_desc(Column::SubmittedAt)
+            .order_by_desc(Column::Id),
+        db,
+        offset,
+        limit,
+    )
+    .await
 }
 
 /// How a queue is ordered.
@@ -151,7 +150,6 @@ pub async fn queue<C: ConnectionTrait>(
     if let Some(a) = f.assignee {
         q = q.filter(Column::AssignedTo.eq(a));
     }
-    let total = q.clone().count(db).await?;
     q = match f.sort {
         QueueSort::Urgency => q
             .order_by_asc(Into::<Expr>::into(
@@ -169,13 +167,7 @@ pub async fn queue<C: ConnectionTrait>(
             .order_by_asc(Column::ReceivedAt)
             .order_by_asc(Column::SubmittedAt),
     };
-    let rows = q
-        .order_by_asc(Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok((rows, total))
+    super::page(q.order_by_asc(Column::Id), db, offset, limit).await
 }
 
 /// A province's dossiers awaiting routing, oldest first.
@@ -188,15 +180,13 @@ pub async fn coordination_queue<C: ConnectionTrait>(
     let q = Entity::find()
         .filter(Column::ProvinceCode.eq(province))
         .filter(Column::Status.eq("awaiting_routing"));
-    let total = q.clone().count(db).await?;
-    let rows = q
-        .order_by_asc(Column::SubmittedAt)
-        .order_by_asc(Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok((rows, total))
+    super::page(
+        q.order_by_asc(Column::SubmittedAt).order_by_asc(Column::Id),
+        db,
+        offset,
+        limit,
+    )
+    .await
 }
 
 /// Open dossiers whose deadline can still move (received, not closed), for recomputation
@@ -215,28 +205,5 @@ pub async fn open_with_deadline<C: ConnectionTrait>(
         .order_by_asc(Column::Id)
         .limit(limit)
         .all(db)
-        .await
-}
-
-/// Touch `updated_at` and nothing else (used by tests of concurrency helpers).
-pub async fn count_with_code_prefix<C: ConnectionTrait>(
-    db: &C,
-    prefix: &str,
-) -> Result<u64, DbErr> {
-    Entity::find()
-        .filter(Column::Code.starts_with(prefix))
-        .count(db)
-        .await
-}
-
-/// Number of rows in a status (for metrics).
-pub async fn count_by<C: ConnectionTrait>(
-    db: &C,
-    column: Column,
-    value: &str,
-) -> Result<u64, DbErr> {
-    Entity::find()
-        .filter(Expr::col(column).eq(value))
-        .count(db)
         .await
 }

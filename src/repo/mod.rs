@@ -15,3 +15,22 @@ pub mod stats;
 pub mod throttle;
 pub mod tokens;
 pub mod units;
+
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QuerySelect, Select};
+
+/// One page of an ordered query and the number of rows it matches.
+pub async fn page<E, C>(
+    query: Select<E>,
+    db: &C,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<E::Model>, u64), DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let total = query.clone().count(db).await?;
+    let rows = query.offset(offset).limit(limit).all(db).await?;
+    Ok((rows, total))
+}

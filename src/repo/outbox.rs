@@ -6,14 +6,14 @@ use entity::outbox;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr};
 use uuid::Uuid;
 
-pub async fn insert<C: ConnectionTrait>(
-    db: &C,
+/// A new outbox row, due at once (also used for bulk inserts).
+pub fn row(
     topic: &str,
     case_code: Option<&str>,
     recipients: serde_json::Value,
     payload: serde_json::Value,
     now: DateTime<Utc>,
-) -> Result<outbox::Model, DbErr> {
+) -> outbox::ActiveModel {
     outbox::ActiveModel {
         event_id: Set(Uuid::now_v7()),
         topic: Set(topic.to_string()),
@@ -28,6 +28,17 @@ pub async fn insert<C: ConnectionTrait>(
         last_error: Set(None),
         ..Default::default()
     }
-    .insert(db)
-    .await
+}
+
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    topic: &str,
+    case_code: Option<&str>,
+    recipients: serde_json::Value,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<outbox::Model, DbErr> {
+    row(topic, case_code, recipients, payload, now)
+        .insert(db)
+        .await
 }

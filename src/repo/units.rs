@@ -3,7 +3,6 @@
 use entity::units;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 
 pub async fn find<C: ConnectionTrait>(db: &C, code: &str) -> Result<Option<units::Model>, DbErr> {
@@ -47,15 +46,13 @@ pub async fn list<C: ConnectionTrait>(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<units::Model>, u64), DbErr> {
-    let q = filtered(f);
-    let total = q.clone().count(db).await?;
-    let rows = q
-        .order_by_asc(units::Column::Code)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok((rows, total))
+    super::page(
+        filtered(f).order_by_asc(units::Column::Code),
+        db,
+        offset,
+        limit,
+    )
+    .await
 }
 
 /// Every unit matching the filters, by code.

@@ -274,27 +274,20 @@ async fn write_events<C: ConnectionTrait>(
                 recipients.push(json!({"kind": "applicant", "account_id": a}));
             }
         }
-        notes.push(outbox::ActiveModel {
-            event_id: Set(uuid::Uuid::now_v7()),
-            topic: Set(format!("sla.{}", change.to.as_str())),
-            case_code: Set(Some(row.code.clone())),
-            recipients: Set(json!(recipients)),
-            payload: Set(json!({
+        notes.push(crate::repo::outbox::row(
+            &format!("sla.{}", change.to.as_str()),
+            Some(&row.code),
+            json!(recipients),
+            json!({
                 "event": action,
                 "MaHoSo": row.code,
                 "handling_unit": row.handling_unit,
                 "due_at": row.due_at,
                 "reached_at": change.reached_at,
                 "apology_due": apology_due,
-            })),
-            created_at: Set(now),
-            available_at: Set(now),
-            attempts: Set(0),
-            delivered_at: Set(None),
-            failed_at: Set(None),
-            last_error: Set(None),
-            ..Default::default()
-        });
+            }),
+            now,
+        ));
     }
     for chunk in events.chunks(500) {
         case_events::Entity::insert_many(chunk.to_vec())
