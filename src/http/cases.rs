@@ -21,7 +21,7 @@ use crate::domain::lang::Lang;
 use crate::domain::lifecycle::{Action, Status};
 use crate::error::{ApiError, ApiResult, FieldError, ProblemDocument};
 use crate::http::address::AddressBody;
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientLang, RawJson};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientAddr, ClientLang, RawJson};
 use crate::http::Page;
 use crate::repo;
 use crate::services::cases::{
@@ -843,13 +843,15 @@ pub struct TrackingView {
     responses(
         (status = 200, body = TrackingView),
         (status = 404, description = "No dossier with that code and digits", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed look-ups from this client", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 async fn tracking(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<TrackingQuery>,
 ) -> ApiResult<ApiJson<TrackingView>> {
-    let case = svc::track(&state.db, &code, &q.id_last4).await?;
+    let case = svc::track(&state, &code, &q.id_last4, client.as_deref()).await?;
     Ok(ApiJson(TrackingView {
         code: case.code.clone(),
         status: Status::parse(&case.status).unwrap_or(Status::Submitted),

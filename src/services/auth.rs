@@ -504,9 +504,11 @@ async fn account_province(
     account: &accounts::Model,
 ) -> ApiResult<Option<String>> {
     if let Some(unit) = &account.unit_code {
-        return Ok(repo::units::find(&state.db, unit)
-            .await?
-            .map(|u| u.province_code));
+        // The in-memory directory: no query on every authenticated request.
+        return Ok(state
+            .directory()
+            .unit(unit)
+            .map(|u| u.province_code.clone()));
     }
     Ok(account.province_code.clone())
 }

@@ -1202,9 +1202,56 @@ pub async fn get(
     Ok((case, scope))
 }
 
+/// Failed tracking look-ups a client may make within the throttle window before it must wait.
+const TRACKING_FAILURES: i32 = 20;
+const TRACKING_LOCK_SECS: i64 = 600;
+
 /// Public tracking: the code and the last four digits of the applicant's ID number (or tax
-/// code). A mismatch is indistinguishable from an unknown code.
-pub async fn track<C: ConnectionTrait>(db: &C, code: &str, last4: &str) -> ApiResult<cases::Model> {
+/// code). A mismatch is indistinguishable from an unknown code, and a client that keeps
+/// guessing is throttled (four digits are few).
+pub async fn track(
+    state: &AppState,
+    code: &str,
+    last4: &str,
+    client: Option<&str>,
+) -> ApiResult<cases::Model> {
+    let now = Utc::now();
+    let key = client.map(|c| format!("track:{c}"));
+    if let Some(k) = &key {
+        if let Some(until) = repo::throttle::get(&state.db, k)
+            .await?
+            .and_then(|r| r.locked_until)
+        {
+            if until > now {
+                return Err(ApiError::too_many_requests(
+                    (until - now).num_seconds().max(1) as u64,
+                ));
+            }
+        }
+    }
+    match lookup(&state.db, code, last4).await {
+        Ok(c) => Ok(c),
+        Err(e) if e.code() == "case_not_found" => {
+            if let Some(k) = &key {
+                let window = Duration::seconds(state.settings.auth.throttle.window_secs as i64);
+                let failures =
+                    repo::throttle::record_failure(&state.db, k, now, now - window).await?;
+                if failures >= TRACKING_FAILURES {
+                    repo::throttle::lock_until(
+                        &state.db,
+                        k,
+                        now + Duration::seconds(TRACKING_LOCK_SECS),
+                    )
+                    .await?;
+                }
+            }
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn lookup<C: ConnectionTrait>(db: &C, code: &str, last4: &str) -> ApiResult<cases::Model> {
     let unknown = || {
         ApiError::not_found(
             "case_not_found",
