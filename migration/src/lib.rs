@@ -7,6 +7,7 @@ mod m20250701_000002_units_procedures;
 mod m20250701_000003_accounts;
 mod m20250701_000004_cases;
 mod m20250701_000005_calendar;
+mod m20250701_000006_stats_indexes;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000003_accounts::Migration),
             Box::new(m20250701_000004_cases::Migration),
             Box::new(m20250701_000005_calendar::Migration),
+            Box::new(m20250701_000006_stats_indexes::Migration),
         ]
     }
 }

@@ -1,24 +1,28 @@
 //! Per-unit daily counters for dossier numbers.
 
-use entity::unit_day_counters::{self, Column, Entity};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use entity::unit_day_counters::{Column, Entity};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DbErr};
 
 /// The next number of `unit` on `day` (1, 2, ...): one atomic upsert, so concurrent
-/// intakes get distinct numbers on both databases without `MAX()+1`.
+/// intakes get distinct numbers on both databases without `MAX()+1`. The new value comes
+/// back from the same statement (`RETURNING`, SQLite ≥ 3.35 and PostgreSQL), so the row is
+/// not read again.
 pub async fn next<C: ConnectionTrait>(db: &C, unit: &str, day: &str) -> Result<i32, DbErr> {
-    let row = unit_day_counters::ActiveModel {
-        unit_code: Set(unit.to_string()),
-        day: Set(day.to_string()),
-        last: Set(1),
-    };
-    let model = Entity::insert(row)
+    let stmt = Query::insert()
+        .into_table(Entity)
+        .columns([Column::UnitCode, Column::Day, Column::Last])
+        .values_panic([unit.into(), day.into(), 1i32.into()])
         .on_conflict(
             OnConflict::columns([Column::UnitCode, Column::Day])
                 .value(Column::Last, Expr::col((Entity, Column::Last)).add(1))
                 .to_owned(),
         )
-        .exec_with_returning(db)
-        .await?;
-    Ok(model.last)
+        .returning_col(Column::Last)
+        .to_owned();
+    let row = db
+        .query_one(&stmt)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("unit_day_counters".into()))?;
+    row.try_get("", "last")
 }

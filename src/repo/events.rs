@@ -54,6 +54,29 @@ pub async fn append<C: ConnectionTrait>(db: &C, e: NewEvent) -> Result<case_even
     .await
 }
 
+/// Append the first event of a dossier inserted in the same transaction: its sequence
+/// number is 1, so there is no `MAX(seq)` to read, and nothing is read back.
+pub async fn append_first<C: ConnectionTrait>(db: &C, e: NewEvent) -> Result<(), DbErr> {
+    case_events::Entity::insert(case_events::ActiveModel {
+        case_id: Set(e.case_id),
+        seq: Set(1),
+        action: Set(e.action),
+        actor_id: Set(e.actor_id),
+        actor_role: Set(e.actor_role),
+        actor_unit: Set(e.actor_unit),
+        from_status: Set(e.from_status),
+        to_status: Set(e.to_status),
+        reason: Set(e.reason),
+        data: Set(e.data),
+        public: Set(e.public),
+        at: Set(e.at),
+        ..Default::default()
+    })
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
+}
+
 /// A dossier's events in order; `public_only` for the applicant's view.
 pub async fn list<C: ConnectionTrait>(
     db: &C,

@@ -286,20 +286,27 @@ pub struct FlowRow {
     pub throughput: i64,
 }
 
+/// Each side is a range of an index (`idx_cases_flow_received`, `idx_cases_flow_decided`;
+/// for one province `idx_cases_received_at`, `idx_cases_flow_decided_province`), so the
+/// cost follows the window, not the history.
 pub async fn flow<C: ConnectionTrait>(
     db: &C,
     f: &Filter,
     since: DateTime<Utc>,
 ) -> Result<Vec<FlowRow>, DbErr> {
     let backend = db.get_database_backend();
-    let mut values: Vec<Value> = vec![since.into(), since.into(), since.into(), since.into()];
-    let filter = f.clause(&mut values);
+    let mut values: Vec<Value> = vec![since.into()];
+    let received_filter = f.clause(&mut values);
+    values.push(since.into());
+    let decided_filter = f.clause(&mut values);
     let text = format!(
-        "SELECT handling_unit AS unit, \
-         SUM(CASE WHEN received_at >= ? THEN 1 ELSE 0 END) AS inflow, \
-         SUM(CASE WHEN decided_at >= ? THEN 1 ELSE 0 END) AS throughput \
-         FROM cases WHERE handling_unit IS NOT NULL AND (received_at >= ? OR decided_at >= ?){filter} \
-         GROUP BY handling_unit"
+        "SELECT unit, CAST(SUM(inflow) AS BIGINT) AS inflow, CAST(SUM(throughput) AS BIGINT) AS throughput FROM (\
+         SELECT handling_unit AS unit, 1 AS inflow, 0 AS throughput FROM cases \
+         WHERE received_at >= ? AND handling_unit IS NOT NULL{received_filter} \
+         UNION ALL \
+         SELECT handling_unit AS unit, 0 AS inflow, 1 AS throughput FROM cases \
+         WHERE decided_at >= ? AND handling_unit IS NOT NULL{decided_filter}\
+         ) AS flow GROUP BY unit"
     );
     FlowRow::find_by_statement(stmt(backend, &text, values))
         .all(db)

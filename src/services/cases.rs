@@ -511,6 +511,42 @@ fn recipients(c: &cases::Model, public: bool) -> Value {
     Value::Array(r)
 }
 
+/// The queue an intake waits in before its write transaction (see `create`): on SQLite one
+/// for all intakes, one at a time; on PostgreSQL one per receiving unit (hashed onto 64
+/// stripes), two at a time, so that the next transaction already waits on the counter row
+/// inside the database when the current one commits, and no more than one does.
+fn intake_turn(sqlite: bool, receiving_unit: &str) -> &'static tokio::sync::Semaphore {
+    use tokio::sync::Semaphore;
+    const STRIPES: usize = 64;
+    static SQLITE: Semaphore = Semaphore::const_new(1);
+    static UNITS: [Semaphore; STRIPES] = [const { Semaphore::const_new(2) }; STRIPES];
+    if sqlite {
+        return &SQLITE;
+    }
+    let h = receiving_unit
+        .bytes()
+        .fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
+    &UNITS[(h % STRIPES as u64) as usize]
+}
+
+/// Insert a new dossier row and return it as stored. PostgreSQL returns the row from the
+/// INSERT itself; on SQLite (where sea-orm does not use `RETURNING`) the row would be read
+/// back with a second statement, so the model is built from the values written and the new
+/// id instead (SQLite stores them unchanged).
+async fn insert_new(txn: &DatabaseTransaction, am: cases::ActiveModel) -> ApiResult<cases::Model> {
+    use sea_orm::{ActiveModelTrait, EntityTrait, TryIntoModel};
+    if txn.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+        return Ok(repo::cases::insert(txn, am).await?);
+    }
+    let id = cases::Entity::insert(am.clone())
+        .exec(txn)
+        .await?
+        .last_insert_id;
+    let mut am = am;
+    am.set(cases::Column::Id, id.into());
+    Ok(am.try_into_model()?)
+}
+
 async fn create(
     state: &AppState,
     actor: &Actor,
@@ -521,16 +557,41 @@ async fn create(
     let received_at_unit = check_filer(actor, req.received_at_unit.as_deref())?;
     let v = validate(state, actor, &req)?;
     let now = Utc::now();
-    let txn = db::begin_write(&state.db).await?;
-    let routed = crate::services::routing::route(
-        state,
-        &txn,
-        &v.procedure_code,
-        &req.address,
-        received_at_unit.as_deref(),
-        now,
-    )
-    .await?;
+    // Routing only reads (the procedure in force at `now`, the province's overrides). On
+    // PostgreSQL it reads inside the transaction (one pooled connection for the whole
+    // intake; nothing is locked before the counter). On SQLite, where the write
+    // transaction holds the database's single write lock from its first statement, it
+    // reads before, so that the lock is held for the four writes alone.
+    let sqlite = state.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
+    let early_txn = if sqlite {
+        None
+    } else {
+        Some(db::begin_write(&state.db).await?)
+    };
+    let routed = match &early_txn {
+        Some(txn) => {
+            crate::services::routing::route(
+                state,
+                txn,
+                &v.procedure_code,
+                &req.address,
+                received_at_unit.as_deref(),
+                now,
+            )
+            .await?
+        }
+        None => {
+            crate::services::routing::route(
+                state,
+                &state.db,
+                &v.procedure_code,
+                &req.address,
+                received_at_unit.as_deref(),
+                now,
+            )
+            .await?
+        }
+    };
     let d = &routed.decision;
     let directory = state.directory();
 
@@ -603,6 +664,28 @@ async fn create(
         }
     };
 
+    let txn = match early_txn {
+        Some(txn) => txn,
+        // SQLite: a deferred transaction, begun before the turn below so that taking a
+        // connection and BEGIN are not part of what intakes queue for. Deferred is safe
+        // here, unlike in general (see `db::begin_write`), because the first statement is
+        // a write (the counter upsert): SQLite takes the write lock for it and waits in the
+        // busy handler if another connection holds it; only a transaction that has read
+        // before its first write can fail with SQLITE_BUSY_SNAPSHOT. Keep the upsert first.
+        None => {
+            use sea_orm::TransactionTrait;
+            state.db.begin().await?
+        }
+    };
+    // Intakes that would serialize in the database anyway queue here, in arrival order,
+    // holding a connection but no database lock: on SQLite all of them (one writer at a
+    // time; its busy handler polls with sleeps of up to 100 ms and leaves the lock idle
+    // between attempts), on PostgreSQL those of one receiving unit (they wait for its
+    // counter row, and every commit wakes all the transactions waiting for that row).
+    let _turn = intake_turn(sqlite, &receiving.code)
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
     // The dossier number: the receiving unit's counter for the local day.
     let day = local_day(now);
     let number =
@@ -686,9 +769,9 @@ async fn create(
             );
         }
     }
-    let case = repo::cases::insert(&txn, am).await?;
+    let case = insert_new(&txn, am).await?;
     let action = if walk_in { "receive" } else { "submit" };
-    repo::events::append(
+    repo::events::append_first(
         &txn,
         repo::events::NewEvent {
             case_id: case.id,
@@ -712,14 +795,16 @@ async fn create(
     )
     .await?;
     let topic = format!("case.{}", if walk_in { "received" } else { "submitted" });
-    repo::outbox::insert(
-        &txn,
+    // The outbox row is not read back either.
+    use sea_orm::EntityTrait;
+    entity::outbox::Entity::insert(repo::outbox::row(
         &topic,
         Some(&case.code),
         recipients(&case, true),
         sync_payload(&case, action, now),
         now,
-    )
+    ))
+    .exec_without_returning(&txn)
     .await?;
     if let Some(key) = idempotency_key {
         // The stored answer commits with the dossier: a replay can never miss it.

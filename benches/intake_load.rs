@@ -1,0 +1,919 @@
+//! Intake load test (issue 4 §7): walk-in intakes over real HTTP against the app started
+//! in-process, compared with a plain-SQL baseline that commits the same rows.
+//!
+//! For each database (a fresh SQLite file; a fresh PostgreSQL database too when
+//! `MOTCUA_BENCH_DATABASE_URL` is set):
+//!
+//! 1. the app is built and served on 127.0.0.1:0 (migrated and seeded, background jobs off),
+//!    a reception clerk of `01.00004.TTPVHCC` is created and logs in;
+//! 2. **closed loop**, at each concurrency C (default 1, 4, 16, 64): C workers each send
+//!    `POST /api/v1/cases` (a walk-in: no Idempotency-Key) back to back for a fixed time, then
+//!    C workers run the **baseline** for the same time: one transaction per dossier with the
+//!    same four writes as an intake, as plain SQL on the app's own pool (counter upsert,
+//!    dossier row, first event, outbox row; `BEGIN IMMEDIATE` on SQLite, as `db::begin_write`),
+//!    with the JSON payloads of a real intake so that the rows are the same size;
+//! 3. **open loop** at 80 % of the best closed-loop intake throughput: requests are started
+//!    on a fixed schedule whatever the answers do, and latency is counted from the scheduled
+//!    start (no coordinated omission).
+//!
+//! Targets: intake throughput ≥ 70 % of the baseline; p99 ≤ 100 ms at 80 % of peak.
+//!
+//! Run: `cargo bench --bench intake_load`
+//! (`MOTCUA_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres` adds PostgreSQL;
+//! the bench creates and drops its own database `motcua_bench_intake` on that server).
+//! Knobs: `MOTCUA_BENCH_SECS` (seconds per step, default 10), `MOTCUA_BENCH_CONCURRENCY`
+//! (default `1,4,16,64`), `MOTCUA_BENCH_ONLY` (`sqlite` or `postgres`), `MOTCUA_BENCH_UNITS`
+//! (default 1: every intake at the same unit, so all of them contend for one counter row;
+//! N: N clerks at the first N service centres of Hà Nội, worker or request i using clerk
+//! i mod N, as a spread of real counters would), `MOTCUA_BENCH_PROFILE` (`intake`,
+//! `baseline`, `service`, ... or `open:<rate>`: one mode alone, for a profiler).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use motcua::app::{App, AppState, StartOptions};
+use motcua::config::{Settings, Sources};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, Value};
+use serde_json::{json, Value as Json};
+
+/// The first reception unit (Phường Ba Đình's service centre); with
+/// `MOTCUA_BENCH_UNITS=N`, the first N service centres of Hà Nội.
+const UNIT: &str = "01.00004.TTPVHCC";
+const MARITAL: &str = "1.004873";
+
+fn env_or(key: &str, default: &str) -> String {
+    std::env::var(key)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| default.to_string())
+}
+
+fn settings_for(url: &str) -> Settings {
+    let mut env = HashMap::new();
+    env.insert("MOTCUA__DATABASE__URL".to_string(), url.to_string());
+    env.insert(
+        "MOTCUA__SERVER__BIND".to_string(),
+        "127.0.0.1:0".to_string(),
+    );
+    // Background jobs off: the sweeper and the dispatcher would compete for the same cores.
+    env.insert(
+        "MOTCUA__SLA__SWEEPER_ENABLED".to_string(),
+        "false".to_string(),
+    );
+    env.insert(
+        "MOTCUA__OUTBOX__DISPATCHER_ENABLED".to_string(),
+        "false".to_string(),
+    );
+    env.insert("MOTCUA__LOG__LEVEL".to_string(), "warn".to_string());
+    Settings::load(&Sources {
+        file: None,
+        env: Some(env),
+        overrides: Default::default(),
+    })
+    .expect("settings")
+}
+
+/// A walk-in intake at the clerk's own ward.
+fn intake_body(ward: &str) -> Json {
+    json!({
+        "procedure_code": MARITAL,
+        "applicant": {"full_name": "Nguyễn Văn An", "id_number": "001203004567", "phone": "0912345678", "email": "an@example.vn"},
+        "address": {"ward_code": ward},
+        "form": {"child_name": "Nguyễn Văn Bình"},
+        "documents": [{"kind": "to_khai", "file_name": "to-khai.pdf", "sha256": "a".repeat(64), "size": 1024}]
+    })
+}
+
+/// Replace the database name of a PostgreSQL URL.
+fn pg_url_with_db(base: &str, db: &str) -> String {
+    let (head, query) = match base.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (base, None),
+    };
+    let prefix = match head.rfind('/') {
+        Some(i) if i > "postgres://".len() => &head[..i],
+        _ => head,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{db}?{q}"),
+        None => format!("{prefix}/{db}"),
+    }
+}
+
+/// Latency samples in microseconds.
+#[derive(Default)]
+struct Samples {
+    us: Vec<u64>,
+    errors: u64,
+}
+
+impl Samples {
+    fn merge(&mut self, other: Samples) {
+        self.us.extend(other.us);
+        self.errors += other.errors;
+    }
+    fn pct(&self, p: f64) -> f64 {
+        if self.us.is_empty() {
+            return f64::NAN;
+        }
+        let mut v = self.us.clone();
+        v.sort_unstable();
+        let i = ((p / 100.0) * (v.len() as f64 - 1.0)).round() as usize;
+        v[i.min(v.len() - 1)] as f64 / 1000.0
+    }
+    fn max_ms(&self) -> f64 {
+        self.us.iter().copied().max().unwrap_or(0) as f64 / 1000.0
+    }
+}
+
+struct Run {
+    ok: u64,
+    secs: f64,
+    samples: Samples,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.ok as f64 / self.secs
+    }
+}
+
+#[derive(Clone)]
+struct Clerk {
+    unit: String,
+    token: String,
+    body: Json,
+}
+
+struct Target {
+    label: &'static str,
+    state: AppState,
+    base: String,
+    client: reqwest::Client,
+    /// One reception clerk per unit; worker (or request) i uses clerk i mod N.
+    clerks: Vec<Clerk>,
+    template: Template,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+/// The rows of a real intake, copied by the baseline.
+#[derive(Clone)]
+struct Template {
+    case: entity::cases::Model,
+    event: entity::case_events::Model,
+    outbox: entity::outbox::Model,
+}
+
+async fn start(label: &'static str, url: &str) -> Target {
+    let app = App::build(settings_for(url), StartOptions::default())
+        .await
+        .expect("build app");
+    let base = format!("http://{}", app.addr);
+    let state = app.state.clone();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let _ = app
+            .run_until(async move {
+                let _ = stop_rx.await;
+            })
+            .await;
+    });
+    let n_units: i64 = env_or("MOTCUA_BENCH_UNITS", "1").parse().expect("units");
+    let units: Vec<String> = state
+        .db
+        .query_all_raw(Statement::from_string(
+            state.db.get_database_backend(),
+            format!(
+                "SELECT code FROM units WHERE code LIKE '01.%.TTPVHCC' AND active \
+                 ORDER BY code LIMIT {n_units}"
+            ),
+        ))
+        .await
+        .expect("units")
+        .into_iter()
+        .map(|r| r.try_get::<String>("", "code").expect("code"))
+        .collect();
+    assert_eq!(units[0], UNIT);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .build()
+        .expect("client");
+    let mut clerks = Vec::new();
+    for (i, unit) in units.iter().enumerate() {
+        let username = format!("bench_clerk_{i}");
+        let password = "bench-clerk-password-123";
+        motcua::services::users::create(
+            &state,
+            motcua::services::users::CreateUser {
+                username: username.clone(),
+                password: password.into(),
+                role: "clerk".into(),
+                unit: Some(unit.clone()),
+                province: None,
+                full_name: "Bench Clerk".into(),
+                phone: None,
+                email: None,
+                id_number: None,
+            },
+        )
+        .await
+        .expect("create clerk");
+        let login: Json = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("login body");
+        let ward = unit.split('.').nth(1).expect("ward").to_string();
+        clerks.push(Clerk {
+            unit: unit.clone(),
+            token: login["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_string(),
+            body: intake_body(&ward),
+        });
+    }
+    let token = clerks[0].token.clone();
+    // One real intake: its rows are the baseline's template.
+    let r = client
+        .post(format!("{base}/api/v1/cases"))
+        .bearer_auth(&token)
+        .json(&clerks[0].body)
+        .send()
+        .await
+        .expect("first intake");
+    assert_eq!(
+        r.status().as_u16(),
+        201,
+        "first intake: {:?}",
+        r.text().await
+    );
+    let body: Json = r.json().await.expect("intake body");
+    let code = body["code"].as_str().expect("code").to_string();
+    let template = template_of(&state.db, &code).await;
+    Target {
+        label,
+        state,
+        base,
+        client,
+        clerks,
+        template,
+        stop: Some(stop_tx),
+        server,
+    }
+}
+
+async fn template_of(db: &DatabaseConnection, code: &str) -> Template {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let case = entity::cases::Entity::find()
+        .filter(entity::cases::Column::Code.eq(code))
+        .one(db)
+        .await
+        .expect("read case")
+        .expect("case");
+    let event = entity::case_events::Entity::find()
+        .filter(entity::case_events::Column::CaseId.eq(case.id))
+        .one(db)
+        .await
+        .expect("read event")
+        .expect("event");
+    let outbox = entity::outbox::Entity::find()
+        .filter(entity::outbox::Column::CaseCode.eq(code))
+        .one(db)
+        .await
+        .expect("read outbox")
+        .expect("outbox row");
+    Template {
+        case,
+        event,
+        outbox,
+    }
+}
+
+/// `?` placeholders, numbered for PostgreSQL.
+fn sql(backend: DatabaseBackend, text: &str) -> String {
+    if backend != DatabaseBackend::Postgres {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut n = 0;
+    for ch in text.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+struct BaselineSql {
+    counter: String,
+    case: String,
+    event: String,
+    outbox: String,
+}
+
+impl BaselineSql {
+    fn new(backend: DatabaseBackend) -> Self {
+        BaselineSql {
+            counter: sql(
+                backend,
+                "INSERT INTO unit_day_counters (unit_code, day, last) VALUES (?, ?, 1) \
+                 ON CONFLICT (unit_code, day) DO UPDATE SET last = unit_day_counters.last + 1 \
+                 RETURNING last",
+            ),
+            case: sql(
+                backend,
+                "INSERT INTO cases (code, procedure_code, procedure_version, channel, status, \
+                 national_status, version, applicant_account_id, applicant_name, \
+                 applicant_id_number, applicant_tax_code, applicant_phone, applicant_email, \
+                 address, ward_code, province_code, receiving_unit, handling_unit, assigned_to, \
+                 form, documents, routing, submitted_at, received_at, due_at, original_due_at, \
+                 appointment_at, at_risk_at, sla_state, next_check_at, paused_at, \
+                 paused_working_secs, resume_status, supplement_count, step_key, \
+                 step_started_at, step_due_at, outcome, decided_at, closed_at, \
+                 processing_working_secs, on_time, created_at, updated_at) VALUES \
+                 (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
+                 ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            ),
+            event: sql(
+                backend,
+                "INSERT INTO case_events (case_id, seq, action, actor_id, actor_role, actor_unit, \
+                 from_status, to_status, reason, data, public, at) \
+                 VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ),
+            outbox: sql(
+                backend,
+                "INSERT INTO outbox (event_id, topic, case_code, recipients, payload, created_at, \
+                 available_at, attempts, delivered_at, failed_at, last_error) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL, NULL)",
+            ),
+        }
+    }
+}
+
+/// One dossier committed with plain SQL: the four writes of an intake in one transaction.
+async fn baseline_once(
+    db: &DatabaseConnection,
+    q: &BaselineSql,
+    t: &Template,
+    unit: &str,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let now = Utc::now();
+    let day_date = now
+        .with_timezone(&motcua::domain::calendar::vn_offset())
+        .date_naive();
+    let day = day_date.format("%y%m%d").to_string();
+    let txn = motcua::db::begin_write(db).await?;
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            &q.counter,
+            [unit.into(), day.clone().into()],
+        ))
+        .await?
+        .expect("counter row");
+    let n: i32 = row.try_get("", "last")?;
+    let code = format!("{unit}-{day}-{n:04}");
+    let c = &t.case;
+    let values: Vec<Value> = vec![
+        code.clone().into(),
+        c.procedure_code.clone().into(),
+        c.procedure_version.into(),
+        c.channel.clone().into(),
+        c.status.clone().into(),
+        c.national_status.into(),
+        1i32.into(),
+        c.applicant_account_id.into(),
+        c.applicant_name.clone().into(),
+        c.applicant_id_number.clone().into(),
+        c.applicant_tax_code.clone().into(),
+        c.applicant_phone.clone().into(),
+        c.applicant_email.clone().into(),
+        c.address.clone().into(),
+        c.ward_code.clone().into(),
+        c.province_code.clone().into(),
+        unit.into(),
+        c.handling_unit.clone().into(),
+        c.assigned_to.into(),
+        c.form.clone().into(),
+        c.documents.clone().into(),
+        c.routing.clone().into(),
+        now.into(),
+        Some(now).into(),
+        c.due_at.into(),
+        c.original_due_at.into(),
+        c.appointment_at.into(),
+        c.at_risk_at.into(),
+        c.sla_state.clone().into(),
+        c.next_check_at.into(),
+        c.paused_at.into(),
+        c.paused_working_secs.into(),
+        c.resume_status.clone().into(),
+        c.supplement_count.into(),
+        c.step_key.clone().into(),
+        Some(now).into(),
+        c.step_due_at.into(),
+        c.outcome.clone().into(),
+        c.decided_at.into(),
+        c.closed_at.into(),
+        c.processing_working_secs.into(),
+        c.on_time.into(),
+        now.into(),
+        now.into(),
+    ];
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(backend, &q.case, values))
+        .await?
+        .expect("case id");
+    let id: i64 = row.try_get("", "id")?;
+    let e = &t.event;
+    txn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        &q.event,
+        [
+            id.into(),
+            e.action.clone().into(),
+            e.actor_id.into(),
+            e.actor_role.clone().into(),
+            e.actor_unit.clone().into(),
+            e.from_status.clone().into(),
+            e.to_status.clone().into(),
+            e.reason.clone().into(),
+            e.data.clone().into(),
+            e.public.into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    let o = &t.outbox;
+    txn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        &q.outbox,
+        [
+            uuid::Uuid::now_v7().into(),
+            o.topic.clone().into(),
+            Some(code).into(),
+            o.recipients.clone().into(),
+            o.payload.clone().into(),
+            now.into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    txn.commit().await
+}
+
+/// One intake over HTTP; true on 201.
+async fn intake_once(client: &reqwest::Client, url: &str, token: &str, body: &Json) -> bool {
+    match client.post(url).bearer_auth(token).json(body).send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            match r.bytes().await {
+                Ok(_) if status == 201 => true,
+                Ok(body) => {
+                    eprintln!("intake failed: {status} {}", String::from_utf8_lossy(&body));
+                    false
+                }
+                Err(e) => {
+                    eprintln!("intake body: {e}");
+                    false
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("intake error: {e}");
+            false
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Intake,
+    Baseline,
+    /// Probes of the fixed costs, at concurrency 1: `GET /healthz` (HTTP alone),
+    /// `GET /api/v1/me` (HTTP + token check + the account read), `SELECT 1` on the pool
+    /// (acquire + statement), and an empty write transaction.
+    Healthz,
+    Me,
+    Select1,
+    EmptyWrite,
+    AccountRead,
+    JwtVerify,
+    /// `services::cases::intake` called directly: the intake without HTTP, token check and
+    /// account read.
+    Service,
+}
+
+fn intake_request(body: &Json) -> motcua::services::cases::IntakeRequest {
+    motcua::services::cases::IntakeRequest {
+        procedure_code: MARITAL.into(),
+        applicant: motcua::services::cases::ApplicantIn {
+            full_name: "Nguyễn Văn An".into(),
+            id_number: Some("001203004567".into()),
+            tax_code: None,
+            phone: Some("0912345678".into()),
+            email: Some("an@example.vn".into()),
+        },
+        address: motcua::domain::geography::AddressInput::WardCode(
+            body["address"]["ward_code"]
+                .as_str()
+                .expect("ward")
+                .to_string(),
+        ),
+        address_raw: body["address"].clone(),
+        received_at_unit: None,
+        channel: None,
+        form: body["form"].clone(),
+        documents: serde_json::from_value(body["documents"].clone()).expect("documents"),
+    }
+}
+
+async fn service_once(state: &AppState, token: &str, raw: &Json) -> bool {
+    let id = state.jwt.verify(token).expect("token").sub;
+    let account = motcua::repo::accounts::find_by_id(&state.db, id)
+        .await
+        .ok()
+        .flatten()
+        .expect("account");
+    let actor = motcua::services::auth::actor_of(state, &account)
+        .await
+        .expect("actor");
+    let render = |c: &entity::cases::Model| c.code.clone();
+    matches!(
+        motcua::services::cases::intake(state, &actor, intake_request(raw), raw, None, &render)
+            .await,
+        Ok(motcua::services::cases::IntakeOutcome::Created(_))
+    )
+}
+
+async fn get_ok(client: &reqwest::Client, url: &str, token: Option<&str>) -> bool {
+    let mut req = client.get(url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    match req.send().await {
+        Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// `c` workers back to back for `warmup + secs`; only the last `secs` are counted.
+async fn closed_loop(t: &Target, mode: Mode, c: usize, warmup: Duration, secs: Duration) -> Run {
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let ok = Arc::new(AtomicU64::new(0));
+    let q = Arc::new(BaselineSql::new(t.state.db.get_database_backend()));
+    let mut workers = Vec::new();
+    for w in 0..c {
+        let clerk = t.clerks[w % t.clerks.len()].clone();
+        let measuring = measuring.clone();
+        let stop = stop.clone();
+        let ok = ok.clone();
+        let client = t.client.clone();
+        let base = t.base.clone();
+        let url = format!("{}/api/v1/cases", t.base);
+        let token = clerk.token.clone();
+        let unit = clerk.unit.clone();
+        let db = t.state.db.clone();
+        let state = t.state.clone();
+        let q = q.clone();
+        let template = t.template.clone();
+        workers.push(tokio::spawn(async move {
+            let body = clerk.body;
+            let mut s = Samples::default();
+            while !stop.load(Ordering::Relaxed) {
+                let began = Instant::now();
+                let good = match mode {
+                    Mode::Intake => intake_once(&client, &url, &token, &body).await,
+                    Mode::Baseline => match baseline_once(&db, &q, &template, &unit).await {
+                        Ok(()) => true,
+                        Err(e) => {
+                            eprintln!("baseline error: {e}");
+                            false
+                        }
+                    },
+                    Mode::Healthz => get_ok(&client, &format!("{base}/healthz"), None).await,
+                    Mode::Me => get_ok(&client, &format!("{base}/api/v1/me"), Some(&token)).await,
+                    Mode::Select1 => db.execute_unprepared("SELECT 1").await.is_ok(),
+                    Mode::AccountRead => {
+                        let id = state.jwt.verify(&token).expect("token").sub;
+                        motcua::repo::accounts::find_by_id(&db, id).await.is_ok()
+                    }
+                    Mode::JwtVerify => state.jwt.verify(&token).is_ok(),
+                    Mode::Service => service_once(&state, &token, &body).await,
+                    Mode::EmptyWrite => match motcua::db::begin_write(&db).await {
+                        Ok(txn) => txn.commit().await.is_ok(),
+                        Err(_) => false,
+                    },
+                };
+                if measuring.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
+                    if good {
+                        s.us.push(began.elapsed().as_micros() as u64);
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        s.errors += 1;
+                    }
+                }
+            }
+            s
+        }));
+    }
+    tokio::time::sleep(warmup).await;
+    ok.store(0, Ordering::Relaxed);
+    measuring.store(true, Ordering::Relaxed);
+    let began = Instant::now();
+    tokio::time::sleep(secs).await;
+    stop.store(true, Ordering::Relaxed);
+    let elapsed = began.elapsed().as_secs_f64();
+    let mut samples = Samples::default();
+    for w in workers {
+        samples.merge(w.await.expect("worker"));
+    }
+    Run {
+        ok: samples.us.len() as u64,
+        secs: elapsed,
+        samples,
+    }
+}
+
+/// Intakes started on a fixed schedule at `rate` per second for `secs`; latency counts from
+/// the scheduled start.
+async fn open_loop(t: &Target, rate: f64, secs: Duration) -> (Run, u64) {
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let total = (rate * secs.as_secs_f64()).round() as u64;
+    let url = Arc::new(format!("{}/api/v1/cases", t.base));
+    let began = tokio::time::Instant::now();
+    let max_in_flight = Arc::new(AtomicU64::new(0));
+    let in_flight = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::with_capacity(total as usize);
+    for i in 0..total {
+        let at = began + interval.mul_f64(i as f64);
+        tokio::time::sleep_until(at).await;
+        let client = t.client.clone();
+        let url = url.clone();
+        let clerk = &t.clerks[i as usize % t.clerks.len()];
+        let body = clerk.body.clone();
+        let token = clerk.token.clone();
+        let in_flight = in_flight.clone();
+        let max_in_flight = max_in_flight.clone();
+        let n = in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        max_in_flight.fetch_max(n, Ordering::Relaxed);
+        tasks.push(tokio::spawn(async move {
+            let good = intake_once(&client, &url, &token, &body).await;
+            in_flight.fetch_sub(1, Ordering::Relaxed);
+            (good, at.elapsed().as_micros() as u64)
+        }));
+    }
+    let mut samples = Samples::default();
+    for task in tasks {
+        let (good, us) = task.await.expect("request task");
+        if good {
+            samples.us.push(us);
+        } else {
+            samples.errors += 1;
+        }
+    }
+    let elapsed = began.elapsed().as_secs_f64();
+    (
+        Run {
+            ok: samples.us.len() as u64,
+            secs: elapsed,
+            samples,
+        },
+        max_in_flight.load(Ordering::Relaxed),
+    )
+}
+
+impl Mode {
+    fn parse(s: &str) -> Option<Mode> {
+        Some(match s {
+            "intake" => Mode::Intake,
+            "baseline" => Mode::Baseline,
+            "healthz" => Mode::Healthz,
+            "me" => Mode::Me,
+            "select1" => Mode::Select1,
+            "empty_write" => Mode::EmptyWrite,
+            "account_read" => Mode::AccountRead,
+            "jwt" => Mode::JwtVerify,
+            "service" => Mode::Service,
+            _ => return None,
+        })
+    }
+}
+
+async fn bench(t: &Target, concurrency: &[usize], secs: Duration) {
+    // `MOTCUA_BENCH_PROFILE=open:<rate>`: the open loop alone at that rate.
+    if let Some(rate) = env_or("MOTCUA_BENCH_PROFILE", "").strip_prefix("open:") {
+        let rate: f64 = rate.parse().expect("rate");
+        let (o, max_in_flight) = open_loop(t, rate, secs).await;
+        println!(
+            "open loop at {rate:.0}/s: achieved {:.0}/s, p50 {:.1} ms, p99 {:.1} ms, at most {max_in_flight} in flight",
+            o.rate(),
+            o.samples.pct(50.0),
+            o.samples.pct(99.0)
+        );
+        return;
+    }
+    // `MOTCUA_BENCH_PROFILE=<mode>`: run one mode alone (for a profiler) and stop.
+    if let Some(mode) = Mode::parse(&env_or("MOTCUA_BENCH_PROFILE", "")) {
+        for &c in concurrency {
+            let r = closed_loop(t, mode, c, Duration::from_secs(1), secs).await;
+            println!(
+                "concurrency {c}: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
+                r.rate(),
+                r.samples.pct(50.0),
+                r.samples.pct(99.0)
+            );
+        }
+        return;
+    }
+    let warmup = Duration::from_secs(2);
+    println!();
+    println!("### {}", t.label);
+    println!();
+    println!(
+        "| concurrency | intake /s | p50 ms | p99 ms | baseline /s | p50 ms | p99 ms | intake / baseline |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut peak: f64 = 0.0;
+    let mut worst_ratio = f64::INFINITY;
+    for &c in concurrency {
+        let i = closed_loop(t, Mode::Intake, c, warmup, secs).await;
+        let b = closed_loop(t, Mode::Baseline, c, warmup, secs).await;
+        let ratio = i.rate() / b.rate();
+        worst_ratio = worst_ratio.min(ratio);
+        peak = peak.max(i.rate());
+        println!(
+            "| {c} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} %{} |",
+            i.rate(),
+            i.samples.pct(50.0),
+            i.samples.pct(99.0),
+            b.rate(),
+            b.samples.pct(50.0),
+            b.samples.pct(99.0),
+            ratio * 100.0,
+            if i.samples.errors + b.samples.errors > 0 {
+                format!(" ({} / {} errors)", i.samples.errors, b.samples.errors)
+            } else {
+                String::new()
+            }
+        );
+    }
+    // Intakes alongside other writers (the plain-SQL baseline, on other connections):
+    // every intake and every other write must commit.
+    let (i, b) = tokio::join!(
+        closed_loop(t, Mode::Intake, 8, warmup, secs / 2),
+        closed_loop(t, Mode::Baseline, 8, warmup, secs / 2)
+    );
+    println!();
+    println!(
+        "mixed: 8 intake clients and 8 plain-SQL writers together: {:.0} intakes/s ({} errors, p99 {:.1} ms) \
+         and {:.0} plain-SQL dossiers/s ({} errors)",
+        i.rate(),
+        i.samples.errors,
+        i.samples.pct(99.0),
+        b.rate(),
+        b.samples.errors
+    );
+    println!();
+    println!("fixed costs at concurrency 1 (mean per operation):");
+    for (name, mode) in [
+        ("GET /healthz (HTTP only)", Mode::Healthz),
+        ("GET /api/v1/me (HTTP + token + account read)", Mode::Me),
+        ("SELECT 1 on the pool (acquire + statement)", Mode::Select1),
+        (
+            "empty write transaction (begin_write + COMMIT)",
+            Mode::EmptyWrite,
+        ),
+        ("token check alone", Mode::JwtVerify),
+        ("token check + account read", Mode::AccountRead),
+    ] {
+        let r = closed_loop(
+            t,
+            mode,
+            1,
+            Duration::from_millis(500),
+            Duration::from_secs(2),
+        )
+        .await;
+        println!("- {name}: {:.0} µs ({:.0}/s)", 1e6 / r.rate(), r.rate());
+    }
+    let rate = (peak * 0.8).max(1.0);
+    let (o, max_in_flight) = open_loop(t, rate, secs).await;
+    println!();
+    println!(
+        "open loop at 80 % of peak ({peak:.0}/s → {rate:.0}/s for {}s): {} ok, {} errors, \
+         achieved {:.0}/s, p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms, \
+         at most {max_in_flight} in flight",
+        secs.as_secs(),
+        o.ok,
+        o.samples.errors,
+        o.rate(),
+        o.samples.pct(50.0),
+        o.samples.pct(90.0),
+        o.samples.pct(99.0),
+        o.samples.max_ms(),
+    );
+    println!(
+        "targets: intake/baseline ≥ 70 % (lowest {:.0} %: {}), p99 at 80 % of peak ≤ 100 ms ({:.1} ms: {})",
+        worst_ratio * 100.0,
+        if worst_ratio >= 0.7 { "met" } else { "MISSED" },
+        o.samples.pct(99.0),
+        if o.samples.pct(99.0) <= 100.0 {
+            "met"
+        } else {
+            "MISSED"
+        }
+    );
+}
+
+impl Target {
+    async fn shut(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = (&mut self.server).await;
+    }
+}
+
+async fn run() {
+    let secs = Duration::from_secs(env_or("MOTCUA_BENCH_SECS", "10").parse().expect("secs"));
+    let concurrency: Vec<usize> = env_or("MOTCUA_BENCH_CONCURRENCY", "1,4,16,64")
+        .split(',')
+        .map(|c| c.trim().parse().expect("concurrency"))
+        .collect();
+    let only = env_or("MOTCUA_BENCH_ONLY", "");
+    println!(
+        "intake load: {} s per step after a 2 s warm-up, concurrency {:?}, {} reception unit(s), {} cores",
+        secs.as_secs(),
+        concurrency,
+        env_or("MOTCUA_BENCH_UNITS", "1"),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    if only.is_empty() || only == "sqlite" {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("intake.db").display()
+        );
+        let t = start("SQLite (fresh file, WAL, pool of 16)", &url).await;
+        bench(&t, &concurrency, secs).await;
+        t.shut().await;
+    }
+    if let Ok(base) = std::env::var("MOTCUA_BENCH_DATABASE_URL") {
+        if !base.is_empty() && (only.is_empty() || only == "postgres") {
+            let name = "motcua_bench_intake";
+            let admin = sea_orm::Database::connect(base.clone())
+                .await
+                .expect("connect to PostgreSQL");
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .expect("drop");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create");
+            if !env_or("MOTCUA_BENCH_PG_LOG_STATEMENTS", "").is_empty() {
+                // Every statement in the server log: to count what one intake sends.
+                admin
+                    .execute_unprepared(&format!("ALTER DATABASE {name} SET log_statement = 'all'"))
+                    .await
+                    .expect("log statements");
+            }
+            let t = start(
+                "PostgreSQL (fresh database, pool of 16)",
+                &pg_url_with_db(&base, name),
+            )
+            .await;
+            bench(&t, &concurrency, secs).await;
+            t.shut().await;
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .expect("drop");
+            admin.close().await.ok();
+        }
+    }
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run());
+}

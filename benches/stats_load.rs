@@ -1,0 +1,243 @@
+//! Supervisor statistics at scale (issue 6 §5): latency of the backlog and bottleneck
+//! endpoints over an existing database, typically one seeded with a million synthetic
+//! dossiers:
+//!
+//! ```text
+//! motcua --database-url 'sqlite:///tmp/motcua_perf/stats.db?mode=rwc' seed synthetic --cases 1000000 --days 365
+//! MOTCUA_BENCH_STATS_URL='sqlite:///tmp/motcua_perf/stats.db?mode=rwc' cargo bench --bench stats_load
+//! ```
+//!
+//! The app is started in-process on that database (migrations applied: reference seeding is
+//! idempotent, so a seeded database is left as it is apart from new migrations), a national
+//! supervisor `bench_national` is created unless present, logs in, and each request is sent
+//! `MOTCUA_BENCH_REQUESTS` times (default 30) one after another after two warm-up requests.
+//! Reported: p50, p95 and max latency, response size, and the number of groups or units.
+//!
+//! Targets (1,000,000 dossiers): backlog by unit < 200 ms p95, bottleneck ranking < 1 s p95.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use motcua::app::{App, StartOptions};
+use motcua::config::{Settings, Sources};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{json, Value};
+
+fn env_or(key: &str, default: &str) -> String {
+    std::env::var(key)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| default.to_string())
+}
+
+fn settings_for(url: &str) -> Settings {
+    let mut env = HashMap::new();
+    env.insert("MOTCUA__DATABASE__URL".to_string(), url.to_string());
+    env.insert(
+        "MOTCUA__SERVER__BIND".to_string(),
+        "127.0.0.1:0".to_string(),
+    );
+    env.insert(
+        "MOTCUA__SLA__SWEEPER_ENABLED".to_string(),
+        "false".to_string(),
+    );
+    env.insert(
+        "MOTCUA__OUTBOX__DISPATCHER_ENABLED".to_string(),
+        "false".to_string(),
+    );
+    env.insert("MOTCUA__LOG__LEVEL".to_string(), "warn".to_string());
+    // Long statistics requests must not be cut by the default 30 s timeout while measuring.
+    env.insert(
+        "MOTCUA__SERVER__REQUEST_TIMEOUT_SECS".to_string(),
+        "300".to_string(),
+    );
+    Settings::load(&Sources {
+        file: None,
+        env: Some(env),
+        overrides: Default::default(),
+    })
+    .expect("settings")
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    // Nearest rank: the smallest value with at least p % of the samples at or below it.
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+async fn count(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
+    db.query_one_raw(Statement::from_string(
+        db.get_database_backend(),
+        sql.to_string(),
+    ))
+    .await
+    .expect("count")
+    .expect("a row")
+    .try_get_by_index::<i64>(0)
+    .expect("an integer")
+}
+
+async fn run() {
+    let Ok(url) = std::env::var("MOTCUA_BENCH_STATS_URL") else {
+        println!(
+            "stats_load: set MOTCUA_BENCH_STATS_URL to a seeded database, e.g.\n  \
+             motcua --database-url 'sqlite:///tmp/motcua_perf/stats.db?mode=rwc' seed synthetic --cases 1000000 --days 365\n  \
+             MOTCUA_BENCH_STATS_URL='sqlite:///tmp/motcua_perf/stats.db?mode=rwc' cargo bench --bench stats_load"
+        );
+        return;
+    };
+    let n: usize = env_or("MOTCUA_BENCH_REQUESTS", "30")
+        .parse()
+        .expect("MOTCUA_BENCH_REQUESTS");
+    let started = Instant::now();
+    let app = App::build(settings_for(&url), StartOptions { migrate: true })
+        .await
+        .expect("build app");
+    let start_secs = started.elapsed().as_secs_f64();
+    let base = format!("http://{}", app.addr);
+    let state = app.state.clone();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let _ = app
+            .run_until(async move {
+                let _ = stop_rx.await;
+            })
+            .await;
+    });
+    let backend = state.db.get_database_backend();
+    let total = count(&state.db, "SELECT COUNT(*) FROM cases").await;
+    let open = count(
+        &state.db,
+        "SELECT COUNT(*) FROM cases WHERE closed_at IS NULL",
+    )
+    .await;
+    let open_01 = count(
+        &state.db,
+        "SELECT COUNT(*) FROM cases WHERE closed_at IS NULL AND province_code = '01'",
+    )
+    .await;
+    println!(
+        "statistics at scale: {backend:?}, {total} dossiers ({open} open, {open_01} open in \
+         province 01); app start (migrations, reference check, indexes) {start_secs:.1} s; \
+         {n} requests each after 2 warm-ups"
+    );
+
+    let password = "bench-national-password-123";
+    let created = motcua::services::users::create(
+        &state,
+        motcua::services::users::CreateUser {
+            username: "bench_national".into(),
+            password: password.into(),
+            role: "supervisor".into(),
+            unit: None,
+            province: None,
+            full_name: "Bench National Supervisor".into(),
+            phone: None,
+            email: None,
+            id_number: None,
+        },
+    )
+    .await;
+    if let Err(e) = created {
+        // Already there from an earlier run (same password).
+        println!("(supervisor account not created: {e:?})");
+    }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(300))
+        .build()
+        .expect("client");
+    let login: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "bench_national", "password": password}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("login body");
+    let token = login["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login failed: {login}"))
+        .to_string();
+
+    println!();
+    println!("| request | p50 | p95 | max | response | groups / units | target |");
+    println!("|---|---:|---:|---:|---:|---:|---|");
+    let cases: [(&str, &str, f64); 4] = [
+        (
+            "backlog by unit, province 01",
+            "/api/v1/stats/backlog?group_by=unit&province=01",
+            200.0,
+        ),
+        (
+            "backlog by unit, whole country",
+            "/api/v1/stats/backlog?group_by=unit",
+            200.0,
+        ),
+        (
+            "bottlenecks, province 01",
+            "/api/v1/stats/bottlenecks?province=01&window_days=7",
+            1000.0,
+        ),
+        (
+            "bottlenecks, whole country",
+            "/api/v1/stats/bottlenecks?window_days=7",
+            1000.0,
+        ),
+    ];
+    for (name, path, target) in cases {
+        let url = format!("{base}{path}");
+        let mut times = Vec::with_capacity(n);
+        let mut size = 0;
+        let mut items = 0;
+        for i in 0..n + 2 {
+            let began = Instant::now();
+            let r = client
+                .get(&url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("request");
+            let status = r.status();
+            let body = r.bytes().await.expect("body");
+            let ms = began.elapsed().as_secs_f64() * 1000.0;
+            assert!(
+                status.is_success(),
+                "{path}: {status} {}",
+                String::from_utf8_lossy(&body)
+            );
+            if i >= 2 {
+                times.push(ms);
+            }
+            size = body.len();
+            let v: Value = serde_json::from_slice(&body).expect("JSON");
+            items = v["groups"]
+                .as_array()
+                .or_else(|| v["units"].as_array())
+                .map_or(0, |a| a.len());
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        let p95 = pct(&times, 95.0);
+        println!(
+            "| {name} (`{path}`) | {:.0} ms | **{:.0} ms** | {:.0} ms | {:.0} kB | {items} | < {target:.0} ms {} |",
+            pct(&times, 50.0),
+            p95,
+            times.last().copied().unwrap_or(f64::NAN),
+            size as f64 / 1024.0,
+            if p95 < target { "✔" } else { "✘" }
+        );
+    }
+    let _ = stop_tx.send(());
+    let _ = server.await;
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run());
+}

@@ -1,0 +1,348 @@
+//! SLA sweep benchmark (issue 5 §6): one `services::sla::sweep` as of now over N open
+//! dossiers of which 10,000 are due, for several N, to show that a sweep costs what is due,
+//! not what is open.
+//!
+//! For each size: a fresh database (a SQLite file under the system temporary directory;
+//! also a fresh PostgreSQL database `motcua_bench_sweep` when `MOTCUA_BENCH_DATABASE_URL`
+//! is set), migrated; N open dossiers bulk-inserted (`insert_many`, 500 rows a statement,
+//! 20 statements a transaction); `ANALYZE`; then one sweep as of now, batch size 500 (the
+//! default `sla.batch_size`), timed; then a second sweep, which finds nothing due.
+//!
+//! The 10,000 due dossiers: 7,000 on track whose at-risk instant has passed (→ at_risk),
+//! 2,000 at risk whose deadline has passed (→ overdue) and 1,000 on track past both (→
+//! at_risk then overdue: two events). Each due dossier has its first event already (the
+//! sweep numbers its events after it). The other N − 10,000 are on track with their next
+//! check between 1 hour and 30 days ahead.
+//!
+//! Target: 1,000,000 open / 10,000 due in < 2 s.
+//!
+//! Run: `cargo bench --bench sweep` (sizes: `MOTCUA_BENCH_SWEEP_SIZES`, default
+//! `100000,1000000`; `MOTCUA_BENCH_ONLY=sqlite|postgres`; `MOTCUA_BENCH_PG_LOG_STATEMENTS=1`
+//! logs every PostgreSQL statement with its duration).
+
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{case_events, cases};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+};
+use serde_json::json;
+
+const DUE: usize = 10_000;
+const CHUNK: usize = 500;
+const CHUNKS_PER_TXN: usize = 20;
+
+fn env_or(key: &str, default: &str) -> String {
+    std::env::var(key)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// Replace the database name of a PostgreSQL URL.
+fn pg_url_with_db(base: &str, db: &str) -> String {
+    let (head, query) = match base.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (base, None),
+    };
+    let prefix = match head.rfind('/') {
+        Some(i) if i > "postgres://".len() => &head[..i],
+        _ => head,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{db}?{q}"),
+        None => format!("{prefix}/{db}"),
+    }
+}
+
+async fn connect(url: &str) -> DatabaseConnection {
+    let settings = motcua::config::Settings::load(&motcua::config::Sources {
+        file: None,
+        env: Some(
+            [("MOTCUA__DATABASE__URL".to_string(), url.to_string())]
+                .into_iter()
+                .collect(),
+        ),
+        overrides: Default::default(),
+    })
+    .expect("settings");
+    let db = motcua::db::connect(&settings.database)
+        .await
+        .expect("connect");
+    motcua::db::migrate(&db).await.expect("migrate");
+    db
+}
+
+/// The i-th dossier. Rows `0..DUE` are due at `now`; the rest are checked later.
+fn row(i: usize, now: DateTime<Utc>) -> cases::ActiveModel {
+    let unit = format!("01.{:05}.UBND", 4 + (i % 1000) * 3);
+    let received = now - Duration::days(3) - Duration::minutes((i % 600) as i64);
+    let (sla_state, at_risk, due, next) = if i < DUE {
+        let past = now - Duration::minutes(1 + (i % 600) as i64);
+        match i % 10 {
+            // at risk already, deadline passed → overdue
+            0 | 1 => ("at_risk", past - Duration::hours(6), past, past),
+            // on track, past both thresholds → at_risk and overdue
+            2 => (
+                "on_track",
+                past - Duration::hours(6),
+                past,
+                past - Duration::hours(6),
+            ),
+            // on track, at-risk instant passed → at_risk
+            _ => ("on_track", past, now + Duration::hours(8), past),
+        }
+    } else {
+        let ahead = now + Duration::hours(1) + Duration::minutes((i % (30 * 24 * 60)) as i64);
+        ("on_track", ahead, ahead + Duration::hours(8), ahead)
+    };
+    cases::ActiveModel {
+        id: Set(i as i64 + 1),
+        code: Set(format!("{unit}-250101-{:04}", i / 1000 + 1)),
+        procedure_code: Set("1.004873".into()),
+        procedure_version: Set(1),
+        channel: Set("in_person".into()),
+        status: Set("processing".into()),
+        national_status: Set(2),
+        version: Set(3),
+        applicant_account_id: Set(None),
+        applicant_name: Set(format!("Công dân {i}")),
+        applicant_id_number: Set(Some(format!("001{:09}", i))),
+        applicant_tax_code: Set(None),
+        applicant_phone: Set(Some(format!("09{:08}", i % 100_000_000))),
+        applicant_email: Set(None),
+        address: Set(json!({"ward_code": "00004"})),
+        ward_code: Set(Some("00004".into())),
+        province_code: Set("01".into()),
+        receiving_unit: Set(unit.clone()),
+        handling_unit: Set(Some(unit)),
+        assigned_to: Set(None),
+        form: Set(json!({})),
+        documents: Set(json!([])),
+        routing: Set(json!({"status": "routed"})),
+        submitted_at: Set(received),
+        received_at: Set(Some(received)),
+        due_at: Set(Some(due)),
+        original_due_at: Set(Some(due)),
+        appointment_at: Set(Some(due)),
+        at_risk_at: Set(Some(at_risk)),
+        sla_state: Set(sla_state.into()),
+        next_check_at: Set(Some(next)),
+        paused_at: Set(None),
+        paused_working_secs: Set(0),
+        resume_status: Set(None),
+        supplement_count: Set(0),
+        step_key: Set(Some("processing".into())),
+        step_started_at: Set(Some(received)),
+        step_due_at: Set(None),
+        outcome: Set(None),
+        decided_at: Set(None),
+        closed_at: Set(None),
+        processing_working_secs: Set(None),
+        on_time: Set(None),
+        created_at: Set(received),
+        updated_at: Set(received),
+    }
+}
+
+fn first_event(i: usize, now: DateTime<Utc>) -> case_events::ActiveModel {
+    case_events::ActiveModel {
+        case_id: Set(i as i64 + 1),
+        seq: Set(1),
+        action: Set("receive".into()),
+        actor_id: Set(None),
+        actor_role: Set("clerk".into()),
+        actor_unit: Set(None),
+        from_status: Set(None),
+        to_status: Set("received".into()),
+        reason: Set(None),
+        data: Set(json!({"bench": true})),
+        public: Set(true),
+        at: Set(now - Duration::days(3)),
+        ..Default::default()
+    }
+}
+
+/// Bulk-insert `n` dossiers; returns seconds taken.
+async fn fill(db: &DatabaseConnection, n: usize, now: DateTime<Utc>) -> f64 {
+    let started = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let txn = motcua::db::begin_write(db).await.expect("begin");
+        for _ in 0..CHUNKS_PER_TXN {
+            if i >= n {
+                break;
+            }
+            let end = (i + CHUNK).min(n);
+            cases::Entity::insert_many((i..end).map(|k| row(k, now)))
+                .exec_without_returning(&txn)
+                .await
+                .expect("insert dossiers");
+            i = end;
+        }
+        txn.commit().await.expect("commit");
+    }
+    let txn = motcua::db::begin_write(db).await.expect("begin");
+    for start in (0..DUE.min(n)).step_by(CHUNK) {
+        let end = (start + CHUNK).min(DUE.min(n));
+        case_events::Entity::insert_many((start..end).map(|k| first_event(k, now)))
+            .exec_without_returning(&txn)
+            .await
+            .expect("insert events");
+    }
+    txn.commit().await.expect("commit");
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        db.execute_unprepared(
+            "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases))",
+        )
+        .await
+        .expect("setval");
+    }
+    db.execute_unprepared("ANALYZE").await.expect("analyze");
+    started.elapsed().as_secs_f64()
+}
+
+struct Outcome {
+    label: String,
+    open: usize,
+    fill_secs: f64,
+    sweep_ms: f64,
+    examined: usize,
+    at_risk: usize,
+    overdue: usize,
+    batches: usize,
+    second_ms: f64,
+    events: u64,
+}
+
+async fn one(label: &str, db: &DatabaseConnection, n: usize) -> Outcome {
+    let now = Utc::now();
+    let fill_secs = fill(db, n, now).await;
+    let started = Instant::now();
+    let report = motcua::services::sla::sweep(db, now, 500)
+        .await
+        .expect("sweep");
+    let sweep_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let started = Instant::now();
+    let second = motcua::services::sla::sweep(db, now, 500)
+        .await
+        .expect("second sweep");
+    let second_ms = started.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(second.examined, 0, "a second sweep finds nothing due");
+    let events = case_events::Entity::find()
+        .filter(sea_orm::ColumnTrait::gt(&case_events::Column::Seq, 1))
+        .count(db)
+        .await
+        .expect("count events");
+    Outcome {
+        label: label.to_string(),
+        open: n,
+        fill_secs,
+        sweep_ms,
+        examined: report.examined,
+        at_risk: report.count(motcua::domain::sla::SlaState::AtRisk),
+        overdue: report.count(motcua::domain::sla::SlaState::Overdue),
+        batches: report.batches,
+        second_ms,
+        events,
+    }
+}
+
+fn print(o: &Outcome) {
+    println!(
+        "| {} | {} | {} | **{:.0} ms** | {} | {} / {} | {} | {:.1} ms | {:.1} s | {} |",
+        o.label,
+        o.open,
+        DUE.min(o.open),
+        o.sweep_ms,
+        o.examined,
+        o.at_risk,
+        o.overdue,
+        o.batches,
+        o.second_ms,
+        o.fill_secs,
+        if o.open >= 1_000_000 {
+            if o.sweep_ms < 2000.0 {
+                "< 2 s ✔"
+            } else {
+                "< 2 s ✘"
+            }
+        } else {
+            ""
+        }
+    );
+    assert_eq!(o.examined, DUE.min(o.open));
+    assert_eq!(o.events as usize, o.at_risk + o.overdue);
+}
+
+async fn run() {
+    let sizes: Vec<usize> = env_or("MOTCUA_BENCH_SWEEP_SIZES", "100000,1000000")
+        .split(',')
+        .map(|s| s.trim().parse().expect("size"))
+        .collect();
+    let only = env_or("MOTCUA_BENCH_ONLY", "");
+    println!("SLA sweep: one sweep as of now, batch size 500; sizes {sizes:?}");
+    println!();
+    println!(
+        "| database | open | due | sweep | examined | → at_risk / → overdue | batches | second sweep | bulk insert + ANALYZE | target |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    if only.is_empty() || only == "sqlite" {
+        for &n in &sizes {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("sweep.db").display()
+            );
+            let db = connect(&url).await;
+            let o = one("SQLite", &db, n).await;
+            print(&o);
+            db.close().await.ok();
+        }
+    }
+    if let Ok(base) = std::env::var("MOTCUA_BENCH_DATABASE_URL") {
+        if !base.is_empty() && (only.is_empty() || only == "postgres") {
+            let name = "motcua_bench_sweep";
+            let admin = sea_orm::Database::connect(base.clone())
+                .await
+                .expect("connect to PostgreSQL");
+            for &n in &sizes {
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .expect("drop");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create");
+                if !env_or("MOTCUA_BENCH_PG_LOG_STATEMENTS", "").is_empty() {
+                    // Every statement and its duration in the server log.
+                    admin
+                        .execute_unprepared(&format!(
+                            "ALTER DATABASE {name} SET log_min_duration_statement = 0"
+                        ))
+                        .await
+                        .expect("log statements");
+                }
+                let db = connect(&pg_url_with_db(&base, name)).await;
+                let o = one("PostgreSQL", &db, n).await;
+                print(&o);
+                db.close().await.ok();
+            }
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .expect("drop");
+            admin.close().await.ok();
+        }
+    }
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run());
+}
