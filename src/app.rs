@@ -16,6 +16,7 @@ use crate::domain::routing::UnitDirectory;
 use crate::security::jwt::JwtKeys;
 use crate::security::password::PasswordHasher;
 use crate::services::calendar::CalendarHandle;
+use crate::services::routing::RoutingCatalog;
 use crate::{db, security};
 
 /// Shared, cheaply cloned state of one app instance. Holds nothing that another instance
@@ -35,6 +36,8 @@ pub struct AppInner {
     directory: RwLock<UnitDirectory>,
     /// Working calendars; rebuilt when announcements change.
     pub calendars: CalendarHandle,
+    /// Procedure versions and routing overrides; reloaded when they change.
+    catalog: RwLock<Arc<RoutingCatalog>>,
 }
 
 impl AppInner {
@@ -51,6 +54,28 @@ impl AppInner {
         let fresh = crate::services::geography::load_directory(&self.db).await?;
         *self.directory.write().unwrap_or_else(|e| e.into_inner()) = fresh;
         Ok(())
+    }
+}
+
+impl AppInner {
+    /// The current routing catalog (a cheap shared snapshot).
+    pub fn catalog(&self) -> Arc<RoutingCatalog> {
+        self.catalog
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Reload the routing catalog from the database (after a procedure or an override
+    /// changed). A failure keeps the current catalog and is only logged: it follows a
+    /// committed change, which must not be reported as failed, and `jobs::refresh` retries.
+    pub async fn reload_catalog(&self) {
+        match RoutingCatalog::load(&self.db).await {
+            Ok(fresh) => {
+                *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+            }
+            Err(e) => tracing::warn!(error = %e, "routing catalog reload failed"),
+        }
     }
 }
 
@@ -124,6 +149,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
         );
     }
     let directory = crate::services::geography::load_directory(&db).await?;
+    let catalog = RoutingCatalog::load(&db).await?;
     let calendars = crate::services::calendar::load(
         &db,
         &settings.calendar.dir,
@@ -147,6 +173,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
         gazetteer: Arc::new(gazetteer),
         directory: RwLock::new(directory),
         calendars: CalendarHandle::new(calendars),
+        catalog: RwLock::new(Arc::new(catalog)),
     })))
 }
 

@@ -46,6 +46,8 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     pub min_connections: u32,
     pub acquire_timeout_secs: u64,
+    /// PostgreSQL: a pooled connection idle for longer than this is pinged before use.
+    pub ping_if_idle_secs: u64,
     pub sqlite_busy_timeout_ms: u64,
 }
 
@@ -56,6 +58,7 @@ impl std::fmt::Debug for DatabaseSettings {
             .field("max_connections", &self.max_connections)
             .field("min_connections", &self.min_connections)
             .field("acquire_timeout_secs", &self.acquire_timeout_secs)
+            .field("ping_if_idle_secs", &self.ping_if_idle_secs)
             .field("sqlite_busy_timeout_ms", &self.sqlite_busy_timeout_ms)
             .finish()
     }

@@ -20,6 +20,14 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .min_connections(settings.min_connections)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
         .sqlx_logging(false);
+    // sqlx pings every connection it hands out by default: one more round trip per query.
+    // A SQLite connection is a file handle that cannot go stale; a PostgreSQL one is only
+    // checked when it has sat idle long enough for the server or a proxy to have closed it.
+    if url.starts_with("sqlite:") {
+        opts.test_before_acquire(false);
+    } else {
+        opts.test_before_acquire_if_idle_for(Duration::from_secs(settings.ping_if_idle_secs));
+    }
     if url.starts_with("sqlite:") {
         let busy = Duration::from_millis(settings.sqlite_busy_timeout_ms);
         opts.map_sqlx_sqlite_opts(move |o| {

@@ -162,14 +162,13 @@ async fn resolve_route(
     let input = input.expect("checked");
     let routed = service::route(
         &state,
-        &state.db,
         code,
         &input,
         received_at.as_ref().map(UnitCode::as_str),
         Utc::now(),
-    )
-    .await?;
+    )?;
     let d = &routed.decision;
+    let spec = routed.procedure.spec()?;
     Ok(ApiJson(RouteView {
         status: d.status,
         handling_unit: d.handling_unit.as_deref().map(|u| UnitRef::of(u, lang)),
@@ -177,13 +176,13 @@ async fn resolve_route(
         ward: d.ward.as_ref().map(WardRefView::from),
         era: routed.resolution.era.map(era_str),
         procedure: RoutedProcedure {
-            code: routed.procedure.code.clone(),
-            version: routed.procedure.version,
+            code: routed.procedure.model.code.clone(),
+            version: routed.procedure.model.version,
             name: match lang {
-                Lang::Vi => routed.spec.name_vi.clone(),
-                Lang::En => routed.spec.name_en.clone(),
+                Lang::Vi => spec.name_vi.clone(),
+                Lang::En => spec.name_en.clone(),
             },
-            time_limit: TimeLimitView::of(&routed.spec),
+            time_limit: TimeLimitView::of(spec),
         },
         candidates: d
             .candidates

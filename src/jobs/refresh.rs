@@ -1,4 +1,4 @@
-//! Keeps this instance's in-memory calendars and unit directory in step with changes made
+//! Keeps this instance's in-memory calendars, unit directory and routing catalog in step with changes made
 //! through other instances.
 
 use tokio::sync::watch;
@@ -18,5 +18,6 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         if let Err(e) = state.reload_directory().await {
             tracing::warn!(error = %e, "unit directory refresh failed");
         }
+        state.reload_catalog().await;
     }
 }

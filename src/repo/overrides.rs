@@ -1,21 +1,14 @@
 //! Routing overrides.
 
-use chrono::{DateTime, Utc};
 use entity::routing_overrides::{self, Column, Entity};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::domain::routing::OverrideRule;
 
-/// The active overrides of a province that may apply at `at`.
-pub async fn for_province<C: ConnectionTrait>(
-    db: &C,
-    province: &str,
-    at: DateTime<Utc>,
-) -> Result<Vec<OverrideRule>, DbErr> {
+/// Every active override, oldest first (their windows are checked where they are used).
+pub async fn all_active<C: ConnectionTrait>(db: &C) -> Result<Vec<OverrideRule>, DbErr> {
     let rows = Entity::find()
-        .filter(Column::ProvinceCode.eq(province))
         .filter(Column::Active.eq(true))
-        .filter(Column::ValidFrom.lte(at))
         .order_by_asc(Column::Id)
         .all(db)
         .await?;

@@ -529,24 +529,6 @@ fn intake_turn(sqlite: bool, receiving_unit: &str) -> &'static tokio::sync::Sema
     &UNITS[(h % STRIPES as u64) as usize]
 }
 
-/// Insert a new dossier row and return it as stored. PostgreSQL returns the row from the
-/// INSERT itself; on SQLite (where sea-orm does not use `RETURNING`) the row would be read
-/// back with a second statement, so the model is built from the values written and the new
-/// id instead (SQLite stores them unchanged).
-async fn insert_new(txn: &DatabaseTransaction, am: cases::ActiveModel) -> ApiResult<cases::Model> {
-    use sea_orm::{ActiveModelTrait, EntityTrait, TryIntoModel};
-    if txn.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
-        return Ok(repo::cases::insert(txn, am).await?);
-    }
-    let id = cases::Entity::insert(am.clone())
-        .exec(txn)
-        .await?
-        .last_insert_id;
-    let mut am = am;
-    am.set(cases::Column::Id, id.into());
-    Ok(am.try_into_model()?)
-}
-
 async fn create(
     state: &AppState,
     actor: &Actor,
@@ -557,41 +539,16 @@ async fn create(
     let received_at_unit = check_filer(actor, req.received_at_unit.as_deref())?;
     let v = validate(state, actor, &req)?;
     let now = Utc::now();
-    // Routing only reads (the procedure in force at `now`, the province's overrides). On
-    // PostgreSQL it reads inside the transaction (one pooled connection for the whole
-    // intake; nothing is locked before the counter). On SQLite, where the write
-    // transaction holds the database's single write lock from its first statement, it
-    // reads before, so that the lock is held for the four writes alone.
-    let sqlite = state.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
-    let early_txn = if sqlite {
-        None
-    } else {
-        Some(db::begin_write(&state.db).await?)
-    };
-    let routed = match &early_txn {
-        Some(txn) => {
-            crate::services::routing::route(
-                state,
-                txn,
-                &v.procedure_code,
-                &req.address,
-                received_at_unit.as_deref(),
-                now,
-            )
-            .await?
-        }
-        None => {
-            crate::services::routing::route(
-                state,
-                &state.db,
-                &v.procedure_code,
-                &req.address,
-                received_at_unit.as_deref(),
-                now,
-            )
-            .await?
-        }
-    };
+    // Routing reads nothing from the database (catalog and units are in memory), so a
+    // dossier that cannot be routed never opens a transaction.
+    let routed = crate::services::routing::route(
+        state,
+        &v.procedure_code,
+        &req.address,
+        received_at_unit.as_deref(),
+        now,
+    )?;
+    let spec = routed.procedure.spec()?;
     let d = &routed.decision;
     let directory = state.directory();
 
@@ -664,18 +621,18 @@ async fn create(
         }
     };
 
-    let txn = match early_txn {
-        Some(txn) => txn,
-        // SQLite: a deferred transaction, begun before the turn below so that taking a
-        // connection and BEGIN are not part of what intakes queue for. Deferred is safe
-        // here, unlike in general (see `db::begin_write`), because the first statement is
-        // a write (the counter upsert): SQLite takes the write lock for it and waits in the
-        // busy handler if another connection holds it; only a transaction that has read
-        // before its first write can fail with SQLITE_BUSY_SNAPSHOT. Keep the upsert first.
-        None => {
-            use sea_orm::TransactionTrait;
-            state.db.begin().await?
-        }
+    let sqlite = state.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
+    // Begun before the turn below, so that taking a connection and BEGIN are not part of
+    // what intakes queue for. On SQLite the transaction is deferred, unlike in general (see
+    // `db::begin_write`): that is safe here because its first statement is a write (the
+    // counter upsert), for which SQLite takes the write lock, waiting in the busy handler
+    // if another connection holds it; only a transaction that has read before its first
+    // write can fail with SQLITE_BUSY_SNAPSHOT. Keep the upsert first.
+    let txn = if sqlite {
+        use sea_orm::TransactionTrait;
+        state.db.begin().await?
+    } else {
+        db::begin_write(&state.db).await?
     };
     // Intakes that would serialize in the database anyway queue here, in arrival order,
     // holding a connection but no database lock: on SQLite all of them (one writer at a
@@ -701,8 +658,8 @@ async fn create(
     };
     let mut am = cases::ActiveModel {
         code: Set(code.to_string()),
-        procedure_code: Set(routed.procedure.code.clone()),
-        procedure_version: Set(routed.procedure.version),
+        procedure_code: Set(routed.procedure.model.code.clone()),
+        procedure_version: Set(routed.procedure.model.version),
         channel: Set(v.channel.as_str().to_string()),
         status: Set(status.as_str().to_string()),
         national_status: Set(status.national(walk_in) as i16),
@@ -758,18 +715,18 @@ async fn create(
     if walk_in {
         // Received at the counter: the clock starts now, on the handling unit's calendar.
         let clock_unit = handling.as_deref().unwrap_or(&receiving);
-        start_clock(state, &mut am, &routed.spec, Some(clock_unit), now)?;
+        start_clock(state, &mut am, spec, Some(clock_unit), now)?;
         if status == Status::Received {
             enter_step(
                 &mut am,
-                &routed.spec,
+                spec,
                 status,
                 &calendar_for(state, Some(clock_unit)),
                 now,
             );
         }
     }
-    let case = insert_new(&txn, am).await?;
+    let case = repo::cases::insert(&txn, am).await?;
     let action = if walk_in { "receive" } else { "submit" };
     repo::events::append_first(
         &txn,

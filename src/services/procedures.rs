@@ -3,7 +3,8 @@
 //! Every edit makes a new version (a new row) copied from the newest version with the
 //! changes applied, valid from the instant given (or now). Versions of a code have
 //! non-decreasing `valid_from`, so the version in force at any instant is simply the newest
-//! whose `valid_from` has passed (`repo::procedures::in_force`), and a dossier pins the
+//! whose `valid_from` has passed (`repo::procedures::in_force`, and in memory
+//! `services::routing::RoutingCatalog::in_force`), and a dossier pins the
 //! version it was received under.
 
 use std::collections::BTreeMap;
@@ -467,6 +468,7 @@ pub async fn create(
             }
         })?;
     txn.commit().await?;
+    state.reload_catalog().await;
     Ok(model)
 }
 
@@ -554,5 +556,6 @@ pub async fn edit(
     )
     .await?;
     txn.commit().await?;
+    state.reload_catalog().await;
     Ok(model)
 }

@@ -1,6 +1,9 @@
 //! Routing use case: the procedure in force, the address resolved, the province's overrides,
 //! then the domain's routing rules.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use entity::procedures;
 use sea_orm::ConnectionTrait;
@@ -8,7 +11,7 @@ use sea_orm::ConnectionTrait;
 use crate::app::AppState;
 use crate::domain::geography::{AddressInput, Resolution};
 use crate::domain::procedure::ProcedureSpec;
-use crate::domain::routing::{self, Decision};
+use crate::domain::routing::{self, Decision, OverrideRule};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::repo;
 use crate::text;
@@ -17,16 +20,89 @@ use crate::text;
 pub struct Routed {
     pub decision: Decision,
     pub resolution: Resolution,
-    pub procedure: procedures::Model,
-    pub spec: ProcedureSpec,
+    /// The procedure version in force when the decision was made.
+    pub procedure: Arc<ProcedureVersion>,
+}
+
+/// One stored version of a procedure with its specification read back.
+pub struct ProcedureVersion {
+    pub model: procedures::Model,
+    /// `Err` when the stored row cannot be read (reported when the version is used).
+    spec: Result<ProcedureSpec, String>,
+}
+
+impl ProcedureVersion {
+    /// The specification of this version.
+    pub fn spec(&self) -> ApiResult<&ProcedureSpec> {
+        self.spec
+            .as_ref()
+            .map_err(|e| ApiError::internal(sea_orm::DbErr::Custom(e.clone())))
+    }
+}
+
+/// What routing reads besides addresses and units: every procedure version and the active
+/// overrides of every province. Both tables are small and change rarely, while every intake
+/// and every routing preview needs them, so each instance keeps them in memory (like the
+/// unit directory): reloaded after a change made through this instance, and by
+/// `jobs::refresh` for changes made through another one. Time windows (a version's
+/// `valid_from`, an override's validity) are applied at each use, so a change scheduled in
+/// advance takes effect at its instant, not at the next reload.
+#[derive(Default)]
+pub struct RoutingCatalog {
+    /// Versions of each procedure code, newest first.
+    procedures: HashMap<String, Vec<Arc<ProcedureVersion>>>,
+    /// Active overrides of each province, oldest first.
+    overrides: HashMap<String, Vec<OverrideRule>>,
+}
+
+impl RoutingCatalog {
+    /// Read both tables.
+    pub async fn load<C: ConnectionTrait>(db: &C) -> Result<RoutingCatalog, sea_orm::DbErr> {
+        let mut procedures: HashMap<String, Vec<Arc<ProcedureVersion>>> = HashMap::new();
+        // `all` is ordered by code, then version descending.
+        for model in repo::procedures::all(db).await? {
+            let spec = repo::procedures::spec_of(&model).map_err(|e| e.to_string());
+            if let Err(e) = &spec {
+                tracing::error!(procedure.code = %model.code, procedure.version = model.version, error = %e, "unreadable procedure version");
+            }
+            procedures
+                .entry(model.code.clone())
+                .or_default()
+                .push(Arc::new(ProcedureVersion { model, spec }));
+        }
+        let mut overrides: HashMap<String, Vec<OverrideRule>> = HashMap::new();
+        for rule in repo::overrides::all_active(db).await? {
+            overrides
+                .entry(rule.province_code.clone())
+                .or_default()
+                .push(rule);
+        }
+        Ok(RoutingCatalog {
+            procedures,
+            overrides,
+        })
+    }
+
+    /// The version of `code` in force at `at`: the newest whose `valid_from` has passed.
+    pub fn in_force(&self, code: &str, at: DateTime<Utc>) -> Option<&Arc<ProcedureVersion>> {
+        self.procedures
+            .get(code)?
+            .iter()
+            .find(|v| v.model.valid_from <= at)
+    }
+
+    /// The active overrides of a province (each still to be checked against its window).
+    pub fn overrides(&self, province: &str) -> &[OverrideRule] {
+        self.overrides.get(province).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// The procedure version in force at `at`, or 404.
-pub async fn procedure_in_force<C: ConnectionTrait>(
-    db: &C,
+pub fn procedure_in_force(
+    state: &AppState,
     code: &str,
     at: DateTime<Utc>,
-) -> ApiResult<(procedures::Model, ProcedureSpec)> {
+) -> ApiResult<Arc<ProcedureVersion>> {
     let not_found = || {
         ApiError::not_found(
             "procedure_not_found",
@@ -36,13 +112,12 @@ pub async fn procedure_in_force<C: ConnectionTrait>(
             ),
         )
     };
-    if code.len() > 20 {
-        return Err(not_found());
-    }
-    let model = repo::procedures::in_force(db, code, at)
-        .await?
+    let version = state
+        .catalog()
+        .in_force(code, at)
+        .cloned()
         .ok_or_else(not_found)?;
-    if !model.active {
+    if !version.model.active {
         return Err(ApiError::unprocessable(
             "procedure_inactive",
             text!(
@@ -51,8 +126,8 @@ pub async fn procedure_in_force<C: ConnectionTrait>(
             ),
         ));
     }
-    let spec = repo::procedures::spec_of(&model)?;
-    Ok((model, spec))
+    version.spec()?;
+    Ok(version)
 }
 
 /// Resolve an address, turning invalid input into a 422 on `address.<field>`.
@@ -80,15 +155,15 @@ fn address_error_vi(code: &str) -> String {
 }
 
 /// Route a dossier for `procedure_code` at `address`, received at `received_at` (if given).
-pub async fn route<C: ConnectionTrait>(
+/// Reads nothing from the database: the catalog and the unit directory are in memory.
+pub fn route(
     state: &AppState,
-    db: &C,
     procedure_code: &str,
     address: &AddressInput,
     received_at: Option<&str>,
     at: DateTime<Utc>,
 ) -> ApiResult<Routed> {
-    let (procedure, spec) = procedure_in_force(db, procedure_code, at).await?;
+    let procedure = procedure_in_force(state, procedure_code, at)?;
     let resolution = resolve_address(state, address)?;
     let province = resolution
         .ward
@@ -100,18 +175,18 @@ pub async fn route<C: ConnectionTrait>(
                 .first()
                 .map(|c| c.ward.province_code.to_string())
         });
-    let overrides = match &province {
-        Some(p) => repo::overrides::for_province(db, p, at).await?,
-        None => Vec::new(),
-    };
+    let catalog = state.catalog();
+    let overrides = province
+        .as_deref()
+        .map_or(&[][..], |p| catalog.overrides(p));
     let directory = state.directory();
     let decision = routing::route(
         &directory,
         &routing::Request {
-            procedure: &spec,
+            procedure: procedure.spec()?,
             resolution: &resolution,
             received_at,
-            overrides: &overrides,
+            overrides,
             at,
         },
     );
@@ -119,7 +194,6 @@ pub async fn route<C: ConnectionTrait>(
         decision,
         resolution,
         procedure,
-        spec,
     })
 }
 
@@ -300,6 +374,7 @@ pub async fn create_override(
     }
     .insert(&state.db)
     .await?;
+    state.reload_catalog().await;
     Ok(model)
 }
 
@@ -356,5 +431,6 @@ pub async fn update_override(
     }
     let updated = am.update(&txn).await?;
     txn.commit().await?;
+    state.reload_catalog().await;
     Ok(updated)
 }
