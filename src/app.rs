@@ -6,6 +6,7 @@ use std::ops::Deref;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -216,8 +217,15 @@ impl App {
         let router = crate::http::router(self.state.clone());
         tracing::info!(server.addr = %self.addr, "listening");
         let mut stopped = stop_rx.clone();
+        // Answers go out as soon as they are written: without TCP_NODELAY a response that
+        // leaves in more than one write waits for the client's ACK of the first.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         let server = axum::serve(
-            self.listener,
+            listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {

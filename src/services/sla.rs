@@ -209,10 +209,10 @@ async fn sweep_batch(
     Ok(rows.len())
 }
 
-/// Rows per INSERT. Each statement stays well under one TCP segment on loopback (64 KB; a
-/// row with its JSON is 200–300 bytes): sqlx 0.9.0 does not set `TCP_NODELAY` (sqlx issue
-/// #4335), so a longer message waits for PostgreSQL's delayed ACK, 40 ms each time.
-const INSERT_CHUNK: usize = 100;
+/// Rows per INSERT: a batch's events (or outbox rows) in one or two statements. Large
+/// statements are only cheap with TCP_NODELAY on the PostgreSQL connection, which sqlx 0.9.0
+/// lost: see `vendor/README.md`.
+const INSERT_CHUNK: usize = 500;
 
 /// Append the events and outbox rows of a batch's changes (a few inserts).
 async fn write_events<C: ConnectionTrait>(

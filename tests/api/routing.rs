@@ -439,6 +439,56 @@ async fn overrides_apply_by_priority_within_their_window() {
 }
 
 #[tokio::test]
+async fn another_instance_routes_by_a_new_override_after_its_refresh() {
+    use motcua::app::{build_state, StartOptions};
+    use motcua::domain::geography::AddressInput;
+    let app = spawn_app().await;
+    // A second instance on the same database, as a replica behind a load balancer.
+    let other = build_state(
+        crate::helpers::settings_for(&app.database_url, &Default::default()),
+        StartOptions { migrate: false },
+    )
+    .await
+    .expect("second instance");
+    let handling = |state: &motcua::app::AppState| {
+        motcua::services::routing::route(
+            state,
+            "1.001193",
+            &AddressInput::WardCode("00004".into()),
+            None,
+            Utc::now(),
+        )
+        .expect("routed")
+        .decision
+        .handling_unit
+        .expect("handling unit")
+        .code
+        .clone()
+    };
+    assert_eq!(handling(&other), "01.00004.UBND");
+
+    let admin = app.token_for("admin1", "admin", None, None).await;
+    app.post(
+        "/api/v1/routing/overrides",
+        Some(&admin),
+        json!({
+            "province_code": "01",
+            "procedure_code": "1.001193",
+            "to_unit_code": "01.00008.UBND",
+            "reason": "Tăng cường xử lý hộ tịch"
+        }),
+    )
+    .await
+    .assert_status(201);
+    // The instance that stored it routes by it at once ...
+    assert_eq!(handling(&app.state), "01.00008.UBND");
+    // ... the other one after its periodic reload (`jobs::refresh`), not from a stale copy.
+    other.reload_catalog().await;
+    assert_eq!(handling(&other), "01.00008.UBND");
+    other.db.clone().close().await.ok();
+}
+
+#[tokio::test]
 async fn bad_routing_input() {
     let app = spawn_app().await;
     let addr = json!({"ward_code": "00004"});
