@@ -28,53 +28,22 @@
 //! i mod N, as a spread of real counters would), `MOTCUA_BENCH_PROFILE` (`intake`,
 //! `baseline`, `service`, ... or `open:<rate>`: one mode alone, for a profiler).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use motcua::app::{App, AppState, StartOptions};
-use motcua::config::{Settings, Sources};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, Value};
 use serde_json::{json, Value as Json};
+
+mod support;
+use support::{drop_pg_database, env_or, fresh_pg_database, settings_for, Serving};
 
 /// The first reception unit (Phường Ba Đình's service centre); with
 /// `MOTCUA_BENCH_UNITS=N`, the first N service centres of Hà Nội.
 const UNIT: &str = "01.00004.TTPVHCC";
 const MARITAL: &str = "1.004873";
-
-fn env_or(key: &str, default: &str) -> String {
-    std::env::var(key)
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| default.to_string())
-}
-
-fn settings_for(url: &str) -> Settings {
-    let mut env = HashMap::new();
-    env.insert("MOTCUA__DATABASE__URL".to_string(), url.to_string());
-    env.insert(
-        "MOTCUA__SERVER__BIND".to_string(),
-        "127.0.0.1:0".to_string(),
-    );
-    // Background jobs off: the sweeper and the dispatcher would compete for the same cores.
-    env.insert(
-        "MOTCUA__SLA__SWEEPER_ENABLED".to_string(),
-        "false".to_string(),
-    );
-    env.insert(
-        "MOTCUA__OUTBOX__DISPATCHER_ENABLED".to_string(),
-        "false".to_string(),
-    );
-    env.insert("MOTCUA__LOG__LEVEL".to_string(), "warn".to_string());
-    Settings::load(&Sources {
-        file: None,
-        env: Some(env),
-        overrides: Default::default(),
-    })
-    .expect("settings")
-}
 
 /// A walk-in intake at the clerk's own ward.
 fn intake_body(ward: &str) -> Json {
@@ -85,22 +54,6 @@ fn intake_body(ward: &str) -> Json {
         "form": {"child_name": "Nguyễn Văn Bình"},
         "documents": [{"kind": "to_khai", "file_name": "to-khai.pdf", "sha256": "a".repeat(64), "size": 1024}]
     })
-}
-
-/// Replace the database name of a PostgreSQL URL.
-fn pg_url_with_db(base: &str, db: &str) -> String {
-    let (head, query) = match base.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (base, None),
-    };
-    let prefix = match head.rfind('/') {
-        Some(i) if i > "postgres://".len() => &head[..i],
-        _ => head,
-    };
-    match query {
-        Some(q) => format!("{prefix}/{db}?{q}"),
-        None => format!("{prefix}/{db}"),
-    }
 }
 
 /// Latency samples in microseconds.
@@ -156,8 +109,7 @@ struct Target {
     /// One reception clerk per unit; worker (or request) i uses clerk i mod N.
     clerks: Vec<Clerk>,
     template: Template,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    server: tokio::task::JoinHandle<()>,
+    serving: Serving,
 }
 
 /// The rows of a real intake, copied by the baseline.
@@ -169,19 +121,11 @@ struct Template {
 }
 
 async fn start(label: &'static str, url: &str) -> Target {
-    let app = App::build(settings_for(url), StartOptions::default())
+    let app = App::build(settings_for(url, &[]), StartOptions::default())
         .await
         .expect("build app");
-    let base = format!("http://{}", app.addr);
-    let state = app.state.clone();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let _ = app
-            .run_until(async move {
-                let _ = stop_rx.await;
-            })
-            .await;
-    });
+    let serving = Serving::start(app);
+    let (base, state) = (serving.base.clone(), serving.state.clone());
     let n_units: i64 = env_or("MOTCUA_BENCH_UNITS", "1").parse().expect("units");
     let units: Vec<String> = state
         .db
@@ -266,8 +210,7 @@ async fn start(label: &'static str, url: &str) -> Target {
         client,
         clerks,
         template,
-        stop: Some(stop_tx),
-        server,
+        serving,
     }
 }
 
@@ -298,24 +241,6 @@ async fn template_of(db: &DatabaseConnection, code: &str) -> Template {
     }
 }
 
-/// `?` placeholders, numbered for PostgreSQL.
-fn sql(backend: DatabaseBackend, text: &str) -> String {
-    if backend != DatabaseBackend::Postgres {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 32);
-    let mut n = 0;
-    for ch in text.chars() {
-        if ch == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
 struct BaselineSql {
     counter: String,
     case: String,
@@ -326,13 +251,13 @@ struct BaselineSql {
 impl BaselineSql {
     fn new(backend: DatabaseBackend) -> Self {
         BaselineSql {
-            counter: sql(
+            counter: motcua::repo::placeholders(
                 backend,
                 "INSERT INTO unit_day_counters (unit_code, day, last) VALUES (?, ?, 1) \
                  ON CONFLICT (unit_code, day) DO UPDATE SET last = unit_day_counters.last + 1 \
                  RETURNING last",
             ),
-            case: sql(
+            case: motcua::repo::placeholders(
                 backend,
                 "INSERT INTO cases (code, procedure_code, procedure_version, channel, status, \
                  national_status, version, applicant_account_id, applicant_name, \
@@ -346,13 +271,13 @@ impl BaselineSql {
                  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
                  ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             ),
-            event: sql(
+            event: motcua::repo::placeholders(
                 backend,
                 "INSERT INTO case_events (case_id, seq, action, actor_id, actor_role, actor_unit, \
                  from_status, to_status, reason, data, public, at) \
                  VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             ),
-            outbox: sql(
+            outbox: motcua::repo::placeholders(
                 backend,
                 "INSERT INTO outbox (event_id, topic, case_code, recipients, payload, created_at, \
                  available_at, attempts, delivered_at, failed_at, last_error) \
@@ -841,11 +766,8 @@ async fn bench(t: &Target, concurrency: &[usize], secs: Duration) {
 }
 
 impl Target {
-    async fn shut(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        let _ = (&mut self.server).await;
+    async fn shut(self) {
+        self.serving.shut().await;
     }
 }
 
@@ -879,41 +801,17 @@ async fn run() {
             let admin = sea_orm::Database::connect(base.clone())
                 .await
                 .expect("connect to PostgreSQL");
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .expect("drop");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create");
-            if !env_or("MOTCUA_BENCH_PG_LOG_STATEMENTS", "").is_empty() {
-                // Every statement in the server log: to count what one intake sends.
-                admin
-                    .execute_unprepared(&format!("ALTER DATABASE {name} SET log_statement = 'all'"))
-                    .await
-                    .expect("log statements");
-            }
-            let t = start(
-                "PostgreSQL (fresh database, pool of 16)",
-                &pg_url_with_db(&base, name),
-            )
-            .await;
+            // Every statement in the server log: to count what one intake sends.
+            let url = fresh_pg_database(&admin, &base, name, "log_statement = 'all'").await;
+            let t = start("PostgreSQL (fresh database, pool of 16)", &url).await;
             bench(&t, &concurrency, secs).await;
             t.shut().await;
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .expect("drop");
+            drop_pg_database(&admin, name).await;
             admin.close().await.ok();
         }
     }
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run());
+    support::block_on(run());
 }

@@ -15,49 +15,14 @@
 //!
 //! Targets (1,000,000 dossiers): backlog by unit < 200 ms p95, bottleneck ranking < 1 s p95.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use motcua::app::{App, StartOptions};
-use motcua::config::{Settings, Sources};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 
-fn env_or(key: &str, default: &str) -> String {
-    std::env::var(key)
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| default.to_string())
-}
-
-fn settings_for(url: &str) -> Settings {
-    let mut env = HashMap::new();
-    env.insert("MOTCUA__DATABASE__URL".to_string(), url.to_string());
-    env.insert(
-        "MOTCUA__SERVER__BIND".to_string(),
-        "127.0.0.1:0".to_string(),
-    );
-    env.insert(
-        "MOTCUA__SLA__SWEEPER_ENABLED".to_string(),
-        "false".to_string(),
-    );
-    env.insert(
-        "MOTCUA__OUTBOX__DISPATCHER_ENABLED".to_string(),
-        "false".to_string(),
-    );
-    env.insert("MOTCUA__LOG__LEVEL".to_string(), "warn".to_string());
-    // Long statistics requests must not be cut by the default 30 s timeout while measuring.
-    env.insert(
-        "MOTCUA__SERVER__REQUEST_TIMEOUT_SECS".to_string(),
-        "300".to_string(),
-    );
-    Settings::load(&Sources {
-        file: None,
-        env: Some(env),
-        overrides: Default::default(),
-    })
-    .expect("settings")
-}
+mod support;
+use support::{env_or, settings_for};
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -93,20 +58,19 @@ async fn run() {
         .parse()
         .expect("MOTCUA_BENCH_REQUESTS");
     let started = Instant::now();
-    let app = App::build(settings_for(&url), StartOptions { migrate: true })
-        .await
-        .expect("build app");
+    let app = App::build(
+        settings_for(
+            &url,
+            // Long statistics requests must not be cut by the default 30 s timeout while measuring.
+            &[("MOTCUA__SERVER__REQUEST_TIMEOUT_SECS", "300")],
+        ),
+        StartOptions { migrate: true },
+    )
+    .await
+    .expect("build app");
     let start_secs = started.elapsed().as_secs_f64();
-    let base = format!("http://{}", app.addr);
-    let state = app.state.clone();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let _ = app
-            .run_until(async move {
-                let _ = stop_rx.await;
-            })
-            .await;
-    });
+    let serving = support::Serving::start(app);
+    let (base, state) = (serving.base.clone(), serving.state.clone());
     let backend = state.db.get_database_backend();
     let total = count(&state.db, "SELECT COUNT(*) FROM cases").await;
     let open = count(
@@ -230,14 +194,9 @@ async fn run() {
             if p95 < target { "✔" } else { "✘" }
         );
     }
-    let _ = stop_tx.send(());
-    let _ = server.await;
+    serving.shut().await;
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run());
+    support::block_on(run());
 }

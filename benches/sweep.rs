@@ -29,44 +29,15 @@ use sea_orm::{
 };
 use serde_json::json;
 
+mod support;
+use support::{drop_pg_database, env_or, fresh_pg_database};
+
 const DUE: usize = 10_000;
 const CHUNK: usize = 500;
 const CHUNKS_PER_TXN: usize = 20;
 
-fn env_or(key: &str, default: &str) -> String {
-    std::env::var(key)
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| default.to_string())
-}
-
-/// Replace the database name of a PostgreSQL URL.
-fn pg_url_with_db(base: &str, db: &str) -> String {
-    let (head, query) = match base.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (base, None),
-    };
-    let prefix = match head.rfind('/') {
-        Some(i) if i > "postgres://".len() => &head[..i],
-        _ => head,
-    };
-    match query {
-        Some(q) => format!("{prefix}/{db}?{q}"),
-        None => format!("{prefix}/{db}"),
-    }
-}
-
 async fn connect(url: &str) -> DatabaseConnection {
-    let settings = motcua::config::Settings::load(&motcua::config::Sources {
-        file: None,
-        env: Some(
-            [("MOTCUA__DATABASE__URL".to_string(), url.to_string())]
-                .into_iter()
-                .collect(),
-        ),
-        overrides: Default::default(),
-    })
-    .expect("settings");
+    let settings = support::settings_for(url, &[]);
     let db = motcua::db::connect(&settings.database)
         .await
         .expect("connect");
@@ -308,41 +279,20 @@ async fn run() {
                 .await
                 .expect("connect to PostgreSQL");
             for &n in &sizes {
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .expect("drop");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create");
-                if !env_or("MOTCUA_BENCH_PG_LOG_STATEMENTS", "").is_empty() {
-                    // Every statement and its duration in the server log.
-                    admin
-                        .execute_unprepared(&format!(
-                            "ALTER DATABASE {name} SET log_min_duration_statement = 0"
-                        ))
-                        .await
-                        .expect("log statements");
-                }
-                let db = connect(&pg_url_with_db(&base, name)).await;
+                // Every statement and its duration in the server log.
+                let url =
+                    fresh_pg_database(&admin, &base, name, "log_min_duration_statement = 0").await;
+                let db = connect(&url).await;
                 let o = one("PostgreSQL", &db, n).await;
                 print(&o);
                 db.close().await.ok();
             }
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .expect("drop");
+            drop_pg_database(&admin, name).await;
             admin.close().await.ok();
         }
     }
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run());
+    support::block_on(run());
 }

@@ -24,6 +24,27 @@ pub struct NewEvent {
     pub at: DateTime<Utc>,
 }
 
+impl NewEvent {
+    /// The row of this event with sequence number `seq`.
+    pub fn into_row(self, seq: i32) -> case_events::ActiveModel {
+        case_events::ActiveModel {
+            case_id: Set(self.case_id),
+            seq: Set(seq),
+            action: Set(self.action),
+            actor_id: Set(self.actor_id),
+            actor_role: Set(self.actor_role),
+            actor_unit: Set(self.actor_unit),
+            from_status: Set(self.from_status),
+            to_status: Set(self.to_status),
+            reason: Set(self.reason),
+            data: Set(self.data),
+            public: Set(self.public),
+            at: Set(self.at),
+            ..Default::default()
+        }
+    }
+}
+
 /// Append an event with the next sequence number of its dossier. Call it under the
 /// dossier's row lock (the unique (case_id, seq) index refuses a duplicate otherwise).
 pub async fn append<C: ConnectionTrait>(db: &C, e: NewEvent) -> Result<case_events::Model, DbErr> {
@@ -35,46 +56,16 @@ pub async fn append<C: ConnectionTrait>(db: &C, e: NewEvent) -> Result<case_even
         .one(db)
         .await?
         .flatten();
-    case_events::ActiveModel {
-        case_id: Set(e.case_id),
-        seq: Set(last.unwrap_or(0) + 1),
-        action: Set(e.action),
-        actor_id: Set(e.actor_id),
-        actor_role: Set(e.actor_role),
-        actor_unit: Set(e.actor_unit),
-        from_status: Set(e.from_status),
-        to_status: Set(e.to_status),
-        reason: Set(e.reason),
-        data: Set(e.data),
-        public: Set(e.public),
-        at: Set(e.at),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
+    e.into_row(last.unwrap_or(0) + 1).insert(db).await
 }
 
 /// Append the first event of a dossier inserted in the same transaction: its sequence
 /// number is 1, so there is no `MAX(seq)` to read, and nothing is read back.
 pub async fn append_first<C: ConnectionTrait>(db: &C, e: NewEvent) -> Result<(), DbErr> {
-    case_events::Entity::insert(case_events::ActiveModel {
-        case_id: Set(e.case_id),
-        seq: Set(1),
-        action: Set(e.action),
-        actor_id: Set(e.actor_id),
-        actor_role: Set(e.actor_role),
-        actor_unit: Set(e.actor_unit),
-        from_status: Set(e.from_status),
-        to_status: Set(e.to_status),
-        reason: Set(e.reason),
-        data: Set(e.data),
-        public: Set(e.public),
-        at: Set(e.at),
-        ..Default::default()
-    })
-    .exec_without_returning(db)
-    .await
-    .map(|_| ())
+    case_events::Entity::insert(e.into_row(1))
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
 }
 
 /// A dossier's events in order; `public_only` for the applicant's view.

@@ -16,7 +16,27 @@ pub mod throttle;
 pub mod tokens;
 pub mod units;
 
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QuerySelect, Select};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait, QuerySelect, Select,
+};
+
+/// Hand-written SQL with `?` placeholders, written for the backend (PostgreSQL numbers them).
+pub fn placeholders(backend: DatabaseBackend, text: &str) -> String {
+    if backend != DatabaseBackend::Postgres {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut n = 0;
+    for ch in text.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
 
 /// One page of an ordered query and the number of rows it matches.
 pub async fn page<E, C>(

@@ -4,26 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, Statement, Value};
 
-/// Write `?` placeholders for the backend (PostgreSQL numbers them).
-fn sql(backend: DatabaseBackend, text: &str) -> String {
-    if backend != DatabaseBackend::Postgres {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut n = 0;
-    for ch in text.chars() {
-        if ch == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
 fn stmt(backend: DatabaseBackend, text: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(backend, sql(backend, text), values)
+    Statement::from_sql_and_values(backend, super::placeholders(backend, text), values)
 }
 
 #[derive(Debug, FromQueryResult)]

@@ -752,16 +752,14 @@ async fn create(
     )
     .await?;
     let topic = format!("case.{}", if walk_in { "received" } else { "submitted" });
-    // The outbox row is not read back either.
-    use sea_orm::EntityTrait;
-    entity::outbox::Entity::insert(repo::outbox::row(
+    repo::outbox::insert(
+        &txn,
         &topic,
         Some(&case.code),
         recipients(&case, true),
         sync_payload(&case, action, now),
         now,
-    ))
-    .exec_without_returning(&txn)
+    )
     .await?;
     if let Some(key) = idempotency_key {
         // The stored answer commits with the dossier: a replay can never miss it.

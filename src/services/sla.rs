@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use entity::cases::{self, Column, Entity};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::json;
 
@@ -243,27 +243,28 @@ async fn write_events<C: ConnectionTrait>(
             SlaState::Overdue => "sla_overdue",
             _ => "sla_at_risk",
         };
-        events.push(case_events::ActiveModel {
-            case_id: Set(row.id),
-            seq: Set(*seq),
-            action: Set(action.to_string()),
-            actor_id: Set(None),
-            actor_role: Set("system".into()),
-            actor_unit: Set(None),
-            from_status: Set(Some(row.status.clone())),
-            to_status: Set(row.status.clone()),
-            reason: Set(None),
-            data: Set(json!({
-                "sla_from": change.from.as_str(),
-                "sla_to": change.to.as_str(),
-                "reached_at": change.reached_at,
-                "due_at": row.due_at,
-                "detected_at": now,
-            })),
-            public: Set(false),
-            at: Set(change.reached_at),
-            ..Default::default()
-        });
+        events.push(
+            crate::repo::events::NewEvent {
+                case_id: row.id,
+                action: action.to_string(),
+                actor_id: None,
+                actor_role: "system".into(),
+                actor_unit: None,
+                from_status: Some(row.status.clone()),
+                to_status: row.status.clone(),
+                reason: None,
+                data: json!({
+                    "sla_from": change.from.as_str(),
+                    "sla_to": change.to.as_str(),
+                    "reached_at": change.reached_at,
+                    "due_at": row.due_at,
+                    "detected_at": now,
+                }),
+                public: false,
+                at: change.reached_at,
+            }
+            .into_row(*seq),
+        );
         *seq += 1;
         // The handling unit's clerks and head are warned; when the deadline passes without a
         // new appointment, the applicant is owed an apology (Form 04) and is told.

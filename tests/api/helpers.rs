@@ -67,22 +67,6 @@ fn pg_base_url() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// Replace the database name in a PostgreSQL URL.
-fn pg_url_with_db(base: &str, db: &str) -> String {
-    let (head, query) = match base.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (base, None),
-    };
-    let prefix = match head.rfind('/') {
-        Some(i) if i > "postgres://".len() => &head[..i],
-        _ => head,
-    };
-    match query {
-        Some(q) => format!("{prefix}/{db}?{q}"),
-        None => format!("{prefix}/{db}"),
-    }
-}
-
 fn base_env(url: &str) -> HashMap<String, String> {
     let mut env = HashMap::new();
     env.insert("MOTCUA__DATABASE__URL".into(), url.to_string());
@@ -127,7 +111,7 @@ async fn template() -> &'static Template {
                     .await
                     .expect("create template");
                 admin.close().await.ok();
-                let url = pg_url_with_db(&base, &name);
+                let url = motcua::db::url_with_database(&base, &name);
                 let state = motcua::app::build_state(
                     settings_for(&url, &TestConfig::default()),
                     StartOptions::default(),
@@ -218,7 +202,7 @@ pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
                 }
             }
             admin.close().await.ok();
-            pg_url_with_db(base, &db)
+            motcua::db::url_with_database(base, &db)
         }
     }
 }

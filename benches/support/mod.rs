@@ -1,0 +1,119 @@
+//! What the database-backed benchmarks share: knobs from the environment, the app's
+//! settings for a bench, and a scratch PostgreSQL database.
+
+#![allow(dead_code)] // each bench uses its own part
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use motcua::app::{App, AppState};
+use motcua::config::{Settings, Sources};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+/// An environment variable, or `default` when unset or empty.
+pub fn env_or(key: &str, default: &str) -> String {
+    std::env::var(key)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// Settings for an app under measurement on `url`: an ephemeral port, background jobs off
+/// (the sweeper and the dispatcher would compete for the same cores), warnings only; then
+/// `extra` variables.
+pub fn settings_for(url: &str, extra: &[(&str, &str)]) -> Settings {
+    let env: HashMap<String, String> = [
+        ("MOTCUA__DATABASE__URL", url),
+        ("MOTCUA__SERVER__BIND", "127.0.0.1:0"),
+        ("MOTCUA__SLA__SWEEPER_ENABLED", "false"),
+        ("MOTCUA__OUTBOX__DISPATCHER_ENABLED", "false"),
+        ("MOTCUA__LOG__LEVEL", "warn"),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    Settings::load(&Sources {
+        file: None,
+        env: Some(env),
+        overrides: Default::default(),
+    })
+    .expect("settings")
+}
+
+/// Drop and create the PostgreSQL database `name` on the server `admin` is connected to;
+/// `log_setting` (an `ALTER DATABASE … SET` clause) when `MOTCUA_BENCH_PG_LOG_STATEMENTS`
+/// is set. Returns its URL.
+pub async fn fresh_pg_database(
+    admin: &DatabaseConnection,
+    base: &str,
+    name: &str,
+    log_setting: &str,
+) -> String {
+    drop_pg_database(admin, name).await;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create");
+    if !env_or("MOTCUA_BENCH_PG_LOG_STATEMENTS", "").is_empty() {
+        admin
+            .execute_unprepared(&format!("ALTER DATABASE {name} SET {log_setting}"))
+            .await
+            .expect("log statements");
+    }
+    motcua::db::url_with_database(base, name)
+}
+
+/// Drop the PostgreSQL database `name`, closing its connections.
+pub async fn drop_pg_database(admin: &DatabaseConnection, name: &str) {
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .expect("drop");
+}
+
+/// An app serving in the background of the bench's runtime.
+pub struct Serving {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    pub state: AppState,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Serving {
+    /// Serve `app` until [`Serving::shut`].
+    pub fn start(app: App) -> Serving {
+        let base = format!("http://{}", app.addr);
+        let state = app.state.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = app
+                .run_until(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Serving {
+            base,
+            state,
+            stop,
+            server,
+        }
+    }
+
+    /// Stop serving and wait for in-flight requests.
+    pub async fn shut(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
+}
+
+/// Run a bench's body on a multi-threaded runtime.
+pub fn block_on<F: Future>(body: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(body)
+}
