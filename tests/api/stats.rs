@@ -575,13 +575,33 @@ async fn synthetic_histories_are_consistent_and_show_the_overload() {
             c.code
         );
     }
-    // The overloaded commune is the worst of its province.
+    // The deliberately overloaded communes of Hà Nội lead its ranking: the forced one,
+    // and any of the randomly drawn ones that landed in Hà Nội too (which of them is
+    // first in a given week depends on the dates drawn, so only the set is fixed).
+    let overloaded_hn: std::collections::BTreeSet<&str> = r
+        .overloaded
+        .iter()
+        .chain(&r2.overloaded)
+        .map(String::as_str)
+        .filter(|u| u.starts_with("01."))
+        .collect();
     let sup = app.token_for("sup.hn", "supervisor", None, Some(HN)).await;
     let b = app
         .get("/api/v1/stats/bottlenecks", Some(&sup))
         .await
         .assert_status(200);
-    assert_eq!(b["units"][0]["unit"], BA_DINH_PC, "{}", b["units"][0]);
+    let leaders: Vec<&str> = b["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(overloaded_hn.len())
+        .map(|u| u["unit"].as_str().unwrap())
+        .collect();
+    assert!(leaders.contains(&BA_DINH_PC), "{leaders:?}");
+    assert!(
+        overloaded_hn.contains(leaders[0]),
+        "{leaders:?} led by a unit not overloaded ({overloaded_hn:?})"
+    );
     let backlog = app
         .get("/api/v1/stats/backlog?group_by=procedure", Some(&sup))
         .await
