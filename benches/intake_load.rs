@@ -25,7 +25,8 @@
 //! (default `1,4,16,64`), `MOTCUA_BENCH_ONLY` (`sqlite` or `postgres`), `MOTCUA_BENCH_UNITS`
 //! (default 1: every intake at the same unit, so all of them contend for one counter row;
 //! N: N clerks at the first N service centres of Hà Nội, worker or request i using clerk
-//! i mod N, as a spread of real counters would), `MOTCUA_BENCH_PROFILE` (`intake`,
+//! i mod N, as a spread of real counters would), `MOTCUA_BENCH_ACCOUNT_CACHE_SECS` (0: no
+//! account cache, the account read on every request), `MOTCUA_BENCH_PROFILE` (`intake`,
 //! `baseline`, `service`, ... or `open:<rate>`: one mode alone, for a profiler).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -121,7 +122,15 @@ struct Template {
 }
 
 async fn start(label: &'static str, url: &str) -> Target {
-    let app = App::build(settings_for(url, &[]), StartOptions::default())
+    // `MOTCUA_BENCH_ACCOUNT_CACHE_SECS=0`: the account read from the database on every
+    // request, as before `services::account_cache`.
+    let cache_secs = env_or("MOTCUA_BENCH_ACCOUNT_CACHE_SECS", "");
+    let extra: Vec<(&str, &str)> = if cache_secs.is_empty() {
+        Vec::new()
+    } else {
+        vec![("MOTCUA__AUTH__ACCOUNT_CACHE_SECS", cache_secs.as_str())]
+    };
+    let app = App::build(settings_for(url, &extra), StartOptions::default())
         .await
         .expect("build app");
     let serving = Serving::start(app);

@@ -39,6 +39,8 @@ pub struct AppInner {
     pub calendars: CalendarHandle,
     /// Procedure versions and routing overrides; reloaded when they change.
     catalog: RwLock<Arc<RoutingCatalog>>,
+    /// The accounts behind access tokens (see `services::account_cache`).
+    pub accounts: crate::services::account_cache::AccountCache,
 }
 
 impl AppInner {
@@ -166,6 +168,11 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
         settings.auth.access_token_ttl_secs,
     );
     let hasher = PasswordHasher::new(&settings.auth)?;
+    let accounts = crate::services::account_cache::AccountCache::new(
+        (settings.auth.account_cache_secs > 0)
+            .then(|| std::time::Duration::from_secs(settings.auth.account_cache_secs)),
+        db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite,
+    );
     Ok(AppState(Arc::new(AppInner {
         db,
         settings,
@@ -175,6 +182,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
         directory: RwLock::new(directory),
         calendars: CalendarHandle::new(calendars),
         catalog: RwLock::new(Arc::new(catalog)),
+        accounts,
     })))
 }
 

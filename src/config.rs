@@ -87,6 +87,9 @@ pub struct AuthSettings {
     pub audience: String,
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_secs: u64,
+    /// How long an account read for a token may be reused, at most (0: read every time).
+    /// Changes made through the application invalidate it at once on every instance.
+    pub account_cache_secs: u64,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,

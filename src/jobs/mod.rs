@@ -1,6 +1,8 @@
-//! Background jobs run inside `serve` (or alone in `motcua worker`). Each is a loop that
-//! claims work from database rows, so several instances can run them at once.
+//! Background jobs run inside `serve` (or alone in `motcua worker`): loops that claim work
+//! from database rows, so several instances can run them at once, and the listeners and
+//! reloads that keep this instance's in-memory copies (accounts, units, catalog) current.
 
+pub mod account_events;
 pub mod outbox;
 pub mod refresh;
 pub mod sla;
@@ -12,7 +14,10 @@ use crate::app::AppState;
 
 /// Start every enabled job; each stops when `stop` turns true.
 pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    let mut jobs = vec![tokio::spawn(refresh::run(state.clone(), stop.clone()))];
+    let mut jobs = vec![
+        tokio::spawn(refresh::run(state.clone(), stop.clone())),
+        tokio::spawn(account_events::run(state.clone(), stop.clone())),
+    ];
     if state.settings.sla.sweeper_enabled {
         jobs.push(tokio::spawn(sla::run(state.clone(), stop.clone())));
     }

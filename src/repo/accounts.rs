@@ -11,6 +11,25 @@ pub async fn find_by_id<C: ConnectionTrait>(
     accounts::Entity::find_by_id(id).one(db).await
 }
 
+/// The channel on which account changes are announced to every instance (PostgreSQL).
+pub const CHANGES_CHANNEL: &str = "motcua_account_changes";
+
+/// Announce that an account changed, to every instance's account cache. Inside the changing
+/// transaction: PostgreSQL delivers the notification when, and only if, it commits. On
+/// SQLite, which has one serving process, nothing is sent.
+pub async fn notify_changed<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DatabaseBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [CHANGES_CHANNEL.into(), id.to_string().into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 pub async fn find_by_username_key<C: ConnectionTrait>(
     db: &C,
     key: &str,

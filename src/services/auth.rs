@@ -450,8 +450,10 @@ pub async fn logout(state: &AppState, refresh_token: &str, everywhere: bool) -> 
             am.tokens_valid_after = Set(Some(now));
             am.updated_at = Set(now);
             am.update(&txn).await?;
+            repo::accounts::notify_changed(&txn, row.account_id).await?;
         }
         txn.commit().await?;
+        state.accounts.invalidate(row.account_id);
     } else {
         repo::tokens::revoke_family(&state.db, row.family_id, now).await?;
     }
@@ -481,7 +483,9 @@ pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<Actor> {
         .jwt
         .verify(token)
         .map_err(|r| unauthorized_token(Some(r)))?;
-    let account = repo::accounts::find_by_id(&state.db, claims.sub)
+    let account = state
+        .accounts
+        .get(&state.db, claims.sub)
         .await?
         .ok_or_else(|| unauthorized_token(None))?;
     if account.disabled {

@@ -1,5 +1,6 @@
 //! Use cases: open the transaction, call the domain, write, append the event and outbox rows.
 
+pub mod account_cache;
 pub mod auth;
 pub mod calendar;
 pub mod cases;

@@ -156,7 +156,9 @@ pub async fn update(
     if disabling {
         repo::tokens::revoke_account(&txn, id, now).await?;
     }
+    repo::accounts::notify_changed(&txn, id).await?;
     txn.commit().await?;
+    state.accounts.invalidate(id);
     tracing::info!(account.id = %id, admin.id = %admin.account_id, "account updated");
     Ok(updated)
 }

@@ -3,7 +3,9 @@ use base64::Engine as _;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with, TestConfig};
+use std::time::Duration;
+
+use crate::helpers::{spawn_app, spawn_app_with, TestApp, TestConfig};
 
 const SECRET: &str = "an-explicit-test-signing-key-of-at-least-32-bytes";
 
@@ -181,7 +183,7 @@ async fn logout_revokes_the_session_and_everywhere_revokes_access_tokens() {
     app.get("/api/v1/me", Some(&a2)).await.assert_status(200);
 
     // Tokens issued in an earlier second stay valid until `everywhere`.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     app.post(
         "/api/v1/auth/logout",
         None,
@@ -326,14 +328,7 @@ async fn disabled_accounts_tokens_stop_working() {
         .assert_status(200);
 
     let me = app.get("/api/v1/me", Some(&access)).await.json();
-    let id = me["id"].as_str().unwrap();
-    app.patch(
-        &format!("/api/v1/users/{id}"),
-        Some(&admin),
-        json!({"disabled": true}),
-    )
-    .await
-    .assert_status(200);
+    disable(&app, &admin, me["id"].as_str().unwrap()).await;
 
     app.get("/api/v1/me", Some(&access))
         .await
@@ -491,4 +486,102 @@ async fn admin_user_management() {
     )
     .await
     .assert_problem(404, "account_not_found");
+}
+
+/// Accounts behind tokens are cached in memory (`services::account_cache`); a change made
+/// through one instance must still stop the account's tokens on every instance at once.
+#[tokio::test]
+async fn a_disabled_account_stops_on_another_instance_despite_its_cache() {
+    let app = spawn_app().await;
+    if app.state.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        // Several instances need PostgreSQL: on SQLite one process serves, and the
+        // same-instance case is `disabled_accounts_tokens_stop_working`.
+        return;
+    }
+    let replica = app.replica().await;
+    for state in [&app.state, &replica.state] {
+        eventually(Duration::from_secs(10), "the account listener", || async {
+            state.accounts.is_listening()
+        })
+        .await;
+    }
+    let admin = app.token_for("root", "admin", None, None).await;
+    let pw = app.create_user("two.places", "citizen", None, None).await;
+    let (access, _) = app.login("two.places", &pw).await;
+    // Served twice on the replica: the second answer comes from its cache.
+    for _ in 0..2 {
+        replica
+            .get("/api/v1/me", Some(&access))
+            .await
+            .assert_status(200);
+    }
+    let id = replica.get("/api/v1/me", Some(&access)).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id_uuid: uuid::Uuid = id.parse().unwrap();
+    assert!(replica.state.accounts.serves(id_uuid), "not cached");
+
+    disable(&app, &admin, &id).await;
+    // The writing instance: at once. The replica: as soon as PostgreSQL delivers the
+    // notification sent by the committing transaction (milliseconds), never after the
+    // cache's time to live (5 s by default).
+    app.get("/api/v1/me", Some(&access))
+        .await
+        .assert_problem(401, "account_disabled");
+    eventually(
+        Duration::from_secs(2),
+        "the replica refusing a disabled account",
+        || async {
+            let r = replica.get("/api/v1/me", Some(&access)).await;
+            r.status == 401 && r.json()["code"] == "account_disabled"
+        },
+    )
+    .await;
+
+    // Revoking every session (logout everywhere) reaches the replica the same way.
+    let pw2 = app.create_user("two.places.b", "citizen", None, None).await;
+    let (access2, refresh2) = app.login("two.places.b", &pw2).await;
+    replica
+        .get("/api/v1/me", Some(&access2))
+        .await
+        .assert_status(200);
+    // Tokens issued in an earlier second are the ones revoked (`iat` has whole seconds).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.post(
+        "/api/v1/auth/logout",
+        None,
+        json!({"refresh_token": refresh2, "everywhere": true}),
+    )
+    .await
+    .assert_status(204);
+    eventually(
+        Duration::from_secs(2),
+        "the replica refusing a revoked token",
+        || async { replica.get("/api/v1/me", Some(&access2)).await.status == 401 },
+    )
+    .await;
+}
+
+async fn disable(app: &TestApp, admin: &str, id: &str) {
+    app.patch(
+        &format!("/api/v1/users/{id}"),
+        Some(admin),
+        json!({"disabled": true}),
+    )
+    .await
+    .assert_status(200);
+}
+
+/// Polls `check` every 10 ms until it holds; fails the test after `limit`.
+async fn eventually<F, Fut>(limit: Duration, what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let began = std::time::Instant::now();
+    while !check().await {
+        assert!(began.elapsed() < limit, "not within {limit:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -220,7 +220,23 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let url = fresh_database(&dir).await;
-    let settings = settings_for(&url, &config);
+    serve(url, Arc::new(dir), &config).await
+}
+
+impl TestApp {
+    /// A second instance serving the same database, as a replica behind a load balancer.
+    pub async fn replica(&self) -> TestApp {
+        serve(
+            self.database_url.clone(),
+            self.dir.clone(),
+            &TestConfig::default(),
+        )
+        .await
+    }
+}
+
+async fn serve(url: String, dir: Arc<tempfile::TempDir>, config: &TestConfig) -> TestApp {
+    let settings = settings_for(&url, config);
     let app = App::build(settings, StartOptions::default())
         .await
         .expect("build app");
@@ -242,7 +258,7 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
             .expect("client"),
         state,
         database_url: url,
-        dir: Arc::new(dir),
+        dir,
         _server: server,
         stop: Some(stop_tx),
     }
