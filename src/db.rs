@@ -1,14 +1,19 @@
 //! Database connection: SQLite (embedded default) or PostgreSQL (production).
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DatabaseTransaction, DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 use secrecy::ExposeSecret;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::DatabaseSettings;
 
@@ -68,22 +73,125 @@ pub async fn migrations_current(db: &DatabaseConnection) -> Result<bool, DbErr> 
     Ok(Migrator::get_pending_migrations(db).await?.is_empty())
 }
 
+/// How long a SQLite writer waits for its turn before giving up, like a busy timeout.
+const TURN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The writer turn of a SQLite database file: one writer at a time, in arrival order.
+///
+/// SQLite has one writer; without this, writers wait in its busy handler, which polls with
+/// sleeps of up to 100 ms, leaves the lock idle between attempts and favours whoever polls
+/// at the right moment (tight loops starve the rest). Queueing here instead, in the
+/// process, makes the wait first come first served and wakes the next writer as soon as
+/// the current one ends. Keyed by file, so that two pools on one file (a second instance in
+/// a test) share it. `None` on PostgreSQL, which has row locks.
+pub fn writer_turn(db: &DatabaseConnection) -> Option<Arc<Semaphore>> {
+    static TURNS: OnceLock<Mutex<HashMap<PathBuf, Arc<Semaphore>>>> = OnceLock::new();
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        return None;
+    }
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_path_buf();
+    let mut turns = TURNS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    Some(
+        turns
+            .entry(file)
+            .or_insert_with(|| Arc::new(Semaphore::new(1)))
+            .clone(),
+    )
+}
+
+/// Wait for the writer turn of `db` (see [`writer_turn`]); `None` on PostgreSQL.
+pub async fn take_turn(db: &DatabaseConnection) -> Result<Option<OwnedSemaphorePermit>, DbErr> {
+    let Some(turn) = writer_turn(db) else {
+        return Ok(None);
+    };
+    match tokio::time::timeout(TURN_TIMEOUT, turn.acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(Some(permit)),
+        Ok(Err(closed)) => Err(DbErr::Custom(format!("writer turn: {closed}"))),
+        Err(_) => Err(DbErr::Custom(format!(
+            "database is busy: no writer turn within {} s",
+            TURN_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// A write transaction that holds, on SQLite, the database's writer turn until it ends
+/// (commit, rollback or drop). Use it as the transaction it wraps.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _turn: Option<OwnedSemaphorePermit>,
+}
+
+impl WriteTxn {
+    /// Wrap a transaction begun while holding `turn`.
+    pub fn new(txn: DatabaseTransaction, turn: Option<OwnedSemaphorePermit>) -> Self {
+        WriteTxn { txn, _turn: turn }
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DatabaseBackend {
+        self.txn.get_database_backend()
+    }
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
+    }
+}
+
 /// Begin a transaction that will write.
 ///
-/// On SQLite this is `BEGIN IMMEDIATE`: a deferred transaction that reads before it writes
-/// cannot upgrade once another connection has committed (SQLITE_BUSY_SNAPSHOT, which the
-/// busy timeout does not retry), so writers take the lock up front and queue on the timeout.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    match db.get_database_backend() {
+/// On SQLite it first waits for the database's writer turn ([`writer_turn`]), then begins
+/// with `BEGIN IMMEDIATE`: a deferred transaction that reads before it writes cannot upgrade
+/// once another connection has committed (SQLITE_BUSY_SNAPSHOT, which the busy timeout does
+/// not retry), and single-statement writes outside any turn (idempotency keys, tokens) may
+/// still commit in between.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+    let turn = take_turn(db).await?;
+    let txn = match db.get_database_backend() {
         DatabaseBackend::Sqlite => {
             db.begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
             })
-            .await
+            .await?
         }
-        _ => db.begin().await,
-    }
+        _ => db.begin().await?,
+    };
+    Ok(WriteTxn::new(txn, turn))
 }
 
 /// True when the database answers a trivial query.

@@ -511,18 +511,14 @@ fn recipients(c: &cases::Model, public: bool) -> Value {
     Value::Array(r)
 }
 
-/// The queue an intake waits in before its write transaction (see `create`): on SQLite one
-/// for all intakes, one at a time; on PostgreSQL one per receiving unit (hashed onto 64
-/// stripes), two at a time, so that the next transaction already waits on the counter row
-/// inside the database when the current one commits, and no more than one does.
-fn intake_turn(sqlite: bool, receiving_unit: &str) -> &'static tokio::sync::Semaphore {
+/// The queue an intake waits in before its write transaction on PostgreSQL (see `create`):
+/// one per receiving unit (hashed onto 64 stripes), two at a time, so that the next
+/// transaction already waits on the counter row inside the database when the current one
+/// commits, and no more than one does. (On SQLite every writer shares `db::writer_turn`.)
+fn unit_turn(receiving_unit: &str) -> &'static tokio::sync::Semaphore {
     use tokio::sync::Semaphore;
     const STRIPES: usize = 64;
-    static SQLITE: Semaphore = Semaphore::const_new(1);
     static UNITS: [Semaphore; STRIPES] = [const { Semaphore::const_new(2) }; STRIPES];
-    if sqlite {
-        return &SQLITE;
-    }
     let h = receiving_unit
         .bytes()
         .fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
@@ -621,28 +617,31 @@ async fn create(
         }
     };
 
-    let sqlite = state.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
     // Begun before the turn below, so that taking a connection and BEGIN are not part of
     // what intakes queue for. On SQLite the transaction is deferred, unlike in general (see
     // `db::begin_write`): that is safe here because its first statement is a write (the
-    // counter upsert), for which SQLite takes the write lock, waiting in the busy handler
-    // if another connection holds it; only a transaction that has read before its first
-    // write can fail with SQLITE_BUSY_SNAPSHOT. Keep the upsert first.
-    let txn = if sqlite {
+    // counter upsert), so it never reads before it writes, the case SQLITE_BUSY_SNAPSHOT
+    // hits. Keep the upsert first.
+    let txn = {
         use sea_orm::TransactionTrait;
         state.db.begin().await?
-    } else {
-        db::begin_write(&state.db).await?
     };
     // Intakes that would serialize in the database anyway queue here, in arrival order,
-    // holding a connection but no database lock: on SQLite all of them (one writer at a
-    // time; its busy handler polls with sleeps of up to 100 ms and leaves the lock idle
-    // between attempts), on PostgreSQL those of one receiving unit (they wait for its
-    // counter row, and every commit wakes all the transactions waiting for that row).
-    let _turn = intake_turn(sqlite, &receiving.code)
-        .acquire()
-        .await
-        .map_err(ApiError::internal)?;
+    // holding a connection but no database lock: on SQLite with every other writer, for the
+    // database's writer turn (`db::writer_turn`); on PostgreSQL those of one receiving unit
+    // (they wait for its counter row, and every commit wakes all the transactions waiting
+    // for that row).
+    let writer_turn = db::take_turn(&state.db).await?;
+    let _unit_turn = match writer_turn {
+        Some(_) => None,
+        None => Some(
+            unit_turn(&receiving.code)
+                .acquire()
+                .await
+                .map_err(ApiError::internal)?,
+        ),
+    };
+    let txn = db::WriteTxn::new(txn, writer_turn);
     // The dossier number: the receiving unit's counter for the local day.
     let day = local_day(now);
     let number =
