@@ -70,3 +70,44 @@ async fn a_received_dossier_looks_like_this() {
         ".step.due_at" => "[time]",
     });
 }
+
+/// On SQLite every write transaction of one database file, from any pool, waits for the
+/// same writer turn and holds it until it ends; another file has its own.
+#[tokio::test]
+async fn sqlite_writers_of_one_file_take_turns() {
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let Some(turn) = motcua::db::writer_turn(db) else {
+        assert_eq!(
+            db.get_database_backend(),
+            sea_orm::DatabaseBackend::Postgres
+        );
+        return;
+    };
+    // A second instance (its own pool) on the same file shares the turn ...
+    let replica = app.replica().await;
+    let other_turn = motcua::db::writer_turn(&replica.state.db).expect("SQLite");
+    assert!(std::sync::Arc::ptr_eq(&turn, &other_turn));
+    // ... another test's file does not.
+    let elsewhere = spawn_app().await;
+    let elsewhere_turn = motcua::db::writer_turn(&elsewhere.state.db).expect("SQLite");
+    assert!(!std::sync::Arc::ptr_eq(&turn, &elsewhere_turn));
+
+    let first = motcua::db::begin_write(db).await.expect("first writer");
+    let second_db = replica.state.db.clone();
+    let second = tokio::spawn(async move {
+        let txn = motcua::db::begin_write(&second_db)
+            .await
+            .expect("second writer");
+        txn.commit().await.expect("second commit");
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!second.is_finished(), "the second writer did not wait");
+    assert_eq!(turn.available_permits(), 0);
+    first.commit().await.expect("first commit");
+    tokio::time::timeout(std::time::Duration::from_secs(5), second)
+        .await
+        .expect("the second writer went on once the first ended")
+        .expect("second task");
+    assert_eq!(turn.available_permits(), 1);
+}
