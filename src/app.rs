@@ -41,6 +41,9 @@ pub struct AppInner {
     catalog: RwLock<Arc<RoutingCatalog>>,
     /// The accounts behind access tokens (see `services::account_cache`).
     pub accounts: crate::services::account_cache::AccountCache,
+    /// Intakes waiting to be written, grouped into shared transactions (see
+    /// `services::intake_writer`).
+    pub intakes: crate::services::intake_writer::IntakeWriter,
 }
 
 impl AppInner {
@@ -173,6 +176,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
             .then(|| std::time::Duration::from_secs(settings.auth.account_cache_secs)),
         db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite,
     );
+    let intakes = crate::services::intake_writer::IntakeWriter::new(&db);
     Ok(AppState(Arc::new(AppInner {
         db,
         settings,
@@ -183,6 +187,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
         calendars: CalendarHandle::new(calendars),
         catalog: RwLock::new(Arc::new(catalog)),
         accounts,
+        intakes,
     })))
 }
 

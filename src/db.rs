@@ -17,6 +17,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::DatabaseSettings;
 
+/// The WAL size (pages of 4 KiB) at which a committing SQLite transaction checkpoints
+/// itself. Ten times SQLite's default: while the app serves, `jobs::checkpoint` keeps the
+/// log well below it (see there); it still bounds the log of commands that run without jobs.
+pub const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+
 /// Open a pool. SQLite gets WAL, foreign keys and a busy timeout on every connection.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
     let url = settings.url.expose_secret().to_string();
@@ -41,6 +46,10 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 .foreign_keys(true)
                 .busy_timeout(busy)
                 .pragma("temp_store", "memory")
+                .pragma(
+                    "wal_autocheckpoint",
+                    SQLITE_AUTOCHECKPOINT_PAGES.to_string(),
+                )
         });
     }
     Database::connect(opts).await
@@ -108,11 +117,17 @@ pub fn writer_turn(db: &DatabaseConnection) -> Option<Arc<Semaphore>> {
 
 /// Wait for the writer turn of `db` (see [`writer_turn`]); `None` on PostgreSQL.
 pub async fn take_turn(db: &DatabaseConnection) -> Result<Option<OwnedSemaphorePermit>, DbErr> {
-    let Some(turn) = writer_turn(db) else {
-        return Ok(None);
-    };
+    match writer_turn(db) {
+        Some(turn) => acquire_turn(turn).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Wait for a turn (a writer turn, or another queue's), giving up after the turn timeout
+/// like a busy timeout.
+pub async fn acquire_turn(turn: Arc<Semaphore>) -> Result<OwnedSemaphorePermit, DbErr> {
     match tokio::time::timeout(TURN_TIMEOUT, turn.acquire_owned()).await {
-        Ok(Ok(permit)) => Ok(Some(permit)),
+        Ok(Ok(permit)) => Ok(permit),
         Ok(Err(closed)) => Err(DbErr::Custom(format!("writer turn: {closed}"))),
         Err(_) => Err(DbErr::Custom(format!(
             "database is busy: no writer turn within {} s",
@@ -181,6 +196,15 @@ impl ConnectionTrait for WriteTxn {
 /// still commit in between.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
     let turn = take_turn(db).await?;
+    begin_write_in_turn(db, turn).await
+}
+
+/// Begin a transaction that will write, for a caller that already holds the writer turn
+/// (see [`begin_write`]); the transaction keeps `turn`, if given, until it ends.
+pub async fn begin_write_in_turn(
+    db: &DatabaseConnection,
+    turn: Option<OwnedSemaphorePermit>,
+) -> Result<WriteTxn, DbErr> {
     let txn = match db.get_database_backend() {
         DatabaseBackend::Sqlite => {
             db.begin_with_options(TransactionOptions {

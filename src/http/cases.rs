@@ -349,10 +349,10 @@ async fn submit(
         None => None,
     };
     let req = parse_intake(&raw)?;
-    let render = move |c: &cases::Model| {
+    let render: svc::Render = std::sync::Arc::new(move |c: &cases::Model| {
         serde_json::to_string(&CaseView::of(c, Detail::Full, lang)).unwrap_or_default()
-    };
-    match svc::intake(&state, &actor, req, &raw, key, &render).await? {
+    });
+    match svc::intake(&state, &actor, req, &raw, key, render).await? {
         IntakeOutcome::Created(case) => Ok((
             StatusCode::CREATED,
             ApiJson(CaseView::of(&case, Detail::Full, lang)),

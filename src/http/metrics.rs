@@ -1,6 +1,6 @@
 //! `GET /metrics` in the Prometheus text format: HTTP requests and latency by route,
 //! dossiers by status and SLA state, SLA transitions, sweeper lag and batch sizes, outbox
-//! backlog.
+//! backlog, intakes waiting to be written and how many share a transaction.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -34,6 +34,12 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
                     b.set_buckets_for_metric(
                         Matcher::Full("sla_sweep_batch_rows".into()),
                         &[0.0, 1.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0],
+                    )
+                })
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("intake_batch_size".into()),
+                        &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
                     )
                 })
                 .ok()
@@ -81,6 +87,7 @@ pub fn record_dispatch(r: &DispatchReport) {
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    gauge!("intakes_pending").set(state.intakes.pending() as f64);
     if let Ok(rows) = crate::repo::stats::open_by_status_and_sla(&state.db).await {
         // Zero every combination first so that emptied ones do not keep a stale value.
         for status in crate::domain::lifecycle::Status::ALL

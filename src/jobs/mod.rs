@@ -3,6 +3,7 @@
 //! reloads that keep this instance's in-memory copies (accounts, units, catalog) current.
 
 pub mod account_events;
+pub mod checkpoint;
 pub mod outbox;
 pub mod refresh;
 pub mod sla;
@@ -17,6 +18,7 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandl
     let mut jobs = vec![
         tokio::spawn(refresh::run(state.clone(), stop.clone())),
         tokio::spawn(account_events::run(state.clone(), stop.clone())),
+        tokio::spawn(checkpoint::run(state.clone(), stop.clone())),
     ];
     if state.settings.sla.sweeper_enabled {
         jobs.push(tokio::spawn(sla::run(state.clone(), stop.clone())));

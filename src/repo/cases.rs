@@ -18,6 +18,14 @@ pub async fn insert<C: ConnectionTrait>(
     row.insert(db).await
 }
 
+/// Insert several dossiers in one statement; the rows come back in no particular order.
+pub async fn insert_many<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<cases::ActiveModel>,
+) -> Result<Vec<cases::Model>, DbErr> {
+    Entity::insert_many(rows).exec_with_returning(db).await
+}
+
 /// Read a dossier by its code, locking the row for the rest of the transaction on
 /// PostgreSQL (SQLite's write transaction is already exclusive).
 pub async fn find_for_update<C: ConnectionTrait>(

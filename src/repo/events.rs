@@ -68,6 +68,15 @@ pub async fn append_first<C: ConnectionTrait>(db: &C, e: NewEvent) -> Result<(),
         .map(|_| ())
 }
 
+/// Append the first events of several dossiers inserted in the same transaction, in one
+/// statement (see [`append_first`]).
+pub async fn append_first_many<C: ConnectionTrait>(db: &C, es: Vec<NewEvent>) -> Result<(), DbErr> {
+    case_events::Entity::insert_many(es.into_iter().map(|e| e.into_row(1)))
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
 /// A dossier's events in order; `public_only` for the applicant's view.
 pub async fn list<C: ConnectionTrait>(
     db: &C,

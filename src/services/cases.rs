@@ -27,6 +27,7 @@ use crate::domain::unit::UnitCode;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::repo;
 use crate::services::auth::{check_full_name, Checks};
+use crate::services::intake_writer;
 use crate::text;
 
 /// The applicant as given at intake.
@@ -69,7 +70,7 @@ pub enum IntakeOutcome {
 }
 
 /// Renders the response body of a created dossier (kept for idempotent replays).
-pub type Render<'a> = &'a (dyn Fn(&cases::Model) -> String + Send + Sync);
+pub type Render = std::sync::Arc<dyn Fn(&cases::Model) -> String + Send + Sync>;
 
 const IDEMPOTENCY_STALE_SECS: i64 = 60;
 
@@ -98,7 +99,7 @@ pub async fn intake(
     req: IntakeRequest,
     raw_body: &Value,
     idempotency_key: Option<&str>,
-    render: Render<'_>,
+    render: Render,
 ) -> ApiResult<IntakeOutcome> {
     let online = actor.role == Role::Citizen;
     if online && idempotency_key.is_none() {
@@ -511,26 +512,12 @@ fn recipients(c: &cases::Model, public: bool) -> Value {
     Value::Array(r)
 }
 
-/// The queue an intake waits in before its write transaction on PostgreSQL (see `create`):
-/// one per receiving unit (hashed onto 64 stripes), two at a time, so that the next
-/// transaction already waits on the counter row inside the database when the current one
-/// commits, and no more than one does. (On SQLite every writer shares `db::writer_turn`.)
-fn unit_turn(receiving_unit: &str) -> &'static tokio::sync::Semaphore {
-    use tokio::sync::Semaphore;
-    const STRIPES: usize = 64;
-    static UNITS: [Semaphore; STRIPES] = [const { Semaphore::const_new(2) }; STRIPES];
-    let h = receiving_unit
-        .bytes()
-        .fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
-    &UNITS[(h % STRIPES as u64) as usize]
-}
-
 async fn create(
     state: &AppState,
     actor: &Actor,
     req: IntakeRequest,
     idempotency_key: Option<&str>,
-    render: Render<'_>,
+    render: Render,
 ) -> ApiResult<cases::Model> {
     let received_at_unit = check_filer(actor, req.received_at_unit.as_deref())?;
     let v = validate(state, actor, &req)?;
@@ -617,46 +604,16 @@ async fn create(
         }
     };
 
-    // Begun before the turn below, so that taking a connection and BEGIN are not part of
-    // what intakes queue for. On SQLite the transaction is deferred, unlike in general (see
-    // `db::begin_write`): that is safe here because its first statement is a write (the
-    // counter upsert), so it never reads before it writes, the case SQLITE_BUSY_SNAPSHOT
-    // hits. Keep the upsert first.
-    let txn = {
-        use sea_orm::TransactionTrait;
-        state.db.begin().await?
-    };
-    // Intakes that would serialize in the database anyway queue here, in arrival order,
-    // holding a connection but no database lock: on SQLite with every other writer, for the
-    // database's writer turn (`db::writer_turn`); on PostgreSQL those of one receiving unit
-    // (they wait for its counter row, and every commit wakes all the transactions waiting
-    // for that row).
-    let writer_turn = db::take_turn(&state.db).await?;
-    let _unit_turn = match writer_turn {
-        Some(_) => None,
-        None => Some(
-            unit_turn(&receiving.code)
-                .acquire()
-                .await
-                .map_err(ApiError::internal)?,
-        ),
-    };
-    let txn = db::WriteTxn::new(txn, writer_turn);
-    // The dossier number: the receiving unit's counter for the local day.
     let day = local_day(now);
-    let number =
-        repo::counters::next(&txn, &receiving.code, &day.format("%y%m%d").to_string()).await?;
     let unit_code = UnitCode::parse(&receiving.code).map_err(ApiError::internal)?;
-    let code = DossierCode::new(&unit_code, day, number as u32);
-
     let walk_in = v.channel != Channel::Online;
     let status = if walk_in && status == Status::Submitted {
         Status::Received
     } else {
         status
     };
+    // The code comes with the dossier's number, when it is written.
     let mut am = cases::ActiveModel {
-        code: Set(code.to_string()),
         procedure_code: Set(routed.procedure.model.code.clone()),
         procedure_version: Set(routed.procedure.model.version),
         channel: Set(v.channel.as_str().to_string()),
@@ -725,16 +682,19 @@ async fn create(
             );
         }
     }
-    let case = repo::cases::insert(&txn, am).await?;
     let action = if walk_in { "receive" } else { "submit" };
-    repo::events::append_first(
-        &txn,
-        repo::events::NewEvent {
+    let topic = format!("case.{}", if walk_in { "received" } else { "submitted" });
+    let routing_status = json!(d.status);
+    let (actor_id, actor_role) = (actor.account_id, actor.role.as_str());
+    let actor_unit = actor.unit.as_ref().map(|u| u.to_string());
+    let idempotency = idempotency_key.map(|k| (k.to_string(), render));
+    let followups = move |case: &cases::Model| intake_writer::Followups {
+        event: repo::events::NewEvent {
             case_id: case.id,
             action: action.into(),
-            actor_id: Some(actor.account_id),
-            actor_role: actor.role.as_str().into(),
-            actor_unit: actor.unit.as_ref().map(|u| u.to_string()),
+            actor_id: Some(actor_id),
+            actor_role: actor_role.into(),
+            actor_unit: actor_unit.clone(),
             from_status: None,
             to_status: case.status.clone(),
             reason: None,
@@ -743,28 +703,37 @@ async fn create(
                 "procedure_version": case.procedure_version,
                 "form": if walk_in { Some("01") } else { None },
                 "due_at": case.due_at,
-                "routing": d.status,
+                "routing": routing_status,
             }),
             public: true,
             at: now,
         },
-    )
-    .await?;
-    let topic = format!("case.{}", if walk_in { "received" } else { "submitted" });
-    repo::outbox::insert(
-        &txn,
-        &topic,
-        Some(&case.code),
-        recipients(&case, true),
-        sync_payload(&case, action, now),
-        now,
-    )
-    .await?;
-    if let Some(key) = idempotency_key {
-        // The stored answer commits with the dossier: a replay can never miss it.
-        repo::idempotency::complete(&txn, actor.account_id, key, 201, &render(&case)).await?;
-    }
-    txn.commit().await?;
+        outbox: repo::outbox::row(
+            &topic,
+            Some(&case.code),
+            recipients(case, true),
+            sync_payload(case, action, now),
+            now,
+        ),
+        idempotency: idempotency
+            .as_ref()
+            .map(|(key, render)| (actor_id, key.clone(), render(case))),
+    };
+    // Written with the intakes waiting beside it, if any, in one transaction that also
+    // takes its number, appends its first event and outbox row and stores the answer to
+    // its Idempotency-Key.
+    let case = state
+        .intakes
+        .write(
+            &state.db,
+            intake_writer::Draft {
+                unit: unit_code,
+                day,
+                row: am,
+                followups: Box::new(followups),
+            },
+        )
+        .await?;
     tracing::info!(case.code = %case.code, case.status = %case.status, "dossier filed");
     Ok(case)
 }

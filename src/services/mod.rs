@@ -7,6 +7,7 @@ pub mod cases;
 pub mod deadlines;
 pub mod demo;
 pub mod geography;
+pub mod intake_writer;
 pub mod notify;
 pub mod procedures;
 pub mod reference;

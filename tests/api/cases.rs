@@ -263,6 +263,112 @@ async fn concurrent_intakes_at_one_unit_get_distinct_codes() {
     );
 }
 
+/// Intakes that arrive while the writer is busy wait and are then written together, in one
+/// transaction, each with its own number, row, first event, outbox row and stored answer.
+#[tokio::test]
+async fn waiting_intakes_are_written_together_each_with_its_own_rows() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    const N: usize = 20;
+    let app = spawn_app().await;
+    let reception = app
+        .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    // Keep the writer busy, so that every intake of the unit has to wait: on SQLite by
+    // holding the database's writer turn (not its write lock: the Idempotency-Keys are
+    // taken before the turn), on PostgreSQL by a transaction holding the unit's counter row
+    // for today.
+    let turn = motcua::db::take_turn(&app.state.db).await.unwrap();
+    let hold = match turn {
+        Some(_) => None,
+        None => {
+            let day = (chrono::Utc::now() + chrono::Duration::hours(7))
+                .format("%y%m%d")
+                .to_string();
+            let txn = motcua::db::begin_write(&app.state.db).await.unwrap();
+            motcua::repo::counters::take(&txn, BA_DINH_CENTRE, &day, 0)
+                .await
+                .unwrap();
+            Some(txn)
+        }
+    };
+    let bodies: Vec<_> = (0..N)
+        .map(|i| {
+            let mut body = intake_body(MARITAL, BA_DINH);
+            body["form"]["i"] = json!(i);
+            body
+        })
+        .collect();
+    let send = |i: usize| {
+        let req = app
+            .client
+            .post(app.url("/api/v1/cases"))
+            .bearer_auth(&reception)
+            .json(&bodies[i]);
+        // Every other one with an Idempotency-Key, whose answer must be stored with it.
+        app.send(match i % 2 {
+            0 => req.header("idempotency-key", format!("together-{i}")),
+            _ => req,
+        })
+    };
+    let release = async {
+        let waited = std::time::Instant::now();
+        while app.state.intakes.pending() < N && waited.elapsed().as_secs() < 20 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(app.state.intakes.pending(), N, "every intake waits");
+        drop(turn);
+        if let Some(txn) = hold {
+            txn.commit().await.unwrap();
+        }
+    };
+    let (answers, ()) = tokio::join!(futures::future::join_all((0..N).map(send)), release);
+    // Nothing was waiting when the first (PostgreSQL: two) took the turn; the rest are
+    // written by at most one more batch, so one batch holds at least a third of them.
+    assert!(
+        app.state.intakes.largest_batch() * 3 >= N,
+        "largest batch {}",
+        app.state.intakes.largest_batch()
+    );
+
+    let mut numbers = Vec::new();
+    for (i, a) in answers.iter().enumerate() {
+        let code = a.assert_status(201)["code"].as_str().unwrap().to_string();
+        numbers.push(code.rsplit('-').next().unwrap().parse::<usize>().unwrap());
+        let row = entity::cases::Entity::find()
+            .filter(entity::cases::Column::Code.eq(&code))
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            row.form["i"],
+            json!(i),
+            "{code} is the dossier of request {i}"
+        );
+        let events = entity::case_events::Entity::find()
+            .filter(entity::case_events::Column::CaseId.eq(row.id))
+            .all(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 1, "{code}");
+        assert_eq!((events[0].seq, events[0].action.as_str()), (1, "receive"));
+        let notes = entity::outbox::Entity::find()
+            .filter(entity::outbox::Column::CaseCode.eq(&code))
+            .all(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(notes.len(), 1, "{code}");
+        assert_eq!(notes[0].payload["MaHoSo"], json!(code));
+        if i % 2 == 0 {
+            let again = send(i).await;
+            assert_eq!(again.assert_status(201)["code"], json!(code));
+            assert_eq!(again.headers["idempotent-replayed"], "true");
+        }
+    }
+    numbers.sort();
+    assert_eq!(numbers, (1..=N).collect::<Vec<_>>());
+}
+
 #[tokio::test]
 async fn fifty_concurrent_claims_have_one_winner() {
     let app = spawn_app().await;

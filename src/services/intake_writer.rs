@@ -1,0 +1,307 @@
+//! Group commit of intakes.
+//!
+//! An intake is decided before it writes anything (validated, routed, its clock started):
+//! what is left is its dossier number and four rows in one transaction. Intakes that would
+//! wait for one another anyway (on SQLite every writer of the file; on PostgreSQL those of
+//! one receiving unit, which update the same counter row) queue here, and whichever of them
+//! gets the writer turn first writes every intake waiting at that moment in one transaction:
+//! one counter update per unit and day, one multi-row INSERT per table, one commit. Under
+//! load a turn then serves many dossiers instead of one, so the round trips, the hand-over
+//! of the turn and the commit are shared; an intake that finds no one waiting is a batch of
+//! one and writes exactly as it would alone.
+//!
+//! Each intake stays all or nothing and its own: a batch that fails is rolled back and its
+//! intakes are written again one at a time. An intake is answered only after the commit of
+//! the transaction that holds it. One whose request was cancelled before its batch began is
+//! left out, as a cancelled request is; once its batch has begun it is written, and the
+//! batch goes on even if the request of the intake leading it is cancelled.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use entity::{cases, outbox};
+use sea_orm::{ActiveValue::Set, DatabaseConnection};
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+use uuid::Uuid;
+
+use crate::db;
+use crate::domain::dossier::DossierCode;
+use crate::domain::unit::UnitCode;
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+
+/// At most this many intakes in one transaction (PostgreSQL and SQLite both take a few
+/// thousand bind parameters per statement; a dossier row has about fifty).
+const MAX_BATCH: usize = 64;
+
+/// PostgreSQL: intakes are queued per receiving unit, hashed onto this many lanes.
+const PG_LANES: usize = 64;
+
+/// What an intake writes besides its dossier row, made from the row as inserted.
+pub struct Followups {
+    /// The dossier's first event (its `case_id` is filled in from the row).
+    pub event: repo::events::NewEvent,
+    /// The outbox row announcing it.
+    pub outbox: outbox::ActiveModel,
+    /// The stored answer for an `Idempotency-Key`: account, key and response body.
+    pub idempotency: Option<(Uuid, String, String)>,
+}
+
+/// Builds an intake's [`Followups`] from its inserted row (called again if the intake is
+/// written a second time after a failed batch).
+pub type MakeFollowups = Box<dyn Fn(&cases::Model) -> Followups + Send + Sync>;
+
+/// An intake ready to be written: everything but its number.
+pub struct Draft {
+    /// The receiving unit, whose counter numbers the dossier.
+    pub unit: UnitCode,
+    /// The local day of receipt (the counter's day and the code's `yyMMdd`).
+    pub day: NaiveDate,
+    /// The dossier row, without its code.
+    pub row: cases::ActiveModel,
+    pub followups: MakeFollowups,
+}
+
+struct Queued {
+    id: u64,
+    draft: Draft,
+    done: oneshot::Sender<ApiResult<cases::Model>>,
+}
+
+struct Lane {
+    queue: Mutex<VecDeque<Queued>>,
+    /// SQLite: the file's writer turn, shared with every writer. PostgreSQL: this lane's
+    /// own, two at a time, so that the next batch already waits on the counter row inside
+    /// the database when the current one commits, and no more than one does.
+    turn: Arc<Semaphore>,
+}
+
+/// The intake queues of one app instance (see the module documentation).
+pub struct IntakeWriter {
+    lanes: Vec<Lane>,
+    next_id: AtomicU64,
+    /// Intakes handed to [`IntakeWriter::write`] and not yet answered.
+    pending: Arc<AtomicUsize>,
+    /// The most intakes committed in one transaction so far.
+    largest: Arc<AtomicUsize>,
+}
+
+impl IntakeWriter {
+    /// The queues for `db`: one on SQLite, on the file's writer turn; per unit on PostgreSQL.
+    pub fn new(db: &DatabaseConnection) -> IntakeWriter {
+        let lane = |turn| Lane {
+            queue: Mutex::new(VecDeque::new()),
+            turn,
+        };
+        let lanes = match db::writer_turn(db) {
+            Some(turn) => vec![lane(turn)],
+            None => (0..PG_LANES)
+                .map(|_| lane(Arc::new(Semaphore::new(2))))
+                .collect(),
+        };
+        IntakeWriter {
+            lanes,
+            next_id: Default::default(),
+            pending: Default::default(),
+            largest: Default::default(),
+        }
+    }
+
+    /// Intakes waiting to be written or being written (for `/metrics`).
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    /// The most intakes this instance has committed in one transaction.
+    pub fn largest_batch(&self) -> usize {
+        self.largest.load(Ordering::Relaxed)
+    }
+
+    fn lane(&self, unit: &UnitCode) -> &Lane {
+        let h = unit
+            .to_string()
+            .bytes()
+            .fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
+        &self.lanes[(h % self.lanes.len() as u64) as usize]
+    }
+
+    /// Write `draft` (alone or with the intakes waiting beside it) and return its dossier
+    /// once committed.
+    pub async fn write(&self, db: &DatabaseConnection, draft: Draft) -> ApiResult<cases::Model> {
+        let lane = self.lane(&draft.unit);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        let _pending = Pending(&self.pending);
+        let (done, mut answer) = oneshot::channel();
+        lock(&lane.queue).push_back(Queued { id, draft, done });
+        loop {
+            let turn = tokio::select! {
+                biased;
+                answer = &mut answer => return answer.unwrap_or_else(|_| Err(lost())),
+                turn = db::acquire_turn(lane.turn.clone()) => turn,
+            };
+            let turn = match turn {
+                Ok(turn) => turn,
+                Err(e) => {
+                    // Given up waiting: withdraw the intake unless a batch already holds it.
+                    let withdrawn = {
+                        let mut queue = lock(&lane.queue);
+                        let at = queue.iter().position(|q| q.id == id);
+                        at.and_then(|i| queue.remove(i)).is_some()
+                    };
+                    if withdrawn {
+                        return Err(e.into());
+                    }
+                    return answer.await.unwrap_or_else(|_| Err(lost()));
+                }
+            };
+            let batch: Vec<Queued> = {
+                let mut queue = lock(&lane.queue);
+                let n = queue.len().min(MAX_BATCH);
+                queue.drain(..n).filter(|q| !q.done.is_closed()).collect()
+            };
+            if batch.is_empty() {
+                // Ours was taken by an earlier batch: done, or being written.
+                drop(turn);
+                return answer.await.unwrap_or_else(|_| Err(lost()));
+            }
+            if batch.len() == 1 && batch[0].id == id {
+                write_batch(db.clone(), batch, turn, self.largest.clone()).await;
+            } else {
+                // Others wait on this batch: it must not stop with this request.
+                let batch = write_batch(db.clone(), batch, turn, self.largest.clone());
+                let _ = tokio::spawn(batch).await;
+            }
+            // Ours was in it, or (a long queue) is still waiting for the next turn.
+        }
+    }
+}
+
+/// Counts an intake out of `pending` however `write` ends (also when cancelled).
+struct Pending<'a>(&'a AtomicUsize);
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn lost() -> ApiError {
+    ApiError::Internal("an intake's batch ended without an answer".into())
+}
+
+/// Write a batch while holding its turn, and answer each intake.
+async fn write_batch(
+    db: DatabaseConnection,
+    batch: Vec<Queued>,
+    _turn: OwnedSemaphorePermit,
+    largest: Arc<AtomicUsize>,
+) {
+    let n = batch.len();
+    if n > 1 {
+        let drafts: Vec<&Draft> = batch.iter().map(|q| &q.draft).collect();
+        match write_together(&db, &drafts).await {
+            Ok(models) => {
+                largest.fetch_max(n, Ordering::Relaxed);
+                metrics::histogram!("intake_batch_size").record(n as f64);
+                for (q, m) in batch.into_iter().zip(models) {
+                    let _ = q.done.send(Ok(m));
+                }
+                return;
+            }
+            Err(e) => {
+                metrics::counter!("intake_batches_split_total").increment(1);
+                tracing::warn!(error = %e, batch.size = n,
+                    "a batch of intakes failed; writing them one at a time");
+            }
+        }
+    }
+    for q in batch {
+        let result = write_together(&db, &[&q.draft])
+            .await
+            .and_then(|mut one| one.pop().ok_or_else(lost));
+        if result.is_ok() {
+            largest.fetch_max(1, Ordering::Relaxed);
+            metrics::histogram!("intake_batch_size").record(1.0);
+        }
+        let _ = q.done.send(result);
+    }
+}
+
+/// Write `drafts` in one transaction; their dossiers in the same order.
+async fn write_together(
+    db: &DatabaseConnection,
+    drafts: &[&Draft],
+) -> ApiResult<Vec<cases::Model>> {
+    // The caller holds the turn: this transaction must not wait for it again.
+    let txn = db::begin_write_in_turn(db, None).await?;
+    // Numbers: one counter update per unit and day, handed out in arrival order.
+    let mut numbers = vec![0u32; drafts.len()];
+    let mut groups: Vec<((&UnitCode, NaiveDate), Vec<usize>)> = Vec::new();
+    for (i, d) in drafts.iter().enumerate() {
+        match groups.iter_mut().find(|(k, _)| *k == (&d.unit, d.day)) {
+            Some((_, members)) => members.push(i),
+            None => groups.push(((&d.unit, d.day), vec![i])),
+        }
+    }
+    for ((unit, day), members) in &groups {
+        let n = members.len() as i32;
+        let last = repo::counters::take(
+            &txn,
+            &unit.to_string(),
+            &day.format("%y%m%d").to_string(),
+            n,
+        )
+        .await?;
+        for (k, &i) in members.iter().enumerate() {
+            numbers[i] = (last - n + 1 + k as i32) as u32;
+        }
+    }
+    let mut codes = Vec::with_capacity(drafts.len());
+    let rows: Vec<cases::ActiveModel> = drafts
+        .iter()
+        .zip(&numbers)
+        .map(|(d, &number)| {
+            let code = DossierCode::new(&d.unit, d.day, number).to_string();
+            codes.push(code.clone());
+            let mut row = d.row.clone();
+            row.code = Set(code);
+            row
+        })
+        .collect();
+    // RETURNING gives no order on SQLite: match the rows back by their codes.
+    let mut inserted: HashMap<String, cases::Model> = repo::cases::insert_many(&txn, rows)
+        .await?
+        .into_iter()
+        .map(|m| (m.code.clone(), m))
+        .collect();
+    let models = codes
+        .iter()
+        .map(|c| inserted.remove(c).ok_or_else(lost))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let mut events = Vec::with_capacity(models.len());
+    let mut outbox_rows = Vec::with_capacity(models.len());
+    let mut answers = Vec::new();
+    for (d, m) in drafts.iter().zip(&models) {
+        let f = (d.followups)(m);
+        let mut event = f.event;
+        event.case_id = m.id;
+        events.push(event);
+        outbox_rows.push(f.outbox);
+        answers.extend(f.idempotency);
+    }
+    repo::events::append_first_many(&txn, events).await?;
+    repo::outbox::insert_many(&txn, outbox_rows).await?;
+    for (account, key, body) in &answers {
+        // The stored answer commits with the dossier: a replay can never miss it.
+        repo::idempotency::complete(&txn, *account, key, 201, body).await?;
+    }
+    txn.commit().await?;
+    Ok(models)
+}
