@@ -4,19 +4,12 @@ use chrono::{DateTime, Utc};
 use entity::cases::{self, Column, Entity};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::domain::access::CaseScope;
-
-pub async fn insert<C: ConnectionTrait>(
-    db: &C,
-    row: cases::ActiveModel,
-) -> Result<cases::Model, DbErr> {
-    row.insert(db).await
-}
 
 /// Insert several dossiers in one statement; the rows come back in no particular order.
 pub async fn insert_many<C: ConnectionTrait>(

@@ -4,11 +4,6 @@ use entity::unit_day_counters::{Column, Entity};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DbErr};
 
-/// The next number of `unit` on `day` (1, 2, ...): see [`take`].
-pub async fn next<C: ConnectionTrait>(db: &C, unit: &str, day: &str) -> Result<i32, DbErr> {
-    take(db, unit, day, 1).await
-}
-
 /// Take the next `n` numbers of `unit` on `day` and return the last of them (the numbers
 /// are `last - n + 1 ..= last`): one atomic upsert, so concurrent intakes get distinct
 /// numbers on both databases without `MAX()+1`. The new value comes back from the same

@@ -59,17 +59,8 @@ pub async fn append<C: ConnectionTrait>(db: &C, e: NewEvent) -> Result<case_even
     e.into_row(last.unwrap_or(0) + 1).insert(db).await
 }
 
-/// Append the first event of a dossier inserted in the same transaction: its sequence
-/// number is 1, so there is no `MAX(seq)` to read, and nothing is read back.
-pub async fn append_first<C: ConnectionTrait>(db: &C, e: NewEvent) -> Result<(), DbErr> {
-    case_events::Entity::insert(e.into_row(1))
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
-}
-
-/// Append the first events of several dossiers inserted in the same transaction, in one
-/// statement (see [`append_first`]).
+/// Append the first events of dossiers inserted in the same transaction, in one statement:
+/// their sequence number is 1, so there is no `MAX(seq)` to read, and nothing is read back.
 pub async fn append_first_many<C: ConnectionTrait>(db: &C, es: Vec<NewEvent>) -> Result<(), DbErr> {
     case_events::Entity::insert_many(es.into_iter().map(|e| e.into_row(1)))
         .exec_without_returning(db)
