@@ -3,7 +3,7 @@
 //! Every change happens in one write transaction that also appends the dossier's event and an
 //! outbox row, so an acknowledged dossier and its history are never lost or half-written.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use entity::cases;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, IntoActiveModel};
 use serde_json::{json, Value};
@@ -521,7 +521,9 @@ async fn create(
 ) -> ApiResult<cases::Model> {
     let received_at_unit = check_filer(actor, req.received_at_unit.as_deref())?;
     let v = validate(state, actor, &req)?;
-    let now = Utc::now();
+    // Microseconds, as PostgreSQL stores them: the dossier returned is built from these
+    // values, not read back, and must equal what a later read gives.
+    let now = Utc::now().trunc_subsecs(6);
     // Routing reads nothing from the database (catalog and units are in memory), so a
     // dossier that cannot be routed never opens a transaction.
     let routed = crate::services::routing::route(

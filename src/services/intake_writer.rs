@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use entity::{cases, outbox};
-use sea_orm::{ActiveValue::Set, DatabaseConnection};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, TryIntoModel};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
@@ -263,28 +263,31 @@ async fn write_together(
             numbers[i] = (last - n + 1 + k as i32) as u32;
         }
     }
-    let mut codes = Vec::with_capacity(drafts.len());
     let rows: Vec<cases::ActiveModel> = drafts
         .iter()
         .zip(&numbers)
         .map(|(d, &number)| {
-            let code = DossierCode::new(&d.unit, d.day, number).to_string();
-            codes.push(code.clone());
             let mut row = d.row.clone();
-            row.code = Set(code);
+            row.code = Set(DossierCode::new(&d.unit, d.day, number).to_string());
             row
         })
         .collect();
-    // RETURNING gives no order on SQLite: match the rows back by their codes.
-    let mut inserted: HashMap<String, cases::Model> = repo::cases::insert_many(&txn, rows)
+    // RETURNING gives no order on SQLite: match the ids back by the codes.
+    let mut ids: HashMap<String, i64> = repo::cases::insert_many(&txn, rows.iter().cloned())
         .await?
         .into_iter()
-        .map(|m| (m.code.clone(), m))
+        .map(|(id, code)| (code, id))
         .collect();
-    let models = codes
-        .iter()
-        .map(|c| inserted.remove(c).ok_or_else(lost))
-        .collect::<ApiResult<Vec<_>>>()?;
+    // The dossier as stored, from the values written (every column is set; the database
+    // adds only the id).
+    let models = rows
+        .into_iter()
+        .map(|mut row| {
+            let code = row.code.as_ref().clone();
+            row.id = Set(ids.remove(&code).ok_or_else(lost)?);
+            row.try_into_model().map_err(ApiError::from)
+        })
+        .collect::<ApiResult<Vec<cases::Model>>>()?;
     let mut events = Vec::with_capacity(models.len());
     let mut outbox_rows = Vec::with_capacity(models.len());
     let mut answers = Vec::new();

@@ -93,6 +93,45 @@ async fn intake_validates_every_field() {
     );
 }
 
+/// The intake builds its answer from the values it wrote (only the id and code come back
+/// from the database): that answer must be exactly what a later read returns, on both
+/// databases (PostgreSQL keeps microseconds; JSON columns come back re-parsed).
+#[tokio::test]
+async fn the_intake_answer_is_the_stored_dossier() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let online = app
+        .submit_online(&cast.citizen, intake_body(BIRTH, BA_DINH))
+        .await;
+    let walk_in = app
+        .post(
+            "/api/v1/cases",
+            Some(&cast.reception),
+            intake_body(MARITAL, BA_DINH),
+        )
+        .await
+        .assert_status(201);
+    for (answer, token) in [(&online, &cast.citizen), (&walk_in, &cast.reception)] {
+        let code = answer["code"].as_str().unwrap();
+        let read = app
+            .get(&format!("/api/v1/cases/{code}"), Some(token))
+            .await
+            .assert_status(200);
+        assert_eq!(
+            answer, &read,
+            "{code}: the answer differs from the stored dossier"
+        );
+        let row = app.case_row(code).await;
+        // The first event hangs on the id the insert gave back.
+        assert_eq!(app.event_count(code).await, 1, "{code}");
+        assert!(
+            row.submitted_at.timestamp_subsec_nanos() % 1000 == 0,
+            "{code}: microseconds"
+        );
+    }
+    assert!(walk_in["due_at"].is_string() && walk_in["received_at"].is_string());
+}
+
 #[tokio::test]
 async fn old_addresses_route_to_the_successor_commune() {
     let app = spawn_app().await;
