@@ -29,7 +29,9 @@
 //! N: N clerks at the first N service centres of Hà Nội, worker or request i using clerk
 //! i mod N, as a spread of real counters would), `MOTCUA_BENCH_ACCOUNT_CACHE_SECS` (0: no
 //! account cache, the account read on every request), `MOTCUA_BENCH_PROFILE` (`intake`,
-//! `baseline`, `service`, ... or `open:<rate>`: one mode alone, for a profiler).
+//! `baseline`, `service`, ... or `open:<rate>`: one mode alone, for a profiler),
+//! `MOTCUA_BENCH_REPEAT` (default 1; N: N alternated intake and baseline runs at each
+//! concurrency, rates reported as medians, each run's ratio listed).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -85,6 +87,17 @@ impl Samples {
     }
     fn max_ms(&self) -> f64 {
         self.us.iter().copied().max().unwrap_or(0) as f64 / 1000.0
+    }
+}
+
+/// The median of `v` (the mean of the middle two for an even count).
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
     }
 }
 
@@ -718,29 +731,55 @@ async fn bench(t: &Target, concurrency: &[usize], secs: Duration) {
     println!();
     println!("### {}", t.label);
     println!();
+    // `MOTCUA_BENCH_REPEAT=N`: N alternated intake/baseline runs per concurrency, reported
+    // by their medians (single runs on a shared VM move by ±10 points or more).
+    let repeat: usize = env_or("MOTCUA_BENCH_REPEAT", "1").parse().expect("repeat");
     println!(
-        "| concurrency | intake /s | p50 ms | p99 ms | baseline /s | p50 ms | p99 ms | intake / baseline |"
+        "| concurrency | intake /s | p50 ms | p99 ms | baseline /s | p50 ms | p99 ms | intake / baseline |{}",
+        if repeat > 1 { " runs' ratios |" } else { "" }
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "|---:|---:|---:|---:|---:|---:|---:|---:|{}",
+        if repeat > 1 { "---|" } else { "" }
+    );
     let mut peak: f64 = 0.0;
     let mut worst_ratio = f64::INFINITY;
     for &c in concurrency {
-        let i = closed_loop(t, Mode::Intake, c, warmup, secs).await;
-        let b = closed_loop(t, Mode::Baseline, c, warmup, secs).await;
-        let ratio = i.rate() / b.rate();
+        let (mut i, mut b) = (Samples::default(), Samples::default());
+        let (mut i_rates, mut b_rates) = (Vec::new(), Vec::new());
+        for _ in 0..repeat.max(1) {
+            let ir = closed_loop(t, Mode::Intake, c, warmup, secs).await;
+            let br = closed_loop(t, Mode::Baseline, c, warmup, secs).await;
+            i_rates.push(ir.rate());
+            b_rates.push(br.rate());
+            i.merge(ir.samples);
+            b.merge(br.samples);
+        }
+        let runs: Vec<String> = i_rates
+            .iter()
+            .zip(&b_rates)
+            .map(|(x, y)| format!("{:.0} %", x / y * 100.0))
+            .collect();
+        let (i_rate, b_rate) = (median(&i_rates), median(&b_rates));
+        let ratio = i_rate / b_rate;
         worst_ratio = worst_ratio.min(ratio);
-        peak = peak.max(i.rate());
+        peak = peak.max(i_rate);
         println!(
-            "| {c} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} %{} |",
-            i.rate(),
-            i.samples.pct(50.0),
-            i.samples.pct(99.0),
-            b.rate(),
-            b.samples.pct(50.0),
-            b.samples.pct(99.0),
+            "| {c} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} %{} |{}",
+            i_rate,
+            i.pct(50.0),
+            i.pct(99.0),
+            b_rate,
+            b.pct(50.0),
+            b.pct(99.0),
             ratio * 100.0,
-            if i.samples.errors + b.samples.errors > 0 {
-                format!(" ({} / {} errors)", i.samples.errors, b.samples.errors)
+            if i.errors + b.errors > 0 {
+                format!(" ({} / {} errors)", i.errors, b.errors)
+            } else {
+                String::new()
+            },
+            if repeat > 1 {
+                format!(" {} |", runs.join(", "))
             } else {
                 String::new()
             }
