@@ -12,6 +12,8 @@ pub struct Model {
     pub action: String,
     pub subject: String,
     pub at: DateTimeUtc,
+    #[sea_orm(column_type = "Json", nullable)]
+    pub details: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m20250701_000003_accounts;
 mod m20250701_000004_cases;
 mod m20250701_000005_calendar;
 mod m20250701_000006_stats_indexes;
+mod m20250701_000007_audit_details;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000004_cases::Migration),
             Box::new(m20250701_000005_calendar::Migration),
             Box::new(m20250701_000006_stats_indexes::Migration),
+            Box::new(m20250701_000007_audit_details::Migration),
         ]
     }
 }

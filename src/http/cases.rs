@@ -435,7 +435,15 @@ async fn list_cases(
         actor.case_scope()?
     };
     if scope == CaseScope::Audited {
-        repo::audit::record(&state.db, actor.account_id, "list_cases", "*", Utc::now()).await?;
+        repo::audit::record(
+            &state.db,
+            actor.account_id,
+            "list_cases",
+            "*",
+            None,
+            Utc::now(),
+        )
+        .await?;
     }
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);

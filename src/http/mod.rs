@@ -2,6 +2,7 @@
 //! authorize, call a service, and shape the answer; they hold no SQL and no business rules.
 
 pub mod address;
+pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod cases;
@@ -61,6 +62,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(metrics::metrics))
         .merge(auth::router())
         .merge(users::router())
+        .merge(audit::router())
         .merge(geography::router())
         .merge(units::router())
         .merge(procedures::router())

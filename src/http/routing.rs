@@ -375,6 +375,7 @@ async fn update_override(
     actor.require_admin()?;
     let m = service::update_override(
         &state,
+        actor.account_id,
         &id,
         OverrideChange {
             active: b.active,

@@ -196,6 +196,7 @@ async fn create_unit(
     actor.require_admin()?;
     let unit = service::create(
         &state,
+        actor.account_id,
         CreateUnit {
             code: body.code,
             name: body.name,
@@ -233,6 +234,7 @@ async fn update_unit(
     actor.require_admin()?;
     let unit = service::update(
         &state,
+        actor.account_id,
         &code,
         UpdateUnit {
             name: body.name,

@@ -1204,6 +1204,7 @@ pub async fn get(
             actor.account_id,
             "read_case",
             &case.code,
+            None,
             Utc::now(),
         )
         .await?;

@@ -467,6 +467,15 @@ pub async fn create(
                 e
             }
         })?;
+    repo::audit::record(
+        &txn,
+        actor,
+        "procedure.create",
+        &model.code,
+        Some(serde_json::json!({ "after": model })),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     state.reload_catalog().await;
     Ok(model)
@@ -552,6 +561,15 @@ pub async fn edit(
         valid_from,
         active,
         actor,
+        now,
+    )
+    .await?;
+    repo::audit::record(
+        &txn,
+        actor,
+        "procedure.edit",
+        &model.code,
+        Some(serde_json::json!({ "before": latest, "after": model })),
         now,
     )
     .await?;

@@ -371,9 +371,19 @@ pub async fn create_override(
         created_by: Set(Some(actor)),
         created_at: Set(now),
         ..Default::default()
-    }
-    .insert(&state.db)
+    };
+    let txn = crate::db::begin_write(&state.db).await?;
+    let model = model.insert(&txn).await?;
+    repo::audit::record(
+        &txn,
+        actor,
+        "override.create",
+        &format!("override:{}", model.id),
+        Some(serde_json::json!({ "after": model })),
+        now,
+    )
     .await?;
+    txn.commit().await?;
     state.reload_catalog().await;
     Ok(model)
 }
@@ -391,6 +401,7 @@ fn override_not_found() -> ApiError {
 /// Change an override's activity, priority, end or reason (administrators).
 pub async fn update_override(
     state: &AppState,
+    by: uuid::Uuid,
     id: &str,
     ch: OverrideChange,
 ) -> ApiResult<entity::routing_overrides::Model> {
@@ -416,6 +427,7 @@ pub async fn update_override(
         check_window(&mut c, current.valid_from, until);
     }
     c.finish()?;
+    let before = serde_json::json!(current);
     let mut am: entity::routing_overrides::ActiveModel = current.into();
     if let Some(a) = ch.active {
         am.active = Set(a);
@@ -430,6 +442,15 @@ pub async fn update_override(
         am.reason = Set(r);
     }
     let updated = am.update(&txn).await?;
+    repo::audit::record(
+        &txn,
+        by,
+        "override.update",
+        &format!("override:{}", updated.id),
+        Some(serde_json::json!({ "before": before, "after": updated })),
+        Utc::now(),
+    )
+    .await?;
     txn.commit().await?;
     state.reload_catalog().await;
     Ok(updated)

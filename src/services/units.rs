@@ -14,6 +14,8 @@
 use chrono::Utc;
 use entity::units;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use serde_json::json;
+use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::db;
@@ -250,7 +252,7 @@ pub async fn get(state: &AppState, raw: &str) -> ApiResult<units::Model> {
 }
 
 /// Create a unit (administrators).
-pub async fn create(state: &AppState, u: CreateUnit) -> ApiResult<units::Model> {
+pub async fn create(state: &AppState, by: Uuid, u: CreateUnit) -> ApiResult<units::Model> {
     let mut c = Checks::default();
     let code = c.take(UnitCode::parse(&u.code).map_err(|e| Invalid::new("code", e.code)));
     let name = check_name(&mut c, "name", &u.name);
@@ -378,6 +380,15 @@ pub async fn create(state: &AppState, u: CreateUnit) -> ApiResult<units::Model> 
         Err(e) if is_unique_violation(&e) => return Err(unit_exists(code.as_str())),
         Err(e) => return Err(e.into()),
     };
+    repo::audit::record(
+        &txn,
+        by,
+        "unit.create",
+        &inserted.code,
+        Some(json!({ "after": inserted })),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     state.reload_directory().await?;
     Ok(inserted)
@@ -402,7 +413,12 @@ pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
 }
 
 /// Edit a unit (administrators). `active: false` deactivates it.
-pub async fn update(state: &AppState, raw_code: &str, u: UpdateUnit) -> ApiResult<units::Model> {
+pub async fn update(
+    state: &AppState,
+    by: Uuid,
+    raw_code: &str,
+    u: UpdateUnit,
+) -> ApiResult<units::Model> {
     let mut c = Checks::default();
     let name = u
         .name
@@ -422,6 +438,7 @@ pub async fn update(state: &AppState, raw_code: &str, u: UpdateUnit) -> ApiResul
     let current = repo::units::find(&txn, code.as_str())
         .await?
         .ok_or_else(|| unit_not_found(raw_code))?;
+    let before = json!(current);
     let mut am: units::ActiveModel = current.into();
     if let Some(n) = name {
         am.name = Set(n);
@@ -438,8 +455,18 @@ pub async fn update(state: &AppState, raw_code: &str, u: UpdateUnit) -> ApiResul
     if let Some(r) = u.receives_dossiers {
         am.receives_dossiers = Set(r);
     }
-    am.updated_at = Set(Utc::now());
+    let now = Utc::now();
+    am.updated_at = Set(now);
     let updated = am.update(&txn).await?;
+    repo::audit::record(
+        &txn,
+        by,
+        "unit.update",
+        &updated.code,
+        Some(json!({ "before": before, "after": updated })),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     state.reload_directory().await?;
     Ok(updated)
