@@ -1,6 +1,6 @@
 //! The audit log also records administrators' changes to the reference data (units,
-//! routing overrides, procedures): what was changed goes in `details`, and the log is read
-//! newest first, per subject or per action.
+//! routing overrides, procedures) and to accounts: what was changed goes in `details`, and
+//! the log is read newest first, per subject or per action.
 
 use sea_orm_migration::{prelude::*, schema::*};
 

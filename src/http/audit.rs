@@ -1,6 +1,7 @@
 //! `/api/v1/audit`: the audit log, for administrators: their reads of personal data and
-//! their changes to units, routing overrides and procedures, each with who and when (and,
-//! for a change, the record before and after).
+//! their changes to units, routing overrides, procedures and accounts, each with who and
+//! when (and, for a change, the record before and after; of an account only its place and
+//! state, never secrets or personal data).
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -27,10 +28,12 @@ pub struct AuditEntryView {
     /// The administrator's account.
     pub account_id: Uuid,
     /// `read_case`, `list_cases`, `unit.create`, `unit.update`, `override.create`,
-    /// `override.update`, `procedure.create`, `procedure.edit`.
+    /// `override.update`, `procedure.create`, `procedure.edit`, `account.create`,
+    /// `account.update`.
     #[schema(example = "unit.update")]
     pub action: String,
-    /// What it concerns: a dossier or unit code, `override:{id}`, a procedure code, `*`.
+    /// What it concerns: a dossier or unit code, `override:{id}`, a procedure code, an
+    /// account id, `*`.
     #[schema(example = "01.00004.UBND")]
     pub subject: String,
     /// For a change: `before` and `after`.

@@ -144,8 +144,9 @@ async fn create_user(
     ApiJson(body): ApiJson<CreateUserRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<AccountView>)> {
     actor.require_admin()?;
-    let account = users::create(
+    let account = users::create_by(
         &state,
+        actor.account_id,
         CreateUser {
             username: body.username,
             password: body.password,

@@ -1,5 +1,5 @@
 //! The audit log: administrators' reads of personal data and their changes to reference
-//! data (units, routing overrides, procedures).
+//! data (units, routing overrides, procedures) and accounts.
 
 use chrono::{DateTime, Utc};
 use entity::audit_log::{self, Column, Entity};

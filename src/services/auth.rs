@@ -116,11 +116,17 @@ impl Registration {
 /// Self-registration of a citizen.
 pub async fn register(state: &AppState, reg: Registration) -> ApiResult<accounts::Model> {
     let account = reg.validate()?;
-    create_account(state, account).await
+    create_account(state, account, None).await
 }
 
 /// Insert an account (any role); the caller has validated it and checked permissions.
-pub async fn create_account(state: &AppState, a: NewAccount) -> ApiResult<accounts::Model> {
+/// `by`: the administrator creating it, recorded in the audit log with the account (none
+/// for self-registration and the command line).
+pub async fn create_account(
+    state: &AppState,
+    a: NewAccount,
+    by: Option<Uuid>,
+) -> ApiResult<accounts::Model> {
     check_role_placement(
         state,
         a.role,
@@ -151,17 +157,45 @@ pub async fn create_account(state: &AppState, a: NewAccount) -> ApiResult<accoun
         created_at: Set(now),
         updated_at: Set(now),
     };
-    match model.insert(&state.db).await {
-        Ok(m) => Ok(m),
-        Err(e) if is_unique_violation(&e) => Err(ApiError::conflict(
-            "username_taken",
-            text!(
-                "Tên đăng nhập đã được sử dụng.",
-                "That username is already taken."
-            ),
-        )),
-        Err(e) => Err(e.into()),
+    let txn = crate::db::begin_write(&state.db).await?;
+    let created = match model.insert(&txn).await {
+        Ok(m) => m,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(ApiError::conflict(
+                "username_taken",
+                text!(
+                    "Tên đăng nhập đã được sử dụng.",
+                    "That username is already taken."
+                ),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(admin) = by {
+        crate::repo::audit::record(
+            &txn,
+            admin,
+            "account.create",
+            &created.id.to_string(),
+            Some(serde_json::json!({ "after": audited_account(&created) })),
+            now,
+        )
+        .await?;
     }
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// What the audit log keeps of an account: its place and state, no secrets and no personal
+/// data.
+pub fn audited_account(a: &accounts::Model) -> serde_json::Value {
+    serde_json::json!({
+        "username": a.username,
+        "role": a.role,
+        "unit_code": a.unit_code,
+        "province_code": a.province_code,
+        "disabled": a.disabled,
+    })
 }
 
 /// True for a unique-constraint violation on either database.

@@ -55,8 +55,21 @@ fn parse_role(c: &mut Checks, raw: &str) -> Option<Role> {
     }
 }
 
-/// Validate and create (used by the admin API and the CLI).
+/// Validate and create (the command line, the demo, seeding): not in the audit log.
 pub async fn create(state: &AppState, u: CreateUser) -> ApiResult<accounts::Model> {
+    create_with(state, None, u).await
+}
+
+/// Validate and create for an administrator, recorded in the audit log.
+pub async fn create_by(state: &AppState, admin: Uuid, u: CreateUser) -> ApiResult<accounts::Model> {
+    create_with(state, Some(admin), u).await
+}
+
+async fn create_with(
+    state: &AppState,
+    by: Option<Uuid>,
+    u: CreateUser,
+) -> ApiResult<accounts::Model> {
     let mut c = Checks::default();
     let username = c.take(Username::parse(&u.username));
     let password = c.take(NewPassword::parse(&u.password));
@@ -83,6 +96,7 @@ pub async fn create(state: &AppState, u: CreateUser) -> ApiResult<accounts::Mode
             email: email.flatten(),
             id_number: id_number.flatten(),
         },
+        by,
     )
     .await
 }
@@ -141,6 +155,8 @@ pub async fn update(
 
     let now = Utc::now();
     let disabling = change.disabled == Some(true) && !account.disabled;
+    let before = crate::services::auth::audited_account(&account);
+    let name_before = account.full_name.clone();
     let mut am: accounts::ActiveModel = account.into();
     am.role = Set(new_role.as_str().to_string());
     am.unit_code = Set(new_unit);
@@ -157,6 +173,19 @@ pub async fn update(
         repo::tokens::revoke_account(&txn, id, now).await?;
     }
     repo::accounts::notify_changed(&txn, id).await?;
+    repo::audit::record(
+        &txn,
+        admin.account_id,
+        "account.update",
+        &id.to_string(),
+        Some(serde_json::json!({
+            "before": before,
+            "after": crate::services::auth::audited_account(&updated),
+            "full_name_changed": updated.full_name != name_before,
+        })),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     state.accounts.invalidate(id);
     tracing::info!(account.id = %id, admin.id = %admin.account_id, "account updated");

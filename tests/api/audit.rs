@@ -164,3 +164,60 @@ async fn a_refused_change_leaves_no_audit_entry() {
         .assert_status(200);
     assert_eq!(log["total"], 0, "{log}");
 }
+
+/// Accounts created and changed by an administrator are audited without secrets or personal
+/// data; self-registration is not an administrator's act.
+#[tokio::test]
+async fn account_administration_is_audited_without_personal_data() {
+    let app = spawn_app().await;
+    let admin = app.token_for("root", "admin", None, None).await;
+    let created = app
+        .post(
+            "/api/v1/users",
+            Some(&admin),
+            json!({"username": "sup.hn", "password": "supervisor pass", "role": "supervisor",
+                   "province": "1", "full_name": "Giám sát Hà Nội", "phone": "0912345678",
+                   "id_number": "001203004567"}),
+        )
+        .await
+        .assert_status(201);
+    let id = created["id"].as_str().unwrap();
+    app.patch(
+        &format!("/api/v1/users/{id}"),
+        Some(&admin),
+        json!({"disabled": true, "full_name": "Giám sát viên Hà Nội"}),
+    )
+    .await
+    .assert_status(200);
+    let log = app
+        .get(&format!("/api/v1/audit?subject={id}"), Some(&admin))
+        .await
+        .assert_status(200);
+    let items = log["items"].as_array().unwrap();
+    assert_eq!(log["total"], 2, "{log}");
+    assert_eq!(items[0]["action"], "account.update");
+    assert_eq!(items[0]["details"]["before"]["disabled"], false);
+    assert_eq!(items[0]["details"]["after"]["disabled"], true);
+    assert_eq!(items[0]["details"]["full_name_changed"], true);
+    assert_eq!(items[1]["action"], "account.create");
+    assert_eq!(items[1]["details"]["after"]["role"], "supervisor");
+    assert_eq!(items[1]["details"]["after"]["province_code"], "01");
+    let text = log.to_string();
+    for secret in ["0912345678", "001203004567", "Giám sát", "argon2"] {
+        assert!(!text.contains(secret), "{secret} in the audit log: {text}");
+    }
+    // A citizen registering leaves no entry; neither do accounts made by the command line.
+    app.post(
+        "/api/v1/auth/register",
+        None,
+        json!({"username": "lan", "password": "mật khẩu dài lắm", "full_name": "Nguyễn Thị Lan"}),
+    )
+    .await
+    .assert_status(201);
+    app.token_for("citizen1", "citizen", None, None).await;
+    let all = app
+        .get("/api/v1/audit?action=account.create", Some(&admin))
+        .await
+        .assert_status(200);
+    assert_eq!(all["total"], 1, "{all}");
+}
