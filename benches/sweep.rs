@@ -112,6 +112,7 @@ fn row(i: usize, now: DateTime<Utc>) -> cases::ActiveModel {
         closed_at: Set(None),
         processing_working_secs: Set(None),
         on_time: Set(None),
+        result_delivery: Set(None),
         created_at: Set(received),
         updated_at: Set(received),
     }

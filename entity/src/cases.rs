@@ -80,6 +80,8 @@ pub struct Model {
     pub processing_working_secs: Option<i64>,
     #[sea_orm(nullable)]
     pub on_time: Option<bool>,
+    #[sea_orm(nullable)]
+    pub result_delivery: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

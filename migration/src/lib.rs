@@ -9,6 +9,7 @@ mod m20250701_000004_cases;
 mod m20250701_000005_calendar;
 mod m20250701_000006_stats_indexes;
 mod m20250701_000007_audit_details;
+mod m20250701_000008_result_delivery;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000005_calendar::Migration),
             Box::new(m20250701_000006_stats_indexes::Migration),
             Box::new(m20250701_000007_audit_details::Migration),
+            Box::new(m20250701_000008_result_delivery::Migration),
         ]
     }
 }

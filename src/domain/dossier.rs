@@ -1,4 +1,4 @@
-//! Dossier identity: the dossier code and the filing channel.
+//! Dossier identity: the dossier code, the filing channel and how the result was delivered.
 
 use std::fmt;
 
@@ -40,6 +40,29 @@ impl Channel {
             Channel::InPerson => 1,
             Channel::Online => 2,
             Channel::Postal => 3,
+        }
+    }
+}
+
+/// How a dossier's result was handed over (`return_result`). Decision 766's indicator 3.3
+/// counts online dossiers whose result was electronic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultDelivery {
+    /// An electronic result (e-document, digitally signed copy) sent to the applicant.
+    Electronic,
+    /// Collected at the counter.
+    InPerson,
+    /// Sent by the public postal service.
+    Postal,
+}
+
+impl ResultDelivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultDelivery::Electronic => "electronic",
+            ResultDelivery::InPerson => "in_person",
+            ResultDelivery::Postal => "postal",
         }
     }
 }

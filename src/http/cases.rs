@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::domain::access::CaseScope;
 use crate::domain::account::{mask_id, mask_phone, Role};
 use crate::domain::calendar::vn_offset;
+use crate::domain::dossier::ResultDelivery;
 use crate::domain::lang::Lang;
 use crate::domain::lifecycle::{Action, Status};
 use crate::error::{ApiError, ApiResult, FieldError, ProblemDocument};
@@ -117,6 +118,10 @@ pub struct CaseView {
     pub decided_at: Option<DateTime<FixedOffset>>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub closed_at: Option<DateTime<FixedOffset>>,
+    /// How the result was handed over (`electronic`, `in_person`, `postal`), once returned
+    /// and if recorded.
+    #[schema(example = "electronic")]
+    pub result_delivery: Option<String>,
     /// Dossier details (omitted in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub form: Option<Value>,
@@ -215,6 +220,7 @@ impl CaseView {
             outcome: c.outcome.clone(),
             decided_at: local_opt(c.decided_at),
             closed_at: local_opt(c.closed_at),
+            result_delivery: c.result_delivery.clone(),
             form: full.then(|| c.form.clone()),
             documents: full.then(|| c.documents.clone()),
             routing,
@@ -566,6 +572,9 @@ pub struct ActionBody {
     #[serde(default)]
     pub documents: Vec<DocumentBody>,
     pub note: Option<String>,
+    /// `return_result`: how the result was handed over: `electronic`, `in_person` or
+    /// `postal` (Decision 766's indicator 3.3 counts online dossiers with an electronic one).
+    pub result_delivery: Option<ResultDelivery>,
 }
 
 fn if_match(headers: &HeaderMap) -> ApiResult<Option<i32>> {
@@ -669,6 +678,7 @@ async fn act(
             new_appointment_at: body.new_appointment_at,
             documents: body.documents.into_iter().map(Into::into).collect(),
             note: body.note,
+            result_delivery: body.result_delivery,
         },
     )
     .await?;

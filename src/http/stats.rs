@@ -193,8 +193,16 @@ async fn indicators(
                 opt(r.average_processing_working_hours),
             ),
             ("online_filing_rate", opt(r.online_filing_rate)),
+            (
+                "online_with_electronic_result_rate",
+                opt(r.online_with_electronic_result_rate),
+            ),
             ("received", c.received.to_string()),
             ("received_online", c.received_online.to_string()),
+            (
+                "received_online_electronic_result",
+                c.received_online_electronic_result.to_string(),
+            ),
             ("finished", c.finished.to_string()),
             ("finished_on_time", c.finished_on_time.to_string()),
             ("finished_late", c.finished_late.to_string()),

@@ -157,6 +157,7 @@ pub async fn backlog<C: ConnectionTrait>(
 pub struct IndicatorRow {
     pub received: i64,
     pub received_online: i64,
+    pub received_online_electronic_result: i64,
     pub finished: i64,
     pub finished_on_time: i64,
     pub finished_late: i64,
@@ -187,6 +188,7 @@ pub async fn indicators<C: ConnectionTrait>(
         "SELECT \
          SUM(CASE WHEN received_at >= ? THEN 1 ELSE 0 END) AS received, \
          SUM(CASE WHEN received_at >= ? AND channel = 'online' THEN 1 ELSE 0 END) AS received_online, \
+         SUM(CASE WHEN received_at >= ? AND channel = 'online' AND result_delivery = 'electronic' THEN 1 ELSE 0 END) AS received_online_electronic_result, \
          SUM(CASE WHEN {finished} THEN 1 ELSE 0 END) AS finished, \
          SUM(CASE WHEN {finished} AND decided_at <= due_at AND supplement_count <= 1 THEN 1 ELSE 0 END) AS finished_on_time, \
          SUM(CASE WHEN {finished} AND NOT (decided_at <= due_at AND supplement_count <= 1) THEN 1 ELSE 0 END) AS finished_late, \
@@ -203,6 +205,7 @@ pub async fn indicators<C: ConnectionTrait>(
     let mut values: Vec<Value> = vec![
         from.into(), // received
         from.into(), // received_online
+        from.into(), // received_online_electronic_result
         from.into(),
         to.into(), // finished
         from.into(),

@@ -666,6 +666,7 @@ async fn create(
         closed_at: Set(None),
         processing_working_secs: Set(None),
         on_time: Set(None),
+        result_delivery: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -751,6 +752,8 @@ pub struct ActionRequest {
     pub new_appointment_at: Option<DateTime<Utc>>,
     pub documents: Vec<DocumentIn>,
     pub note: Option<String>,
+    /// `return_result`: how the result was handed over (not recorded when absent).
+    pub result_delivery: Option<crate::domain::dossier::ResultDelivery>,
 }
 
 fn not_found(code: &str) -> ApiError {
@@ -1044,6 +1047,10 @@ pub async fn act(
     }
     if action == Action::RequestPayment {
         data.insert("amount_vnd".into(), json!(req.amount_vnd));
+    }
+    if let (Action::ReturnResult, Some(d)) = (action, req.result_delivery) {
+        am.result_delivery = Set(Some(d.as_str().to_string()));
+        data.insert("result_delivery".into(), json!(d));
     }
     if let Some(note) = &req.note {
         data.insert("note".into(), json!(note));

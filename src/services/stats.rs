@@ -227,9 +227,12 @@ pub struct Indicators {
     pub on_time_rate: Option<f64>,
     /// 2.2: mean working hours from receipt to decision, supplement time excluded.
     pub average_processing_working_hours: Option<f64>,
-    /// 3.3: online filings over all received in the period.
+    /// Online filings over all received in the period (filing only, whatever the result).
     pub online_filing_rate: Option<f64>,
-    /// 3.3 gives the full score at 50 % or more.
+    /// 3.3: dossiers filed online whose result was returned electronically, over all
+    /// received in the period.
+    pub online_with_electronic_result_rate: Option<f64>,
+    /// 3.3 gives the full score at 50 % or more (of `online_with_electronic_result_rate`).
     pub online_full_score: bool,
     pub counts: IndicatorCounts,
     pub by_procedure: Vec<ProcedureTime>,
@@ -239,6 +242,8 @@ pub struct Indicators {
 pub struct IndicatorCounts {
     pub received: i64,
     pub received_online: i64,
+    /// Filed online, result returned electronically.
+    pub received_online_electronic_result: i64,
     pub finished: i64,
     pub finished_on_time: i64,
     pub finished_late: i64,
@@ -282,6 +287,7 @@ pub async fn indicators(
     let per = q::processing_by_procedure(&state.db, filter, from, to).await?;
     let judged = r.finished_on_time + r.finished_late + r.open_on_time + r.open_late;
     let online = ratio(r.received_online, r.received);
+    let online_electronic = ratio(r.received_online_electronic_result, r.received);
     Ok(Indicators {
         from: from.with_timezone(&vn_offset()),
         to: to.with_timezone(&vn_offset()),
@@ -292,10 +298,12 @@ pub async fn indicators(
                 / 100.0
         }),
         online_filing_rate: online,
-        online_full_score: online.is_some_and(|o| o >= 0.5),
+        online_with_electronic_result_rate: online_electronic,
+        online_full_score: online_electronic.is_some_and(|o| o >= 0.5),
         counts: IndicatorCounts {
             received: r.received,
             received_online: r.received_online,
+            received_online_electronic_result: r.received_online_electronic_result,
             finished: r.finished,
             finished_on_time: r.finished_on_time,
             finished_late: r.finished_late,

@@ -57,6 +57,7 @@ async fn openapi_document_covers_the_api() {
         "/api/v1/me",
         "/api/v1/users",
         "/api/v1/users/{id}",
+        "/api/v1/audit",
         "/healthz",
         "/readyz",
     ] {
@@ -76,6 +77,31 @@ async fn openapi_document_covers_the_api() {
                 assert!(has_problem, "{method} {path} documents no error");
             }
         }
+    }
+    // Every schema referred to is defined.
+    fn refs<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(|r| r.as_str()) {
+                    out.push(r);
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(all.len() > 20);
+    for r in all {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected $ref {r}"));
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "$ref {r} has no schema"
+        );
     }
     let ui = app.get("/docs", None).await;
     assert_eq!(ui.status.as_u16(), 200);

@@ -71,8 +71,25 @@ async fn happy_path_online_to_returned() {
         (Some("decided"), Some(9))
     );
     assert_eq!(r["outcome"], "approved");
+    assert!(r["result_delivery"].is_null());
+    // How the result goes out is one of three; anything else changes nothing.
+    let before = app.case_row(&code).await;
+    app.act(
+        &cast.reception,
+        &code,
+        "return_result",
+        json!({"result_delivery": "pigeon"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    assert_eq!(app.case_row(&code).await, before);
     let r = app
-        .act(&cast.reception, &code, "return_result", json!({}))
+        .act(
+            &cast.reception,
+            &code,
+            "return_result",
+            json!({"result_delivery": "electronic"}),
+        )
         .await
         .assert_status(200);
     assert_eq!(
@@ -80,6 +97,7 @@ async fn happy_path_online_to_returned() {
         (Some("returned"), Some(10))
     );
     assert!(r["closed_at"].is_string());
+    assert_eq!(r["result_delivery"], "electronic");
     assert_eq!(r["version"], 7, "one version per change");
 
     // The trail: every step for officers, the public ones for the applicant.

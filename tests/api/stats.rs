@@ -31,6 +31,8 @@ struct Fx {
     processing_hours: Option<i64>,
     sla: &'static str,
     assigned: bool,
+    /// How the result was handed over, once returned.
+    delivery: Option<&'static str>,
 }
 
 impl Default for Fx {
@@ -49,6 +51,7 @@ impl Default for Fx {
             processing_hours: None,
             sla: "on_track",
             assigned: true,
+            delivery: None,
         }
     }
 }
@@ -100,6 +103,7 @@ async fn insert(app: &TestApp, n: usize, fx: &Fx) -> String {
         closed_at: Set(fx.closed),
         processing_working_secs: Set(fx.processing_hours.map(|h| h * 3600)),
         on_time: Set(None),
+        result_delivery: Set(fx.delivery.map(Into::into)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -124,17 +128,23 @@ async fn indicators_match_a_hand_checked_fixture() {
         ..Default::default()
     };
     let fixtures = vec![
-        // A: on time, online.
+        // A: on time, online, electronic result.
         Fx {
             channel: "online",
+            delivery: Some("electronic"),
             ..decided(vn(3, 2, 9), vn(3, 5, 17), vn(3, 4, 10), 16)
         },
-        // B: late.
-        decided(vn(3, 2, 9), vn(3, 5, 17), vn(3, 6, 10), 32),
-        // C: before the deadline but two supplement requests: late. Online.
+        // B: late. Filed at the counter, electronic result: not an online filing.
+        Fx {
+            delivery: Some("electronic"),
+            ..decided(vn(3, 2, 9), vn(3, 5, 17), vn(3, 6, 10), 32)
+        },
+        // C: before the deadline but two supplement requests: late. Online, result
+        // collected at the counter.
         Fx {
             channel: "online",
             supplements: 2,
+            delivery: Some("in_person"),
             ..decided(vn(3, 10, 9), vn(3, 13, 17), vn(3, 12, 10), 8)
         },
         // D: late, although an apology set a new appointment that it met.
@@ -176,9 +186,10 @@ async fn indicators_match_a_hand_checked_fixture() {
             due: Some(vn(4, 8, 17)),
             ..Default::default()
         },
-        // K: on time, online.
+        // K: on time, online, electronic result.
         Fx {
             channel: "online",
+            delivery: Some("electronic"),
             ..decided(vn(3, 5, 9), vn(3, 8, 17), vn(3, 7, 10), 16)
         },
     ];
@@ -203,7 +214,11 @@ async fn indicators_match_a_hand_checked_fixture() {
     assert_eq!(c["judged"], 8);
     assert_eq!(r["on_time_rate"], 0.5); // (3 + 1) / 8
     assert_eq!(r["online_filing_rate"], 0.625); // 5 / 8
-    assert_eq!(r["online_full_score"], true);
+                                                // Online with an electronic result: A K (C's went out at the counter, E is still open,
+                                                // I was stopped, B was not filed online).
+    assert_eq!(c["received_online_electronic_result"], 2);
+    assert_eq!(r["online_with_electronic_result_rate"], 0.25); // 2 / 8
+    assert_eq!(r["online_full_score"], false);
     assert_eq!(r["average_processing_working_hours"], 20.0); // (16+32+8+40+8+16) / 6
     assert_eq!(r["by_procedure"][0]["procedure_code"], MARITAL);
     assert_eq!(r["by_procedure"][0]["average_working_days"], 2.5);
@@ -218,6 +233,11 @@ async fn indicators_match_a_hand_checked_fixture() {
         .await;
     assert!(csv.content_type().starts_with("text/csv"));
     assert!(csv.text.contains("on_time_rate,0.5"), "{}", csv.text);
+    assert!(
+        csv.text.contains("online_with_electronic_result_rate,0.25"),
+        "{}",
+        csv.text
+    );
 
     app.get(
         "/api/v1/stats/indicators?from=2026-04-01T00:00:00%2B07:00&to=2026-03-01T00:00:00%2B07:00",
