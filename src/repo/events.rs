@@ -59,15 +59,6 @@ pub async fn append<C: ConnectionTrait>(db: &C, e: NewEvent) -> Result<case_even
     e.into_row(last.unwrap_or(0) + 1).insert(db).await
 }
 
-/// Append the first events of dossiers inserted in the same transaction, in one statement:
-/// their sequence number is 1, so there is no `MAX(seq)` to read, and nothing is read back.
-pub async fn append_first_many<C: ConnectionTrait>(db: &C, es: Vec<NewEvent>) -> Result<(), DbErr> {
-    case_events::Entity::insert_many(es.into_iter().map(|e| e.into_row(1)))
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
-}
-
 /// A dossier's events in order; `public_only` for the applicant's view.
 pub async fn list<C: ConnectionTrait>(
     db: &C,

@@ -3,19 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use entity::outbox;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr};
 use uuid::Uuid;
-
-/// Insert several outbox rows in one statement.
-pub async fn insert_many<C: ConnectionTrait>(
-    db: &C,
-    rows: Vec<outbox::ActiveModel>,
-) -> Result<(), DbErr> {
-    outbox::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
-}
 
 /// A new outbox row, due at once (also used for bulk inserts).
 pub fn row(

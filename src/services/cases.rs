@@ -690,10 +690,15 @@ async fn create(
     let routing_status = json!(d.status);
     let (actor_id, actor_role) = (actor.account_id, actor.role.as_str());
     let actor_unit = actor.unit.as_ref().map(|u| u.to_string());
-    let idempotency = idempotency_key.map(|k| (k.to_string(), render));
+    let answer = idempotency_key.map(|key| intake_writer::StoredAnswer {
+        account: actor_id,
+        key: key.to_string(),
+        render: Box::new(move |case: &cases::Model| render(case)),
+    });
     let followups = move |case: &cases::Model| intake_writer::Followups {
         event: repo::events::NewEvent {
-            case_id: case.id,
+            // Attached to the dossier by its code when both are written.
+            case_id: 0,
             action: action.into(),
             actor_id: Some(actor_id),
             actor_role: actor_role.into(),
@@ -718,9 +723,6 @@ async fn create(
             sync_payload(case, action, now),
             now,
         ),
-        idempotency: idempotency
-            .as_ref()
-            .map(|(key, render)| (actor_id, key.clone(), render(case))),
     };
     // Written with the intakes waiting beside it, if any, in one transaction that also
     // takes its number, appends its first event and outbox row and stores the answer to
@@ -734,6 +736,7 @@ async fn create(
                 day,
                 row: am,
                 followups: Box::new(followups),
+                answer,
             },
         )
         .await?;

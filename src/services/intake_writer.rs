@@ -5,7 +5,8 @@
 //! wait for one another anyway (on SQLite every writer of the file; on PostgreSQL those of
 //! one receiving unit, which update the same counter row) queue here, and whichever of them
 //! gets the writer turn first writes every intake waiting at that moment in one transaction:
-//! one counter update per unit and day, one multi-row INSERT per table, one commit. Under
+//! one counter update per unit and day, then the dossiers, their first events and outbox
+//! rows in one round trip (`repo::cases::insert_with_followups`), one commit. Under
 //! load a turn then serves many dossiers instead of one, so the round trips, the hand-over
 //! of the turn and the commit are shared; an intake that finds no one waiting is a batch of
 //! one and writes exactly as it would alone.
@@ -39,19 +40,26 @@ const MAX_BATCH: usize = 64;
 /// PostgreSQL: intakes are queued per receiving unit, hashed onto this many lanes.
 const PG_LANES: usize = 64;
 
-/// What an intake writes besides its dossier row, made from the row as inserted.
+/// What an intake writes besides its dossier row, made from the row about to be inserted.
 pub struct Followups {
-    /// The dossier's first event (its `case_id` is filled in from the row).
+    /// The dossier's first event. Its `case_id` is not known when it is made: the database
+    /// attaches it to the dossier by code, in the statement that inserts the dossier.
     pub event: repo::events::NewEvent,
     /// The outbox row announcing it.
     pub outbox: outbox::ActiveModel,
-    /// The stored answer for an `Idempotency-Key`: account, key and response body.
-    pub idempotency: Option<(Uuid, String, String)>,
 }
 
-/// Builds an intake's [`Followups`] from its inserted row (called again if the intake is
-/// written a second time after a failed batch).
+/// Builds an intake's [`Followups`] from its row as it will be stored, all but the id
+/// (called again if the intake is written a second time after a failed batch).
 pub type MakeFollowups = Box<dyn Fn(&cases::Model) -> Followups + Send + Sync>;
+
+/// The answer stored for an intake's `Idempotency-Key`, rendered from the dossier as
+/// stored (id included) and committed with it, so that a replay can never miss it.
+pub struct StoredAnswer {
+    pub account: Uuid,
+    pub key: String,
+    pub render: Box<dyn Fn(&cases::Model) -> String + Send + Sync>,
+}
 
 /// An intake ready to be written: everything but its number.
 pub struct Draft {
@@ -62,6 +70,8 @@ pub struct Draft {
     /// The dossier row, without its code.
     pub row: cases::ActiveModel,
     pub followups: MakeFollowups,
+    /// Online submissions with an `Idempotency-Key`.
+    pub answer: Option<StoredAnswer>,
 }
 
 struct Queued {
@@ -272,38 +282,37 @@ async fn write_together(
             row
         })
         .collect();
-    // RETURNING gives no order on SQLite: match the ids back by the codes.
-    let mut ids: HashMap<String, i64> = repo::cases::insert_many(&txn, rows.iter().cloned())
-        .await?
-        .into_iter()
-        .map(|(id, code)| (code, id))
-        .collect();
     // The dossier as stored, from the values written (every column is set; the database
-    // adds only the id).
-    let models = rows
-        .into_iter()
-        .map(|mut row| {
-            let code = row.code.as_ref().clone();
-            row.id = Set(ids.remove(&code).ok_or_else(lost)?);
+    // adds only the id, filled in below).
+    let mut models = rows
+        .iter()
+        .map(|row| {
+            let mut row = row.clone();
+            row.id = Set(0);
             row.try_into_model().map_err(ApiError::from)
         })
         .collect::<ApiResult<Vec<cases::Model>>>()?;
     let mut events = Vec::with_capacity(models.len());
     let mut outbox_rows = Vec::with_capacity(models.len());
-    let mut answers = Vec::new();
     for (d, m) in drafts.iter().zip(&models) {
         let f = (d.followups)(m);
-        let mut event = f.event;
-        event.case_id = m.id;
-        events.push(event);
+        events.push((m.code.clone(), f.event.into_row(1)));
         outbox_rows.push(f.outbox);
-        answers.extend(f.idempotency);
     }
-    repo::events::append_first_many(&txn, events).await?;
-    repo::outbox::insert_many(&txn, outbox_rows).await?;
-    for (account, key, body) in &answers {
-        // The stored answer commits with the dossier: a replay can never miss it.
-        repo::idempotency::complete(&txn, *account, key, 201, body).await?;
+    // RETURNING gives no order on SQLite: match the ids back by the codes.
+    let mut ids: HashMap<String, i64> =
+        repo::cases::insert_with_followups(&txn, rows, events, outbox_rows)
+            .await?
+            .into_iter()
+            .map(|(id, code)| (code, id))
+            .collect();
+    for m in &mut models {
+        m.id = ids.remove(&m.code).ok_or_else(lost)?;
+    }
+    for (d, m) in drafts.iter().zip(&models) {
+        if let Some(a) = &d.answer {
+            repo::idempotency::complete(&txn, a.account, &a.key, 201, &(a.render)(m)).await?;
+        }
     }
     txn.commit().await?;
     Ok(models)
