@@ -26,7 +26,9 @@ use crate::domain::access::CaseScope;
 /// three inserts are one statement (data-modifying `WITH`); on SQLite, which has no such
 /// statement, they are three statements sent together, run in order by the connection's
 /// thread. Either way they are one hand-over to the database instead of three: a lone
-/// intake spends most of its time waiting on such hand-overs.
+/// intake spends most of its time waiting on such hand-overs. Call it inside a
+/// transaction: on SQLite a failing statement undoes only itself, and the caller's rollback
+/// undoes the ones before it.
 pub async fn insert_with_followups<C: ConnectionTrait>(
     db: &C,
     rows: Vec<cases::ActiveModel>,
