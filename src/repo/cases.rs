@@ -1,78 +1,157 @@
 //! Dossier rows.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::cases::{self, Column, Entity};
-use entity::{case_events, outbox};
+use entity::{case_events, outbox, unit_day_counters};
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, InsertStatement, Query, QueryStatementBuilder,
     WithClause,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityName,
-    EntityTrait, IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
+    EntityTrait, IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use uuid::Uuid;
 
 use crate::domain::access::CaseScope;
+use crate::domain::dossier::DossierCode;
+use crate::domain::unit::UnitCode;
+use crate::repo::counters;
 
-/// Insert several dossiers together with the first event and the outbox row of each, in
-/// one round trip, and return the `(id, code)` of each dossier, in no particular order.
+/// A dossier to insert with its first event and outbox row, numbered by the database.
+pub struct NewDossier {
+    /// The receiving unit, whose counter for `day` numbers the dossier.
+    pub unit: UnitCode,
+    /// The local day of receipt.
+    pub day: NaiveDate,
+    /// The dossier row. Its `code` is not read: the database makes it from the counter.
+    pub row: cases::ActiveModel,
+    /// The first event. Its `case_id` is not read: the database attaches it to the dossier.
+    pub event: case_events::ActiveModel,
+    /// The outbox row. Its `case_code` is not read but given the code, and so is the
+    /// payload's top-level key `code_in_payload` if named (letters, digits and `_` only).
+    pub outbox: outbox::ActiveModel,
+    pub code_in_payload: Option<&'static str>,
+}
+
+/// Number and insert dossiers, with the first event and the outbox row of each, in one
+/// round trip, and return the `(id, code)` of each, in the order given.
+///
+/// The numbers are taken from the counters (one upsert per unit and day, numbers handed out
+/// in the order given) in the same round trip: each dossier's code is formatted in SQL from
+/// its counter, and its event and outbox row find it by that code. A lone intake spends most
+/// of its time waiting on such hand-overs to the database. On PostgreSQL it is all one
+/// statement (data-modifying `WITH`), atomic on its own; on SQLite, which has no such
+/// statement, four statements sent together, run in order by the connection's thread. Call
+/// it inside a transaction on SQLite: a failing statement undoes only itself, and the
+/// caller's rollback undoes the ones before it.
+///
 /// Only the key comes back: the caller holds every other value already, and reading the
 /// whole row back (fifty columns, three of them JSON) cost an intake more than any of its
-/// other statements.
-///
-/// Each event is given with the code of its dossier, whose id the database assigns in the
-/// same round trip: the event's `case_id` is looked up by that code. On PostgreSQL the
-/// three inserts are one statement (data-modifying `WITH`); on SQLite, which has no such
-/// statement, they are three statements sent together, run in order by the connection's
-/// thread. Either way they are one hand-over to the database instead of three: a lone
-/// intake spends most of its time waiting on such hand-overs. Call it inside a
-/// transaction: on SQLite a failing statement undoes only itself, and the caller's rollback
-/// undoes the ones before it.
-pub async fn insert_with_followups<C: ConnectionTrait>(
+/// other statements. Each returned code is checked against [`DossierCode::new`].
+pub async fn insert_numbered<C: ConnectionTrait>(
     db: &C,
-    rows: Vec<cases::ActiveModel>,
-    events: Vec<(String, case_events::ActiveModel)>,
-    outbox_rows: Vec<outbox::ActiveModel>,
-) -> Result<Vec<(i64, String)>, DbErr> {
+    dossiers: Vec<NewDossier>,
+) -> Result<Vec<(i64, DossierCode)>, DbErr> {
     let backend = db.get_database_backend();
-    let mut dossiers = Entity::insert_many(rows).into_query();
-    dossiers.returning(Query::returning().columns([Column::Id, Column::Code]));
-    let outbox_insert = outbox::Entity::insert_many(outbox_rows).into_query();
+    // The counters in order of first use; each dossier's number is `last - offset`.
+    let mut counters: Vec<(String, String, i32)> = Vec::new();
+    let mut places = Vec::with_capacity(dossiers.len());
+    for d in &dossiers {
+        let (unit, day) = (d.unit.to_string(), d.day.format("%y%m%d").to_string());
+        let at = match counters.iter().position(|c| c.0 == unit && c.1 == day) {
+            Some(at) => at,
+            None => {
+                counters.push((unit, day, 0));
+                counters.len() - 1
+            }
+        };
+        counters[at].2 += 1;
+        places.push((at, counters[at].2));
+    }
+    let code = |i: usize| {
+        let (at, nth) = places[i];
+        let (unit, day, n) = &counters[at];
+        code_expr(backend, unit, day, n - nth)
+    };
+    let dossier_table = if backend == DatabaseBackend::Postgres {
+        // Sub-statements of one statement share a snapshot: the events must read the new
+        // ids from the dossiers' RETURNING, the codes from the counters' RETURNING.
+        "new_cases"
+    } else {
+        Entity.table_name()
+    };
+    let mut rows = Vec::with_capacity(dossiers.len());
+    let mut events = Vec::with_capacity(dossiers.len());
+    let mut outbox_rows = Vec::with_capacity(dossiers.len());
+    for (i, d) in dossiers.iter().enumerate() {
+        rows.push((&d.row, vec![(Column::Code, code(i))]));
+        let case_id = Query::select()
+            .column(Column::Id)
+            .from(Alias::new(dossier_table))
+            .and_where(Expr::col(Column::Code).eq(code(i)))
+            .to_owned();
+        events.push((
+            &d.event,
+            vec![(
+                case_events::Column::CaseId,
+                Expr::SubQuery(None, Box::new(case_id.into_sub_query_statement())),
+            )],
+        ));
+        let mut outbox_exprs = vec![(outbox::Column::CaseCode, code(i))];
+        if let Some(key) = d.code_in_payload {
+            let payload = d
+                .outbox
+                .payload
+                .clone()
+                .into_value()
+                .ok_or_else(|| DbErr::Custom("an outbox row without a payload".into()))?;
+            outbox_exprs.push((
+                outbox::Column::Payload,
+                payload_with_code(backend, key, payload, code(i))?,
+            ));
+        }
+        outbox_rows.push((&d.outbox, outbox_exprs));
+    }
+    let take = counters::take_many(
+        counters
+            .iter()
+            .map(|(u, d, n)| (u.as_str(), d.as_str(), *n)),
+    );
+    let mut dossiers_insert = insert_rows(rows)?;
+    dossiers_insert.returning(Query::returning().columns([Column::Id, Column::Code]));
+    let events_insert = insert_rows(events)?;
+    let outbox_insert = insert_rows(outbox_rows)?;
     let found = if backend == DatabaseBackend::Postgres {
-        // The events read the new ids from the dossiers' RETURNING: sub-statements of one
-        // statement share a snapshot, so the table itself would not show the new rows yet.
-        let new_cases = Alias::new("new_cases");
-        let events_insert = first_events(events, new_cases.clone())?;
+        let mut take = take;
+        take.returning(Query::returning().columns([
+            unit_day_counters::Column::UnitCode,
+            unit_day_counters::Column::Day,
+            unit_day_counters::Column::Last,
+        ]));
+        let cte = |name: &str, query: InsertStatement| {
+            CommonTableExpression::new()
+                .query(query)
+                .table_name(Alias::new(name))
+                .to_owned()
+        };
         let with = WithClause::new()
-            .cte(
-                CommonTableExpression::new()
-                    .query(dossiers)
-                    .table_name(new_cases.clone())
-                    .to_owned(),
-            )
-            .cte(
-                CommonTableExpression::new()
-                    .query(events_insert)
-                    .table_name(Alias::new("new_events"))
-                    .to_owned(),
-            )
-            .cte(
-                CommonTableExpression::new()
-                    .query(outbox_insert)
-                    .table_name(Alias::new("new_outbox"))
-                    .to_owned(),
-            )
+            .cte(cte("counter", take))
+            .cte(cte("new_cases", dossiers_insert))
+            .cte(cte("new_events", events_insert))
+            .cte(cte("new_outbox", outbox_insert))
             .to_owned();
         let select = Query::select()
             .columns([Column::Id, Column::Code])
-            .from(new_cases)
+            .from(Alias::new("new_cases"))
             .to_owned();
         db.query_all(&select.with(with)).await?
     } else {
-        let events_insert = first_events(events, Alias::new(Entity.table_name()))?;
         let parts = [
-            backend.build(&dossiers),
+            backend.build(&take),
+            backend.build(&dossiers_insert),
             backend.build(&events_insert),
             backend.build(&outbox_insert),
         ];
@@ -88,39 +167,126 @@ pub async fn insert_with_followups<C: ConnectionTrait>(
         db.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?
     };
-    found
+    // RETURNING gives no order on SQLite: match the ids back by the codes, which the
+    // counters' new values give (the largest number of each counter is its last).
+    let mut ids = HashMap::with_capacity(found.len());
+    for r in &found {
+        let code: String = r.try_get("", "code")?;
+        ids.insert(code, r.try_get::<i64>("", "id")?);
+    }
+    let mut last = vec![None; counters.len()];
+    for (d, &(at, _)) in dossiers.iter().zip(&places) {
+        if last[at].is_some() {
+            continue;
+        }
+        let zero = DossierCode::new(&d.unit, d.day, 0);
+        let (prefix, _) = zero.as_str().rsplit_once('-').unwrap_or_default();
+        last[at] = ids
+            .keys()
+            .filter_map(|code| {
+                code.strip_prefix(prefix)?
+                    .strip_prefix('-')?
+                    .parse::<u32>()
+                    .ok()
+            })
+            .max();
+    }
+    dossiers
         .iter()
-        .map(|r| Ok((r.try_get("", "id")?, r.try_get("", "code")?)))
+        .zip(&places)
+        .map(|(d, &(at, nth))| {
+            let n = i64::from(last[at].unwrap_or_default()) + i64::from(nth - counters[at].2);
+            let code = DossierCode::new(&d.unit, d.day, u32::try_from(n).unwrap_or_default());
+            let id = ids.get(code.as_str()).copied().ok_or_else(|| {
+                DbErr::Custom(format!("dossier {code} not found among those inserted"))
+            })?;
+            Ok((id, code))
+        })
         .collect()
 }
 
-/// The insert of first events, each attached to the dossier of its code as found in
-/// `dossiers` (the table, or the new rows of the same statement).
-fn first_events(
-    events: Vec<(String, case_events::ActiveModel)>,
-    dossiers: Alias,
+/// The code of the dossier numbered `last - offset` by the counter of `unit` on `day`,
+/// formatted in SQL as [`DossierCode::new`] formats it: read on PostgreSQL from the new
+/// counter rows of the same statement (`counter`), on SQLite from the table.
+fn code_expr(backend: DatabaseBackend, unit: &str, day: &str, offset: i32) -> Expr {
+    let sql = if backend == DatabaseBackend::Postgres {
+        "(SELECT unit_code || '-' || day || '-' || \
+           CASE WHEN n < 10000 THEN lpad(n::text, 4, '0') ELSE n::text END \
+         FROM (SELECT unit_code, day, last - $1 AS n FROM counter \
+               WHERE unit_code = $2 AND day = $3) AS c)"
+    } else {
+        "(SELECT unit_code || '-' || day || '-' || printf('%04d', n) \
+         FROM (SELECT unit_code, day, last - ? AS n FROM unit_day_counters \
+               WHERE unit_code = ? AND day = ?) AS c)"
+    };
+    Expr::cust_with_values(
+        sql,
+        [
+            sea_orm::Value::from(offset),
+            unit.to_string().into(),
+            day.to_string().into(),
+        ],
+    )
+}
+
+/// `payload` with its top-level `key` set to `code`.
+fn payload_with_code(
+    backend: DatabaseBackend,
+    key: &str,
+    payload: sea_orm::Value,
+    code: Expr,
+) -> Result<Expr, DbErr> {
+    // The key goes into the SQL text: only a plain one.
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(DbErr::Custom(format!("not a plain payload key: {key:?}")));
+    }
+    let sql = if backend == DatabaseBackend::Postgres {
+        format!("jsonb_set($1::jsonb, '{{{key}}}', to_jsonb($2))")
+    } else {
+        format!("json_set(?, '$.{key}', ?)")
+    };
+    Ok(Expr::cust_with_exprs(sql, [Expr::val(payload), code]))
+}
+
+/// A row to insert, with the columns it gives as SQL expressions instead of values.
+type RowWithExprs<'a, A> = (
+    &'a A,
+    Vec<(
+        <<A as ActiveModelTrait>::Entity as EntityTrait>::Column,
+        Expr,
+    )>,
+);
+
+/// An INSERT of `rows`: the columns set in the first, each given as the row's value except
+/// those a row gives as an SQL expression.
+fn insert_rows<A: ActiveModelTrait>(
+    rows: Vec<RowWithExprs<'_, A>>,
 ) -> Result<InsertStatement, DbErr> {
-    use case_events::Column as E;
-    let columns: Vec<E> = E::iter().filter(|c| !matches!(c, E::Id)).collect();
+    let Some((first, first_exprs)) = rows.first() else {
+        return Err(DbErr::Custom("nothing to insert".into()));
+    };
+    let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter()
+        .filter(|c| {
+            first.get(*c).into_value().is_some()
+                || first_exprs.iter().any(|(e, _)| e.as_str() == c.as_str())
+        })
+        .collect();
     let mut insert = Query::insert();
     insert
-        .into_table(case_events::Entity)
-        .columns(columns.clone());
-    for (code, event) in events {
+        .into_table(A::Entity::default())
+        .columns(columns.iter().copied());
+    for (row, exprs) in rows {
         let mut values = Vec::with_capacity(columns.len());
         for c in &columns {
-            values.push(if matches!(c, E::CaseId) {
-                let id = Query::select()
-                    .column(Column::Id)
-                    .from(dossiers.clone())
-                    .and_where(Expr::col(Column::Code).eq(code.clone()))
-                    .to_owned();
-                Expr::SubQuery(None, Box::new(id.into_sub_query_statement()))
-            } else {
-                let value = event.get(*c).into_value().ok_or_else(|| {
-                    DbErr::Custom(format!("first event without a value for {}", c.as_str()))
-                })?;
-                Expr::val(value)
+            let given = exprs
+                .iter()
+                .find(|(e, _)| e.as_str() == c.as_str())
+                .map(|(_, x)| x.clone());
+            values.push(match given {
+                Some(x) => x,
+                None => Expr::val(row.get(*c).into_value().ok_or_else(|| {
+                    DbErr::Custom(format!("a row without a value for {}", c.as_str()))
+                })?),
             });
         }
         insert

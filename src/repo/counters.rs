@@ -1,7 +1,7 @@
 //! Per-unit daily counters for dossier numbers.
 
 use entity::unit_day_counters::{Column, Entity};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DbErr};
 
 /// Take the next `n` numbers of `unit` on `day` and return the last of them (the numbers
@@ -9,20 +9,32 @@ use sea_orm::{ConnectionTrait, DbErr};
 /// numbers on both databases without `MAX()+1`. The new value comes back from the same
 /// statement (`RETURNING`, SQLite ≥ 3.35 and PostgreSQL), so the row is not read again.
 pub async fn take<C: ConnectionTrait>(db: &C, unit: &str, day: &str, n: i32) -> Result<i32, DbErr> {
-    let stmt = Query::insert()
-        .into_table(Entity)
-        .columns([Column::UnitCode, Column::Day, Column::Last])
-        .values_panic([unit.into(), day.into(), n.into()])
-        .on_conflict(
-            OnConflict::columns([Column::UnitCode, Column::Day])
-                .value(Column::Last, Expr::col((Entity, Column::Last)).add(n))
-                .to_owned(),
-        )
-        .returning_col(Column::Last)
-        .to_owned();
+    let mut stmt = take_many([(unit, day, n)]);
+    stmt.returning_col(Column::Last);
     let row = db
         .query_one(&stmt)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("unit_day_counters".into()))?;
     row.try_get("", "last")
+}
+
+/// The upsert that takes `n` numbers from each `(unit, day, n)` counter (each counter named
+/// once), for a caller that numbers its rows in the same statement or transaction.
+pub fn take_many<'a>(takes: impl IntoIterator<Item = (&'a str, &'a str, i32)>) -> InsertStatement {
+    let mut stmt = Query::insert();
+    stmt.into_table(Entity)
+        .columns([Column::UnitCode, Column::Day, Column::Last]);
+    for (unit, day, n) in takes {
+        stmt.values_panic([unit.into(), day.into(), n.into()]);
+    }
+    stmt.on_conflict(
+        OnConflict::columns([Column::UnitCode, Column::Day])
+            .value(
+                Column::Last,
+                Expr::col((Entity, Column::Last))
+                    .add(Expr::col((Alias::new("excluded"), Column::Last))),
+            )
+            .to_owned(),
+    );
+    stmt
 }

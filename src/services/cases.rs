@@ -467,6 +467,9 @@ fn enter_step(
     }
 }
 
+/// The key of the dossier code in [`sync_payload`].
+pub const SYNC_CODE_KEY: &str = "MaHoSo";
+
 /// The national portal's view of a dossier (DongBoHoSoMC fields), for outbox payloads.
 pub fn sync_payload(c: &cases::Model, event: &str, at: DateTime<Utc>) -> Value {
     let fmt = |t: Option<DateTime<Utc>>| {
@@ -479,7 +482,7 @@ pub fn sync_payload(c: &cases::Model, event: &str, at: DateTime<Utc>) -> Value {
     json!({
         "event": event,
         "at": at,
-        "MaHoSo": c.code,
+        SYNC_CODE_KEY: c.code,
         "MaTTHC": c.procedure_code,
         "TrangThaiHoSo": c.national_status,
         "KenhThucHien": Channel::parse(&c.channel).map(Channel::national),
@@ -723,6 +726,7 @@ async fn create(
             sync_payload(case, action, now),
             now,
         ),
+        code_in_payload: Some(SYNC_CODE_KEY),
     };
     // Written with the intakes waiting beside it, if any, in one transaction that also
     // takes its number, appends its first event and outbox row and stores the answer to

@@ -5,11 +5,13 @@
 //! wait for one another anyway (on SQLite every writer of the file; on PostgreSQL those of
 //! one receiving unit, which update the same counter row) queue here, and whichever of them
 //! gets the writer turn first writes every intake waiting at that moment in one transaction:
-//! one counter update per unit and day, then the dossiers, their first events and outbox
-//! rows in one round trip (`repo::cases::insert_with_followups`), one commit. Under
-//! load a turn then serves many dossiers instead of one, so the round trips, the hand-over
-//! of the turn and the commit are shared; an intake that finds no one waiting is a batch of
-//! one and writes exactly as it would alone.
+//! the counter updates (one per unit and day), the dossiers, their first events and outbox
+//! rows in one round trip (`repo::cases::insert_numbered`), then the stored answers to
+//! Idempotency-Keys, one commit. On PostgreSQL, with no answer to store, that round trip is
+//! one statement, atomic on its own, and needs no transaction around it. Under load a turn
+//! then serves many dossiers instead of one, so the round trips, the hand-over of the turn
+//! and the commit are shared; an intake that finds no one waiting is a batch of one and
+//! writes exactly as it would alone.
 //!
 //! Each intake stays all or nothing and its own: a batch that fails is rolled back and its
 //! intakes are written again one at a time. An intake is answered only after the commit of
@@ -17,18 +19,17 @@
 //! left out, as a cancelled request is; once its batch has begun it is written, and the
 //! batch goes on even if the request of the intake leading it is cancelled.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use entity::{cases, outbox};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, TryIntoModel};
+use sea_orm::{ActiveValue::Set, DatabaseBackend, DatabaseConnection, TryIntoModel};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use crate::db;
-use crate::domain::dossier::DossierCode;
 use crate::domain::unit::UnitCode;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
@@ -45,12 +46,15 @@ pub struct Followups {
     /// The dossier's first event. Its `case_id` is not known when it is made: the database
     /// attaches it to the dossier by code, in the statement that inserts the dossier.
     pub event: repo::events::NewEvent,
-    /// The outbox row announcing it.
+    /// The outbox row announcing it. Its `case_code`, and its payload's top-level key
+    /// `code_in_payload` if named, are given the dossier's code when it is written.
     pub outbox: outbox::ActiveModel,
+    pub code_in_payload: Option<&'static str>,
 }
 
-/// Builds an intake's [`Followups`] from its row as it will be stored, all but the id
-/// (called again if the intake is written a second time after a failed batch).
+/// Builds an intake's [`Followups`] from its row as it will be stored, all but the id and
+/// the code, which the database gives (called again if the intake is written a second time
+/// after a failed batch).
 pub type MakeFollowups = Box<dyn Fn(&cases::Model) -> Followups + Send + Sync>;
 
 /// The answer stored for an intake's `Idempotency-Key`, rendered from the dossier as
@@ -249,71 +253,54 @@ async fn write_together(
     db: &DatabaseConnection,
     drafts: &[&Draft],
 ) -> ApiResult<Vec<cases::Model>> {
-    // The caller holds the turn: this transaction must not wait for it again.
-    let txn = db::begin_write_in_turn(db, None).await?;
-    // Numbers: one counter update per unit and day, handed out in arrival order.
-    let mut numbers = vec![0u32; drafts.len()];
-    let mut groups: Vec<((&UnitCode, NaiveDate), Vec<usize>)> = Vec::new();
-    for (i, d) in drafts.iter().enumerate() {
-        match groups.iter_mut().find(|(k, _)| *k == (&d.unit, d.day)) {
-            Some((_, members)) => members.push(i),
-            None => groups.push(((&d.unit, d.day), vec![i])),
-        }
-    }
-    for ((unit, day), members) in &groups {
-        let n = members.len() as i32;
-        let last = repo::counters::take(
-            &txn,
-            &unit.to_string(),
-            &day.format("%y%m%d").to_string(),
-            n,
-        )
-        .await?;
-        for (k, &i) in members.iter().enumerate() {
-            numbers[i] = (last - n + 1 + k as i32) as u32;
-        }
-    }
-    let rows: Vec<cases::ActiveModel> = drafts
-        .iter()
-        .zip(&numbers)
-        .map(|(d, &number)| {
-            let mut row = d.row.clone();
-            row.code = Set(DossierCode::new(&d.unit, d.day, number).to_string());
-            row
-        })
-        .collect();
     // The dossier as stored, from the values written (every column is set; the database
-    // adds only the id, filled in below).
-    let mut models = rows
+    // adds the id and the code, filled in below).
+    let mut models = drafts
         .iter()
-        .map(|row| {
-            let mut row = row.clone();
+        .map(|d| {
+            let mut row = d.row.clone();
             row.id = Set(0);
+            row.code = Set(String::new());
             row.try_into_model().map_err(ApiError::from)
         })
         .collect::<ApiResult<Vec<cases::Model>>>()?;
-    let mut events = Vec::with_capacity(models.len());
-    let mut outbox_rows = Vec::with_capacity(models.len());
-    for (d, m) in drafts.iter().zip(&models) {
-        let f = (d.followups)(m);
-        events.push((m.code.clone(), f.event.into_row(1)));
-        outbox_rows.push(f.outbox);
-    }
-    // RETURNING gives no order on SQLite: match the ids back by the codes.
-    let mut ids: HashMap<String, i64> =
-        repo::cases::insert_with_followups(&txn, rows, events, outbox_rows)
-            .await?
-            .into_iter()
-            .map(|(id, code)| (code, id))
-            .collect();
-    for m in &mut models {
-        m.id = ids.remove(&m.code).ok_or_else(lost)?;
-    }
-    for (d, m) in drafts.iter().zip(&models) {
-        if let Some(a) = &d.answer {
-            repo::idempotency::complete(&txn, a.account, &a.key, 201, &(a.render)(m)).await?;
+    let dossiers = || {
+        drafts
+            .iter()
+            .zip(&models)
+            .map(|(d, m)| {
+                let f = (d.followups)(m);
+                repo::cases::NewDossier {
+                    unit: d.unit.clone(),
+                    day: d.day,
+                    row: d.row.clone(),
+                    event: f.event.into_row(1),
+                    outbox: f.outbox,
+                    code_in_payload: f.code_in_payload,
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let numbered = if db.get_database_backend() == DatabaseBackend::Postgres
+        && drafts.iter().all(|d| d.answer.is_none())
+    {
+        // One statement, atomic on its own: no transaction to open and commit.
+        repo::cases::insert_numbered(db, dossiers()).await?
+    } else {
+        // The caller holds the turn: this transaction must not wait for it again.
+        let txn = db::begin_write_in_turn(db, None).await?;
+        let numbered = repo::cases::insert_numbered(&*txn, dossiers()).await?;
+        for ((d, m), (id, code)) in drafts.iter().zip(&mut models).zip(&numbered) {
+            (m.id, m.code) = (*id, code.to_string());
+            if let Some(a) = &d.answer {
+                repo::idempotency::complete(&txn, a.account, &a.key, 201, &(a.render)(m)).await?;
+            }
         }
+        txn.commit().await?;
+        numbered
+    };
+    for (m, (id, code)) in models.iter_mut().zip(numbered) {
+        (m.id, m.code) = (id, code.to_string());
     }
-    txn.commit().await?;
     Ok(models)
 }

@@ -302,6 +302,76 @@ async fn concurrent_intakes_at_one_unit_get_distinct_codes() {
     );
 }
 
+/// The database formats the code from the counter: past 9,999 dossiers in a day the number
+/// takes a fifth digit, as `DossierCode::new` writes it, on the dossier, its outbox row and
+/// the outbox payload alike.
+#[tokio::test]
+async fn the_ten_thousandth_dossier_of_a_day_has_a_five_digit_number() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    let reception = app
+        .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    let day = (chrono::Utc::now() + chrono::Duration::hours(7))
+        .format("%y%m%d")
+        .to_string();
+    let last = motcua::repo::counters::take(&app.state.db, BA_DINH_CENTRE, &day, 9998)
+        .await
+        .unwrap();
+    assert_eq!(last, 9998);
+    let mut codes = Vec::new();
+    for key in ["ten-thousand-1", "ten-thousand-2"] {
+        let a = app
+            .send(
+                app.client
+                    .post(app.url("/api/v1/cases"))
+                    .bearer_auth(&reception)
+                    .header("idempotency-key", key)
+                    .json(&intake_body(MARITAL, BA_DINH)),
+            )
+            .await;
+        codes.push(a.assert_status(201)["code"].as_str().unwrap().to_string());
+    }
+    let a = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/cases"))
+                .bearer_auth(&reception)
+                .json(&intake_body(MARITAL, BA_DINH)),
+        )
+        .await;
+    codes.push(a.assert_status(201)["code"].as_str().unwrap().to_string());
+    let prefix = format!("{BA_DINH_CENTRE}-{day}-");
+    assert_eq!(
+        codes,
+        ["9999", "10000", "10001"].map(|n| format!("{prefix}{n}"))
+    );
+    for code in &codes {
+        let shown = app
+            .get(&format!("/api/v1/cases/{code}"), Some(&reception))
+            .await;
+        assert_eq!(shown.assert_status(200)["code"], json!(code));
+        let notes = entity::outbox::Entity::find()
+            .filter(entity::outbox::Column::CaseCode.eq(code))
+            .all(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(notes.len(), 1, "{code}");
+        assert_eq!(notes[0].payload["MaHoSo"], json!(code));
+    }
+    let again = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/cases"))
+                .bearer_auth(&reception)
+                .header("idempotency-key", "ten-thousand-2")
+                .json(&intake_body(MARITAL, BA_DINH)),
+        )
+        .await;
+    assert_eq!(again.assert_status(201)["code"], json!(codes[1]));
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+}
+
 /// Intakes that arrive while the writer is busy wait and are then written together, in one
 /// transaction, each with its own number, row, first event, outbox row and stored answer.
 #[tokio::test]
