@@ -55,22 +55,117 @@ pub async fn insert_numbered<C: ConnectionTrait>(
     db: &C,
     dossiers: Vec<NewDossier>,
 ) -> Result<Vec<(i64, DossierCode)>, DbErr> {
-    let backend = db.get_database_backend();
-    // The counters in order of first use; each dossier's number is `last - offset`.
-    let mut counters: Vec<(String, String, i32)> = Vec::new();
-    let mut places = Vec::with_capacity(dossiers.len());
-    for d in &dossiers {
-        let (unit, day) = (d.unit.to_string(), d.day.format("%y%m%d").to_string());
-        let at = match counters.iter().position(|c| c.0 == unit && c.1 == day) {
-            Some(at) => at,
-            None => {
-                counters.push((unit, day, 0));
-                counters.len() - 1
+    let keys = NumberKeys::of(&dossiers);
+    let found = insert_numbered_rows(db, dossiers, false).await?;
+    keys.match_rows(found)
+}
+
+/// SQLite only, on a connection that nothing else uses while this runs (and whose caller
+/// cannot be cancelled half-way): [`insert_numbered`] with its own `BEGIN IMMEDIATE` and
+/// `COMMIT` in the same text, so that the whole intake is one hand-over to SQLite's thread
+/// instead of three. If it fails, it is rolled back on that connection before returning and
+/// nothing is written (`Err(.., true)` if even the rollback failed: the connection may
+/// still hold an open transaction, and must not be used again). What it returns is
+/// committed: match it with [`NumberKeys::match_rows`].
+pub async fn insert_numbered_committing<C: ConnectionTrait>(
+    db: &C,
+    dossiers: Vec<NewDossier>,
+) -> Result<Vec<(i64, String)>, (DbErr, bool)> {
+    match insert_numbered_rows(db, dossiers, true).await {
+        Ok(found) => Ok(found),
+        Err(e) => match db.execute_unprepared("ROLLBACK").await {
+            Ok(_) => Err((e, false)),
+            // The text stopped before its COMMIT or failed at it: nothing to undo.
+            Err(r) if r.to_string().contains("no transaction is active") => Err((e, false)),
+            Err(r) => {
+                tracing::error!(error = %r, "ROLLBACK after a failed intake write failed");
+                Err((e, true))
             }
-        };
-        counters[at].2 += 1;
-        places.push((at, counters[at].2));
+        },
     }
+}
+
+/// Which counter numbers each dossier of a batch: the counters in order of first use, how
+/// many numbers each takes, and for each dossier its counter and its place among them.
+pub struct NumberKeys {
+    keys: Vec<(UnitCode, NaiveDate)>,
+    counters: Vec<(String, String, i32)>,
+    places: Vec<(usize, i32)>,
+}
+
+impl NumberKeys {
+    pub fn of(dossiers: &[NewDossier]) -> NumberKeys {
+        let mut counters: Vec<(String, String, i32)> = Vec::new();
+        let mut places = Vec::with_capacity(dossiers.len());
+        for d in dossiers {
+            let (unit, day) = (d.unit.to_string(), d.day.format("%y%m%d").to_string());
+            let at = match counters.iter().position(|c| c.0 == unit && c.1 == day) {
+                Some(at) => at,
+                None => {
+                    counters.push((unit, day, 0));
+                    counters.len() - 1
+                }
+            };
+            counters[at].2 += 1;
+            places.push((at, counters[at].2));
+        }
+        NumberKeys {
+            keys: dossiers.iter().map(|d| (d.unit.clone(), d.day)).collect(),
+            counters,
+            places,
+        }
+    }
+
+    /// The `(id, code)` of each dossier, in the order given, from the rows the insert
+    /// returned (in no particular order on SQLite). The counters' new values are read
+    /// from the codes (the largest number of each counter is its last), and each code is
+    /// checked against [`DossierCode::new`].
+    pub fn match_rows(&self, found: Vec<(i64, String)>) -> Result<Vec<(i64, DossierCode)>, DbErr> {
+        let ids: HashMap<String, i64> = found.into_iter().map(|(id, code)| (code, id)).collect();
+        let mut last = vec![None; self.counters.len()];
+        for ((unit, day), &(at, _)) in self.keys.iter().zip(&self.places) {
+            if last[at].is_some() {
+                continue;
+            }
+            let zero = DossierCode::new(unit, *day, 0);
+            let (prefix, _) = zero.as_str().rsplit_once('-').unwrap_or_default();
+            last[at] = ids
+                .keys()
+                .filter_map(|code| {
+                    code.strip_prefix(prefix)?
+                        .strip_prefix('-')?
+                        .parse::<u32>()
+                        .ok()
+                })
+                .max();
+        }
+        self.keys
+            .iter()
+            .zip(&self.places)
+            .map(|((unit, day), &(at, nth))| {
+                let n =
+                    i64::from(last[at].unwrap_or_default()) + i64::from(nth - self.counters[at].2);
+                let code = DossierCode::new(unit, *day, u32::try_from(n).unwrap_or_default());
+                let id = ids.get(code.as_str()).copied().ok_or_else(|| {
+                    DbErr::Custom(format!("dossier {code} not found among those inserted"))
+                })?;
+                Ok((id, code))
+            })
+            .collect()
+    }
+}
+
+/// The insert of [`insert_numbered`]; with `own_transaction` (SQLite), wrapped in its own
+/// `BEGIN IMMEDIATE` and `COMMIT`.
+async fn insert_numbered_rows<C: ConnectionTrait>(
+    db: &C,
+    dossiers: Vec<NewDossier>,
+    own_transaction: bool,
+) -> Result<Vec<(i64, String)>, DbErr> {
+    let backend = db.get_database_backend();
+    let NumberKeys {
+        counters, places, ..
+    } = NumberKeys::of(&dossiers);
     let code = |i: usize| {
         let (at, nth) = places[i];
         let (unit, day, n) = &counters[at];
@@ -155,11 +250,14 @@ pub async fn insert_numbered<C: ConnectionTrait>(
             backend.build(&events_insert),
             backend.build(&outbox_insert),
         ];
-        let sql = parts
+        let mut sql = parts
             .iter()
             .map(|p| p.sql.as_str())
             .collect::<Vec<_>>()
             .join("; ");
+        if own_transaction {
+            sql = format!("BEGIN IMMEDIATE; {sql}; COMMIT");
+        }
         let values: Vec<sea_orm::Value> = parts
             .into_iter()
             .flat_map(|p| p.values.map(|v| v.0).unwrap_or_default())
@@ -167,41 +265,9 @@ pub async fn insert_numbered<C: ConnectionTrait>(
         db.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?
     };
-    // RETURNING gives no order on SQLite: match the ids back by the codes, which the
-    // counters' new values give (the largest number of each counter is its last).
-    let mut ids = HashMap::with_capacity(found.len());
-    for r in &found {
-        let code: String = r.try_get("", "code")?;
-        ids.insert(code, r.try_get::<i64>("", "id")?);
-    }
-    let mut last = vec![None; counters.len()];
-    for (d, &(at, _)) in dossiers.iter().zip(&places) {
-        if last[at].is_some() {
-            continue;
-        }
-        let zero = DossierCode::new(&d.unit, d.day, 0);
-        let (prefix, _) = zero.as_str().rsplit_once('-').unwrap_or_default();
-        last[at] = ids
-            .keys()
-            .filter_map(|code| {
-                code.strip_prefix(prefix)?
-                    .strip_prefix('-')?
-                    .parse::<u32>()
-                    .ok()
-            })
-            .max();
-    }
-    dossiers
+    found
         .iter()
-        .zip(&places)
-        .map(|(d, &(at, nth))| {
-            let n = i64::from(last[at].unwrap_or_default()) + i64::from(nth - counters[at].2);
-            let code = DossierCode::new(&d.unit, d.day, u32::try_from(n).unwrap_or_default());
-            let id = ids.get(code.as_str()).copied().ok_or_else(|| {
-                DbErr::Custom(format!("dossier {code} not found among those inserted"))
-            })?;
-            Ok((id, code))
-        })
+        .map(|r| Ok((r.try_get("", "id")?, r.try_get("", "code")?)))
         .collect()
 }
 

@@ -7,8 +7,9 @@
 //! gets the writer turn first writes every intake waiting at that moment in one transaction:
 //! the counter updates (one per unit and day), the dossiers, their first events and outbox
 //! rows in one round trip (`repo::cases::insert_numbered`), then the stored answers to
-//! Idempotency-Keys, one commit. On PostgreSQL, with no answer to store, that round trip is
-//! one statement, atomic on its own, and needs no transaction around it. Under load a turn
+//! Idempotency-Keys, one commit. With no answer to store, a batch is one hand-over in all:
+//! on PostgreSQL one statement, atomic on its own; on SQLite one text with its own `BEGIN
+//! IMMEDIATE` and `COMMIT`, on a connection of the writer's own (`OwnConnection`). Under load a turn
 //! then serves many dossiers instead of one, so the round trips, the hand-over of the turn
 //! and the commit are shared; an intake that finds no one waiting is a batch of one and
 //! writes exactly as it would alone.
@@ -20,12 +21,15 @@
 //! batch goes on even if the request of the intake leading it is cancelled.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use entity::{cases, outbox};
-use sea_orm::{ActiveValue::Set, DatabaseBackend, DatabaseConnection, TryIntoModel};
+use sea_orm::sqlx::sqlite::SqlitePoolOptions;
+use sea_orm::{
+    ActiveValue::Set, DatabaseBackend, DatabaseConnection, SqlxSqliteConnector, TryIntoModel,
+};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
@@ -100,6 +104,40 @@ pub struct IntakeWriter {
     pending: Arc<AtomicUsize>,
     /// The most intakes committed in one transaction so far.
     largest: Arc<AtomicUsize>,
+    /// SQLite: the connection of intakes without an answer to store.
+    own: Option<Arc<OwnConnection>>,
+}
+
+/// SQLite: a connection of the intake writer's own, used only under the writer turn, for
+/// batches with no Idempotency-Key answer to store. Such a batch is sent as one text with
+/// its `BEGIN IMMEDIATE` and `COMMIT` (`repo::cases::insert_numbered_committing`): one
+/// hand-over to SQLite's thread instead of three (begin, write, commit), which a pool
+/// connection cannot do safely, since a failure must be rolled back on the same connection.
+/// The write runs in a task of its own, so that a cancelled request cannot stop the text
+/// half-way, between its `BEGIN` and its `COMMIT`.
+struct OwnConnection {
+    db: DatabaseConnection,
+    /// False once a rollback on it failed: it may still hold a transaction, and batches
+    /// go back to pool transactions.
+    usable: AtomicBool,
+}
+
+impl OwnConnection {
+    fn for_sqlite(db: &DatabaseConnection) -> Option<Arc<OwnConnection>> {
+        if db.get_database_backend() != DatabaseBackend::Sqlite {
+            return None;
+        }
+        // The same file and settings (WAL, busy timeout, foreign keys) as the app's pool.
+        let options = (*db.get_sqlite_connection_pool().connect_options()).clone();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_lazy_with(options);
+        Some(Arc::new(OwnConnection {
+            db: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+            usable: AtomicBool::new(true),
+        }))
+    }
 }
 
 impl IntakeWriter {
@@ -120,6 +158,7 @@ impl IntakeWriter {
             next_id: Default::default(),
             pending: Default::default(),
             largest: Default::default(),
+            own: OwnConnection::for_sqlite(db),
         }
     }
 
@@ -181,11 +220,13 @@ impl IntakeWriter {
                 drop(turn);
                 return answer.await.unwrap_or_else(|_| Err(lost()));
             }
-            if batch.len() == 1 && batch[0].id == id {
-                write_batch(db.clone(), batch, turn, self.largest.clone()).await;
+            let own = self.own.clone();
+            if batch.len() == 1 && batch[0].id == id && own.is_none() {
+                write_batch(db.clone(), own, batch, turn, self.largest.clone()).await;
             } else {
-                // Others wait on this batch: it must not stop with this request.
-                let batch = write_batch(db.clone(), batch, turn, self.largest.clone());
+                // Others wait on this batch, or it is written on the own connection (see
+                // `OwnConnection`): it must not stop with this request.
+                let batch = write_batch(db.clone(), own, batch, turn, self.largest.clone());
                 let _ = tokio::spawn(batch).await;
             }
             // Ours was in it, or (a long queue) is still waiting for the next turn.
@@ -213,6 +254,7 @@ fn lost() -> ApiError {
 /// Write a batch while holding its turn, and answer each intake.
 async fn write_batch(
     db: DatabaseConnection,
+    own: Option<Arc<OwnConnection>>,
     batch: Vec<Queued>,
     _turn: OwnedSemaphorePermit,
     largest: Arc<AtomicUsize>,
@@ -220,7 +262,7 @@ async fn write_batch(
     let n = batch.len();
     if n > 1 {
         let drafts: Vec<&Draft> = batch.iter().map(|q| &q.draft).collect();
-        match write_together(&db, &drafts).await {
+        match write_together(&db, own.as_deref(), &drafts).await {
             Ok(models) => {
                 largest.fetch_max(n, Ordering::Relaxed);
                 metrics::histogram!("intake_batch_size").record(n as f64);
@@ -229,7 +271,18 @@ async fn write_batch(
                 }
                 return;
             }
-            Err(e) => {
+            Err(Failed {
+                error,
+                written: true,
+            }) => {
+                tracing::error!(error = %error, batch.size = n, "a batch of intakes was \
+                    committed but its dossiers could not be matched to their requests");
+                for q in batch {
+                    let _ = q.done.send(Err(lost()));
+                }
+                return;
+            }
+            Err(Failed { error: e, .. }) => {
                 metrics::counter!("intake_batches_split_total").increment(1);
                 tracing::warn!(error = %e, batch.size = n,
                     "a batch of intakes failed; writing them one at a time");
@@ -237,8 +290,9 @@ async fn write_batch(
         }
     }
     for q in batch {
-        let result = write_together(&db, &[&q.draft])
+        let result = write_together(&db, own.as_deref(), &[&q.draft])
             .await
+            .map_err(|f| f.error)
             .and_then(|mut one| one.pop().ok_or_else(lost));
         if result.is_ok() {
             largest.fetch_max(1, Ordering::Relaxed);
@@ -248,11 +302,28 @@ async fn write_batch(
     }
 }
 
+/// Why a write failed; `written` when its dossiers were committed all the same (and must
+/// not be written again).
+struct Failed {
+    error: ApiError,
+    written: bool,
+}
+
+impl<E: Into<ApiError>> From<E> for Failed {
+    fn from(e: E) -> Failed {
+        Failed {
+            error: e.into(),
+            written: false,
+        }
+    }
+}
+
 /// Write `drafts` in one transaction; their dossiers in the same order.
 async fn write_together(
     db: &DatabaseConnection,
+    own: Option<&OwnConnection>,
     drafts: &[&Draft],
-) -> ApiResult<Vec<cases::Model>> {
+) -> Result<Vec<cases::Model>, Failed> {
     // The dossier as stored, from the values written (every column is set; the database
     // adds the id and the code, filled in below).
     let mut models = drafts
@@ -281,9 +352,24 @@ async fn write_together(
             })
             .collect::<Vec<_>>()
     };
-    let numbered = if db.get_database_backend() == DatabaseBackend::Postgres
-        && drafts.iter().all(|d| d.answer.is_none())
-    {
+    let answerless = drafts.iter().all(|d| d.answer.is_none());
+    let own = own.filter(|o| answerless && o.usable.load(Ordering::Relaxed));
+    let numbered = if let Some(own) = own {
+        let dossiers = dossiers();
+        let keys = repo::cases::NumberKeys::of(&dossiers);
+        let found = repo::cases::insert_numbered_committing(&own.db, dossiers)
+            .await
+            .map_err(|(e, broken)| {
+                if broken {
+                    own.usable.store(false, Ordering::Relaxed);
+                }
+                e
+            })?;
+        keys.match_rows(found).map_err(|e| Failed {
+            error: e.into(),
+            written: true,
+        })?
+    } else if db.get_database_backend() == DatabaseBackend::Postgres && answerless {
         // One statement, atomic on its own: no transaction to open and commit.
         repo::cases::insert_numbered(db, dossiers()).await?
     } else {

@@ -604,3 +604,127 @@ async fn applicants_list_their_own_with_personal_data_masked() {
         .await
         .assert_problem(422, "validation_failed");
 }
+
+/// A batch sent with its own `BEGIN IMMEDIATE` and `COMMIT` (the intake writer's own SQLite
+/// connection) that fails at its last statement leaves nothing behind: no number taken, no
+/// dossier, no event, and no transaction open on the connection, whose next batch gets the
+/// next number. On PostgreSQL the same call is one statement, atomic by itself.
+#[tokio::test]
+async fn a_failed_intake_write_leaves_nothing_and_a_clean_connection() {
+    use motcua::domain::unit::UnitCode;
+    use motcua::repo::cases::{insert_numbered_committing, NewDossier, NumberKeys};
+    use sea_orm::{
+        ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, DatabaseBackend, EntityTrait,
+        IntoActiveModel, PaginatorTrait,
+    };
+    let app = spawn_app().await;
+    let reception = app
+        .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    let first = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/cases"))
+                .bearer_auth(&reception)
+                .json(&intake_body(MARITAL, BA_DINH)),
+        )
+        .await;
+    let first = first.assert_status(201)["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The connection the writer would use: on SQLite one of its own, as the writer has.
+    let conn = match app.state.db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let options = (*app.state.db.get_sqlite_connection_pool().connect_options()).clone();
+            sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
+                sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_lazy_with(options),
+            )
+        }
+        _ => app.state.db.clone(),
+    };
+    // A copy of the first dossier's rows; `fresh` false keeps the outbox row's event id,
+    // which is unique: the last of the four statements then fails.
+    let copy = |fresh: bool| {
+        let db = app.state.db.clone();
+        async move {
+            let case = entity::cases::Entity::find()
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap();
+            let event = entity::case_events::Entity::find()
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap();
+            let note = entity::outbox::Entity::find()
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap();
+            let day = chrono::NaiveDate::parse_from_str(
+                &format!("20{}", case.code.rsplit('-').nth(1).unwrap()),
+                "%Y%m%d",
+            )
+            .unwrap();
+            let mut row = case.into_active_model();
+            row.id = NotSet;
+            let mut event = event.into_active_model();
+            event.id = NotSet;
+            let mut outbox = note.into_active_model();
+            outbox.id = NotSet;
+            if fresh {
+                outbox.event_id = Set(uuid::Uuid::now_v7());
+            }
+            vec![NewDossier {
+                unit: UnitCode::parse(BA_DINH_CENTRE).unwrap(),
+                day,
+                row: row.reset_all(),
+                event: event.reset_all(),
+                outbox: outbox.reset_all(),
+                code_in_payload: Some("MaHoSo"),
+            }]
+        }
+    };
+    let counts = || {
+        let db = app.state.db.clone();
+        async move {
+            (
+                entity::cases::Entity::find().count(&db).await.unwrap(),
+                entity::case_events::Entity::find()
+                    .count(&db)
+                    .await
+                    .unwrap(),
+                entity::outbox::Entity::find().count(&db).await.unwrap(),
+            )
+        }
+    };
+    assert_eq!(counts().await, (1, 1, 1));
+
+    let failed = insert_numbered_committing(&conn, copy(false).await).await;
+    let (_, broken) = failed.expect_err("a duplicate outbox event id");
+    assert!(!broken, "the rollback went through");
+    assert_eq!(
+        counts().await,
+        (1, 1, 1),
+        "nothing of the failed batch is left"
+    );
+
+    let dossiers = copy(true).await;
+    let keys = NumberKeys::of(&dossiers);
+    let found = insert_numbered_committing(&conn, dossiers)
+        .await
+        .ok()
+        .unwrap();
+    let (_, code) = keys.match_rows(found).unwrap().pop().unwrap();
+    let number = |c: &str| c.rsplit('-').next().unwrap().parse::<u32>().unwrap();
+    assert_eq!(
+        number(code.as_str()),
+        number(&first) + 1,
+        "the failed batch took no number"
+    );
+    assert_eq!(counts().await, (2, 2, 2));
+}
