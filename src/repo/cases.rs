@@ -11,7 +11,8 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityName,
-    EntityTrait, IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, Statement,
+    EntityTrait, IdenStatic, Iterable, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    Statement,
 };
 use uuid::Uuid;
 
@@ -57,22 +58,29 @@ pub async fn insert_numbered<C: ConnectionTrait>(
 ) -> Result<Vec<(i64, DossierCode)>, DbErr> {
     let keys = NumberKeys::of(&dossiers);
     let found = insert_numbered_rows(db, dossiers, false).await?;
-    keys.match_rows(found)
+    keys.match_rows(&found)
 }
 
-/// SQLite only, on a connection that nothing else uses while this runs (and whose caller
-/// cannot be cancelled half-way): [`insert_numbered`] with its own `BEGIN IMMEDIATE` and
-/// `COMMIT` in the same text, so that the whole intake is one hand-over to SQLite's thread
-/// instead of three. If it fails, it is rolled back on that connection before returning and
-/// nothing is written (`Err(.., true)` if even the rollback failed: the connection may
-/// still hold an open transaction, and must not be used again). What it returns is
-/// committed: match it with [`NumberKeys::match_rows`].
+/// [`insert_numbered`] committed on its own, in one hand-over to the database, outside any
+/// transaction of the caller's. On PostgreSQL it is the one statement, atomic by itself. On
+/// SQLite the text carries its own `BEGIN IMMEDIATE` and `COMMIT`: call it on a connection
+/// that nothing else uses while it runs (a pool of one), from a caller that cannot be
+/// cancelled half-way (sqlx stops a text whose caller went away, between its `BEGIN` and its
+/// `COMMIT`).
+///
+/// `Err` means nothing was written: on SQLite the failed text is rolled back on that
+/// connection before returning (`Err(.., true)` if even the rollback failed: the connection
+/// may still hold an open transaction and must be closed). `Ok` means committed: the rows it
+/// returns are then matched with [`NumberKeys::match_rows`], whose own failure must not
+/// lead to writing the same dossiers again.
 pub async fn insert_numbered_committing<C: ConnectionTrait>(
     db: &C,
     dossiers: Vec<NewDossier>,
-) -> Result<Vec<(i64, String)>, (DbErr, bool)> {
+) -> Result<Vec<QueryResult>, (DbErr, bool)> {
+    let backend = db.get_database_backend();
     match insert_numbered_rows(db, dossiers, true).await {
         Ok(found) => Ok(found),
+        Err(e) if backend != DatabaseBackend::Sqlite => Err((e, false)),
         Err(e) => match db.execute_unprepared("ROLLBACK").await {
             Ok(_) => Err((e, false)),
             // The text stopped before its COMMIT or failed at it: nothing to undo.
@@ -120,8 +128,16 @@ impl NumberKeys {
     /// returned (in no particular order on SQLite). The counters' new values are read
     /// from the codes (the largest number of each counter is its last), and each code is
     /// checked against [`DossierCode::new`].
-    pub fn match_rows(&self, found: Vec<(i64, String)>) -> Result<Vec<(i64, DossierCode)>, DbErr> {
-        let ids: HashMap<String, i64> = found.into_iter().map(|(id, code)| (code, id)).collect();
+    pub fn match_rows(&self, found: &[QueryResult]) -> Result<Vec<(i64, DossierCode)>, DbErr> {
+        let ids = found
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String>("", "code")?,
+                    r.try_get::<i64>("", "id")?,
+                ))
+            })
+            .collect::<Result<HashMap<String, i64>, DbErr>>()?;
         let mut last = vec![None; self.counters.len()];
         for ((unit, day), &(at, _)) in self.keys.iter().zip(&self.places) {
             if last[at].is_some() {
@@ -155,13 +171,14 @@ impl NumberKeys {
     }
 }
 
-/// The insert of [`insert_numbered`]; with `own_transaction` (SQLite), wrapped in its own
-/// `BEGIN IMMEDIATE` and `COMMIT`.
+/// The insert of [`insert_numbered`], returning `id` and `code`; with `own_transaction`,
+/// on SQLite wrapped in its own `BEGIN IMMEDIATE` and `COMMIT` (PostgreSQL's statement needs
+/// none).
 async fn insert_numbered_rows<C: ConnectionTrait>(
     db: &C,
     dossiers: Vec<NewDossier>,
     own_transaction: bool,
-) -> Result<Vec<(i64, String)>, DbErr> {
+) -> Result<Vec<QueryResult>, DbErr> {
     let backend = db.get_database_backend();
     let NumberKeys {
         counters, places, ..
@@ -210,11 +227,14 @@ async fn insert_numbered_rows<C: ConnectionTrait>(
         }
         outbox_rows.push((&d.outbox, outbox_exprs));
     }
-    let take = counters::take_many(
-        counters
-            .iter()
-            .map(|(u, d, n)| (u.as_str(), d.as_str(), *n)),
-    );
+    // In key order: two batches that share counters lock them in the same order
+    // (PostgreSQL), so they queue instead of deadlocking.
+    let mut takes: Vec<(&str, &str, i32)> = counters
+        .iter()
+        .map(|(u, d, n)| (u.as_str(), d.as_str(), *n))
+        .collect();
+    takes.sort_unstable();
+    let take = counters::take_many(takes);
     let mut dossiers_insert = insert_rows(rows)?;
     dossiers_insert.returning(Query::returning().columns([Column::Id, Column::Code]));
     let events_insert = insert_rows(events)?;
@@ -265,10 +285,7 @@ async fn insert_numbered_rows<C: ConnectionTrait>(
         db.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?
     };
-    found
-        .iter()
-        .map(|r| Ok((r.try_get("", "id")?, r.try_get("", "code")?)))
-        .collect()
+    Ok(found)
 }
 
 /// The code of the dossier numbered `last - offset` by the counter of `unit` on `day`,

@@ -15,7 +15,9 @@
 //! writes exactly as it would alone.
 //!
 //! Each intake stays all or nothing and its own: a batch that fails is rolled back and its
-//! intakes are written again one at a time. An intake is answered only after the commit of
+//! intakes are written again one at a time (a batch that committed but whose dossiers could
+//! not then be matched to their requests, a bug, is answered with errors and never written
+//! again). An intake is answered only after the commit of
 //! the transaction that holds it. One whose request was cancelled before its batch began is
 //! left out, as a cancelled request is; once its batch has begun it is written, and the
 //! batch goes on even if the request of the intake leading it is cancelled.
@@ -117,12 +119,23 @@ pub struct IntakeWriter {
 /// half-way, between its `BEGIN` and its `COMMIT`.
 struct OwnConnection {
     db: DatabaseConnection,
-    /// False once a rollback on it failed: it may still hold a transaction, and batches
-    /// go back to pool transactions.
+    /// False once a rollback on it failed (it is then closed), and batches go back to pool
+    /// transactions.
     usable: AtomicBool,
 }
 
 impl OwnConnection {
+    /// Stop using the connection after a failed rollback, and close it: SQLite then
+    /// rolls back whatever transaction it still held, and with it the file's write lock.
+    async fn retire(&self) {
+        self.usable.store(false, Ordering::Relaxed);
+        tracing::error!(
+            "the intake writer's own SQLite connection is closed after a failed \
+            rollback; intakes go back to pool transactions"
+        );
+        self.db.get_sqlite_connection_pool().close().await;
+    }
+
     fn for_sqlite(db: &DatabaseConnection) -> Option<Arc<OwnConnection>> {
         if db.get_database_backend() != DatabaseBackend::Sqlite {
             return None;
@@ -352,26 +365,32 @@ async fn write_together(
             })
             .collect::<Vec<_>>()
     };
+    // With no answer to store, the batch commits in its one hand-over to the database:
+    // on PostgreSQL a statement alone, on SQLite a text on the writer's own connection.
     let answerless = drafts.iter().all(|d| d.answer.is_none());
-    let own = own.filter(|o| answerless && o.usable.load(Ordering::Relaxed));
-    let numbered = if let Some(own) = own {
+    let own = own.filter(|o| o.usable.load(Ordering::Relaxed));
+    let alone = match db.get_database_backend() {
+        _ if !answerless => None,
+        DatabaseBackend::Postgres => Some(db),
+        _ => own.map(|o| &o.db),
+    };
+    let numbered = if let Some(conn) = alone {
         let dossiers = dossiers();
         let keys = repo::cases::NumberKeys::of(&dossiers);
-        let found = repo::cases::insert_numbered_committing(&own.db, dossiers)
-            .await
-            .map_err(|(e, broken)| {
-                if broken {
-                    own.usable.store(false, Ordering::Relaxed);
+        let found = match repo::cases::insert_numbered_committing(conn, dossiers).await {
+            Ok(found) => found,
+            Err((e, broken)) => {
+                if let (true, Some(own)) = (broken, own) {
+                    own.retire().await;
                 }
-                e
-            })?;
-        keys.match_rows(found).map_err(|e| Failed {
+                return Err(e.into());
+            }
+        };
+        // Committed: whatever fails now, these dossiers must not be written again.
+        keys.match_rows(&found).map_err(|e| Failed {
             error: e.into(),
             written: true,
         })?
-    } else if db.get_database_backend() == DatabaseBackend::Postgres && answerless {
-        // One statement, atomic on its own: no transaction to open and commit.
-        repo::cases::insert_numbered(db, dossiers()).await?
     } else {
         // The caller holds the turn: this transaction must not wait for it again.
         let txn = db::begin_write_in_turn(db, None).await?;

@@ -341,6 +341,13 @@ async fn the_ten_thousandth_dossier_of_a_day_has_a_five_digit_number() {
         )
         .await;
     codes.push(a.assert_status(201)["code"].as_str().unwrap().to_string());
+    let day_after = (chrono::Utc::now() + chrono::Duration::hours(7))
+        .format("%y%m%d")
+        .to_string();
+    if day_after != day {
+        eprintln!("local midnight passed during the test: the counter set up is yesterday's");
+        return;
+    }
     let prefix = format!("{BA_DINH_CENTRE}-{day}-");
     assert_eq!(
         codes,
@@ -719,7 +726,7 @@ async fn a_failed_intake_write_leaves_nothing_and_a_clean_connection() {
         .await
         .ok()
         .unwrap();
-    let (_, code) = keys.match_rows(found).unwrap().pop().unwrap();
+    let (_, code) = keys.match_rows(&found).unwrap().pop().unwrap();
     let number = |c: &str| c.rsplit('-').next().unwrap().parse::<u32>().unwrap();
     assert_eq!(
         number(code.as_str()),
