@@ -44,6 +44,9 @@ use crate::repo;
 /// thousand bind parameters per statement; a dossier row has about fifty).
 const MAX_BATCH: usize = 64;
 
+/// SQLite: the page cache of the writer's own connection, in KiB.
+const OWN_CACHE_KIB: u32 = 64 * 1024;
+
 /// PostgreSQL: intakes are queued per receiving unit, hashed onto this many lanes.
 const PG_LANES: usize = 64;
 
@@ -140,8 +143,12 @@ impl OwnConnection {
         if db.get_database_backend() != DatabaseBackend::Sqlite {
             return None;
         }
-        // The same file and settings (WAL, busy timeout, foreign keys) as the app's pool.
-        let options = (*db.get_sqlite_connection_pool().connect_options()).clone();
+        // The same file and settings (WAL, busy timeout, foreign keys) as the app's pool,
+        // with a larger page cache: this connection writes nearly every dossier, and the
+        // index pages it touches stay in it (SQLite's default is 2 MiB per connection).
+        let options = (*db.get_sqlite_connection_pool().connect_options())
+            .clone()
+            .pragma("cache_size", format!("-{OWN_CACHE_KIB}"));
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
