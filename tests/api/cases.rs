@@ -333,11 +333,10 @@ async fn the_ten_thousandth_dossier_of_a_day_has_a_five_digit_number() {
         codes.push(a.assert_status(201)["code"].as_str().unwrap().to_string());
     }
     let a = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/cases"))
-                .bearer_auth(&reception)
-                .json(&intake_body(MARITAL, BA_DINH)),
+        .post(
+            "/api/v1/cases",
+            Some(&reception),
+            intake_body(MARITAL, BA_DINH),
         )
         .await;
     codes.push(a.assert_status(201)["code"].as_str().unwrap().to_string());
@@ -629,11 +628,10 @@ async fn a_failed_intake_write_leaves_nothing_and_a_clean_connection() {
         .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
         .await;
     let first = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/cases"))
-                .bearer_auth(&reception)
-                .json(&intake_body(MARITAL, BA_DINH)),
+        .post(
+            "/api/v1/cases",
+            Some(&reception),
+            intake_body(MARITAL, BA_DINH),
         )
         .await;
     let first = first.assert_status(201)["code"]
