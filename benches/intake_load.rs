@@ -523,11 +523,8 @@ async fn service_once(state: &AppState, token: &str, raw: &Json) -> bool {
     let actor = motcua::services::auth::actor_of(state, &account)
         .await
         .expect("actor");
-    let render: motcua::services::cases::Render =
-        std::sync::Arc::new(|c: &entity::cases::Model| c.code.clone());
     matches!(
-        motcua::services::cases::intake(state, &actor, intake_request(raw), raw, None, render)
-            .await,
+        motcua::services::cases::intake(state, &actor, intake_request(raw), raw, None).await,
         Ok(motcua::services::cases::IntakeOutcome::Created(_))
     )
 }

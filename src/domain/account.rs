@@ -195,7 +195,8 @@ impl From<IdNumber> for String {
 }
 
 /// A Vietnamese phone number, kept as digits with a leading 0 (`+84` is folded to `0`).
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Phone(String);
 
 impl Phone {
@@ -258,7 +259,8 @@ pub fn mask_id(s: &str) -> String {
 }
 
 /// An e-mail address, checked for shape only.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
 impl Email {
@@ -285,7 +287,8 @@ impl Email {
 }
 
 /// A business tax code (mã số thuế): 10 digits, or 10 digits, a dash and 3 digits for a branch.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct TaxCode(String);
 
 impl TaxCode {
@@ -306,6 +309,26 @@ impl TaxCode {
         &self.0
     }
 }
+
+/// Serde conversions of the personal-data newtypes: parsed on the way in.
+macro_rules! string_conversions {
+    ($($t:ident),*) => {$(
+        impl TryFrom<String> for $t {
+            type Error = Invalid;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $t::parse(&s)
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.0
+            }
+        }
+    )*};
+}
+
+string_conversions!(Phone, Email, TaxCode);
 
 #[cfg(test)]
 mod tests {

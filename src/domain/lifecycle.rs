@@ -7,11 +7,14 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::access::Actor;
 use super::account::Role;
+use super::dossier::{DocumentRef, ResultDelivery};
+use super::unit::UnitCode;
 
 /// Internal status of a dossier. Several internal statuses share a national code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -253,6 +256,12 @@ impl Outcome {
             Outcome::Rejected => "rejected",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        [Outcome::Approved, Outcome::Rejected]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
 }
 
 /// Something the service must do besides changing the status.
@@ -292,7 +301,8 @@ pub struct Facts<'a> {
     pub paused: bool,
 }
 
-/// The action's own fields, already parsed by the HTTP layer.
+/// The action's own fields, parsed by the caller. The state machine reads what decides
+/// whether the action is possible; [`crate::domain::dossier::Dossier::act`] applies the rest.
 #[derive(Debug, Clone, Default)]
 pub struct Input {
     pub reason: Option<String>,
@@ -300,10 +310,18 @@ pub struct Input {
     pub unit: Option<String>,
     /// `assign` by a unit head: the clerk.
     pub assignee: Option<Uuid>,
+    /// The unit whose active staff (clerk or unit head) the `assignee` is, as the caller
+    /// found the account; `None` when it is unknown, disabled or not unit staff.
+    pub assignee_unit: Option<UnitCode>,
     /// `request_payment`: the amount.
     pub amount_vnd: Option<i64>,
-    /// `apologize_and_extend`: a new appointment is given.
-    pub has_new_appointment: bool,
+    /// `apologize_and_extend`: the new appointment.
+    pub new_appointment_at: Option<DateTime<Utc>>,
+    /// `request_supplement` (what is missing) or `submit_supplement` (what was added).
+    pub documents: Vec<DocumentRef>,
+    pub note: Option<String>,
+    /// `return_result`: how the result was handed over (not recorded when absent).
+    pub result_delivery: Option<ResultDelivery>,
 }
 
 /// The result of a legal transition.
@@ -329,6 +347,23 @@ pub enum TransitionError {
     /// A required field is missing (422).
     #[error("{field} is required")]
     Missing { field: &'static str },
+    /// A field names something the action cannot use (422 with `code` on `field`): a unit
+    /// that cannot take the dossier, an assignee outside the handling unit, an appointment
+    /// that is not later.
+    #[error("{field}: {code}")]
+    InvalidField {
+        field: &'static str,
+        code: &'static str,
+    },
+    /// The deadline cannot be computed on the calendar (422 `outside_calendar`).
+    #[error("{0}")]
+    Calendar(String),
+}
+
+impl From<crate::domain::calendar::CalendarError> for TransitionError {
+    fn from(e: crate::domain::calendar::CalendarError) -> Self {
+        TransitionError::Calendar(e.to_string())
+    }
 }
 
 fn is_staff_of(actor: &Actor, unit: Option<&str>) -> bool {
@@ -624,7 +659,7 @@ pub fn transition(
                 return Err(TransitionError::Forbidden("handling_unit_staff_only"));
             }
             need_reason(input)?;
-            if !input.has_new_appointment {
+            if input.new_appointment_at.is_none() {
                 return Err(TransitionError::Missing {
                     field: "new_appointment_at",
                 });

@@ -244,6 +244,44 @@ impl ProcedureSpec {
     }
 }
 
+/// A procedure's code in the national database (`1.001193`, `2.000815`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ProcedureCode(String);
+
+impl ProcedureCode {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let s = raw.trim();
+        if !is_procedure_code(s) {
+            return Err(Invalid::new("procedure_code", "invalid_procedure_code"));
+        }
+        Ok(ProcedureCode(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ProcedureCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for ProcedureCode {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        ProcedureCode::parse(&s)
+    }
+}
+
+impl From<ProcedureCode> for String {
+    fn from(c: ProcedureCode) -> String {
+        c.0
+    }
+}
+
 /// Procedure codes of the national database look like `1.001193` or `2.000815`.
 pub fn is_procedure_code(s: &str) -> bool {
     let Some((a, b)) = s.split_once('.') else {

@@ -395,14 +395,14 @@ async fn case_deadline(
     let d = deadlines::explain(&state, &actor, &code, lang).await?;
     let c = &d.case;
     Ok(ApiJson(CaseDeadline {
-        code: c.code.clone(),
+        code: c.code_str().to_string(),
         received_at: c.received_at.map(local),
         clock_start: d.clock_start.map(local),
         due_at: c.due_at.map(local),
         original_due_at: c.original_due_at.map(local),
         appointment_at: c.appointment_at.map(local),
         at_risk_at: c.at_risk_at.map(local),
-        sla_state: c.sla_state.clone(),
+        sla_state: c.sla_state.as_str().to_string(),
         pauses: d
             .pauses
             .iter()

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
-use entity::{case_events, cases};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -14,19 +13,17 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::app::AppState;
-use crate::domain::access::CaseScope;
-use crate::domain::account::{mask_id, mask_phone, Role};
+use crate::domain::account::Role;
 use crate::domain::calendar::vn_offset;
-use crate::domain::dossier::ResultDelivery;
+use crate::domain::dossier::{DocumentRef, Dossier, RecordedEvent, ResultDelivery};
 use crate::domain::lang::Lang;
 use crate::domain::lifecycle::{Action, Status};
 use crate::error::{ApiError, ApiResult, FieldError, ProblemDocument};
 use crate::http::address::AddressBody;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientAddr, ClientLang, RawJson};
 use crate::http::Page;
-use crate::repo;
 use crate::services::cases::{
-    self as svc, ActionRequest, ApplicantIn, DocumentIn, IntakeOutcome, IntakeRequest,
+    self as svc, ActionRequest, ApplicantIn, IntakeOutcome, IntakeRequest,
 };
 use crate::text;
 
@@ -150,27 +147,28 @@ pub enum Detail {
 }
 
 impl CaseView {
-    pub fn of(c: &cases::Model, detail: Detail, lang: Lang) -> CaseView {
+    pub fn of(c: &Dossier, detail: Detail, lang: Lang) -> CaseView {
         let full = detail == Detail::Full;
+        let a = &c.applicant;
         let applicant = ApplicantView {
-            full_name: c.applicant_name.clone(),
-            id_number: c.applicant_id_number.as_deref().map(|v| {
+            full_name: a.full_name.clone(),
+            id_number: a.id_number.as_ref().map(|v| {
                 if full {
-                    v.to_string()
+                    v.as_str().to_string()
                 } else {
-                    mask_id(v)
+                    v.masked()
                 }
             }),
-            tax_code: c.applicant_tax_code.clone(),
-            phone: c.applicant_phone.as_deref().map(|v| {
+            tax_code: a.tax_code.as_ref().map(|t| t.as_str().to_string()),
+            phone: a.phone.as_ref().map(|v| {
                 if full {
-                    v.to_string()
+                    v.as_str().to_string()
                 } else {
-                    mask_phone(v)
+                    v.masked()
                 }
             }),
             email: if full {
-                c.applicant_email.clone()
+                a.email.as_ref().map(|e| e.as_str().to_string())
             } else {
                 None
             },
@@ -189,38 +187,38 @@ impl CaseView {
             candidates: c.routing.get("candidates").cloned().unwrap_or(Value::Null),
         });
         CaseView {
-            code: c.code.clone(),
-            procedure_code: c.procedure_code.clone(),
+            code: c.code_str().to_string(),
+            procedure_code: c.procedure_code.to_string(),
             procedure_version: c.procedure_version,
-            channel: c.channel.clone(),
-            status: Status::parse(&c.status).unwrap_or(Status::Submitted),
-            national_status: c.national_status,
+            channel: c.channel.as_str().to_string(),
+            status: c.status,
+            national_status: i16::from(c.national_status()),
             version: c.version,
             applicant,
             address: c.address.clone(),
-            ward_code: c.ward_code.clone(),
-            province_code: c.province_code.clone(),
-            receiving_unit: c.receiving_unit.clone(),
-            handling_unit: c.handling_unit.clone(),
+            ward_code: c.ward_code.map(|w| w.to_string()),
+            province_code: c.province_code.to_string(),
+            receiving_unit: c.receiving_unit.to_string(),
+            handling_unit: c.handling_unit.as_ref().map(|u| u.to_string()),
             assigned_to: c.assigned_to,
             submitted_at: local(c.submitted_at),
             received_at: local_opt(c.received_at),
             due_at: local_opt(c.due_at),
             appointment_at: local_opt(c.appointment_at),
             at_risk_at: local_opt(c.at_risk_at),
-            sla_state: c.sla_state.clone(),
+            sla_state: c.sla_state.as_str().to_string(),
             paused: c.paused_at.is_some(),
             paused_working_hours: c.paused_working_secs as f64 / 3600.0,
             supplement_count: c.supplement_count,
-            step: c.step_key.as_ref().map(|k| StepView {
-                key: k.clone(),
-                started_at: local_opt(c.step_started_at),
-                due_at: local_opt(c.step_due_at),
+            step: c.step.as_ref().map(|s| StepView {
+                key: s.key.as_str().to_string(),
+                started_at: local_opt(s.started_at),
+                due_at: local_opt(s.due_at),
             }),
-            outcome: c.outcome.clone(),
+            outcome: c.outcome.map(|o| o.as_str().to_string()),
             decided_at: local_opt(c.decided_at),
             closed_at: local_opt(c.closed_at),
-            result_delivery: c.result_delivery.clone(),
+            result_delivery: c.result_delivery.map(|r| r.as_str().to_string()),
             form: full.then(|| c.form.clone()),
             documents: full.then(|| c.documents.clone()),
             routing,
@@ -254,9 +252,9 @@ pub struct DocumentBody {
     pub size: u64,
 }
 
-impl From<DocumentBody> for DocumentIn {
+impl From<DocumentBody> for DocumentRef {
     fn from(d: DocumentBody) -> Self {
-        DocumentIn {
+        DocumentRef {
             kind: d.kind,
             file_name: d.file_name,
             sha256: d.sha256,
@@ -355,16 +353,23 @@ async fn submit(
         None => None,
     };
     let req = parse_intake(&raw)?;
-    let render: svc::Render = std::sync::Arc::new(move |c: &cases::Model| {
-        serde_json::to_string(&CaseView::of(c, Detail::Full, lang)).unwrap_or_default()
-    });
-    match svc::intake(&state, &actor, req, &raw, key, render).await? {
+    match svc::intake(&state, &actor, req, &raw, key).await? {
         IntakeOutcome::Created(case) => Ok((
             StatusCode::CREATED,
             ApiJson(CaseView::of(&case, Detail::Full, lang)),
         )
             .into_response()),
-        IntakeOutcome::Replayed { status, body } => {
+        IntakeOutcome::Replayed(case) => {
+            let mut res = (
+                StatusCode::CREATED,
+                ApiJson(CaseView::of(&case, Detail::Full, lang)),
+            )
+                .into_response();
+            res.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(res)
+        }
+        IntakeOutcome::ReplayedBody { status, body } => {
             let mut res = (
                 StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
                 body,
@@ -398,28 +403,6 @@ pub struct ListQuery {
     pub per_page: Option<u64>,
 }
 
-fn parse_statuses(raw: Option<&str>) -> ApiResult<Vec<String>> {
-    let Some(raw) = raw.filter(|s| !s.trim().is_empty()) else {
-        return Ok(Vec::new());
-    };
-    raw.split(',')
-        .map(|s| {
-            Status::parse(s.trim())
-                .map(|s| s.as_str().to_string())
-                .ok_or_else(|| {
-                    ApiError::invalid_field(
-                        "status",
-                        "invalid_status",
-                        text!(
-                            format!("Trạng thái không hợp lệ: {s}"),
-                            format!("Unknown status: {s}")
-                        ),
-                    )
-                })
-        })
-        .collect()
-}
-
 /// Dossiers within the caller's scope, newest first; personal data masked.
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
     security(("bearer" = [])),
@@ -435,32 +418,16 @@ async fn list_cases(
     ClientLang(lang): ClientLang,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<ApiJson<Page<CaseView>>> {
-    let scope = if q.mine == Some(true) {
-        CaseScope::Applicant(actor.account_id)
-    } else {
-        actor.case_scope()?
-    };
-    if scope == CaseScope::Audited {
-        repo::audit::record(
-            &state.db,
-            actor.account_id,
-            "list_cases",
-            "*",
-            None,
-            Utc::now(),
-        )
-        .await?;
-    }
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
-    let filter = repo::cases::CaseFilter {
-        statuses: parse_statuses(q.status.as_deref())?,
+    let req = svc::ListRequest {
+        mine: q.mine == Some(true),
+        statuses: svc::parse_statuses(q.status.as_deref())?,
         procedure: q.procedure,
         open_only: q.open.unwrap_or(false),
         sla_state: q.sla_state,
     };
-    let (rows, total) =
-        repo::cases::list(&state.db, &scope, &filter, (page - 1) * per_page, per_page).await?;
+    let (rows, total) = svc::list(&state, &actor, req, (page - 1) * per_page, per_page).await?;
     Ok(ApiJson(Page {
         items: rows
             .iter()
@@ -514,7 +481,7 @@ pub struct EventView {
 }
 
 impl EventView {
-    fn of(e: &case_events::Model, officer: bool) -> EventView {
+    fn of(e: &RecordedEvent, officer: bool) -> EventView {
         EventView {
             seq: e.seq,
             action: e.action.clone(),
@@ -543,9 +510,8 @@ async fn case_events(
     Auth(actor): Auth,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<ApiJson<Vec<EventView>>> {
-    let (case, scope) = svc::get(&state, &actor, &code).await?;
+    let (events, scope) = svc::history(&state, &actor, &code).await?;
     let officer = scope.is_officer();
-    let events = repo::events::list(&state.db, case.id, !officer).await?;
     Ok(ApiJson(
         events.iter().map(|e| EventView::of(e, officer)).collect(),
     ))
@@ -708,16 +674,6 @@ pub struct QueueQuery {
     pub per_page: Option<u64>,
 }
 
-fn not_found_unit(code: &str) -> ApiError {
-    ApiError::not_found(
-        "unit_not_found",
-        text!(
-            format!("Không có đơn vị {code}."),
-            format!("There is no unit {code}.")
-        ),
-    )
-}
-
 /// A unit's queue, for its clerks and head (and supervisors over its province): open
 /// dossiers it handles and online dossiers waiting for it to receive them.
 #[utoipa::path(get, path = "/api/v1/units/{unit_code}/queue", tag = "cases",
@@ -735,48 +691,19 @@ async fn unit_queue(
     ApiPath(unit_code): ApiPath<String>,
     ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> ApiResult<ApiJson<Page<CaseView>>> {
-    let directory = state.directory();
-    let unit = directory
-        .unit(&unit_code)
-        .ok_or_else(|| not_found_unit(&unit_code))?;
-    actor.queue_scope(&unit.code, &unit.province_code)?;
-    let sort = match q.sort.as_deref() {
-        None | Some("urgency") => repo::cases::QueueSort::Urgency,
-        Some("received_at") => repo::cases::QueueSort::ReceivedAt,
-        Some(_) => {
-            return Err(ApiError::invalid_field(
-                "sort",
-                "invalid_sort",
-                text!(
-                    "sort phải là urgency hoặc received_at.",
-                    "sort must be urgency or received_at."
-                ),
-            ))
-        }
-    };
-    let assignee = match q.assignee.as_deref() {
-        None => None,
-        Some("me") => Some(actor.account_id),
-        Some(s) => Some(Uuid::parse_str(s).map_err(|_| {
-            ApiError::invalid_field(
-                "assignee",
-                "invalid_assignee",
-                text!("Mã cán bộ không hợp lệ.", "Invalid account id."),
-            )
-        })?),
-    };
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
-    let filter = repo::cases::QueueFilter {
-        statuses: parse_statuses(q.status.as_deref())?,
+    let req = svc::QueueRequest {
+        statuses: q.status,
         claimed: q.claimed,
-        assignee,
-        sort,
+        assignee: q.assignee,
+        sort: q.sort,
     };
-    let (rows, total) = repo::cases::queue(
-        &state.db,
-        &unit.code,
-        &filter,
+    let (rows, total) = svc::queue(
+        &state,
+        &actor,
+        &unit_code,
+        req,
         (page - 1) * per_page,
         per_page,
     )
@@ -818,13 +745,10 @@ async fn coordination_queue(
     ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<ApiJson<Page<CaseView>>> {
-    let province = crate::services::geography::province_code(&code)?;
-    actor.require_coordinator(&province)?;
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
     let (rows, total) =
-        repo::cases::coordination_queue(&state.db, &province, (page - 1) * per_page, per_page)
-            .await?;
+        svc::coordination_queue(&state, &actor, &code, (page - 1) * per_page, per_page).await?;
     let detail = if actor.role == Role::Citizen {
         Detail::List
     } else {
@@ -871,9 +795,9 @@ async fn tracking(
 ) -> ApiResult<ApiJson<TrackingView>> {
     let case = svc::track(&state, &code, &q.id_last4, client.as_deref()).await?;
     Ok(ApiJson(TrackingView {
-        code: case.code.clone(),
-        status: Status::parse(&case.status).unwrap_or(Status::Submitted),
-        national_status: case.national_status,
+        code: case.code_str().to_string(),
+        status: case.status,
+        national_status: i16::from(case.national_status()),
         appointment_at: local_opt(case.appointment_at),
     }))
 }

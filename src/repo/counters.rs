@@ -38,3 +38,51 @@ pub fn take_many<'a>(takes: impl IntoIterator<Item = (&'a str, &'a str, i32)>) -
     );
     stmt
 }
+
+/// Every counter as `(unit, day, last)`.
+pub async fn all<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, String, i32)>, DbErr> {
+    use sea_orm::EntityTrait;
+    Ok(Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.unit_code, r.day, r.last))
+        .collect())
+}
+
+/// Raise counters to at least the given values (numbers given out by a bulk writer), in one
+/// write transaction.
+pub async fn raise(
+    db: &sea_orm::DatabaseConnection,
+    counters: impl IntoIterator<Item = (String, String, i32)>,
+) -> Result<(), DbErr> {
+    use entity::unit_day_counters::ActiveModel;
+    use sea_orm::sea_query::Func;
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let rows: Vec<ActiveModel> = counters
+        .into_iter()
+        .map(|(unit, day, last)| ActiveModel {
+            unit_code: Set(unit),
+            day: Set(day),
+            last: Set(last),
+        })
+        .collect();
+    let txn = crate::db::begin_write(db).await?;
+    for chunk in rows.chunks(1000) {
+        Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([Column::UnitCode, Column::Day])
+                    .value(
+                        Column::Last,
+                        Func::greatest([
+                            Expr::col((Entity, Column::Last)),
+                            Expr::cust("excluded.last"),
+                        ]),
+                    )
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await
+}

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod cases;
 pub mod counters;
+pub mod dossiers;
 pub mod events;
 pub mod geography;
 pub mod idempotency;

@@ -209,3 +209,13 @@ pub async fn refresh_if_changed(state: &crate::app::AppState) -> Result<bool, Lo
     tracing::info!(announcements = stored, "calendars rebuilt");
     Ok(true)
 }
+
+/// Dossiers take their unit's calendar from here.
+impl crate::domain::dossier::CalendarSource for Calendars {
+    fn calendar_of(&self, unit: Option<&crate::domain::routing::UnitInfo>) -> Arc<WorkCalendar> {
+        match unit {
+            Some(u) => self.for_hours(&u.working_hours),
+            None => self.default_calendar(),
+        }
+    }
+}

@@ -2,17 +2,15 @@
 //! a calendar announcement changes the working days.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{case_pauses, cases};
-use sea_orm::{ActiveValue::Set, IntoActiveModel};
-use serde_json::json;
 
 use crate::app::AppState;
 use crate::db;
 use crate::domain::access::Actor;
-use crate::domain::calendar::{vn_offset, Explanation, WorkCalendar, YearAnnouncement};
+use crate::domain::calendar::{vn_offset, Explanation, YearAnnouncement};
+use crate::domain::dossier::{Dossier, Pause, Rules};
 use crate::domain::lang::Lang;
 use crate::domain::procedure::ProcedureSpec;
-use crate::domain::sla::{self, SlaState};
+use crate::domain::sla;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::services::calendar::{self as cal_svc, Calendars};
@@ -21,9 +19,9 @@ use crate::text;
 /// A dossier's deadline, explained.
 #[derive(Debug, Clone)]
 pub struct DeadlineExplained {
-    pub case: cases::Model,
+    pub case: Dossier,
     pub clock_start: Option<DateTime<Utc>>,
-    pub pauses: Vec<case_pauses::Model>,
+    pub pauses: Vec<Pause>,
     pub lines: Vec<String>,
 }
 
@@ -33,18 +31,19 @@ fn local(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
-fn calendar_of(
+/// The rules of a dossier filed under `spec`, on the current calendars.
+fn rules<'a>(
     state: &AppState,
-    cals: &Calendars,
-    case: &cases::Model,
-) -> std::sync::Arc<WorkCalendar> {
-    let unit = case
-        .handling_unit
-        .as_deref()
-        .unwrap_or(&case.receiving_unit);
-    match state.directory().unit(unit) {
-        Some(u) => cals.for_hours(&u.working_hours),
-        None => cals.default_calendar(),
+    spec: &'a ProcedureSpec,
+    directory: &'a crate::domain::routing::UnitDirectory,
+    calendars: &'a Calendars,
+) -> Rules<'a> {
+    Rules {
+        spec,
+        units: directory,
+        calendars,
+        at_risk_ratio: state.settings.sla.at_risk_ratio,
+        payment_pauses_clock: state.settings.sla.payment_pauses_clock,
     }
 }
 
@@ -56,7 +55,7 @@ pub async fn explain(
     lang: Lang,
 ) -> ApiResult<DeadlineExplained> {
     let (case, _) = crate::services::cases::get(state, actor, code).await?;
-    let pauses = repo::events::pauses(&state.db, case.id).await?;
+    let pauses = repo::dossiers::pauses(&state.db, case.id).await?;
     let mut lines = Vec::new();
     let Some(received) = case.received_at else {
         lines.push(match lang {
@@ -77,7 +76,8 @@ pub async fn explain(
     };
     let spec = pinned_spec(state, &case).await?;
     let cals = state.calendars.current();
-    let cal = calendar_of(state, &cals, &case);
+    let directory = state.directory();
+    let cal = rules(state, &spec, &directory, &cals).calendar(Some(case.current_unit()));
     let d = cal
         .deadline(received, sla::time_limit(spec.limit()))
         .map_err(|e| {
@@ -150,12 +150,14 @@ fn pause_name(reason: &str, lang: Lang) -> &'static str {
     }
 }
 
-async fn pinned_spec(state: &AppState, case: &cases::Model) -> ApiResult<ProcedureSpec> {
-    let m = repo::procedures::version(&state.db, &case.procedure_code, case.procedure_version)
-        .await?
-        .ok_or_else(|| {
-            ApiError::internal(std::io::Error::other("pinned procedure version missing"))
-        })?;
+async fn pinned_spec(state: &AppState, case: &Dossier) -> ApiResult<ProcedureSpec> {
+    let m = repo::procedures::version(
+        &state.db,
+        case.procedure_code.as_str(),
+        case.procedure_version,
+    )
+    .await?
+    .ok_or_else(|| ApiError::internal(std::io::Error::other("pinned procedure version missing")))?;
     Ok(repo::procedures::spec_of(&m)?)
 }
 
@@ -235,80 +237,40 @@ pub async fn recompute_open_deadlines(
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(Utc::now);
     let cals = state.calendars.current();
+    let directory = state.directory();
     let mut after = 0i64;
     let mut changed = 0u64;
     loop {
-        let batch = repo::cases::open_with_deadline(&state.db, since, after, 200).await?;
+        let batch = repo::dossiers::open_with_deadline(&state.db, since, after, 200).await?;
         let Some(last) = batch.last() else { break };
         after = last.id;
         let txn = db::begin_write(&state.db).await?;
         for c in batch {
-            let Some(received) = c.received_at else {
-                continue;
-            };
-            if c.decided_at.is_some() {
+            if c.received_at.is_none() || c.decided_at.is_some() {
                 continue;
             }
-            let Some(row) = repo::cases::find_for_update(&txn, &c.code).await? else {
+            let Some(mut dossier) = repo::dossiers::find_for_update(&txn, c.code_str()).await?
+            else {
                 continue;
             };
-            let spec = pinned_spec(state, &row).await?;
-            let cal = calendar_of(state, &cals, &row);
-            let ratio = spec
-                .at_risk_ratio
-                .unwrap_or(state.settings.sla.at_risk_ratio);
-            let Ok(base) = sla::schedule(&cal, received, spec.limit(), ratio) else {
-                continue;
-            };
-            let pauses = repo::events::pauses(&txn, row.id).await?;
-            let mut paused = 0i64;
-            for p in pauses.iter().filter(|p| p.ended_at.is_some()) {
-                paused +=
-                    cal.working_secs_between(p.started_at, p.ended_at.unwrap_or(p.started_at));
-            }
-            let (Ok(due), Ok(risk)) = (
-                cal.extend_due(base.due_at, paused),
-                cal.extend_due(base.at_risk_at, paused),
+            let spec = pinned_spec(state, &dossier).await?;
+            let pauses: Vec<(DateTime<Utc>, DateTime<Utc>)> =
+                repo::dossiers::pauses(&txn, dossier.id)
+                    .await?
+                    .into_iter()
+                    .filter_map(|p| Some((p.started_at, p.ended_at?)))
+                    .collect();
+            let now = Utc::now();
+            let Some(event) = dossier.recompute_deadline(
+                &rules(state, &spec, &directory, &cals),
+                &pauses,
+                announcement,
+                now,
             ) else {
                 continue;
             };
-            if Some(due) == row.due_at && Some(risk) == row.at_risk_at {
-                continue;
-            }
-            let previous = row.due_at;
-            let current = SlaState::parse(&row.sla_state).unwrap_or(SlaState::OnTrack);
-            let mut am = row.clone().into_active_model();
-            am.due_at = Set(Some(due));
-            am.at_risk_at = Set(Some(risk));
-            am.original_due_at = Set(Some(base.due_at));
-            am.paused_working_secs = Set(paused);
-            if row.appointment_at == previous {
-                am.appointment_at = Set(Some(due));
-            }
-            am.next_check_at = Set(if row.paused_at.is_some() {
-                None
-            } else {
-                sla::next_check(current, risk, due)
-            });
-            am.updated_at = Set(Utc::now());
-            sea_orm::ActiveModelTrait::update(am, &txn).await?;
-            repo::events::append(
-                &txn,
-                repo::events::NewEvent {
-                    case_id: row.id,
-                    action: "deadline_recomputed".into(),
-                    actor_id: None,
-                    actor_role: "system".into(),
-                    actor_unit: None,
-                    from_status: Some(row.status.clone()),
-                    to_status: row.status.clone(),
-                    reason: Some("calendar announcement".into()),
-                    data: json!({"previous_due_at": previous, "due_at": due, "announcement_id": announcement}),
-                    public: true,
-                    at: Utc::now(),
-                },
-            )
-            .await?;
+            repo::dossiers::save(&txn, &dossier, dossier.version).await?;
+            repo::dossiers::record(&txn, &dossier, std::slice::from_ref(&event), now).await?;
             changed += 1;
         }
         txn.commit().await?;

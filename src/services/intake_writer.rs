@@ -27,15 +27,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use entity::{cases, outbox};
 use sea_orm::sqlx::sqlite::SqlitePoolOptions;
-use sea_orm::{
-    ActiveValue::Set, DatabaseBackend, DatabaseConnection, SqlxSqliteConnector, TryIntoModel,
-};
+use sea_orm::{DatabaseBackend, DatabaseConnection, SqlxSqliteConnector};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use crate::db;
+use crate::domain::dossier::notice::Notice;
+use crate::domain::dossier::{Dossier, DossierEvent};
 use crate::domain::unit::UnitCode;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
@@ -50,39 +49,22 @@ const OWN_CACHE_KIB: u32 = 64 * 1024;
 /// PostgreSQL: intakes are queued per receiving unit, hashed onto this many lanes.
 const PG_LANES: usize = 64;
 
-/// What an intake writes besides its dossier row, made from the row about to be inserted.
-pub struct Followups {
-    /// The dossier's first event. Its `case_id` is not known when it is made: the database
-    /// attaches it to the dossier by code, in the statement that inserts the dossier.
-    pub event: repo::events::NewEvent,
-    /// The outbox row announcing it. Its `case_code`, and its payload's top-level key
-    /// `code_in_payload` if named, are given the dossier's code when it is written.
-    pub outbox: outbox::ActiveModel,
-    pub code_in_payload: Option<&'static str>,
-}
-
-/// Builds an intake's [`Followups`] from its row as it will be stored, all but the id and
-/// the code, which the database gives (called again if the intake is written a second time
-/// after a failed batch).
-pub type MakeFollowups = Box<dyn Fn(&cases::Model) -> Followups + Send + Sync>;
-
-/// The answer stored for an intake's `Idempotency-Key`, rendered from the dossier as
-/// stored (id included) and committed with it, so that a replay can never miss it.
+/// The answer stored for an intake's `Idempotency-Key`: the dossier as written (id and
+/// code included), committed with it, so that a replay can never miss it and answers
+/// what the first request answered.
 pub struct StoredAnswer {
     pub account: Uuid,
     pub key: String,
-    pub render: Box<dyn Fn(&cases::Model) -> String + Send + Sync>,
 }
 
-/// An intake ready to be written: everything but its number.
+/// An intake ready to be written: the dossier as filed (everything but its id and code,
+/// which the database gives), its first event and its notice.
 pub struct Draft {
-    /// The receiving unit, whose counter numbers the dossier.
-    pub unit: UnitCode,
     /// The local day of receipt (the counter's day and the code's `yyMMdd`).
     pub day: NaiveDate,
-    /// The dossier row, without its code.
-    pub row: cases::ActiveModel,
-    pub followups: MakeFollowups,
+    pub dossier: Dossier,
+    pub event: DossierEvent,
+    pub notice: Notice,
     /// Online submissions with an `Idempotency-Key`.
     pub answer: Option<StoredAnswer>,
 }
@@ -90,7 +72,7 @@ pub struct Draft {
 struct Queued {
     id: u64,
     draft: Draft,
-    done: oneshot::Sender<ApiResult<cases::Model>>,
+    done: oneshot::Sender<ApiResult<Dossier>>,
 }
 
 struct Lane {
@@ -202,8 +184,8 @@ impl IntakeWriter {
 
     /// Write `draft` (alone or with the intakes waiting beside it) and return its dossier
     /// once committed.
-    pub async fn write(&self, db: &DatabaseConnection, draft: Draft) -> ApiResult<cases::Model> {
-        let lane = self.lane(&draft.unit);
+    pub async fn write(&self, db: &DatabaseConnection, draft: Draft) -> ApiResult<Dossier> {
+        let lane = self.lane(&draft.dossier.receiving_unit);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.pending.fetch_add(1, Ordering::Relaxed);
         let _pending = Pending(&self.pending);
@@ -343,35 +325,22 @@ async fn write_together(
     db: &DatabaseConnection,
     own: Option<&OwnConnection>,
     drafts: &[&Draft],
-) -> Result<Vec<cases::Model>, Failed> {
-    // The dossier as stored, from the values written (every column is set; the database
-    // adds the id and the code, filled in below).
-    let mut models = drafts
-        .iter()
-        .map(|d| {
-            let mut row = d.row.clone();
-            row.id = Set(0);
-            row.code = Set(String::new());
-            row.try_into_model().map_err(ApiError::from)
-        })
-        .collect::<ApiResult<Vec<cases::Model>>>()?;
+) -> Result<Vec<Dossier>, Failed> {
     let dossiers = || {
         drafts
             .iter()
-            .zip(&models)
-            .map(|(d, m)| {
-                let f = (d.followups)(m);
-                repo::cases::NewDossier {
-                    unit: d.unit.clone(),
-                    day: d.day,
-                    row: d.row.clone(),
-                    event: f.event.into_row(1),
-                    outbox: f.outbox,
-                    code_in_payload: f.code_in_payload,
-                }
+            .map(|d| {
+                repo::dossiers::numbered_insert(
+                    &d.dossier,
+                    d.day,
+                    &d.event,
+                    d.notice.clone(),
+                    d.event.at,
+                )
             })
             .collect::<Vec<_>>()
     };
+    let mut written: Vec<Dossier> = drafts.iter().map(|d| d.dossier.clone()).collect();
     // With no answer to store, the batch commits in its one hand-over to the database:
     // on PostgreSQL a statement alone, on SQLite a text on the writer's own connection.
     let answerless = drafts.iter().all(|d| d.answer.is_none());
@@ -402,17 +371,18 @@ async fn write_together(
         // The caller holds the turn: this transaction must not wait for it again.
         let txn = db::begin_write_in_turn(db, None).await?;
         let numbered = repo::cases::insert_numbered(&*txn, dossiers()).await?;
-        for ((d, m), (id, code)) in drafts.iter().zip(&mut models).zip(&numbered) {
-            (m.id, m.code) = (*id, code.to_string());
+        for ((d, w), (id, code)) in drafts.iter().zip(&mut written).zip(&numbered) {
+            (w.id, w.code) = (*id, Some(code.clone()));
             if let Some(a) = &d.answer {
-                repo::idempotency::complete(&txn, a.account, &a.key, 201, &(a.render)(m)).await?;
+                let body = serde_json::to_string(&*w).map_err(ApiError::internal)?;
+                repo::idempotency::complete(&txn, a.account, &a.key, 201, &body).await?;
             }
         }
         txn.commit().await?;
         numbered
     };
-    for (m, (id, code)) in models.iter_mut().zip(numbered) {
-        (m.id, m.code) = (id, code.to_string());
+    for (w, (id, code)) in written.iter_mut().zip(numbered) {
+        (w.id, w.code) = (id, Some(code));
     }
-    Ok(models)
+    Ok(written)
 }

@@ -1,38 +1,38 @@
 //! Synthetic dossier histories for demos and scale tests.
 //!
-//! Each dossier is routed by the real routing rules, its deadline computed on the real
-//! calendar, and its history replayed through the real state machine
-//! ([`lifecycle::transition`]); only the clock is simulated. Some communes are deliberately
+//! Each dossier is routed by the real routing rules, filed and replayed through the dossier's
+//! own rules ([`Dossier::file`], [`Dossier::act`], and [`Dossier::sla_check`] as the sweeper
+//! would have called it), on the real calendars; only the clock is simulated, so synthetic
+//! data cannot disagree with what the service does. Some communes are deliberately
 //! overloaded (more inflow, slower work) so that backlogs and bottlenecks show up. Rows are
 //! written in large batches, which is what makes a million dossiers feasible.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{case_events, cases};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::sea_query::{Expr, Func, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QuerySelect,
-};
+use sea_orm::{DatabaseConnection, DbErr};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::db;
 use crate::domain::access::Actor;
-use crate::domain::account::Role;
-use crate::domain::calendar::{vn_offset, WorkCalendar};
-use crate::domain::dossier::{Channel, DossierCode, ResultDelivery};
-use crate::domain::geography::Gazetteer;
-use crate::domain::lifecycle::{self, Action, Facts, Input, Status};
-use crate::domain::procedure::ProcedureSpec;
+use crate::domain::account::{IdNumber, Phone, Role};
+use crate::domain::calendar::vn_offset;
+use crate::domain::dossier::{
+    Applicant, Channel, Dossier, DossierCode, DossierEvent, Filing, Pause, PauseChange,
+    ResultDelivery, Rules,
+};
+use crate::domain::geography::{Gazetteer, ProvinceCode};
+use crate::domain::lifecycle::{Action, Input, Status};
+use crate::domain::procedure::{ProcedureCode, ProcedureSpec};
 use crate::domain::routing::{self, RouteStatus, UnitDirectory};
-use crate::domain::sla::{self, SlaState};
+use crate::domain::sla::SlaState;
 use crate::domain::unit::{UnitCode, UnitKind};
+use crate::repo;
+use crate::repo::dossiers::History;
+use crate::services::calendar::Calendars;
 use crate::services::reference::Progress;
 
 /// What to generate.
@@ -79,12 +79,13 @@ fn weight(code: &str) -> u32 {
 struct Ctx<'a> {
     gazetteer: &'a Gazetteer,
     directory: &'a UnitDirectory,
-    cal: Arc<WorkCalendar>,
-    procedures: Vec<(String, i32, ProcedureSpec, u32)>,
+    calendars: &'a Calendars,
+    procedures: Vec<(ProcedureCode, i32, ProcedureSpec, u32)>,
     total_weight: u32,
     overloaded: Vec<String>,
     overloaded_set: HashSet<String>,
     ratio: f64,
+    payment_pauses_clock: bool,
     now: DateTime<Utc>,
     start: DateTime<Utc>,
 }
@@ -97,13 +98,15 @@ struct Step {
 }
 
 struct Planned {
-    row: cases::ActiveModel,
-    events: Vec<case_events::ActiveModel>,
+    history: History,
     open: bool,
     overdue: bool,
 }
 
-fn pick_procedure<'a>(ctx: &'a Ctx<'_>, rng: &mut StdRng) -> &'a (String, i32, ProcedureSpec, u32) {
+fn pick_procedure<'a>(
+    ctx: &'a Ctx<'_>,
+    rng: &mut StdRng,
+) -> &'a (ProcedureCode, i32, ProcedureSpec, u32) {
     let mut x = rng.gen_range(0..ctx.total_weight);
     for p in &ctx.procedures {
         if x < p.3 {
@@ -144,7 +147,7 @@ fn plan(
     counters: &mut HashMap<(String, String), i32>,
     id: i64,
 ) -> Option<Planned> {
-    let (code, version, spec, _) = pick_procedure(ctx, rng);
+    let (code_of, version, spec, _) = pick_procedure(ctx, rng);
     // Where the applicant lives: a deliberately overloaded commune gets a share of all
     // commune-level work.
     let ward = if spec.level == crate::domain::unit::Level::Commune
@@ -175,7 +178,15 @@ fn plan(
     let handling = decision.handling_unit.clone()?;
     let receiving = decision.receiving_unit.clone()?;
     let province = handling.province_code.clone();
-    let cal = &ctx.cal;
+    let rules = Rules {
+        spec,
+        units: ctx.directory,
+        calendars: ctx.calendars,
+        at_risk_ratio: ctx.ratio,
+        payment_pauses_clock: ctx.payment_pauses_clock,
+    };
+    let unit_code = UnitCode::parse(&handling.code).ok()?;
+    let cal = &rules.calendar(Some(&unit_code));
 
     let span = (ctx.now - ctx.start).num_seconds().max(1);
     let t0 = ctx.start + Duration::seconds(rng.gen_range(0..span));
@@ -207,6 +218,12 @@ fn plan(
         Uuid::from_u128(rng.gen()),
     );
     let applicant = actor(Role::Citizen, "X", &province, Uuid::from_u128(rng.gen()));
+    // The applicant acts online; for a walk-in, the reception clerk records it at the counter.
+    let applicant_side = if channel == Channel::Online {
+        &applicant
+    } else {
+        &reception
+    };
 
     // The history as it would happen, before cutting it at `now`.
     let mut steps: Vec<(Step, &Actor)> = Vec::new();
@@ -270,7 +287,7 @@ fn plan(
                 at: t,
                 input: Input::default(),
             },
-            &applicant,
+            applicant_side,
         ));
         t = add(t, 3600);
         steps.push((
@@ -306,7 +323,7 @@ fn plan(
                     at: t,
                     input: Input::default(),
                 },
-                &applicant,
+                applicant_side,
             ));
         }
         t = add(t, work);
@@ -338,7 +355,7 @@ fn plan(
         ));
     }
 
-    // Replay through the state machine, up to now.
+    // Numbered as the receiving unit's counter would have numbered it.
     let day = received
         .min(submitted)
         .with_timezone(&vn_offset())
@@ -346,251 +363,110 @@ fn plan(
     let key = (receiving.code.clone(), day.format("%y%m%d").to_string());
     let n = counters.entry(key).or_insert(0);
     *n += 1;
-    let unit_code = UnitCode::parse(&receiving.code).ok()?;
-    let code_str = DossierCode::new(&unit_code, day, *n as u32).to_string();
-
-    let walk_in = channel != Channel::Online;
-    let mut status = if walk_in {
-        Status::Received
-    } else {
-        Status::Submitted
+    let code = DossierCode::new(&UnitCode::parse(&receiving.code).ok()?, day, *n as u32);
+    // How a returned result was handed over: mostly electronic for online filings, mostly
+    // at the counter otherwise. Taken from the code, not the generator, so that adding it
+    // left every other draw of a seeded history as it was.
+    let x = code
+        .as_str()
+        .bytes()
+        .fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 100;
+    let delivery = match (channel, x) {
+        (Channel::Online, 0..=84) => ResultDelivery::Electronic,
+        (Channel::Online, _) => ResultDelivery::InPerson,
+        (_, 0..=9) => ResultDelivery::Electronic,
+        (_, 10..=24) => ResultDelivery::Postal,
+        _ => ResultDelivery::InPerson,
     };
-    let mut received_at = walk_in.then_some(submitted);
-    let mut assigned: Option<Uuid> = None;
-    let mut resume: Option<Status> = None;
-    let mut paused_at: Option<DateTime<Utc>> = None;
-    let mut paused_secs = 0i64;
-    let mut supplement_count = 0;
-    let mut due: Option<DateTime<Utc>> = None;
-    let mut risk: Option<DateTime<Utc>> = None;
-    let mut original_due = None;
-    let mut decided_at = None;
-    let mut closed_at = None;
-    let mut step_started = received_at;
-    let mut events = Vec::new();
-    let mut seq = 1;
-    let mut event = |seq: &mut i32,
-                     action: &str,
-                     role: &str,
-                     from: Option<Status>,
-                     to: Status,
-                     at: DateTime<Utc>| {
-        events.push(case_events::ActiveModel {
-            case_id: Set(id),
-            seq: Set(*seq),
-            action: Set(action.to_string()),
-            actor_id: Set(None),
-            actor_role: Set(role.to_string()),
-            actor_unit: Set(None),
-            from_status: Set(from.map(|s| s.as_str().to_string())),
-            to_status: Set(to.as_str().to_string()),
-            reason: Set(None),
-            data: Set(json!({"synthetic": true})),
-            public: Set(true),
-            at: Set(at),
-            ..Default::default()
-        });
-        *seq += 1;
-    };
-    event(
-        &mut seq,
-        if walk_in { "receive" } else { "submit" },
-        "citizen",
-        None,
-        status,
-        submitted,
-    );
-    let start_clock = |at: DateTime<Utc>| sla::schedule(cal, at, spec.limit(), ctx.ratio).ok();
-    if walk_in {
-        let s = start_clock(submitted)?;
-        due = Some(s.due_at);
-        risk = Some(s.at_risk_at);
-        original_due = due;
+    for (step, _) in &mut steps {
+        if step.action == Action::ReturnResult {
+            step.input.result_delivery = Some(delivery);
+        }
     }
+
+    let filing = Filing {
+        procedure_code: code_of.clone(),
+        procedure_version: *version,
+        channel,
+        routed_status: Status::Submitted,
+        applicant: Applicant {
+            account: None,
+            full_name: format!("Công dân {id}"),
+            id_number: IdNumber::parse(&format!("{:03}{:09}", 1 + (id % 96), id % 1_000_000_000))
+                .ok(),
+            tax_code: None,
+            phone: Phone::parse(&format!("09{:08}", id % 100_000_000)).ok(),
+            email: None,
+        },
+        address: json!({"ward_code": ward.to_string()}),
+        ward_code: Some(ward),
+        province_code: ProvinceCode::parse(&province).ok()?,
+        receiving_unit: UnitCode::parse(&receiving.code).ok()?,
+        handling_unit: Some(unit_code),
+        form: json!({}),
+        documents: json!([]),
+        routing: json!({"status": "routed", "synthetic": true}),
+    };
+    let filer = if channel == Channel::Online {
+        &applicant
+    } else {
+        &reception
+    };
+    let (mut dossier, first) = Dossier::file(filing, filer, &rules, submitted).ok()?;
+    (dossier.id, dossier.code) = (id, Some(code));
+    let mut events = vec![first];
+    // Replayed up to now, with the sweeper looking whenever a check fell due.
     for (step, who) in &steps {
         if step.at > ctx.now {
             break;
         }
-        let facts = Facts {
-            status,
-            province: &province,
-            receiving_unit: &receiving.code,
-            handling_unit: Some(&handling.code),
-            applicant: Some(applicant.account_id),
-            assigned_to: assigned,
-            resume_status: resume,
-            received: received_at.is_some(),
-            paused: paused_at.is_some(),
-        };
-        let Ok(tr) = lifecycle::transition(&facts, who, step.action, &step.input) else {
-            continue;
-        };
-        for e in &tr.effects {
-            match e {
-                lifecycle::Effect::StartClock => {
-                    received_at = Some(step.at);
-                    let s = start_clock(step.at)?;
-                    due = Some(s.due_at);
-                    risk = Some(s.at_risk_at);
-                    original_due = due;
-                }
-                lifecycle::Effect::PauseClock(_) => paused_at = Some(step.at),
-                lifecycle::Effect::ResumeClock => {
-                    if let Some(p) = paused_at.take() {
-                        let secs = cal.working_secs_between(p, step.at);
-                        paused_secs += secs;
-                        due = due.and_then(|d| cal.extend_due(d, secs).ok());
-                        risk = risk.and_then(|r| cal.extend_due(r, secs).ok());
-                    }
-                }
-                lifecycle::Effect::CountSupplement => supplement_count += 1,
-                lifecycle::Effect::RememberResume(s) => resume = Some(*s),
-                lifecycle::Effect::SetAssignee(a) => assigned = *a,
-                lifecycle::Effect::SetOutcome(_) => decided_at = Some(step.at),
-                lifecycle::Effect::Close => closed_at = Some(step.at),
-                _ => {}
-            }
-        }
-        let role = who.role.as_str();
-        event(
-            &mut seq,
-            step.action.as_str(),
-            role,
-            Some(tr.from),
-            tr.to,
-            step.at,
-        );
-        if tr.to != tr.from {
-            step_started = Some(step.at);
-        }
-        status = tr.to;
-    }
-    // The SLA state as the sweeper would have left it.
-    let judged_at = decided_at.or(closed_at).or(paused_at).unwrap_or(ctx.now);
-    let (sla_state, next_check) = match (due, risk) {
-        (Some(d), Some(r)) => {
-            let st = sla::state_at(judged_at, r, d);
-            let open_running = closed_at.is_none() && decided_at.is_none() && paused_at.is_none();
-            (
-                st,
-                if open_running {
-                    sla::next_check(st, r, d)
-                } else {
-                    None
-                },
-            )
-        }
-        _ => (SlaState::NotStarted, None),
-    };
-    if let (Some(r), Some(d)) = (risk, due) {
-        if sla_state >= SlaState::AtRisk {
-            event(&mut seq, "sla_at_risk", "system", Some(status), status, r);
-        }
-        if sla_state == SlaState::Overdue {
-            event(&mut seq, "sla_overdue", "system", Some(status), status, d);
+        events.extend(dossier.sla_check(step.at));
+        // A step the rules refuse is skipped, as a clerk would find it refused.
+        if let Ok(done) = dossier.act(who, step.action, &step.input, &rules, step.at) {
+            events.extend(done);
         }
     }
-    let open = closed_at.is_none();
-    let on_time = decided_at
-        .zip(due)
-        .map(|(dec, d)| dec <= d && supplement_count <= 1);
-    let processing = decided_at
-        .zip(received_at)
-        .map(|(dec, r)| (cal.working_secs_between(r, dec) - paused_secs).max(0));
-    let step_key = sla::step_of(status).map(|k| k.as_str().to_string());
-    let step_due = step_key.as_ref().and_then(|k| {
-        let hours = spec.steps.iter().find(|s| s.key.as_str() == k)?.hours as i64;
-        cal.add_working_secs(step_started?, hours * 3600).ok()
-    });
-    // How a returned result was handed over: mostly electronic for online filings, mostly
-    // at the counter otherwise. Taken from the code, not the generator, so that adding it
-    // left every other draw of a seeded history as it was.
-    let result_delivery = (status == Status::Returned).then(|| {
-        let x = code_str
-            .bytes()
-            .fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)))
-            % 100;
-        let d = match (channel, x) {
-            (Channel::Online, 0..=84) => ResultDelivery::Electronic,
-            (Channel::Online, _) => ResultDelivery::InPerson,
-            (_, 0..=9) => ResultDelivery::Electronic,
-            (_, 10..=24) => ResultDelivery::Postal,
-            _ => ResultDelivery::InPerson,
-        };
-        d.as_str().to_string()
-    });
-    let row = cases::ActiveModel {
-        id: Set(id),
-        code: Set(code_str),
-        procedure_code: Set(code.clone()),
-        procedure_version: Set(*version),
-        channel: Set(channel.as_str().into()),
-        status: Set(status.as_str().into()),
-        national_status: Set(status.national(received_at.is_some()) as i16),
-        version: Set(seq),
-        applicant_account_id: Set(None),
-        applicant_name: Set(format!("Công dân {}", id)),
-        applicant_id_number: Set(Some(format!(
-            "{:03}{:09}",
-            1 + (id % 96),
-            id % 1_000_000_000
-        ))),
-        applicant_tax_code: Set(None),
-        applicant_phone: Set(Some(format!("09{:08}", id % 100_000_000))),
-        applicant_email: Set(None),
-        address: Set(json!({"ward_code": ward.to_string()})),
-        ward_code: Set(Some(ward.to_string())),
-        province_code: Set(province),
-        receiving_unit: Set(receiving.code.clone()),
-        handling_unit: Set(Some(handling.code.clone())),
-        assigned_to: Set(assigned),
-        form: Set(json!({})),
-        documents: Set(json!([])),
-        routing: Set(json!({"status": "routed", "synthetic": true})),
-        submitted_at: Set(submitted),
-        received_at: Set(received_at),
-        due_at: Set(due),
-        original_due_at: Set(original_due),
-        appointment_at: Set(due),
-        at_risk_at: Set(risk),
-        sla_state: Set(sla_state.as_str().into()),
-        next_check_at: Set(next_check),
-        paused_at: Set(paused_at),
-        paused_working_secs: Set(paused_secs),
-        resume_status: Set(resume.map(|s| s.as_str().to_string())),
-        supplement_count: Set(supplement_count),
-        step_key: Set(step_key),
-        step_started_at: Set(step_started.filter(|_| !status.is_final())),
-        step_due_at: Set(step_due.filter(|_| !status.is_final())),
-        outcome: Set(decided_at.map(|_| "approved".to_string())),
-        decided_at: Set(decided_at),
-        closed_at: Set(closed_at),
-        processing_working_secs: Set(processing),
-        on_time: Set(on_time),
-        result_delivery: Set(result_delivery),
-        created_at: Set(submitted),
-        updated_at: Set(ctx.now),
-    };
+    events.extend(dossier.sla_check(ctx.now));
+    let pauses = pauses_of(&events);
+    let open = dossier.closed_at.is_none();
+    let overdue = open && dossier.sla_state == SlaState::Overdue;
     Some(Planned {
-        row,
-        events,
+        history: History {
+            dossier,
+            events,
+            pauses,
+        },
         open,
-        overdue: open && sla_state == SlaState::Overdue,
+        overdue,
     })
 }
 
-const CASE_BATCH: usize = 500;
-const EVENT_BATCH: usize = 2000;
-
-async fn max_id<C: ConnectionTrait>(db: &C) -> Result<i64, DbErr> {
-    let v: Option<Option<i64>> = cases::Entity::find()
-        .select_only()
-        .column_as(cases::Column::Id.max(), "m")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(v.flatten().unwrap_or(0))
+/// The pause records a replayed history implies.
+fn pauses_of(events: &[DossierEvent]) -> Vec<Pause> {
+    let mut out: Vec<Pause> = Vec::new();
+    for e in events {
+        match e.pause {
+            Some(PauseChange::Started(reason)) => out.push(Pause {
+                reason: reason.as_str().to_string(),
+                started_at: e.at,
+                ended_at: None,
+                working_secs: None,
+            }),
+            Some(PauseChange::Ended { working_secs }) => {
+                if let Some(p) = out.last_mut().filter(|p| p.ended_at.is_none()) {
+                    p.ended_at = Some(e.at);
+                    p.working_secs = Some(working_secs);
+                }
+            }
+            None => {}
+        }
+    }
+    out
 }
+
+/// Dossiers written per transaction.
+const CASE_BATCH: usize = 500;
 
 /// Generate `o.cases` dossiers (some may be skipped when a draw cannot be routed; the loop
 /// draws until the count is reached).
@@ -602,19 +478,16 @@ pub async fn generate(
     let started = std::time::Instant::now();
     let db: &DatabaseConnection = &state.db;
     let directory = state.directory();
-    let catalog = crate::repo::procedures::all(db).await?;
+    let catalog = repo::procedures::all(db).await?;
     let mut latest: BTreeMap<String, (i32, ProcedureSpec)> = BTreeMap::new();
     for m in &catalog {
         if m.valid_from <= o.now && latest.get(&m.code).is_none_or(|(v, _)| *v < m.version) {
-            latest.insert(
-                m.code.clone(),
-                (m.version, crate::repo::procedures::spec_of(m)?),
-            );
+            latest.insert(m.code.clone(), (m.version, repo::procedures::spec_of(m)?));
         }
     }
-    let procedures: Vec<(String, i32, ProcedureSpec, u32)> = latest
+    let procedures: Vec<(ProcedureCode, i32, ProcedureSpec, u32)> = latest
         .into_iter()
-        .map(|(c, (v, s))| (c.clone(), v, s, weight(&c)))
+        .filter_map(|(c, (v, s))| Some((ProcedureCode::parse(&c).ok()?, v, s, weight(&c))))
         .collect();
     let total_weight = procedures.iter().map(|p| p.3).sum();
 
@@ -632,15 +505,17 @@ pub async fn generate(
             overloaded.push(c);
         }
     }
+    let calendars = state.calendars.current();
     let ctx = Ctx {
         gazetteer: &state.gazetteer,
         directory: &directory,
-        cal: state.calendars.current().default_calendar(),
+        calendars: &calendars,
         procedures,
         total_weight,
         overloaded_set: overloaded.iter().cloned().collect(),
         overloaded: overloaded.clone(),
         ratio: state.settings.sla.at_risk_ratio,
+        payment_pauses_clock: state.settings.sla.payment_pauses_clock,
         now: o.now,
         start: o.now - Duration::days(o.days.max(1)),
     };
@@ -649,15 +524,15 @@ pub async fn generate(
         overloaded,
         ..Default::default()
     };
-    let mut next_id = max_id(db).await? + 1;
-    let mut counters: HashMap<(String, String), i32> = HashMap::new();
+    let mut next_id = repo::dossiers::max_id(db).await? + 1;
     // Continue after numbers already used (a second run, or real intakes).
-    for r in entity::unit_day_counters::Entity::find().all(db).await? {
-        counters.insert((r.unit_code, r.day), r.last);
-    }
+    let mut counters: HashMap<(String, String), i32> = repo::counters::all(db)
+        .await?
+        .into_iter()
+        .map(|(unit, day, last)| ((unit, day), last))
+        .collect();
     progress.stage("dossiers", o.cases);
-    let mut rows = Vec::with_capacity(CASE_BATCH);
-    let mut events = Vec::with_capacity(CASE_BATCH * 10);
+    let mut histories = Vec::with_capacity(CASE_BATCH);
     let mut attempts = 0u64;
     while report.cases < o.cases && attempts < o.cases * 3 + 100 {
         attempts += 1;
@@ -668,87 +543,24 @@ pub async fn generate(
         report.cases += 1;
         report.open += p.open as u64;
         report.overdue += p.overdue as u64;
-        report.events += p.events.len() as u64;
-        rows.push(p.row);
-        events.extend(p.events);
-        if rows.len() == CASE_BATCH {
-            flush(db, &mut rows, &mut events).await?;
+        report.events += p.history.events.len() as u64;
+        histories.push(p.history);
+        if histories.len() == CASE_BATCH {
+            repo::dossiers::insert_histories(db, &histories).await?;
+            histories.clear();
             progress.advance(CASE_BATCH as u64);
             tokio::task::yield_now().await;
         }
     }
-    let n = rows.len() as u64;
-    flush(db, &mut rows, &mut events).await?;
+    let n = histories.len() as u64;
+    repo::dossiers::insert_histories(db, &histories).await?;
     progress.advance(n);
 
     // Keep the counters ahead of the generated numbers, and PostgreSQL's id sequence ahead
     // of the ids given here.
-    let txn = db::begin_write(db).await?;
-    let counter_rows: Vec<_> = counters
-        .into_iter()
-        .map(
-            |((unit, day), last)| entity::unit_day_counters::ActiveModel {
-                unit_code: Set(unit),
-                day: Set(day),
-                last: Set(last),
-            },
-        )
-        .collect();
-    for chunk in counter_rows.chunks(1000) {
-        entity::unit_day_counters::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([
-                    entity::unit_day_counters::Column::UnitCode,
-                    entity::unit_day_counters::Column::Day,
-                ])
-                .value(
-                    entity::unit_day_counters::Column::Last,
-                    Func::greatest([
-                        Expr::col((
-                            entity::unit_day_counters::Entity,
-                            entity::unit_day_counters::Column::Last,
-                        )),
-                        Expr::cust("excluded.last"),
-                    ]),
-                )
-                .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        db.execute_unprepared(
-            "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases))",
-        )
-        .await?;
-    }
+    repo::counters::raise(db, counters.into_iter().map(|((u, d), n)| (u, d, n))).await?;
+    repo::dossiers::sync_id_sequence(db).await?;
     progress.finish();
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
-}
-
-async fn flush(
-    db: &DatabaseConnection,
-    rows: &mut Vec<cases::ActiveModel>,
-    events: &mut Vec<case_events::ActiveModel>,
-) -> Result<(), DbErr> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let txn = db::begin_write(db).await?;
-    for chunk in rows.chunks(CASE_BATCH) {
-        cases::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    for chunk in events.chunks(EVENT_BATCH) {
-        case_events::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    rows.clear();
-    events.clear();
-    Ok(())
 }

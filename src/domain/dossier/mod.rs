@@ -1,4 +1,15 @@
-//! Dossier identity: the dossier code, the filing channel and how the result was delivered.
+//! The dossier: its identity (code, channel, result delivery), the aggregate that owns its
+//! state and rules ([`Dossier`]), and what it tells the outside ([`notice`]).
+
+mod aggregate;
+pub mod notice;
+#[cfg(test)]
+mod tests;
+
+pub use aggregate::{
+    on_time, Applicant, CalendarSource, Dossier, DossierEvent, EventActor, EventKind, Filing,
+    PauseChange, Rules, StepState, ON_TIME_MAX_SUPPLEMENTS,
+};
 
 use std::fmt;
 
@@ -58,6 +69,12 @@ pub enum ResultDelivery {
 }
 
 impl ResultDelivery {
+    pub const ALL: [ResultDelivery; 3] = [
+        ResultDelivery::Electronic,
+        ResultDelivery::InPerson,
+        ResultDelivery::Postal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ResultDelivery::Electronic => "electronic",
@@ -65,6 +82,45 @@ impl ResultDelivery {
             ResultDelivery::Postal => "postal",
         }
     }
+
+    pub fn parse(s: &str) -> Option<ResultDelivery> {
+        ResultDelivery::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// A document of a dossier as declared by its applicant or a clerk (the file itself lives in
+/// the document store; the dossier keeps its digest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRef {
+    pub kind: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// A step of a dossier's history as stored (the read side of [`DossierEvent`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedEvent {
+    pub seq: i32,
+    pub action: String,
+    pub actor_id: Option<uuid::Uuid>,
+    pub actor_role: String,
+    pub actor_unit: Option<String>,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: Option<String>,
+    pub data: serde_json::Value,
+    pub public: bool,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A pause of a dossier's clock as stored; `ended_at` is `None` while it lasts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pause {
+    pub reason: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub ended_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub working_secs: Option<i64>,
 }
 
 /// A dossier code: `{receiving unit code}-{yyMMdd}-{NNNN}`, e.g. `01.00004.TTPVHCC-250701-0001`.
@@ -137,7 +193,7 @@ impl From<DossierCode> for String {
 }
 
 #[cfg(test)]
-mod tests {
+mod identity_tests {
     use super::*;
 
     #[test]
