@@ -37,6 +37,11 @@ impl GroupBy {
     }
 }
 
+/// The open dossiers counted by (status, SLA state), for the metrics gauges.
+pub async fn open_by_status_and_sla(state: &AppState) -> ApiResult<Vec<(String, String, i64)>> {
+    Ok(q::open_by_status_and_sla(&state.db).await?)
+}
+
 /// Narrow a requested filter to the caller's scope (403 when it asks for more).
 pub fn scoped_filter(
     actor: &Actor,
