@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod messages;
+pub mod metrics;
 pub mod repo;
 pub mod security;
 pub mod services;

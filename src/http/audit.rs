@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiQuery, Auth};
 use crate::http::Page;
-use crate::repo;
+use crate::services::audit::{self, AuditEntry};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit))
@@ -42,8 +42,8 @@ pub struct AuditEntryView {
     pub at: DateTime<Utc>,
 }
 
-impl From<entity::audit_log::Model> for AuditEntryView {
-    fn from(m: entity::audit_log::Model) -> Self {
+impl From<AuditEntry> for AuditEntryView {
+    fn from(m: AuditEntry) -> Self {
         AuditEntryView {
             id: m.id,
             account_id: m.account_id,
@@ -92,14 +92,14 @@ async fn list_audit(
     actor.require_admin()?;
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
-    let filter = repo::audit::Filter {
+    let filter = audit::Filter {
         action: q.action,
         subject: q.subject,
         account: q.account_id,
         since: q.since,
         until: q.until,
     };
-    let (rows, total) = repo::audit::list(&state.db, &filter, page, per_page).await?;
+    let (rows, total) = audit::list(&state, &filter, page, per_page).await?;
     Ok(ApiJson(Page {
         items: rows.into_iter().map(AuditEntryView::from).collect(),
         page,

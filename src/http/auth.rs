@@ -115,10 +115,7 @@ async fn register(
         },
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(AccountView::of(&state, &account).await?),
-    ))
+    Ok((StatusCode::CREATED, ApiJson(AccountView::of(account))))
 }
 
 /// Log in. After 5 consecutive failures (per account and per client address) the answer is
@@ -179,10 +176,5 @@ async fn logout(
         (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 async fn me(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<ApiJson<AccountView>> {
-    let account = crate::repo::accounts::find_by_id(&state.db, actor.account_id)
-        .await?
-        .ok_or_else(|| {
-            crate::error::ApiError::internal(std::io::Error::other("account vanished"))
-        })?;
-    Ok(ApiJson(AccountView::of(&state, &account).await?))
+    Ok(ApiJson(AccountView::of(auth::me(&state, &actor).await?)))
 }

@@ -1,123 +1,30 @@
-//! `GET /metrics` in the Prometheus text format: HTTP requests and latency by route,
-//! dossiers by status and SLA state, SLA transitions, sweeper lag and batch sizes, outbox
-//! backlog, intakes waiting to be written and how many share a transaction.
+//! `GET /metrics` in the Prometheus text format (what is recorded: `crate::metrics`). The
+//! dossier and outbox gauges are database-wide and read at each scrape.
 
-use std::sync::OnceLock;
-use std::time::Instant;
-
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::header;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use metrics::{counter, gauge, histogram};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::app::AppState;
-use crate::domain::sla::SlaState;
-use crate::services::notify::DispatchReport;
-use crate::services::sla::SweepReport;
-
-static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-
-/// The process-wide recorder (installed once; `None` if another recorder was installed).
-pub fn handle() -> Option<&'static PrometheusHandle> {
-    HANDLE
-        .get_or_init(|| {
-            PrometheusBuilder::new()
-                .set_buckets_for_metric(
-                    Matcher::Full("http_request_duration_seconds".into()),
-                    &[
-                        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-                    ],
-                )
-                .and_then(|b| {
-                    b.set_buckets_for_metric(
-                        Matcher::Full("sla_sweep_batch_rows".into()),
-                        &[0.0, 1.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0],
-                    )
-                })
-                .and_then(|b| {
-                    b.set_buckets_for_metric(
-                        Matcher::Full("intake_batch_size".into()),
-                        &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
-                    )
-                })
-                .ok()
-                .and_then(|b| b.install_recorder().ok())
-        })
-        .as_ref()
-}
-
-/// Count and time every request by its matched route.
-pub async fn track(req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = req.method().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let res = next.run(req).await;
-    let status = res.status().as_u16().to_string();
-    counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    histogram!("http_request_duration_seconds", "method" => method, "route" => route)
-        .record(start.elapsed().as_secs_f64());
-    res
-}
-
-/// Record a sweep's results.
-pub fn record_sweep(r: &SweepReport) {
-    for to in [SlaState::AtRisk, SlaState::Overdue] {
-        counter!("sla_transitions_total", "to" => to.as_str()).increment(r.count(to) as u64);
-    }
-    counter!("sla_sweeps_total").increment(1);
-    gauge!("sla_sweeper_lag_seconds").set(r.max_lag_secs as f64);
-    histogram!("sla_sweep_batch_rows").record(r.examined as f64 / r.batches.max(1) as f64);
-    histogram!("sla_sweep_duration_seconds").record(r.elapsed_ms as f64 / 1000.0);
-}
-
-/// Record a dispatch round.
-pub fn record_dispatch(r: &DispatchReport) {
-    counter!("outbox_delivered_total").increment(r.delivered as u64);
-    counter!("outbox_retried_total").increment(r.retried as u64);
-    counter!("outbox_failed_total").increment(r.failed as u64);
-}
+use crate::services::{notify, stats};
 
 /// Prometheus metrics of this instance (dossier gauges are database-wide).
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    gauge!("intakes_pending").set(state.intakes.pending() as f64);
-    if let Ok(rows) = crate::repo::stats::open_by_status_and_sla(&state.db).await {
-        // Zero every combination first so that emptied ones do not keep a stale value.
-        for status in crate::domain::lifecycle::Status::ALL
-            .iter()
-            .filter(|s| s.is_open())
-        {
-            for sla in [
-                SlaState::NotStarted,
-                SlaState::OnTrack,
-                SlaState::AtRisk,
-                SlaState::Overdue,
-            ] {
-                gauge!("dossiers_open", "status" => status.as_str(), "sla_state" => sla.as_str())
-                    .set(0.0);
-            }
-        }
-        for (status, sla, n) in rows {
-            gauge!("dossiers_open", "status" => status, "sla_state" => sla).set(n as f64);
-        }
+    crate::metrics::record_intakes_pending(state.intakes.pending());
+    if let Ok(rows) = stats::open_by_status_and_sla(&state).await {
+        crate::metrics::record_open_dossiers(rows);
     }
-    if let Ok(n) = crate::services::notify::backlog(&state.db).await {
-        gauge!("outbox_backlog").set(n as f64);
+    if let Ok(n) = notify::backlog(&state.db).await {
+        crate::metrics::record_outbox_backlog(n);
     }
-    let body = handle().map(|h| h.render()).unwrap_or_default();
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        body,
+        crate::metrics::render(),
     )
         .into_response()
 }

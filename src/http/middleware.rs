@@ -1,7 +1,9 @@
-//! Cross-cutting HTTP behaviour: problem documents in the caller's language, and turning
-//! bare error statuses from axum or tower layers into problem documents.
+//! Cross-cutting HTTP behaviour: problem documents in the caller's language, turning bare
+//! error statuses from axum or tower layers into problem documents, and request metrics.
 
-use axum::extract::Request;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -69,4 +71,21 @@ pub async fn not_found() -> Response {
     Problem::for_status(StatusCode::NOT_FOUND)
         .render(Lang::Vi, None)
         .into_response()
+}
+
+/// Count and time every request by its matched route.
+pub async fn track(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(start.elapsed().as_secs_f64());
+    res
 }

@@ -76,7 +76,7 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The complete application: routes, the OpenAPI document and UI, and the middleware stack.
 pub fn router(state: AppState) -> Router {
-    metrics::handle();
+    crate::metrics::handle();
     let (routes, openapi) = api().split_for_parts();
     let openapi = openapi::finish(openapi);
     let settings = &state.settings.server;
@@ -125,7 +125,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
                 .layer(trace)
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-                .layer(axum::middleware::from_fn(metrics::track))
+                .layer(axum::middleware::from_fn(middleware::track))
                 .layer(axum::middleware::from_fn(middleware::problem_details))
                 .layer(CatchPanicLayer::new())
                 .layer(TimeoutLayer::with_status_code(

@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use entity::procedures;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -15,7 +14,7 @@ use crate::domain::procedure::{Limit, ProcedureSpec, RequiredDocument, Step};
 use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::procedures as service;
-use crate::services::procedures::{ListProcedures, Listed, ProcedureInput};
+use crate::services::procedures::{ListProcedures, Listed, ProcedureInput, StoredVersion};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -89,7 +88,7 @@ pub struct ProcedureView {
 
 impl ProcedureView {
     fn of(l: Listed, in_force: bool) -> ProcedureView {
-        let Listed { model: m, spec } = l;
+        let Listed { stored: m, spec } = l;
         ProcedureView {
             time_limit: TimeLimitView::of(&spec),
             code: m.code,
@@ -270,12 +269,12 @@ async fn get_procedure(
     Ok(ApiJson(detail(listed, &versions, now)))
 }
 
-fn detail(listed: Listed, versions: &[procedures::Model], now: DateTime<Utc>) -> ProcedureDetail {
+fn detail(listed: Listed, versions: &[StoredVersion], now: DateTime<Utc>) -> ProcedureDetail {
     let in_force = versions
         .iter()
         .find(|m| m.valid_from <= now)
         .map(|m| m.version);
-    let version = listed.model.version;
+    let version = listed.stored.version;
     ProcedureDetail {
         procedure: ProcedureView::of(listed, in_force == Some(version)),
         versions: versions

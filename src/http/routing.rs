@@ -11,7 +11,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use entity::routing_overrides;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -26,7 +25,7 @@ use crate::http::address::AddressBody;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientLang};
 use crate::http::geography::{era_str, WardRefView};
 use crate::http::procedures::TimeLimitView;
-use crate::services::routing::{self as service, NewOverride, OverrideChange};
+use crate::services::routing::{self as service, NewOverride, Override, OverrideChange};
 use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -219,8 +218,8 @@ pub struct OverrideView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<routing_overrides::Model> for OverrideView {
-    fn from(m: routing_overrides::Model) -> Self {
+impl From<Override> for OverrideView {
+    fn from(m: Override) -> Self {
         OverrideView {
             id: m.id,
             province_code: m.province_code,
@@ -338,14 +337,7 @@ async fn list_overrides(
     ApiQuery(q): ApiQuery<ListOverridesQuery>,
 ) -> ApiResult<ApiJson<OverrideList>> {
     actor.require_staff()?;
-    let mut c = crate::services::auth::Checks::default();
-    let province = q
-        .province
-        .as_deref()
-        .filter(|p| !p.trim().is_empty())
-        .and_then(|p| crate::services::units::known_province(&state, &mut c, "province", p));
-    c.finish()?;
-    let rows = crate::repo::overrides::list(&state.db, province.as_deref(), q.active).await?;
+    let rows = service::list_overrides(&state, q.province.as_deref(), q.active).await?;
     let items: Vec<OverrideView> = rows.into_iter().map(OverrideView::from).collect();
     Ok(ApiJson(OverrideList {
         total: items.len(),

@@ -14,8 +14,7 @@ use crate::app::AppState;
 use crate::domain::access::StatsScope;
 use crate::error::{ApiError, ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiQuery, Auth, ClientLang};
-use crate::repo::stats::GroupBy;
-use crate::services::stats::{self, Backlog, Bottlenecks, Indicators, Rebalancing};
+use crate::services::stats::{self, Backlog, Bottlenecks, GroupBy, Indicators, Rebalancing};
 use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {

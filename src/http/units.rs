@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use entity::units;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -15,7 +14,7 @@ use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::Page;
 use crate::services::units as service;
-use crate::services::units::{CreateUnit, ListUnits, UpdateUnit};
+use crate::services::units::{CreateUnit, ListUnits, Unit, UpdateUnit};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -55,8 +54,8 @@ pub struct UnitView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<units::Model> for UnitView {
-    fn from(u: units::Model) -> Self {
+impl From<Unit> for UnitView {
+    fn from(u: Unit) -> Self {
         UnitView {
             code: u.code,
             name: u.name,

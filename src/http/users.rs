@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use entity::accounts;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -15,8 +14,7 @@ use crate::domain::account::{mask_id, mask_phone};
 use crate::error::{ApiError, ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::Page;
-use crate::repo;
-use crate::services::users::{self, CreateUser, UpdateUser};
+use crate::services::users::{self, Account, CreateUser, ListUsers, UpdateUser};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -46,37 +44,28 @@ pub struct AccountView {
 
 impl AccountView {
     /// The owner's view (phone in full, ID number masked).
-    pub async fn of(state: &AppState, a: &accounts::Model) -> ApiResult<AccountView> {
-        let actor = crate::services::auth::actor_of(state, a).await?;
-        Ok(AccountView {
+    pub fn of(a: Account) -> AccountView {
+        AccountView {
             id: a.id,
-            username: a.username.clone(),
-            role: a.role.clone(),
-            unit: a.unit_code.clone(),
-            province: actor.province,
-            full_name: a.full_name.clone(),
-            phone: a.phone.clone(),
-            email: a.email.clone(),
+            username: a.username,
+            role: a.role,
+            unit: a.unit_code,
+            province: a.province,
+            full_name: a.full_name,
+            phone: a.phone,
+            email: a.email,
             id_number: a.id_number.as_deref().map(mask_id),
             disabled: a.disabled,
             created_at: a.created_at,
-        })
+        }
     }
 
     /// The list view: phone masked too.
-    fn listed(a: &accounts::Model) -> AccountView {
+    fn listed(a: Account) -> AccountView {
+        let phone = a.phone.as_deref().map(mask_phone);
         AccountView {
-            id: a.id,
-            username: a.username.clone(),
-            role: a.role.clone(),
-            unit: a.unit_code.clone(),
-            province: a.province_code.clone(),
-            full_name: a.full_name.clone(),
-            phone: a.phone.as_deref().map(mask_phone),
-            email: a.email.clone(),
-            id_number: a.id_number.as_deref().map(mask_id),
-            disabled: a.disabled,
-            created_at: a.created_at,
+            phone,
+            ..AccountView::of(a)
         }
     }
 }
@@ -161,10 +150,7 @@ async fn create_user(
     )
     .await?;
     tracing::info!(account.id = %account.id, admin.id = %actor.account_id, "account created");
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(AccountView::of(&state, &account).await?),
-    ))
+    Ok((StatusCode::CREATED, ApiJson(AccountView::of(account))))
 }
 
 /// List accounts (personal data masked).
@@ -183,16 +169,15 @@ async fn list_users(
     actor.require_admin()?;
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
-    let filter = repo::accounts::AccountFilter {
+    let filter = ListUsers {
         role: q.role,
-        unit_code: q.unit,
-        province_code: q.province,
+        unit: q.unit,
+        province: q.province,
         q: q.q,
     };
-    let (rows, total) =
-        repo::accounts::list(&state.db, &filter, (page - 1) * per_page, per_page).await?;
+    let (rows, total) = users::list(&state, filter, page, per_page).await?;
     Ok(ApiJson(Page {
-        items: rows.iter().map(AccountView::listed).collect(),
+        items: rows.into_iter().map(AccountView::listed).collect(),
         page,
         per_page,
         total,
@@ -236,5 +221,5 @@ async fn update_user(
         },
     )
     .await?;
-    Ok(ApiJson(AccountView::of(&state, &updated).await?))
+    Ok(ApiJson(AccountView::of(updated)))
 }

@@ -15,7 +15,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             match notify::dispatch_once(&state.db, &sink, &state.settings.outbox, Utc::now()).await
             {
                 Ok(r) if r.delivered + r.retried + r.failed > 0 => {
-                    crate::http::metrics::record_dispatch(&r);
+                    crate::metrics::record_dispatch(&r);
                     if *stop.borrow() {
                         return;
                     }

@@ -13,7 +13,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     loop {
         match sla::sweep(&state.db, Utc::now(), batch).await {
             Ok(r) => {
-                crate::http::metrics::record_sweep(&r);
+                crate::metrics::record_sweep(&r);
                 if !r.changes.is_empty() {
                     tracing::info!(
                         sla.at_risk = r.count(crate::domain::sla::SlaState::AtRisk),

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::repo;
 use crate::security::jwt::TokenRejection;
 use crate::security::tokens;
+use crate::services::users;
 use crate::text;
 
 /// A fresh pair of tokens.
@@ -114,9 +115,18 @@ impl Registration {
 }
 
 /// Self-registration of a citizen.
-pub async fn register(state: &AppState, reg: Registration) -> ApiResult<accounts::Model> {
+pub async fn register(state: &AppState, reg: Registration) -> ApiResult<users::Account> {
     let account = reg.validate()?;
-    create_account(state, account, None).await
+    let created = create_account(state, account, None).await?;
+    users::shown(state, &created).await
+}
+
+/// The caller's own account.
+pub async fn me(state: &AppState, actor: &Actor) -> ApiResult<users::Account> {
+    let account = repo::accounts::find_by_id(&state.db, actor.account_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(std::io::Error::other("account vanished")))?;
+    users::shown(state, &account).await
 }
 
 /// Insert an account (any role); the caller has validated it and checked permissions.

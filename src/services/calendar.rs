@@ -9,9 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 use crate::domain::calendar::{
     load_dir, CalendarError, Holidays, WorkCalendar, WorkingHours, YearAnnouncement,
@@ -114,8 +112,7 @@ pub fn file_announcements(dir: &str) -> Result<Vec<YearAnnouncement>, CalendarEr
 
 /// Announcements posted by administrators, oldest first.
 pub async fn db_announcements<C: ConnectionTrait>(db: &C) -> Result<Vec<YearAnnouncement>, DbErr> {
-    use entity::calendar_announcements::{Column, Entity};
-    let rows = Entity::find().order_by_asc(Column::Id).all(db).await?;
+    let rows = crate::repo::calendar::all(db).await?;
     rows.into_iter()
         .map(|r| {
             serde_json::from_value::<YearAnnouncement>(r.body)
@@ -172,25 +169,13 @@ pub async fn store_announcement<C: ConnectionTrait>(
     by: uuid::Uuid,
     now: DateTime<Utc>,
 ) -> Result<i64, DbErr> {
-    use entity::calendar_announcements::ActiveModel;
-    let row = ActiveModel {
-        year: Set(a.year),
-        body: Set(serde_json::to_value(a).map_err(|e| DbErr::Custom(e.to_string()))?),
-        created_by: Set(Some(by)),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(row.id)
+    let body = serde_json::to_value(a).map_err(|e| DbErr::Custom(e.to_string()))?;
+    crate::repo::calendar::insert(db, a.year, body, by, now).await
 }
 
 /// Count stored announcements (other instances compare it with their build).
 pub async fn count_announcements<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
-    use sea_orm::PaginatorTrait;
-    entity::calendar_announcements::Entity::find()
-        .count(db)
-        .await
+    crate::repo::calendar::count(db).await
 }
 
 /// Rebuild this instance's calendars when another instance stored an announcement.

@@ -1,6 +1,7 @@
 //! Use cases: open the transaction, call the domain, write, append the event and outbox rows.
 
 pub mod account_cache;
+pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod cases;

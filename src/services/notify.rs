@@ -7,17 +7,14 @@
 //! and the rows are delivered again: receivers de-duplicate on the event id.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::outbox::{self, Column, Entity};
 use hmac::{Hmac, Mac};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{DatabaseConnection, DbErr};
 use secrecy::ExposeSecret;
 use sha2::Sha256;
 
 use crate::config::OutboxSettings;
 use crate::db;
+use crate::repo::outbox::{self as rows, Row};
 
 /// How long a claimed row stays invisible to other dispatchers.
 const LEASE_SECS: i64 = 120;
@@ -75,42 +72,23 @@ pub struct DispatchReport {
     pub failed: usize,
 }
 
-fn is_postgres(db: &DatabaseConnection) -> bool {
-    db.get_database_backend() == sea_orm::DatabaseBackend::Postgres
-}
-
 /// Claim up to `limit` rows that are due.
-async fn claim(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    limit: u64,
-) -> Result<Vec<outbox::Model>, DbErr> {
+async fn claim(db: &DatabaseConnection, now: DateTime<Utc>, limit: u64) -> Result<Vec<Row>, DbErr> {
     let txn = db::begin_write(db).await?;
-    let mut q = Entity::find()
-        .filter(Column::DeliveredAt.is_null())
-        .filter(Column::FailedAt.is_null())
-        .filter(Column::AvailableAt.lte(now))
-        .order_by_asc(Column::Id)
-        .limit(limit);
-    if is_postgres(db) {
-        q = q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    }
-    let rows = q.all(&txn).await?;
-    if !rows.is_empty() {
-        Entity::update_many()
-            .col_expr(
-                Column::AvailableAt,
-                Expr::value(now + Duration::seconds(LEASE_SECS)),
-            )
-            .filter(Column::Id.is_in(rows.iter().map(|r| r.id)))
-            .exec(&txn)
-            .await?;
+    let due = rows::due(&txn, now, limit).await?;
+    if !due.is_empty() {
+        rows::lease(
+            &txn,
+            due.iter().map(|r| r.id),
+            now + Duration::seconds(LEASE_SECS),
+        )
+        .await?;
     }
     txn.commit().await?;
-    Ok(rows)
+    Ok(due)
 }
 
-async fn deliver(sink: &Sink, row: &outbox::Model) -> Result<(), String> {
+async fn deliver(sink: &Sink, row: &Row) -> Result<(), String> {
     let body = serde_json::json!({
         "event_id": row.event_id,
         "topic": row.topic,
@@ -167,37 +145,26 @@ pub async fn dispatch_once(
     settings: &OutboxSettings,
     now: DateTime<Utc>,
 ) -> Result<DispatchReport, DbErr> {
-    let rows = claim(db, now, settings.batch_size).await?;
+    let due = claim(db, now, settings.batch_size).await?;
     let mut report = DispatchReport::default();
-    for row in rows {
+    for row in due {
         let result = deliver(sink, &row).await;
         let now = Utc::now();
-        let update = Entity::update_many().filter(Column::Id.eq(row.id));
         match result {
             Ok(()) => {
-                update
-                    .col_expr(Column::DeliveredAt, Expr::value(now))
-                    .exec(db)
-                    .await?;
+                rows::mark_delivered(db, row.id, now).await?;
                 report.delivered += 1;
             }
             Err(e) => {
                 let attempts = row.attempts + 1;
-                let u = update
-                    .col_expr(Column::Attempts, Expr::value(attempts))
-                    .col_expr(
-                        Column::LastError,
-                        Expr::value(e.chars().take(500).collect::<String>()),
-                    );
+                let error: String = e.chars().take(500).collect();
                 if attempts >= settings.max_attempts {
-                    u.col_expr(Column::FailedAt, Expr::value(now))
-                        .exec(db)
-                        .await?;
+                    rows::mark_attempt_failed(db, row.id, attempts, &error, None, now).await?;
                     tracing::error!(event.id = %row.event_id, event.topic = %row.topic, "notification abandoned after {attempts} attempts");
                     report.failed += 1;
                 } else {
-                    u.col_expr(Column::AvailableAt, Expr::value(now + backoff(attempts)))
-                        .exec(db)
+                    let retry_at = now + backoff(attempts);
+                    rows::mark_attempt_failed(db, row.id, attempts, &error, Some(retry_at), now)
                         .await?;
                     tracing::warn!(event.id = %row.event_id, attempts, error = %e, "notification will be retried");
                     report.retried += 1;
@@ -210,12 +177,7 @@ pub async fn dispatch_once(
 
 /// Rows waiting to be delivered (for metrics).
 pub async fn backlog(db: &DatabaseConnection) -> Result<u64, DbErr> {
-    use sea_orm::PaginatorTrait;
-    Entity::find()
-        .filter(Column::DeliveredAt.is_null())
-        .filter(Column::FailedAt.is_null())
-        .count(db)
-        .await
+    rows::backlog(db).await
 }
 
 #[cfg(test)]

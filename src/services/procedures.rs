@@ -271,9 +271,32 @@ fn apply(base: &mut ProcedureSpec, input: &ProcedureInput, c: &mut Checks) {
     }
 }
 
+/// What is stored about a version besides its specification.
+#[derive(Debug, Clone)]
+pub struct StoredVersion {
+    pub code: String,
+    pub version: i32,
+    pub valid_from: DateTime<Utc>,
+    /// False: the procedure is withdrawn from this version on.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&procedures::Model> for StoredVersion {
+    fn from(m: &procedures::Model) -> Self {
+        StoredVersion {
+            code: m.code.clone(),
+            version: m.version,
+            valid_from: m.valid_from,
+            active: m.active,
+            created_at: m.created_at,
+        }
+    }
+}
+
 /// A stored version with its specification.
 pub struct Listed {
-    pub model: procedures::Model,
+    pub stored: StoredVersion,
     pub spec: ProcedureSpec,
 }
 
@@ -343,7 +366,10 @@ pub async fn list(
             }
         }
         let spec = repo::procedures::spec_of(&m)?;
-        out.push(Listed { model: m, spec });
+        out.push(Listed {
+            stored: (&m).into(),
+            spec,
+        });
     }
     Ok(out)
 }
@@ -355,7 +381,7 @@ pub async fn get(
     code: &str,
     version: Option<i32>,
     at: DateTime<Utc>,
-) -> ApiResult<(Listed, Vec<procedures::Model>)> {
+) -> ApiResult<(Listed, Vec<StoredVersion>)> {
     if !is_procedure_code(code) {
         return Err(procedure_not_found(code));
     }
@@ -377,15 +403,14 @@ pub async fn get(
             .iter()
             .find(|m| m.valid_from <= at)
             .unwrap_or(&versions[0]),
-    }
-    .clone();
-    let spec = repo::procedures::spec_of(&chosen)?;
+    };
+    let spec = repo::procedures::spec_of(chosen)?;
     Ok((
         Listed {
-            model: chosen,
+            stored: chosen.into(),
             spec,
         },
-        versions,
+        versions.iter().map(StoredVersion::from).collect(),
     ))
 }
 
@@ -401,7 +426,7 @@ pub async fn create(
     actor: Uuid,
     code: &str,
     input: ProcedureInput,
-) -> ApiResult<procedures::Model> {
+) -> ApiResult<StoredVersion> {
     let now = Utc::now();
     let mut c = Checks::default();
     let code = code.trim().to_string();
@@ -478,7 +503,7 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     state.reload_catalog().await;
-    Ok(model)
+    Ok((&model).into())
 }
 
 fn procedure_exists(code: &str) -> ApiError {
@@ -530,7 +555,7 @@ pub async fn edit(
     actor: Uuid,
     code: &str,
     input: ProcedureInput,
-) -> ApiResult<procedures::Model> {
+) -> ApiResult<StoredVersion> {
     let now = Utc::now();
     if !is_procedure_code(code) {
         return Err(procedure_not_found(code));
@@ -575,5 +600,5 @@ pub async fn edit(
     .await?;
     txn.commit().await?;
     state.reload_catalog().await;
-    Ok(model)
+    Ok((&model).into())
 }

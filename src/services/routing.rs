@@ -253,6 +253,58 @@ fn check_window(
     }
 }
 
+/// An administrator's routing override, as stored.
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub id: i64,
+    pub province_code: String,
+    pub procedure_code: Option<String>,
+    pub from_unit_code: Option<String>,
+    pub to_unit_code: String,
+    pub priority: i32,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub reason: String,
+    pub active: bool,
+    pub created_by: Option<uuid::Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<entity::routing_overrides::Model> for Override {
+    fn from(m: entity::routing_overrides::Model) -> Self {
+        Override {
+            id: m.id,
+            province_code: m.province_code,
+            procedure_code: m.procedure_code,
+            from_unit_code: m.from_unit_code,
+            to_unit_code: m.to_unit_code,
+            priority: m.priority,
+            valid_from: m.valid_from,
+            valid_until: m.valid_until,
+            reason: m.reason,
+            active: m.active,
+            created_by: m.created_by,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// The overrides, newest first, of a province (raw, as the client sent it; none: every
+/// province) and of an activity.
+pub async fn list_overrides(
+    state: &AppState,
+    province: Option<&str>,
+    active: Option<bool>,
+) -> ApiResult<Vec<Override>> {
+    let mut c = crate::services::auth::Checks::default();
+    let province = province
+        .filter(|p| !p.trim().is_empty())
+        .and_then(|p| crate::services::units::known_province(state, &mut c, "province", p));
+    c.finish()?;
+    let rows = repo::overrides::list(&state.db, province.as_deref(), active).await?;
+    Ok(rows.into_iter().map(Override::from).collect())
+}
+
 /// Create an override (administrators). The target unit must be an active unit of the
 /// province; the replaced unit, when given, a unit of the province; at least one of
 /// `procedure_code` and `from_unit_code` is needed.
@@ -260,7 +312,7 @@ pub async fn create_override(
     state: &AppState,
     actor: uuid::Uuid,
     o: NewOverride,
-) -> ApiResult<entity::routing_overrides::Model> {
+) -> ApiResult<Override> {
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     let now = Utc::now();
     let mut c = crate::services::auth::Checks::default();
@@ -385,7 +437,7 @@ pub async fn create_override(
     .await?;
     txn.commit().await?;
     state.reload_catalog().await;
-    Ok(model)
+    Ok(model.into())
 }
 
 fn override_not_found() -> ApiError {
@@ -404,7 +456,7 @@ pub async fn update_override(
     by: uuid::Uuid,
     id: &str,
     ch: OverrideChange,
-) -> ApiResult<entity::routing_overrides::Model> {
+) -> ApiResult<Override> {
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     let id: i64 = id.trim().parse().map_err(|_| override_not_found())?;
     let txn = crate::db::begin_write(&state.db).await?;
@@ -453,5 +505,5 @@ pub async fn update_override(
     .await?;
     txn.commit().await?;
     state.reload_catalog().await;
-    Ok(updated)
+    Ok(updated.into())
 }

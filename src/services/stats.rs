@@ -12,10 +12,35 @@ use crate::domain::calendar::{vn_offset, WorkCalendar};
 use crate::domain::lang::Lang;
 use crate::domain::unit::UnitKind;
 use crate::error::{ApiError, ApiResult};
-use crate::repo::stats::{self as q, AgeBounds, Filter, GroupBy};
+use crate::repo::stats::{self as q, AgeBounds, Filter};
 use crate::text;
 
 const DAY_SECS: i64 = 8 * 3600;
+
+/// How the backlog is grouped (the handlers' word for it; the query has its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Province,
+    Unit,
+    Procedure,
+    Step,
+}
+
+impl GroupBy {
+    fn query(self) -> q::GroupBy {
+        match self {
+            GroupBy::Province => q::GroupBy::Province,
+            GroupBy::Unit => q::GroupBy::Unit,
+            GroupBy::Procedure => q::GroupBy::Procedure,
+            GroupBy::Step => q::GroupBy::Step,
+        }
+    }
+}
+
+/// The open dossiers counted by (status, SLA state), for the metrics gauges.
+pub async fn open_by_status_and_sla(state: &AppState) -> ApiResult<Vec<(String, String, i64)>> {
+    Ok(q::open_by_status_and_sla(&state.db).await?)
+}
 
 /// Narrow a requested filter to the caller's scope (403 when it asks for more).
 pub fn scoped_filter(
@@ -146,7 +171,7 @@ pub async fn backlog(
     lang: Lang,
 ) -> ApiResult<Backlog> {
     let cal = state.calendars.current().default_calendar();
-    let rows = q::backlog(&state.db, filter, group, bounds(&cal, now)).await?;
+    let rows = q::backlog(&state.db, filter, group.query(), bounds(&cal, now)).await?;
     let directory = state.directory();
     let mut totals = BacklogGroup {
         key: "total".into(),

@@ -11,7 +11,7 @@
 //! - its parent is the People's Committee of the same place (when it exists), as for the
 //!   standard units.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::units;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use serde_json::json;
@@ -54,6 +54,44 @@ pub struct CreateUnit {
     pub ward_code: Option<String>,
     pub working_hours: Option<String>,
     pub receives_dossiers: Option<bool>,
+}
+
+/// A unit as the API shows it.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub kind: String,
+    pub level: String,
+    pub province_code: String,
+    pub ward_code: Option<String>,
+    pub parent_code: Option<String>,
+    pub working_hours: String,
+    pub receives_dossiers: bool,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<units::Model> for Unit {
+    fn from(u: units::Model) -> Self {
+        Unit {
+            code: u.code,
+            name: u.name,
+            name_en: u.name_en,
+            kind: u.kind,
+            level: u.level,
+            province_code: u.province_code,
+            ward_code: u.ward_code,
+            parent_code: u.parent_code,
+            working_hours: u.working_hours,
+            receives_dossiers: u.receives_dossiers,
+            active: u.active,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
 }
 
 /// A change to a unit; absent fields are left as they are.
@@ -194,7 +232,7 @@ fn check_hours(c: &mut Checks, raw: &str) -> Option<String> {
 
 /// One page of units. `q` matches the code, or the Vietnamese or English name ignoring
 /// diacritics and case.
-pub async fn list(state: &AppState, f: ListUnits) -> ApiResult<(Vec<units::Model>, u64)> {
+pub async fn list(state: &AppState, f: ListUnits) -> ApiResult<(Vec<Unit>, u64)> {
     let mut c = Checks::default();
     let province = f
         .province
@@ -218,7 +256,8 @@ pub async fn list(state: &AppState, f: ListUnits) -> ApiResult<(Vec<units::Model
     let offset = (f.page - 1) * f.per_page;
     let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let Some(q) = q else {
-        return Ok(repo::units::list(&state.db, &filter, offset, f.per_page).await?);
+        let (rows, total) = repo::units::list(&state.db, &filter, offset, f.per_page).await?;
+        return Ok((rows.into_iter().map(Unit::from).collect(), total));
     };
     // Diacritic-insensitive matching is done here: the structured filters narrow the rows in
     // the database, the name match runs over what is left (at most ~10,000 units).
@@ -239,20 +278,22 @@ pub async fn list(state: &AppState, f: ListUnits) -> ApiResult<(Vec<units::Model
         .into_iter()
         .skip(offset as usize)
         .take(f.per_page as usize)
+        .map(Unit::from)
         .collect();
     Ok((page, total))
 }
 
 /// One unit; a malformed code is simply not found.
-pub async fn get(state: &AppState, raw: &str) -> ApiResult<units::Model> {
+pub async fn get(state: &AppState, raw: &str) -> ApiResult<Unit> {
     let code = UnitCode::parse(raw).map_err(|_| unit_not_found(raw))?;
     repo::units::find(&state.db, code.as_str())
         .await?
+        .map(Unit::from)
         .ok_or_else(|| unit_not_found(raw))
 }
 
 /// Create a unit (administrators).
-pub async fn create(state: &AppState, by: Uuid, u: CreateUnit) -> ApiResult<units::Model> {
+pub async fn create(state: &AppState, by: Uuid, u: CreateUnit) -> ApiResult<Unit> {
     let mut c = Checks::default();
     let code = c.take(UnitCode::parse(&u.code).map_err(|e| Invalid::new("code", e.code)));
     let name = check_name(&mut c, "name", &u.name);
@@ -391,7 +432,7 @@ pub async fn create(state: &AppState, by: Uuid, u: CreateUnit) -> ApiResult<unit
     .await?;
     txn.commit().await?;
     state.reload_directory().await?;
-    Ok(inserted)
+    Ok(inserted.into())
 }
 
 fn unit_exists(code: &str) -> ApiError {
@@ -413,12 +454,7 @@ pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
 }
 
 /// Edit a unit (administrators). `active: false` deactivates it.
-pub async fn update(
-    state: &AppState,
-    by: Uuid,
-    raw_code: &str,
-    u: UpdateUnit,
-) -> ApiResult<units::Model> {
+pub async fn update(state: &AppState, by: Uuid, raw_code: &str, u: UpdateUnit) -> ApiResult<Unit> {
     let mut c = Checks::default();
     let name = u
         .name
@@ -469,7 +505,7 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     state.reload_directory().await?;
-    Ok(updated)
+    Ok(updated.into())
 }
 
 /// Whether a unit code names an existing unit (for other use cases' validation).

@@ -1,6 +1,6 @@
 //! Account administration.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::accounts;
 use sea_orm::{ActiveModelTrait, Set};
 use uuid::Uuid;
@@ -11,6 +11,7 @@ use crate::domain::access::Actor;
 use crate::domain::account::{Email, IdNumber, NewPassword, Phone, Role, Username};
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
+use crate::repo::accounts::AccountFilter;
 use crate::services::auth::{check_full_name, create_account, Checks, NewAccount};
 use crate::text;
 
@@ -38,6 +39,80 @@ pub struct UpdateUser {
     pub full_name: Option<String>,
 }
 
+/// An account as the API shows it: never the password hash.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: Uuid,
+    pub username: String,
+    pub role: String,
+    pub unit_code: Option<String>,
+    /// Shown to the account's owner ([`shown`]): the province it works in (a staff member's
+    /// unit's). In lists ([`list`]): the province stored on the account.
+    pub province: Option<String>,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub id_number: Option<String>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Account {
+    fn with_province(a: &accounts::Model, province: Option<String>) -> Account {
+        Account {
+            id: a.id,
+            username: a.username.clone(),
+            role: a.role.clone(),
+            unit_code: a.unit_code.clone(),
+            province,
+            full_name: a.full_name.clone(),
+            phone: a.phone.clone(),
+            email: a.email.clone(),
+            id_number: a.id_number.clone(),
+            disabled: a.disabled,
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// An account as its owner (or the administrator who just changed it) sees it.
+pub async fn shown(state: &AppState, a: &accounts::Model) -> ApiResult<Account> {
+    let actor = crate::services::auth::actor_of(state, a).await?;
+    Ok(Account::with_province(a, actor.province))
+}
+
+/// What a list of accounts may be narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct ListUsers {
+    pub role: Option<String>,
+    pub unit: Option<String>,
+    pub province: Option<String>,
+    /// Part of the username.
+    pub q: Option<String>,
+}
+
+/// One page of accounts (1-based) and the total.
+pub async fn list(
+    state: &AppState,
+    f: ListUsers,
+    page: u64,
+    per_page: u64,
+) -> ApiResult<(Vec<Account>, u64)> {
+    let filter = AccountFilter {
+        role: f.role,
+        unit_code: f.unit,
+        province_code: f.province,
+        q: f.q,
+    };
+    let (rows, total) =
+        repo::accounts::list(&state.db, &filter, (page - 1) * per_page, per_page).await?;
+    let items = rows
+        .iter()
+        .map(|a| Account::with_province(a, a.province_code.clone()))
+        .collect();
+    Ok((items, total))
+}
+
 fn parse_role(c: &mut Checks, raw: &str) -> Option<Role> {
     match raw.parse::<Role>() {
         Ok(r) => Some(r),
@@ -61,8 +136,9 @@ pub async fn create(state: &AppState, u: CreateUser) -> ApiResult<accounts::Mode
 }
 
 /// Validate and create for an administrator, recorded in the audit log.
-pub async fn create_by(state: &AppState, admin: Uuid, u: CreateUser) -> ApiResult<accounts::Model> {
-    create_with(state, Some(admin), u).await
+pub async fn create_by(state: &AppState, admin: Uuid, u: CreateUser) -> ApiResult<Account> {
+    let account = create_with(state, Some(admin), u).await?;
+    shown(state, &account).await
 }
 
 async fn create_with(
@@ -107,7 +183,7 @@ pub async fn update(
     admin: &Actor,
     id: Uuid,
     change: UpdateUser,
-) -> ApiResult<accounts::Model> {
+) -> ApiResult<Account> {
     let mut c = Checks::default();
     let role = change.role.as_deref().map(|r| parse_role(&mut c, r));
     let full_name = change
@@ -189,5 +265,5 @@ pub async fn update(
     txn.commit().await?;
     state.accounts.invalidate(id);
     tracing::info!(account.id = %id, admin.id = %admin.account_id, "account updated");
-    Ok(updated)
+    shown(state, &updated).await
 }
