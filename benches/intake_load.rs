@@ -484,15 +484,15 @@ enum Mode {
     EmptyWrite,
     AccountRead,
     JwtVerify,
-    /// `services::cases::intake` called directly: the intake without HTTP, token check and
+    /// `services::intake::intake` called directly: the intake without HTTP, token check and
     /// account read.
     Service,
 }
 
-fn intake_request(body: &Json) -> motcua::services::cases::IntakeRequest {
-    motcua::services::cases::IntakeRequest {
+fn intake_request(body: &Json) -> motcua::services::intake::IntakeRequest {
+    motcua::services::intake::IntakeRequest {
         procedure_code: MARITAL.into(),
-        applicant: motcua::services::cases::ApplicantIn {
+        applicant: motcua::services::intake::ApplicantIn {
             full_name: "Nguyễn Văn An".into(),
             id_number: Some("001203004567".into()),
             tax_code: None,
@@ -524,8 +524,8 @@ async fn service_once(state: &AppState, token: &str, raw: &Json) -> bool {
         .await
         .expect("actor");
     matches!(
-        motcua::services::cases::intake(state, &actor, intake_request(raw), raw, None).await,
-        Ok(motcua::services::cases::IntakeOutcome::Created(_))
+        motcua::services::intake::intake(state, &actor, intake_request(raw), raw, None).await,
+        Ok(motcua::services::intake::IntakeOutcome::Created(_))
     )
 }
 

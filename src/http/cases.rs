@@ -22,9 +22,8 @@ use crate::error::{ApiError, ApiResult, FieldError, ProblemDocument};
 use crate::http::address::AddressBody;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientAddr, ClientLang, RawJson};
 use crate::http::Page;
-use crate::services::cases::{
-    self as svc, ActionRequest, ApplicantIn, IntakeOutcome, IntakeRequest,
-};
+use crate::services::cases::{self as svc, ActionRequest};
+use crate::services::intake::{self, ApplicantIn, IntakeOutcome, IntakeRequest};
 use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -353,7 +352,7 @@ async fn submit(
         None => None,
     };
     let req = parse_intake(&raw)?;
-    match svc::intake(&state, &actor, req, &raw, key).await? {
+    match intake::intake(&state, &actor, req, &raw, key).await? {
         IntakeOutcome::Created(case) => Ok((
             StatusCode::CREATED,
             ApiJson(CaseView::of(&case, Detail::Full, lang)),

@@ -8,6 +8,7 @@ pub mod cases;
 pub mod deadlines;
 pub mod demo;
 pub mod geography;
+pub mod intake;
 pub mod intake_writer;
 pub mod notify;
 pub mod procedures;
