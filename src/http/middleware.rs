@@ -39,11 +39,13 @@ pub async fn problem_details(req: Request, next: Next) -> Response {
     }
     if let Some(problem) = response.extensions().get::<Problem>().cloned() {
         let mut rendered = problem.render(lang, request_id.as_deref());
-        // Keep headers a handler set (e.g. `Allow`, `WWW-Authenticate`).
+        // Keep headers a handler set (e.g. `Allow`, `WWW-Authenticate`), but none that
+        // describes the body being replaced (its type, length, language or encoding).
         for (name, value) in response.headers() {
             if name != header::CONTENT_TYPE
                 && name != header::CONTENT_LENGTH
                 && name != header::CONTENT_LANGUAGE
+                && name != header::CONTENT_ENCODING
                 && !rendered.headers().contains_key(name)
             {
                 rendered.headers_mut().insert(name.clone(), value.clone());

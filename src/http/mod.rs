@@ -106,13 +106,7 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .on_request(())
-        .on_response(
-            |res: &axum::response::Response, latency: Duration, span: &Span| {
-                span.record("http.status", res.status().as_u16());
-                span.record("http.latency_ms", latency.as_millis() as u64);
-                tracing::info!("request finished");
-            },
-        )
+        .on_response(finished)
         .on_failure(());
 
     routes
@@ -125,6 +119,9 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
                 .layer(trace)
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+                // Outside `problem_details`, which replaces error bodies: compression applies
+                // to the body that is finally sent, never to one that is replaced after.
+                .layer(CompressionLayer::new())
                 .layer(axum::middleware::from_fn(middleware::track))
                 .layer(axum::middleware::from_fn(middleware::problem_details))
                 .layer(CatchPanicLayer::new())
@@ -132,9 +129,15 @@ pub fn router(state: AppState) -> Router {
                     StatusCode::REQUEST_TIMEOUT,
                     Duration::from_secs(settings.request_timeout_secs),
                 ))
-                .layer(CompressionLayer::new())
                 .layer(cors),
         )
+}
+
+/// Records a finished request on its span (whatever the body type the layers below made).
+fn finished<B>(res: &axum::http::Response<B>, latency: Duration, span: &Span) {
+    span.record("http.status", res.status().as_u16());
+    span.record("http.latency_ms", latency.as_millis() as u64);
+    tracing::info!("request finished");
 }
 
 fn cors_layer(origins: &[String]) -> CorsLayer {

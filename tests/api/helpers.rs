@@ -252,16 +252,24 @@ async fn serve(url: String, dir: Arc<tempfile::TempDir>, config: &TestConfig) ->
     });
     TestApp {
         address,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
+        client: real_client(),
         state,
         database_url: url,
         dir,
         _server: server,
         stop: Some(stop_tx),
     }
+}
+
+/// A client that behaves as browsers, `requests` and Go's `net/http` do: it asks for gzip
+/// (`Accept-Encoding`) and decodes what comes back, follows redirects and keeps cookies. A
+/// response whose body does not match its `Content-Encoding` fails the test that reads it.
+pub fn real_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .gzip(true)
+        .cookie_store(true)
+        .build()
+        .expect("client")
 }
 
 /// A response, read whole.
