@@ -13,7 +13,6 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::app::AppState;
-use crate::domain::account::Role;
 use crate::domain::calendar::vn_offset;
 use crate::domain::dossier::{DocumentRef, Dossier, RecordedEvent, ResultDelivery};
 use crate::domain::lang::Lang;
@@ -748,13 +747,13 @@ async fn coordination_queue(
     let per_page = q.per_page.unwrap_or(50);
     let (rows, total) =
         svc::coordination_queue(&state, &actor, &code, (page - 1) * per_page, per_page).await?;
-    let detail = if actor.role == Role::Citizen {
-        Detail::List
-    } else {
-        Detail::Full
-    };
+    // Masked like every list: the queue is open to every clerk of the province so that one
+    // of them picks the dossier up, but only the unit it goes to sees it whole.
     Ok(ApiJson(Page {
-        items: rows.iter().map(|c| CaseView::of(c, detail, lang)).collect(),
+        items: rows
+            .iter()
+            .map(|c| CaseView::of(c, Detail::List, lang))
+            .collect(),
         page,
         per_page,
         total,

@@ -210,3 +210,99 @@ async fn access_matrix() {
         .unwrap();
     assert!(reads >= 2, "admin reads recorded: {reads}");
 }
+
+/// Every list endpoint shows dossiers masked (no full ID number or phone, no e-mail, form or
+/// documents), whoever asks, and the coordination queue is open only to the province's
+/// coordinators: a clerk who sees a dossier there still gets 404 on the dossier itself.
+#[tokio::test]
+async fn lists_are_masked_and_the_coordination_queue_is_for_coordinators() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let legacy = crate::lifecycle::partly_merged_legacy_ward(&app, HN).await;
+    let mut body = intake_body(MARITAL, BA_DINH);
+    body["address"] = json!({"legacy_ward_code": legacy.0});
+    let filed = app.submit_online(&cast.citizen, body).await;
+    assert_eq!(filed["status"], "awaiting_routing");
+    let ambiguous = filed["code"].as_str().unwrap().to_string();
+    let routed = app
+        .submit_online(&cast.citizen, intake_body(MARITAL, BA_DINH))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let other_commune_clerk = app
+        .token_for("clerk3", "clerk", Some(NGOC_HA_PC), None)
+        .await;
+    let province_sup = app.token_for("sup1", "supervisor", None, Some(HN)).await;
+    let national_sup = app.token_for("sup3", "supervisor", None, None).await;
+    let admin = app.token_for("root", "admin", None, None).await;
+    let queue = "/api/v1/provinces/01/coordination-queue";
+    for (name, token, status) in [
+        ("applicant", &cast.citizen, 403),
+        ("clerk of another commune", &other_commune_clerk, 200),
+        ("handling clerk", &cast.clerk, 200),
+        (
+            "clerk, other province",
+            &app.token_for("clerk4", "clerk", Some("79.TTPVHCC"), None)
+                .await,
+            403,
+        ),
+        ("supervisor, province", &province_sup, 200),
+        (
+            "supervisor, other province",
+            &app.token_for("sup2", "supervisor", None, Some("79")).await,
+            403,
+        ),
+        ("national supervisor", &national_sup, 200),
+        ("admin", &admin, 403),
+    ] {
+        let r = app.get(queue, Some(token)).await;
+        assert_eq!(r.status.as_u16(), status, "queue as {name}: {}", r.text);
+        if status == 200 {
+            let page = r.json();
+            assert_eq!(page["total"], 1, "as {name}");
+            assert_masked(&page["items"][0], name);
+        }
+    }
+    app.get(queue, None)
+        .await
+        .assert_problem(401, "missing_token");
+    // Seen in the queue, not readable whole.
+    app.get(
+        &format!("/api/v1/cases/{ambiguous}"),
+        Some(&other_commune_clerk),
+    )
+    .await
+    .assert_problem(404, "case_not_found");
+
+    // The other lists, for those who may read them.
+    for (path, token) in [
+        ("/api/v1/cases".to_string(), &cast.citizen),
+        ("/api/v1/cases".to_string(), &cast.clerk),
+        ("/api/v1/cases".to_string(), &province_sup),
+        ("/api/v1/cases".to_string(), &admin),
+        (format!("/api/v1/units/{BA_DINH_PC}/queue"), &cast.clerk),
+        (format!("/api/v1/units/{BA_DINH_PC}/queue"), &province_sup),
+    ] {
+        let page = app.get(&path, Some(token)).await.assert_status(200);
+        let items = page["items"].as_array().unwrap();
+        assert!(
+            items.iter().any(|i| i["code"] == routed.as_str()),
+            "{path} lists {routed}"
+        );
+        for item in items {
+            assert_masked(item, &path);
+        }
+    }
+}
+
+fn assert_masked(item: &serde_json::Value, who: &str) {
+    let a = &item["applicant"];
+    assert_eq!(a["id_number"], "********4567", "{who}: {item}");
+    assert_eq!(a["phone"], "*******678", "{who}: {item}");
+    assert!(a["email"].is_null(), "{who}: {item}");
+    for detail in ["form", "documents", "routing"] {
+        assert!(item.get(detail).is_none(), "{who}: {detail} in a list");
+    }
+}
