@@ -1,6 +1,7 @@
 //! Aggregate queries for monitoring: each is one indexed pass over the open dossiers (or
 //! over a period), grouped in the database; services add the working-time arithmetic.
 
+use crate::domain::dossier::ON_TIME_MAX_SUPPLEMENTS;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, Statement, Value};
 
@@ -186,21 +187,23 @@ pub async fn indicators<C: ConnectionTrait>(
     let open = "((decided_at IS NULL OR decided_at >= ?) AND NOT (closed_at IS NOT NULL AND closed_at < ? AND decided_at IS NULL))";
     let text = format!(
         "SELECT \
-         SUM(CASE WHEN received_at >= ? THEN 1 ELSE 0 END) AS received, \
-         SUM(CASE WHEN received_at >= ? AND channel = 'online' THEN 1 ELSE 0 END) AS received_online, \
-         SUM(CASE WHEN received_at >= ? AND channel = 'online' AND result_delivery = 'electronic' THEN 1 ELSE 0 END) AS received_online_electronic_result, \
-         SUM(CASE WHEN {finished} THEN 1 ELSE 0 END) AS finished, \
-         SUM(CASE WHEN {finished} AND decided_at <= due_at AND supplement_count <= 1 THEN 1 ELSE 0 END) AS finished_on_time, \
-         SUM(CASE WHEN {finished} AND NOT (decided_at <= due_at AND supplement_count <= 1) THEN 1 ELSE 0 END) AS finished_late, \
-         SUM(CASE WHEN {open} AND due_at > ? AND supplement_count <= 1 THEN 1 ELSE 0 END) AS open_on_time, \
-         SUM(CASE WHEN {open} AND NOT (due_at > ? AND supplement_count <= 1) THEN 1 ELSE 0 END) AS open_late, \
-         SUM(CASE WHEN supplement_count > 1 THEN 1 ELSE 0 END) AS many_supplements, \
-         SUM(CASE WHEN appointment_at > due_at AND ((decided_at IS NOT NULL AND decided_at > due_at) OR (decided_at IS NULL AND due_at <= ?)) THEN 1 ELSE 0 END) AS apologized_late, \
-         CAST(SUM(CASE WHEN {finished} THEN processing_working_secs ELSE 0 END) AS BIGINT) AS processing_secs_sum, \
-         SUM(CASE WHEN {finished} AND processing_working_secs IS NOT NULL THEN 1 ELSE 0 END) AS processing_count \
+         COALESCE(SUM(CASE WHEN received_at >= ? THEN 1 ELSE 0 END), 0) AS received, \
+         COALESCE(SUM(CASE WHEN received_at >= ? AND channel = 'online' THEN 1 ELSE 0 END), 0) AS received_online, \
+         COALESCE(SUM(CASE WHEN received_at >= ? AND channel = 'online' AND result_delivery = 'electronic' THEN 1 ELSE 0 END), 0) AS received_online_electronic_result, \
+         COALESCE(SUM(CASE WHEN {finished} THEN 1 ELSE 0 END), 0) AS finished, \
+         COALESCE(SUM(CASE WHEN {finished} AND decided_at <= due_at AND supplement_count <= {max_supplements} THEN 1 ELSE 0 END), 0) AS finished_on_time, \
+         COALESCE(SUM(CASE WHEN {finished} AND NOT (decided_at <= due_at AND supplement_count <= {max_supplements}) THEN 1 ELSE 0 END), 0) AS finished_late, \
+         COALESCE(SUM(CASE WHEN {open} AND due_at > ? AND supplement_count <= {max_supplements} THEN 1 ELSE 0 END), 0) AS open_on_time, \
+         COALESCE(SUM(CASE WHEN {open} AND NOT (due_at > ? AND supplement_count <= {max_supplements}) THEN 1 ELSE 0 END), 0) AS open_late, \
+         COALESCE(SUM(CASE WHEN supplement_count > {max_supplements} THEN 1 ELSE 0 END), 0) AS many_supplements, \
+         COALESCE(SUM(CASE WHEN appointment_at > due_at AND ((decided_at IS NOT NULL AND decided_at > due_at) OR (decided_at IS NULL AND due_at <= ?)) THEN 1 ELSE 0 END), 0) AS apologized_late, \
+         CAST(COALESCE(SUM(CASE WHEN {finished} THEN processing_working_secs ELSE 0 END), 0) AS BIGINT) AS processing_secs_sum, \
+         COALESCE(SUM(CASE WHEN {finished} AND processing_working_secs IS NOT NULL THEN 1 ELSE 0 END), 0) AS processing_count \
          FROM cases WHERE received_at IS NOT NULL AND received_at < ? \
          AND (decided_at IS NULL OR decided_at >= ?){filter}",
-        filter = "{filter}"
+        filter = "{filter}",
+        // Decision 766's on-time rule (`domain::dossier::on_time`), in SQL.
+        max_supplements = ON_TIME_MAX_SUPPLEMENTS
     );
     let mut values: Vec<Value> = vec![
         from.into(), // received

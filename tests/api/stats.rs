@@ -643,3 +643,39 @@ async fn synthetic_histories_are_consistent_and_show_the_overload() {
         .assert_status(200);
     assert!(q["total"].as_i64().unwrap() > 5, "{}", q["total"]);
 }
+
+/// An empty database, an empty window, a scope with nothing in it: every statistics
+/// endpoint answers zeros, never an error (an empty `SUM` is NULL in SQL).
+#[tokio::test]
+async fn every_statistic_of_nothing_is_zero() {
+    let app = spawn_app().await;
+    let national = app.token_for("sup.vn", "supervisor", None, None).await;
+    let province = app.token_for("sup.hn", "supervisor", None, Some(HN)).await;
+    let windows = [
+        "from=2025-07-01T00:00:00%2B07:00&to=2025-08-01T00:00:00%2B07:00",
+        "from=2030-01-01T00:00:00%2B07:00&to=2030-01-02T00:00:00%2B07:00",
+    ];
+    for token in [&national, &province] {
+        for w in windows {
+            for scope in ["", "&province=01", "&unit=01.00004.UBND"] {
+                let r = app
+                    .get(&format!("/api/v1/stats/indicators?{w}{scope}"), Some(token))
+                    .await;
+                let body = r.assert_status(200);
+                assert_eq!(body["counts"]["received"], 0, "{w}{scope}: {body}");
+            }
+        }
+        for path in [
+            "/api/v1/stats/backlog",
+            "/api/v1/stats/backlog?group_by=unit",
+            "/api/v1/stats/backlog?province=01&group_by=procedure",
+            "/api/v1/stats/bottlenecks",
+            "/api/v1/stats/bottlenecks?province=01&window_days=1",
+            "/api/v1/stats/rebalancing?province=01",
+            "/api/v1/stats/rebalancing?province=01&window_days=90",
+        ] {
+            let r = app.get(path, Some(token)).await;
+            assert_eq!(r.status.as_u16(), 200, "{path}: {}", r.text);
+        }
+    }
+}
