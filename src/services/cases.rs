@@ -428,10 +428,20 @@ pub async fn coordination_queue(
 /// Failed tracking look-ups a client may make within the throttle window before it must wait.
 const TRACKING_FAILURES: i32 = 20;
 const TRACKING_LOCK_SECS: i64 = 600;
+/// Wrong digits for one dossier within [`TRACKING_CODE_WINDOW_SECS`] before its anonymous
+/// look-ups are blocked for as long: four digits are 10,000 guesses, which rotating source
+/// addresses would otherwise spread past any per-address bound.
+const TRACKING_CODE_MISSES: i32 = 10;
+const TRACKING_CODE_WINDOW_SECS: i64 = 3600;
+
+fn too_many(until: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
+    ApiError::too_many_requests((until - now).num_seconds().max(1) as u64)
+}
 
 /// Public tracking: the code and the last four digits of the applicant's ID number (or tax
-/// code). A mismatch is indistinguishable from an unknown code, and a client that keeps
-/// guessing is throttled (four digits are few).
+/// code). A mismatch is indistinguishable from an unknown code. A client that keeps guessing
+/// is throttled, and so is a dossier whose digits are being guessed (from any address): its
+/// applicant, signed in, still sees it and is told.
 pub async fn track(
     state: &AppState,
     code: &str,
@@ -439,42 +449,55 @@ pub async fn track(
     client: Option<&str>,
 ) -> ApiResult<Dossier> {
     let now = Utc::now();
-    let key = client.map(|c| format!("track:{c}"));
-    if let Some(k) = &key {
+    let client_key = client.map(|c| format!("track:{c}"));
+    let code_key = format!("track-code:{code}");
+    for k in client_key.iter().chain([&code_key]) {
         if let Some(until) = repo::throttle::get(&state.db, k)
             .await?
             .and_then(|r| r.locked_until)
         {
             if until > now {
-                return Err(ApiError::too_many_requests(
-                    (until - now).num_seconds().max(1) as u64,
-                ));
+                return Err(too_many(until, now));
             }
         }
     }
-    match lookup(&state.db, code, last4).await {
-        Ok(c) => Ok(c),
-        Err(e) if e.code() == "case_not_found" => {
-            if let Some(k) = &key {
-                let window = Duration::seconds(state.settings.auth.throttle.window_secs as i64);
-                let failures =
-                    repo::throttle::record_failure(&state.db, k, now, now - window).await?;
-                if failures >= TRACKING_FAILURES {
-                    repo::throttle::lock_until(
-                        &state.db,
-                        k,
-                        now + Duration::seconds(TRACKING_LOCK_SECS),
-                    )
-                    .await?;
-                }
-            }
-            Err(e)
+    let (found, miss) = lookup(&state.db, code, last4).await?;
+    let Some(miss) = miss else {
+        return Ok(found.expect("a hit has its dossier"));
+    };
+    if let Some(k) = &client_key {
+        let window = Duration::seconds(state.settings.auth.throttle.window_secs as i64);
+        let failures = repo::throttle::record_failure(&state.db, k, now, now - window).await?;
+        if failures >= TRACKING_FAILURES {
+            repo::throttle::lock_until(&state.db, k, now + Duration::seconds(TRACKING_LOCK_SECS))
+                .await?;
         }
-        Err(e) => Err(e),
     }
+    // Misses are counted per dossier only for dossiers that exist (made-up codes would
+    // otherwise fill the table).
+    if let Some(dossier) = found {
+        let window = Duration::seconds(TRACKING_CODE_WINDOW_SECS);
+        let txn = db::begin_write(&state.db).await?;
+        let misses = repo::throttle::record_failure(&txn, &code_key, now, now - window).await?;
+        if misses == TRACKING_CODE_MISSES {
+            let until = now + window;
+            repo::throttle::lock_until(&txn, &code_key, until).await?;
+            let event = dossier.tracking_blocked(until, now);
+            repo::dossiers::record(&txn, &dossier, std::slice::from_ref(&event), now).await?;
+            tracing::warn!(case.code = %dossier.code_str(), "public tracking of a dossier blocked after repeated wrong digits");
+        }
+        txn.commit().await?;
+    }
+    Err(miss)
 }
 
-async fn lookup<C: ConnectionTrait>(db: &C, code: &str, last4: &str) -> ApiResult<Dossier> {
+/// The dossier a tracking look-up names, and the error to answer if its digits do not match
+/// (`None`: they do). A code that names no dossier gives neither dossier nor a hit.
+async fn lookup<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+    last4: &str,
+) -> ApiResult<(Option<Dossier>, Option<ApiError>)> {
     let unknown = || {
         ApiError::not_found(
             "case_not_found",
@@ -484,13 +507,12 @@ async fn lookup<C: ConnectionTrait>(db: &C, code: &str, last4: &str) -> ApiResul
             ),
         )
     };
-    if DossierCode::parse(code).is_err()
-        || last4.len() != 4
-        || !last4.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(unknown());
+    if DossierCode::parse(code).is_err() {
+        return Ok((None, Some(unknown())));
     }
-    let case = repo::dossiers::find(db, code).await?.ok_or_else(unknown)?;
+    let Some(case) = repo::dossiers::find(db, code).await? else {
+        return Ok((None, Some(unknown())));
+    };
     let id = case
         .applicant
         .id_number
@@ -499,8 +521,13 @@ async fn lookup<C: ConnectionTrait>(db: &C, code: &str, last4: &str) -> ApiResul
         .or(case.applicant.tax_code.as_ref().map(TaxCode::as_str))
         .unwrap_or("");
     let digits: String = id.chars().filter(|c| c.is_ascii_digit()).collect();
-    if digits.len() < 4 || !digits.ends_with(last4) {
-        return Err(unknown());
-    }
-    Ok(case)
+    let matches = last4.len() == 4
+        && last4.bytes().all(|b| b.is_ascii_digit())
+        && digits.len() >= 4
+        && digits.ends_with(last4);
+    Ok(if matches {
+        (Some(case), None)
+    } else {
+        (Some(case), Some(unknown()))
+    })
 }

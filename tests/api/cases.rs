@@ -733,3 +733,53 @@ async fn a_failed_intake_write_leaves_nothing_and_a_clean_connection() {
     );
     assert_eq!(counts().await, (2, 2, 2));
 }
+
+/// Four digits are 10,000 guesses: after 10 wrong ones for a dossier within an hour, from
+/// whatever addresses, its anonymous look-ups answer 429 even with the right digits; the
+/// applicant still sees it signed in, and its history says so.
+#[tokio::test]
+async fn guessing_a_dossiers_digits_blocks_its_public_tracking() {
+    let app = spawn_app().await;
+    let citizen = app.token_for("citizen", "citizen", None, None).await;
+    let code = app
+        .submit_online(&citizen, intake_body(BIRTH, BA_DINH))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for guess in 0..10 {
+        app.get(
+            &format!("/api/v1/tracking/{code}?id_last4={:04}", 1000 + guess),
+            None,
+        )
+        .await
+        .assert_problem(404, "case_not_found");
+    }
+    let r = app
+        .get(&format!("/api/v1/tracking/{code}?id_last4=4567"), None)
+        .await;
+    assert_eq!(r.status.as_u16(), 429, "{}", r.text);
+    assert!(r.headers.get("retry-after").is_some());
+    // Made-up codes are not counted per code (nothing to protect, nothing stored).
+    app.get(
+        "/api/v1/tracking/01.00004.TTPVHCC-250701-9999?id_last4=4567",
+        None,
+    )
+    .await
+    .assert_problem(404, "case_not_found");
+    // The applicant still sees the dossier, and why tracking stopped.
+    app.get(&format!("/api/v1/cases/{code}"), Some(&citizen))
+        .await
+        .assert_status(200);
+    let events = app
+        .get(&format!("/api/v1/cases/{code}/events"), Some(&citizen))
+        .await
+        .assert_status(200);
+    let blocked = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "tracking_blocked")
+        .expect("a tracking_blocked event the applicant sees");
+    assert!(blocked["data"]["blocked_until"].is_string());
+}

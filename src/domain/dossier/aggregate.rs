@@ -126,6 +126,8 @@ pub enum EventKind {
     },
     /// A calendar announcement moved the deadline.
     DeadlineRecomputed,
+    /// Anonymous tracking of the dossier was blocked after repeated wrong digits.
+    TrackingBlocked,
 }
 
 impl EventKind {
@@ -141,6 +143,7 @@ impl EventKind {
             } => "sla_overdue",
             EventKind::Sla { .. } => "sla_at_risk",
             EventKind::DeadlineRecomputed => "deadline_recomputed",
+            EventKind::TrackingBlocked => "tracking_blocked",
         }
     }
 }
@@ -721,6 +724,24 @@ impl Dossier {
             at: now,
             pause: None,
         })
+    }
+
+    /// Public tracking of the dossier is blocked until `until` because its last four digits
+    /// were being guessed: recorded in its history, which its applicant sees, and told.
+    pub fn tracking_blocked(&self, until: DateTime<Utc>, now: DateTime<Utc>) -> DossierEvent {
+        let mut data = Map::new();
+        data.insert("blocked_until".into(), json!(until));
+        DossierEvent {
+            kind: EventKind::TrackingBlocked,
+            actor: None,
+            from_status: Some(self.status),
+            to_status: self.status,
+            reason: None,
+            data,
+            public: true,
+            at: now,
+            pause: None,
+        }
     }
 
     /// Start the legal clock at `now`; returns the deadline.
