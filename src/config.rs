@@ -25,6 +25,7 @@ pub struct Settings {
     pub sla: SlaSettings,
     pub outbox: OutboxSettings,
     pub calendar: CalendarSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -36,6 +37,8 @@ pub struct ServerSettings {
     pub cors_allowed_origins: Vec<String>,
     pub trust_forwarded_for: bool,
     pub shutdown_grace_secs: u64,
+    /// Send `Strict-Transport-Security` (only where clients reach the service over TLS).
+    pub hsts: bool,
 }
 
 /// Database settings. The URL may hold a password, so `Debug` hides it.
@@ -148,6 +151,14 @@ pub struct OutboxSettings {
     pub webhook_timeout_secs: u64,
 }
 
+/// `GET /metrics`: for administrators, or a scraper holding `token`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// A bearer token for a Prometheus scraper; empty: administrators' tokens only.
+    pub token: SecretString,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarSettings {
@@ -235,6 +246,12 @@ impl Settings {
         {
             return Err(ConfigError::Invalid(
                 "database.url must be a sqlite: or postgres:// URL".into(),
+            ));
+        }
+        let metrics = self.metrics.token.expose_secret();
+        if !metrics.is_empty() && metrics.len() < 32 {
+            return Err(ConfigError::Invalid(
+                "metrics.token must be at least 32 characters (or empty for none)".into(),
             ));
         }
         if self.server.body_limit_bytes == 0 || self.server.request_timeout_secs == 0 {

@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
     let settings = &state.settings.server;
 
     let cors = cors_layer(&settings.cors_allowed_origins);
+    let hsts = settings.hsts;
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request| {
             let route = req
@@ -119,6 +120,9 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
                 .layer(trace)
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+                .layer(axum::middleware::from_fn(move |req, next| {
+                    middleware::security_headers(hsts, req, next)
+                }))
                 // Outside `problem_details`, which replaces error bodies: compression applies
                 // to the body that is finally sent, never to one that is replaced after.
                 .layer(CompressionLayer::new())

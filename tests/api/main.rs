@@ -12,6 +12,7 @@ mod cli;
 mod config;
 mod errors;
 mod geography;
+mod hardening;
 mod health;
 mod lifecycle;
 mod platform;

@@ -232,7 +232,8 @@ async fn the_sweeper_runs_inside_serve() {
         sla_events(&app, &code).await,
         ["sla_at_risk", "sla_overdue"]
     );
-    let metrics = app.get("/metrics", None).await;
+    let admin = app.token_for("root", "admin", None, None).await;
+    let metrics = app.get("/metrics", Some(&admin)).await;
     assert_eq!(metrics.status.as_u16(), 200);
     assert!(
         metrics.text.contains("sla_transitions_total"),
