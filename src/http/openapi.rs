@@ -2,8 +2,11 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr};
 use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
 
@@ -39,8 +42,23 @@ pub fn base() -> OpenApiDoc {
     ApiDoc::openapi()
 }
 
-/// Add the bearer security scheme.
+/// Add the bearer security scheme, and the error answers that every operation of a kind can
+/// give whatever its handler does (so that the document lists every status a client meets).
 pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            add_common_errors(path, op);
+        }
+    }
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
@@ -52,6 +70,75 @@ pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
         ),
     );
     doc
+}
+
+/// The statuses the middleware and extractors give an operation of this shape.
+fn add_common_errors(path: &str, op: &mut Operation) {
+    let json_body = op
+        .request_body
+        .as_ref()
+        .is_some_and(|b| b.content.contains_key("application/json"));
+    let secured = op
+        .security
+        .as_ref()
+        .is_some_and(|s| s.iter().any(|r| r != &SecurityRequirement::default()));
+    let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let path_params = path.contains('{');
+    let mut add = |status: &str, what: &str| {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::T(problem(what)));
+    };
+    if json_body {
+        add(
+            "400",
+            "The body is not JSON (`malformed_json`) or not of the expected shape",
+        );
+        add(
+            "413",
+            "The body is larger than `server.body_limit_bytes` (`payload_too_large`)",
+        );
+        add(
+            "415",
+            "The body is not `application/json` (`unsupported_media_type`)",
+        );
+        add(
+            "422",
+            "A field is invalid (`validation_failed`, with the fields)",
+        );
+    }
+    if path_params {
+        add("400", "A path parameter cannot be read (`invalid_path`)");
+    }
+    if has_params {
+        add(
+            "422",
+            "A parameter is invalid (`validation_failed`, with the fields)",
+        );
+    }
+    if secured {
+        add(
+            "401",
+            "No valid access token (`missing_token`, `invalid_token`)",
+        );
+        add(
+            "403",
+            "The caller's role or scope does not allow it (`forbidden`)",
+        );
+    }
+}
+
+fn problem(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ProblemDocument")))
+                .build(),
+        )
+        .build()
 }
 
 /// `GET /api-docs/openapi.json` and the interactive UI at `/docs`.
