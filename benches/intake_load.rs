@@ -38,7 +38,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use motcua::app::{App, AppState, StartOptions};
+use motcua::app::{App, StartOptions};
+use motcua::state::AppState;
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait, Value,

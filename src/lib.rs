@@ -17,4 +17,5 @@ pub mod metrics;
 pub mod repo;
 pub mod security;
 pub mod services;
+pub mod state;
 pub mod telemetry;

@@ -11,11 +11,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiQuery, Auth};
 use crate::http::Page;
 use crate::services::audit::{self, AuditEntry};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit))

@@ -7,11 +7,11 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, Auth, ClientAddr};
 use crate::http::users::AccountView;
 use crate::services::auth::{self, Registration, TokenPair};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

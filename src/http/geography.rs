@@ -12,7 +12,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::domain::geography::{
     Candidate, Era, Gazetteer, LegacyWardCode, LegacyWardRef, Province, ProvinceCode, Resolution,
     Status, Via, Ward, WardCode, WardRef,
@@ -21,6 +20,7 @@ use crate::error::{ApiError, ApiResult, FieldError, ProblemDocument};
 use crate::http::address::AddressBody;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, ClientLang};
 use crate::services::auth::Checks;
+use crate::state::AppState;
 use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {

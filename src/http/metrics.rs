@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::services::{notify, stats};
+use crate::state::AppState;
 
 /// Prometheus metrics of this instance (dossier gauges are database-wide).
 #[utoipa::path(get, path = "/metrics", tag = "health",

@@ -9,12 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::domain::procedure::{Limit, ProcedureSpec, RequiredDocument, Step};
 use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::procedures as service;
 use crate::services::procedures::{ListProcedures, Listed, ProcedureInput, StoredVersion};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

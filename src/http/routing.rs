@@ -16,7 +16,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::domain::lang::Lang;
 use crate::domain::routing::{RouteStatus, UnitInfo};
 use crate::domain::unit::UnitCode;
@@ -26,6 +25,7 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientLang};
 use crate::http::geography::{era_str, WardRefView};
 use crate::http::procedures::TimeLimitView;
 use crate::services::routing::{self as service, NewOverride, Override, OverrideChange};
+use crate::state::AppState;
 use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -10,11 +10,11 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::domain::access::StatsScope;
 use crate::error::{ApiError, ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiQuery, Auth, ClientLang};
 use crate::services::stats::{self, Backlog, Bottlenecks, GroupBy, Indicators, Rebalancing};
+use crate::state::AppState;
 use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {

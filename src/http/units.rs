@@ -9,12 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::Page;
 use crate::services::units as service;
 use crate::services::units::{CreateUnit, ListUnits, Unit, UpdateUnit};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

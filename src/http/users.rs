@@ -9,12 +9,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::domain::account::{mask_id, mask_phone};
 use crate::error::{ApiError, ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::Page;
 use crate::services::users::{self, Account, CreateUser, ListUsers, UpdateUser};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

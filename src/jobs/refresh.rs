@@ -3,7 +3,7 @@
 
 use tokio::sync::watch;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 const EVERY_SECS: u64 = 30;
 

@@ -2,7 +2,7 @@
 //! then the domain's routing rules.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use entity::procedures;
@@ -94,6 +94,32 @@ impl RoutingCatalog {
     /// The active overrides of a province (each still to be checked against its window).
     pub fn overrides(&self, province: &str) -> &[OverrideRule] {
         self.overrides.get(province).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// This instance's routing catalog, replaced whole when a procedure or an override changes.
+pub struct CatalogHandle(RwLock<Arc<RoutingCatalog>>);
+
+impl CatalogHandle {
+    pub fn new(catalog: RoutingCatalog) -> Self {
+        CatalogHandle(RwLock::new(Arc::new(catalog)))
+    }
+
+    /// The current routing catalog (a cheap shared snapshot).
+    pub fn current(&self) -> Arc<RoutingCatalog> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reload the routing catalog from the database (after a procedure or an override
+    /// changed). A failure keeps the current catalog and is only logged: it follows a
+    /// committed change, which must not be reported as failed, and `jobs::refresh` retries.
+    pub async fn reload<C: ConnectionTrait>(&self, db: &C) {
+        match RoutingCatalog::load(db).await {
+            Ok(fresh) => {
+                *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+            }
+            Err(e) => tracing::warn!(error = %e, "routing catalog reload failed"),
+        }
     }
 }
 

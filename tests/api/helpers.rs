@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use motcua::app::{App, AppState, StartOptions};
+use motcua::app::{App, StartOptions};
 use motcua::config::{Settings, Sources};
+use motcua::state::AppState;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;

@@ -450,7 +450,7 @@ async fn another_instance_routes_by_a_new_override_after_its_refresh() {
     )
     .await
     .expect("second instance");
-    let handling = |state: &motcua::app::AppState| {
+    let handling = |state: &motcua::state::AppState| {
         motcua::services::routing::route(
             state,
             "1.001193",
