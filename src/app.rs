@@ -60,7 +60,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
         let report = crate::services::reference::seed(
             &db,
             &settings.calendar.default_working_hours,
-            &mut crate::services::reference::Quiet,
+            &mut crate::progress::Quiet,
         )
         .await
         .map_err(|e| StartError::Seed(e.to_string()))?;

@@ -206,7 +206,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             let report = crate::services::reference::seed(
                 &conn,
                 &settings.calendar.default_working_hours,
-                &mut crate::services::reference::Quiet,
+                &mut crate::progress::Quiet,
             )
             .await?;
             println!(
@@ -299,7 +299,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         Command::Seed(SeedCommand::Synthetic(args)) => {
             let settings = load_settings(&cli.global, None)?;
             let state = app::build_state(settings, StartOptions::default()).await?;
-            let mut progress = crate::services::reference::TerminalProgress::new();
+            let mut progress = crate::progress::TerminalProgress::new();
             let report = crate::services::synthetic::generate(
                 &state,
                 &crate::services::synthetic::Options {
@@ -328,7 +328,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             let settings = load_settings(&cli.global, None)?;
             let conn = db::connect(&settings.database).await?;
             db::migrate(&conn).await?;
-            let mut progress = crate::services::reference::TerminalProgress::new();
+            let mut progress = crate::progress::TerminalProgress::new();
             let report = crate::services::reference::seed(
                 &conn,
                 &settings.calendar.default_working_hours,
@@ -434,7 +434,7 @@ async fn serve_demo(global: &GlobalArgs, args: ServeArgs) -> Result<(), BoxError
         args.demo_cases,
         path.display()
     );
-    let mut progress = crate::services::reference::TerminalProgress::new();
+    let mut progress = crate::progress::TerminalProgress::new();
     let report = crate::services::demo::prepare(&app.state, args.demo_cases, 30, &mut progress)
         .await
         .map_err(|e| describe_api_error(&e))?;

@@ -14,6 +14,7 @@ pub mod http;
 pub mod jobs;
 pub mod messages;
 pub mod metrics;
+pub mod progress;
 pub mod repo;
 pub mod security;
 pub mod services;

@@ -45,7 +45,6 @@ const ALLOWLIST: &[(&str, Rule)] = &[
     ("src/services/account_cache.rs", Rule::EntityOutsideRepo),
     ("src/services/auth.rs", Rule::EntityOutsideRepo),
     ("src/services/procedures.rs", Rule::EntityOutsideRepo),
-    ("src/services/reference.rs", Rule::EntityOutsideRepo),
     ("src/services/routing.rs", Rule::EntityOutsideRepo),
     ("src/services/units.rs", Rule::EntityOutsideRepo),
     ("src/services/users.rs", Rule::EntityOutsideRepo),

@@ -5,7 +5,7 @@ use chrono::Utc;
 
 use crate::app::AppState;
 use crate::error::ApiResult;
-use crate::services::reference::Progress;
+use crate::progress::Progress;
 use crate::services::synthetic::{self, Options, Report};
 use crate::services::users::{self, CreateUser};
 
