@@ -12,6 +12,7 @@ use crate::domain::geography::Gazetteer;
 use crate::domain::routing::UnitDirectory;
 use crate::security::jwt::JwtKeys;
 use crate::security::password::PasswordHasher;
+use crate::services;
 use crate::services::calendar::CalendarHandle;
 use crate::services::geography::DirectoryHandle;
 use crate::services::routing::{CatalogHandle, RoutingCatalog};
@@ -67,6 +68,26 @@ impl AppInner {
     /// Reload the routing catalog from the database (see [`CatalogHandle::reload`]).
     pub async fn reload_catalog(&self) {
         self.catalog.reload(&self.db).await
+    }
+}
+
+/// The narrow pieces each service takes, borrowed from the state.
+impl AppInner {
+    pub fn units(&self) -> services::units::Deps<'_> {
+        services::units::Deps {
+            db: &self.db,
+            gazetteer: &self.gazetteer,
+            calendar: &self.settings.calendar,
+            directory: &self.directory,
+        }
+    }
+
+    pub fn overrides(&self) -> services::routing::Deps<'_> {
+        services::routing::Deps {
+            db: &self.db,
+            gazetteer: &self.gazetteer,
+            catalog: &self.catalog,
+        }
     }
 }
 
