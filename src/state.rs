@@ -73,12 +73,32 @@ impl AppInner {
 
 /// The narrow pieces each service takes, borrowed from the state.
 impl AppInner {
+    pub fn auth(&self) -> services::auth::Deps<'_> {
+        services::auth::Deps {
+            db: &self.db,
+            settings: &self.settings.auth,
+            jwt: &self.jwt,
+            hasher: &self.hasher,
+            accounts: &self.accounts,
+            directory: &self.directory,
+        }
+    }
+
     pub fn units(&self) -> services::units::Deps<'_> {
         services::units::Deps {
             db: &self.db,
             gazetteer: &self.gazetteer,
             calendar: &self.settings.calendar,
             directory: &self.directory,
+        }
+    }
+
+    pub fn stats(&self) -> services::stats::Deps<'_> {
+        services::stats::Deps {
+            db: &self.db,
+            calendars: &self.calendars,
+            directory: &self.directory,
+            gazetteer: &self.gazetteer,
         }
     }
 

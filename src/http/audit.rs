@@ -99,7 +99,7 @@ async fn list_audit(
         since: q.since,
         until: q.until,
     };
-    let (rows, total) = audit::list(&state, &filter, page, per_page).await?;
+    let (rows, total) = audit::list(&state.db, &filter, page, per_page).await?;
     Ok(ApiJson(Page {
         items: rows.into_iter().map(AuditEntryView::from).collect(),
         page,

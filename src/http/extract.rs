@@ -232,7 +232,7 @@ impl FromRequestParts<AppState> for Auth {
                 ),
             )
         })?;
-        let actor = crate::services::auth::authenticate(state, token).await?;
+        let actor = crate::services::auth::authenticate(&state.auth(), token).await?;
         tracing::Span::current().record("account.id", tracing::field::display(actor.account_id));
         Ok(Auth(actor))
     }

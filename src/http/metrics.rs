@@ -13,7 +13,7 @@ use crate::state::AppState;
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     crate::metrics::record_intakes_pending(state.intakes.pending());
-    if let Ok(rows) = stats::open_by_status_and_sla(&state).await {
+    if let Ok(rows) = stats::open_by_status_and_sla(&state.db).await {
         crate::metrics::record_open_dossiers(rows);
     }
     if let Ok(n) = notify::backlog(&state.db).await {

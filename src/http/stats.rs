@@ -95,7 +95,7 @@ async fn backlog(
             ))
         }
     };
-    let b = stats::backlog(&state, &filter, group, name, Utc::now(), lang).await?;
+    let b = stats::backlog(&state.stats(), &filter, group, name, Utc::now(), lang).await?;
     if wants_csv(&headers) {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record([
@@ -173,7 +173,7 @@ async fn indicators(
 ) -> ApiResult<Response> {
     let filter = stats::scoped_filter(&actor, q.province, q.unit, None)?;
     let r = stats::indicators(
-        &state,
+        &state.db,
         &filter,
         q.from.with_timezone(&Utc),
         q.to.with_timezone(&Utc),
@@ -253,7 +253,7 @@ async fn bottlenecks(
     let filter = stats::scoped_filter(&actor, q.province, None, None)?;
     Ok(ApiJson(
         stats::bottlenecks(
-            &state,
+            &state.stats(),
             &filter,
             q.window_days.unwrap_or(7),
             Utc::now(),
@@ -304,7 +304,7 @@ async fn rebalancing(
     })?;
     Ok(ApiJson(
         stats::rebalancing(
-            &state,
+            &state.stats(),
             &province,
             q.window_days.unwrap_or(7),
             Utc::now(),

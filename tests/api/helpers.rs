@@ -371,7 +371,8 @@ impl TestApp {
     ) -> String {
         let password = format!("{username}-password-123");
         motcua::services::users::create(
-            &self.state,
+            &self.state.db,
+            &self.state.hasher,
             motcua::services::users::CreateUser {
                 username: username.to_string(),
                 password: password.clone(),
@@ -383,6 +384,7 @@ impl TestApp {
                 email: None,
                 id_number: None,
             },
+            chrono::Utc::now(),
         )
         .await
         .unwrap_or_else(|e| panic!("create user {username}: {e:?}"));
