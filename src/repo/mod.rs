@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod overrides;
 pub mod procedures;
 pub mod reference;
+pub mod secrets;
 pub mod stats;
 pub mod throttle;
 pub mod tokens;
