@@ -38,7 +38,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use motcua::app::{App, AppState, StartOptions};
+use motcua::app::{App, StartOptions};
+use motcua::state::AppState;
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait, Value,
@@ -178,7 +179,8 @@ async fn start(label: &'static str, url: &str) -> Target {
         let username = format!("bench_clerk_{i}");
         let password = "bench-clerk-password-123";
         motcua::services::users::create(
-            &state,
+            &state.db,
+            &state.hasher,
             motcua::services::users::CreateUser {
                 username: username.clone(),
                 password: password.into(),
@@ -190,6 +192,7 @@ async fn start(label: &'static str, url: &str) -> Target {
                 email: None,
                 id_number: None,
             },
+            chrono::Utc::now(),
         )
         .await
         .expect("create clerk");
@@ -520,7 +523,7 @@ async fn service_once(state: &AppState, token: &str, raw: &Json) -> bool {
         .ok()
         .flatten()
         .expect("account");
-    let actor = motcua::services::auth::actor_of(state, &account)
+    let actor = motcua::services::auth::actor_of(&state.directory, &account)
         .await
         .expect("actor");
     matches!(

@@ -91,7 +91,8 @@ async fn run() {
 
     let password = "bench-national-password-123";
     let created = motcua::services::users::create(
-        &state,
+        &state.db,
+        &state.hasher,
         motcua::services::users::CreateUser {
             username: "bench_national".into(),
             password: password.into(),
@@ -103,6 +104,7 @@ async fn run() {
             email: None,
             id_number: None,
         },
+        chrono::Utc::now(),
     )
     .await;
     if let Err(e) = created {

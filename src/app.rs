@@ -2,95 +2,22 @@
 //! listener, and serves until told to stop.
 
 use std::net::SocketAddr;
-use std::ops::Deref;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::serve::ListenerExt;
-use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Settings;
-use crate::domain::geography::Gazetteer;
-use crate::domain::routing::UnitDirectory;
 use crate::security::jwt::JwtKeys;
 use crate::security::password::PasswordHasher;
 use crate::services::calendar::CalendarHandle;
-use crate::services::routing::RoutingCatalog;
+use crate::services::geography::DirectoryHandle;
+use crate::services::routing::{CatalogHandle, RoutingCatalog};
 use crate::{db, security};
 
-/// Shared, cheaply cloned state of one app instance. Holds nothing that another instance
-/// would need to agree with: all coordination goes through the database.
-#[derive(Clone)]
-pub struct AppState(Arc<AppInner>);
-
-/// The contents of [`AppState`].
-pub struct AppInner {
-    pub db: DatabaseConnection,
-    pub settings: Settings,
-    pub jwt: JwtKeys,
-    pub hasher: PasswordHasher,
-    /// The official units of both eras, for lookups and address resolution.
-    pub gazetteer: Arc<Gazetteer>,
-    /// Units for routing; reloaded when units change.
-    directory: RwLock<UnitDirectory>,
-    /// Working calendars; rebuilt when announcements change.
-    pub calendars: CalendarHandle,
-    /// Procedure versions and routing overrides; reloaded when they change.
-    catalog: RwLock<Arc<RoutingCatalog>>,
-    /// The accounts behind access tokens (see `services::account_cache`).
-    pub accounts: crate::services::account_cache::AccountCache,
-    /// Intakes waiting to be written, grouped into shared transactions (see
-    /// `services::intake_writer`).
-    pub intakes: crate::services::intake_writer::IntakeWriter,
-}
-
-impl AppInner {
-    /// The current unit directory (a cheap shared snapshot).
-    pub fn directory(&self) -> UnitDirectory {
-        self.directory
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Reload the unit directory from the database (after a unit changed).
-    pub async fn reload_directory(&self) -> Result<(), sea_orm::DbErr> {
-        let fresh = crate::services::geography::load_directory(&self.db).await?;
-        *self.directory.write().unwrap_or_else(|e| e.into_inner()) = fresh;
-        Ok(())
-    }
-}
-
-impl AppInner {
-    /// The current routing catalog (a cheap shared snapshot).
-    pub fn catalog(&self) -> Arc<RoutingCatalog> {
-        self.catalog
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Reload the routing catalog from the database (after a procedure or an override
-    /// changed). A failure keeps the current catalog and is only logged: it follows a
-    /// committed change, which must not be reported as failed, and `jobs::refresh` retries.
-    pub async fn reload_catalog(&self) {
-        match RoutingCatalog::load(&self.db).await {
-            Ok(fresh) => {
-                *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
-            }
-            Err(e) => tracing::warn!(error = %e, "routing catalog reload failed"),
-        }
-    }
-}
-
-impl Deref for AppState {
-    type Target = AppInner;
-    fn deref(&self) -> &AppInner {
-        &self.0
-    }
-}
+pub use crate::state::{AppInner, AppState};
 
 /// Why the app could not start.
 #[derive(Debug, thiserror::Error)]
@@ -133,7 +60,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
         let report = crate::services::reference::seed(
             &db,
             &settings.calendar.default_working_hours,
-            &mut crate::services::reference::Quiet,
+            &mut crate::progress::Quiet,
         )
         .await
         .map_err(|e| StartError::Seed(e.to_string()))?;
@@ -177,18 +104,18 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
         db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite,
     );
     let intakes = crate::services::intake_writer::IntakeWriter::new(&db);
-    Ok(AppState(Arc::new(AppInner {
+    Ok(AppState::new(AppInner {
         db,
         settings,
         jwt,
         hasher,
         gazetteer: Arc::new(gazetteer),
-        directory: RwLock::new(directory),
+        directory: DirectoryHandle::new(directory),
         calendars: CalendarHandle::new(calendars),
-        catalog: RwLock::new(Arc::new(catalog)),
+        catalog: CatalogHandle::new(catalog),
         accounts,
         intakes,
-    })))
+    }))
 }
 
 /// A built application, bound to its address and ready to serve.

@@ -206,7 +206,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             let report = crate::services::reference::seed(
                 &conn,
                 &settings.calendar.default_working_hours,
-                &mut crate::services::reference::Quiet,
+                &mut crate::progress::Quiet,
             )
             .await?;
             println!(
@@ -299,7 +299,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         Command::Seed(SeedCommand::Synthetic(args)) => {
             let settings = load_settings(&cli.global, None)?;
             let state = app::build_state(settings, StartOptions::default()).await?;
-            let mut progress = crate::services::reference::TerminalProgress::new();
+            let mut progress = crate::progress::TerminalProgress::new();
             let report = crate::services::synthetic::generate(
                 &state,
                 &crate::services::synthetic::Options {
@@ -328,7 +328,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             let settings = load_settings(&cli.global, None)?;
             let conn = db::connect(&settings.database).await?;
             db::migrate(&conn).await?;
-            let mut progress = crate::services::reference::TerminalProgress::new();
+            let mut progress = crate::progress::TerminalProgress::new();
             let report = crate::services::reference::seed(
                 &conn,
                 &settings.calendar.default_working_hours,
@@ -359,7 +359,8 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             let password = password.trim_end_matches(['\n', '\r']).to_string();
             let state = app::build_state(settings, StartOptions::default()).await?;
             let account = crate::services::users::create(
-                &state,
+                &state.db,
+                &state.hasher,
                 crate::services::users::CreateUser {
                     full_name: args.full_name.unwrap_or_else(|| args.username.clone()),
                     username: args.username,
@@ -371,6 +372,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                     email: None,
                     id_number: None,
                 },
+                chrono::Utc::now(),
             )
             .await
             .map_err(|e| describe_api_error(&e))?;
@@ -434,10 +436,18 @@ async fn serve_demo(global: &GlobalArgs, args: ServeArgs) -> Result<(), BoxError
         args.demo_cases,
         path.display()
     );
-    let mut progress = crate::services::reference::TerminalProgress::new();
-    let report = crate::services::demo::prepare(&app.state, args.demo_cases, 30, &mut progress)
+    let mut progress = crate::progress::TerminalProgress::new();
+    let now = chrono::Utc::now();
+    crate::services::demo::create_accounts(&app.state.db, &app.state.hasher, now)
         .await
         .map_err(|e| describe_api_error(&e))?;
+    let report = crate::services::synthetic::generate(
+        &app.state,
+        &crate::services::demo::history(args.demo_cases, 30, now),
+        &mut progress,
+    )
+    .await
+    .map_err(|e| describe_api_error(&e.into()))?;
     println!(
         "{} dossiers ({} open, {} overdue); overloaded communes include {}",
         report.cases,

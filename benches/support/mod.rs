@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use motcua::app::{App, AppState};
+use motcua::app::App;
 use motcua::config::{Settings, Sources};
+use motcua::state::AppState;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 /// An environment variable, or `default` when unset or empty.

@@ -11,11 +11,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiQuery, Auth};
 use crate::http::Page;
 use crate::services::audit::{self, AuditEntry};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit))
@@ -99,7 +99,7 @@ async fn list_audit(
         since: q.since,
         until: q.until,
     };
-    let (rows, total) = audit::list(&state, &filter, page, per_page).await?;
+    let (rows, total) = audit::list(&state.db, &filter, page, per_page).await?;
     Ok(ApiJson(Page {
         items: rows.into_iter().map(AuditEntryView::from).collect(),
         page,

@@ -2,16 +2,17 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, Auth, ClientAddr};
 use crate::http::users::AccountView;
 use crate::services::auth::{self, Registration, TokenPair};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -104,7 +105,7 @@ async fn register(
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<AccountView>)> {
     let account = auth::register(
-        &state,
+        &state.auth(),
         Registration {
             username: body.username,
             password: body.password,
@@ -113,6 +114,7 @@ async fn register(
             email: body.email,
             id_number: body.id_number,
         },
+        Utc::now(),
     )
     .await?;
     Ok((StatusCode::CREATED, ApiJson(AccountView::of(account))))
@@ -132,7 +134,14 @@ async fn login(
     ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<ApiJson<TokenResponse>> {
-    let pair = auth::login(&state, &body.username, body.password, client.as_deref()).await?;
+    let pair = auth::login(
+        &state.auth(),
+        &body.username,
+        body.password,
+        client.as_deref(),
+        Utc::now(),
+    )
+    .await?;
     Ok(ApiJson(pair.into()))
 }
 
@@ -149,7 +158,9 @@ async fn refresh(
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> ApiResult<ApiJson<TokenResponse>> {
     Ok(ApiJson(
-        auth::refresh(&state, &body.refresh_token).await?.into(),
+        auth::refresh(&state.auth(), &body.refresh_token, Utc::now())
+            .await?
+            .into(),
     ))
 }
 
@@ -164,7 +175,14 @@ async fn logout(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LogoutRequest>,
 ) -> ApiResult<StatusCode> {
-    auth::logout(&state, &body.refresh_token, body.everywhere).await?;
+    auth::logout(
+        &state.db,
+        &state.accounts,
+        &body.refresh_token,
+        body.everywhere,
+        Utc::now(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -176,5 +194,7 @@ async fn logout(
         (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 async fn me(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<ApiJson<AccountView>> {
-    Ok(ApiJson(AccountView::of(auth::me(&state, &actor).await?)))
+    Ok(ApiJson(AccountView::of(
+        auth::me(&state.db, &state.directory, &actor).await?,
+    )))
 }

@@ -9,7 +9,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::domain::calendar::{self as cal, DayOffKind, TimeLimit, YearAnnouncement};
 use crate::domain::lang::Lang;
 use crate::error::{ApiError, ApiResult, ProblemDocument};
@@ -17,6 +16,7 @@ use crate::http::cases::local;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientLang};
 use crate::services::calendar::YEARS;
 use crate::services::deadlines;
+use crate::state::AppState;
 use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {

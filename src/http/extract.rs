@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::domain::access::Actor;
 use crate::domain::lang::Lang;
 use crate::error::{ApiError, FieldError};
 use crate::messages::from_validator;
+use crate::state::AppState;
 use crate::text;
 
 /// JSON body: parsed, then validated with `validator`. Malformed JSON, a wrong content type,
@@ -232,7 +232,7 @@ impl FromRequestParts<AppState> for Auth {
                 ),
             )
         })?;
-        let actor = crate::services::auth::authenticate(state, token).await?;
+        let actor = crate::services::auth::authenticate(&state.auth(), token).await?;
         tracing::Span::current().record("account.id", tracing::field::display(actor.account_id));
         Ok(Auth(actor))
     }

@@ -12,7 +12,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::domain::geography::{
     Candidate, Era, Gazetteer, LegacyWardCode, LegacyWardRef, Province, ProvinceCode, Resolution,
     Status, Via, Ward, WardCode, WardRef,
@@ -21,6 +20,7 @@ use crate::error::{ApiError, ApiResult, FieldError, ProblemDocument};
 use crate::http::address::AddressBody;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, ClientLang};
 use crate::services::auth::Checks;
+use crate::state::AppState;
 use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -421,7 +421,7 @@ async fn search_wards(
         .province
         .as_deref()
         .filter(|p| !p.trim().is_empty())
-        .and_then(|p| crate::services::units::known_province(&state, &mut c, "province", p));
+        .and_then(|p| crate::services::units::known_province(g, &mut c, "province", p));
     let text = q.q.unwrap_or_default();
     if text.chars().any(char::is_control) {
         c.push(FieldError::new(
@@ -594,6 +594,6 @@ async fn resolve_address(
 ) -> ApiResult<ApiJson<ResolutionView>> {
     let input = body.to_input("address").map_err(unprefixed)?;
     let resolution =
-        crate::services::routing::resolve_address(&state, &input).map_err(unprefixed)?;
+        crate::services::routing::resolve_address(&state.gazetteer, &input).map_err(unprefixed)?;
     Ok(ApiJson(ResolutionView::of(&resolution, lang)))
 }

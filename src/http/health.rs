@@ -6,10 +6,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::app::AppState;
 use crate::db;
 use crate::error::{ApiError, ApiResult, ProblemDocument};
 use crate::http::extract::ApiJson;
+use crate::state::AppState;
 use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::error::{ApiError, ProblemDocument};
 use crate::http::extract::Auth;
 use crate::services::{notify, stats};
+use crate::state::AppState;
 
 /// Who may scrape: an administrator's access token, or the configured `metrics.token`.
 pub struct Scraper;
@@ -49,7 +49,7 @@ impl FromRequestParts<AppState> for Scraper {
     ))]
 pub async fn metrics(_: Scraper, State(state): State<AppState>) -> Response {
     crate::metrics::record_intakes_pending(state.intakes.pending());
-    if let Ok(rows) = stats::open_by_status_and_sla(&state).await {
+    if let Ok(rows) = stats::open_by_status_and_sla(&state.db).await {
         crate::metrics::record_open_dossiers(rows);
     }
     if let Ok(n) = notify::backlog(&state.db).await {

@@ -35,7 +35,7 @@ use tracing::Span;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]

@@ -9,12 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::domain::procedure::{Limit, ProcedureSpec, RequiredDocument, Step};
 use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::procedures as service;
 use crate::services::procedures::{ListProcedures, Listed, ProcedureInput, StoredVersion};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -232,7 +232,7 @@ async fn list_procedures(
     ApiQuery(q): ApiQuery<ListProceduresQuery>,
 ) -> ApiResult<ApiJson<ProcedureList>> {
     let rows = service::list(
-        &state,
+        &state.db,
         ListProcedures {
             q: q.q,
             level: q.level,
@@ -265,7 +265,7 @@ async fn get_procedure(
     ApiQuery(q): ApiQuery<GetProcedureQuery>,
 ) -> ApiResult<ApiJson<ProcedureDetail>> {
     let now = Utc::now();
-    let (listed, versions) = service::get(&state, &code, q.version, now).await?;
+    let (listed, versions) = service::get(&state.db, &code, q.version, now).await?;
     Ok(ApiJson(detail(listed, &versions, now)))
 }
 
@@ -308,7 +308,8 @@ async fn create_procedure(
 ) -> ApiResult<(StatusCode, ApiJson<ProcedureDetail>)> {
     actor.require_admin()?;
     let model = service::create(
-        &state,
+        &state.db,
+        &state.catalog,
         actor.account_id,
         &b.code,
         ProcedureInput {
@@ -330,11 +331,12 @@ async fn create_procedure(
             active: None,
             valid_from: b.valid_from,
         },
+        Utc::now(),
     )
     .await?;
     tracing::info!(procedure.code = %model.code, admin.id = %actor.account_id, "procedure created");
     let now = Utc::now();
-    let (listed, versions) = service::get(&state, &model.code, Some(model.version), now).await?;
+    let (listed, versions) = service::get(&state.db, &model.code, Some(model.version), now).await?;
     Ok((StatusCode::CREATED, ApiJson(detail(listed, &versions, now))))
 }
 
@@ -360,7 +362,8 @@ async fn edit_procedure(
 ) -> ApiResult<ApiJson<ProcedureDetail>> {
     actor.require_admin()?;
     let model = service::edit(
-        &state,
+        &state.db,
+        &state.catalog,
         actor.account_id,
         &code,
         ProcedureInput {
@@ -382,11 +385,12 @@ async fn edit_procedure(
             active: b.active,
             valid_from: b.valid_from,
         },
+        Utc::now(),
     )
     .await?;
     tracing::info!(procedure.code = %model.code, procedure.version = model.version,
         admin.id = %actor.account_id, "procedure version created");
     let now = Utc::now();
-    let (listed, versions) = service::get(&state, &model.code, Some(model.version), now).await?;
+    let (listed, versions) = service::get(&state.db, &model.code, Some(model.version), now).await?;
     Ok(ApiJson(detail(listed, &versions, now)))
 }

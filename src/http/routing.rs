@@ -16,7 +16,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::domain::lang::Lang;
 use crate::domain::routing::{RouteStatus, UnitInfo};
 use crate::domain::unit::UnitCode;
@@ -26,6 +25,7 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientLang};
 use crate::http::geography::{era_str, WardRefView};
 use crate::http::procedures::TimeLimitView;
 use crate::services::routing::{self as service, NewOverride, Override, OverrideChange};
+use crate::state::AppState;
 use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -160,7 +160,9 @@ async fn resolve_route(
     }
     let input = input.expect("checked");
     let routed = service::route(
-        &state,
+        &state.catalog(),
+        &state.gazetteer,
+        &state.directory(),
         code,
         &input,
         received_at.as_ref().map(UnitCode::as_str),
@@ -175,8 +177,8 @@ async fn resolve_route(
         ward: d.ward.as_ref().map(WardRefView::from),
         era: routed.resolution.era.map(era_str),
         procedure: RoutedProcedure {
-            code: routed.procedure.model.code.clone(),
-            version: routed.procedure.model.version,
+            code: routed.procedure.code.clone(),
+            version: routed.procedure.version,
             name: match lang {
                 Lang::Vi => spec.name_vi.clone(),
                 Lang::En => spec.name_en.clone(),
@@ -303,7 +305,7 @@ async fn create_override(
 ) -> ApiResult<(StatusCode, ApiJson<OverrideView>)> {
     actor.require_admin()?;
     let m = service::create_override(
-        &state,
+        &state.overrides(),
         actor.account_id,
         NewOverride {
             province_code: b.province_code,
@@ -315,6 +317,7 @@ async fn create_override(
             valid_until: b.valid_until,
             reason: b.reason,
         },
+        Utc::now(),
     )
     .await?;
     tracing::info!(routing_override.id = m.id, admin.id = %actor.account_id, "routing override created");
@@ -337,7 +340,9 @@ async fn list_overrides(
     ApiQuery(q): ApiQuery<ListOverridesQuery>,
 ) -> ApiResult<ApiJson<OverrideList>> {
     actor.require_staff()?;
-    let rows = service::list_overrides(&state, q.province.as_deref(), q.active).await?;
+    let rows =
+        service::list_overrides(&state.db, &state.gazetteer, q.province.as_deref(), q.active)
+            .await?;
     let items: Vec<OverrideView> = rows.into_iter().map(OverrideView::from).collect();
     Ok(ApiJson(OverrideList {
         total: items.len(),
@@ -366,7 +371,7 @@ async fn update_override(
 ) -> ApiResult<ApiJson<OverrideView>> {
     actor.require_admin()?;
     let m = service::update_override(
-        &state,
+        &state.overrides(),
         actor.account_id,
         &id,
         OverrideChange {
@@ -375,6 +380,7 @@ async fn update_override(
             valid_until: b.valid_until,
             reason: b.reason,
         },
+        Utc::now(),
     )
     .await?;
     tracing::info!(routing_override.id = m.id, admin.id = %actor.account_id, "routing override updated");

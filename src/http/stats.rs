@@ -10,11 +10,11 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::domain::access::StatsScope;
 use crate::error::{ApiError, ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiQuery, Auth, ClientLang};
 use crate::services::stats::{self, Backlog, Bottlenecks, GroupBy, Indicators, Rebalancing};
+use crate::state::AppState;
 use crate::text;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -95,7 +95,7 @@ async fn backlog(
             ))
         }
     };
-    let b = stats::backlog(&state, &filter, group, name, Utc::now(), lang).await?;
+    let b = stats::backlog(&state.stats(), &filter, group, name, Utc::now(), lang).await?;
     if wants_csv(&headers) {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record([
@@ -173,7 +173,7 @@ async fn indicators(
 ) -> ApiResult<Response> {
     let filter = stats::scoped_filter(&actor, q.province, q.unit, None)?;
     let r = stats::indicators(
-        &state,
+        &state.db,
         &filter,
         q.from.with_timezone(&Utc),
         q.to.with_timezone(&Utc),
@@ -253,7 +253,7 @@ async fn bottlenecks(
     let filter = stats::scoped_filter(&actor, q.province, None, None)?;
     Ok(ApiJson(
         stats::bottlenecks(
-            &state,
+            &state.stats(),
             &filter,
             q.window_days.unwrap_or(7),
             Utc::now(),
@@ -304,7 +304,7 @@ async fn rebalancing(
     })?;
     Ok(ApiJson(
         stats::rebalancing(
-            &state,
+            &state.stats(),
             &province,
             q.window_days.unwrap_or(7),
             Utc::now(),

@@ -9,12 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::Page;
 use crate::services::units as service;
 use crate::services::units::{CreateUnit, ListUnits, Unit, UpdateUnit};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -142,7 +142,8 @@ async fn list_units(
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
     let (rows, total) = service::list(
-        &state,
+        &state.db,
+        &state.gazetteer,
         ListUnits {
             province: q.province,
             kind: q.kind,
@@ -173,7 +174,7 @@ async fn get_unit(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<ApiJson<UnitView>> {
-    Ok(ApiJson(service::get(&state, &code).await?.into()))
+    Ok(ApiJson(service::get(&state.db, &code).await?.into()))
 }
 
 /// Create a unit (administrators).
@@ -194,7 +195,7 @@ async fn create_unit(
 ) -> ApiResult<(StatusCode, ApiJson<UnitView>)> {
     actor.require_admin()?;
     let unit = service::create(
-        &state,
+        &state.units(),
         actor.account_id,
         CreateUnit {
             code: body.code,
@@ -206,6 +207,7 @@ async fn create_unit(
             working_hours: body.working_hours,
             receives_dossiers: body.receives_dossiers,
         },
+        Utc::now(),
     )
     .await?;
     tracing::info!(unit.code = %unit.code, admin.id = %actor.account_id, "unit created");
@@ -232,7 +234,7 @@ async fn update_unit(
 ) -> ApiResult<ApiJson<UnitView>> {
     actor.require_admin()?;
     let unit = service::update(
-        &state,
+        &state.units(),
         actor.account_id,
         &code,
         UpdateUnit {
@@ -242,6 +244,7 @@ async fn update_unit(
             active: body.active,
             receives_dossiers: body.receives_dossiers,
         },
+        Utc::now(),
     )
     .await?;
     tracing::info!(unit.code = %unit.code, admin.id = %actor.account_id, "unit updated");

@@ -9,12 +9,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::app::AppState;
 use crate::domain::account::{mask_id, mask_phone};
 use crate::error::{ApiError, ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::Page;
 use crate::services::users::{self, Account, CreateUser, ListUsers, UpdateUser};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -134,7 +134,7 @@ async fn create_user(
 ) -> ApiResult<(StatusCode, ApiJson<AccountView>)> {
     actor.require_admin()?;
     let account = users::create_by(
-        &state,
+        &state.auth(),
         actor.account_id,
         CreateUser {
             username: body.username,
@@ -147,6 +147,7 @@ async fn create_user(
             email: body.email,
             id_number: body.id_number,
         },
+        Utc::now(),
     )
     .await?;
     tracing::info!(account.id = %account.id, admin.id = %actor.account_id, "account created");
@@ -175,7 +176,7 @@ async fn list_users(
         province: q.province,
         q: q.q,
     };
-    let (rows, total) = users::list(&state, filter, page, per_page).await?;
+    let (rows, total) = users::list(&state.db, filter, page, per_page).await?;
     Ok(ApiJson(Page {
         items: rows.into_iter().map(AccountView::listed).collect(),
         page,
@@ -209,7 +210,7 @@ async fn update_user(
         )
     })?;
     let updated = users::update(
-        &state,
+        &state.auth(),
         &actor,
         id,
         UpdateUser {
@@ -219,6 +220,7 @@ async fn update_user(
             disabled: body.disabled,
             full_name: body.full_name,
         },
+        Utc::now(),
     )
     .await?;
     Ok(ApiJson(AccountView::of(updated)))

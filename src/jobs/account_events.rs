@@ -7,8 +7,8 @@ use sea_orm::sqlx::postgres::PgListener;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::repo::accounts::CHANGES_CHANNEL;
+use crate::state::AppState;
 
 /// Seconds between attempts to reconnect.
 const RETRY_SECS: u64 = 2;

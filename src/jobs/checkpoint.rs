@@ -15,7 +15,7 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, DatabaseBackend};
 use tokio::sync::watch;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 const EVERY: Duration = Duration::from_millis(250);
 

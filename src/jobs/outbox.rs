@@ -3,8 +3,8 @@
 use chrono::Utc;
 use tokio::sync::watch;
 
-use crate::app::AppState;
 use crate::services::notify::{self, Sink};
+use crate::state::AppState;
 
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let sink = Sink::from_settings(&state.settings.outbox);

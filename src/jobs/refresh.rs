@@ -3,7 +3,7 @@
 
 use tokio::sync::watch;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 const EVERY_SECS: u64 = 30;
 
@@ -12,7 +12,13 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         if crate::jobs::sleep_or_stop(&mut stop, EVERY_SECS).await {
             break;
         }
-        if let Err(e) = crate::services::calendar::refresh_if_changed(&state).await {
+        if let Err(e) = crate::services::calendar::refresh_if_changed(
+            &state.db,
+            &state.calendars,
+            &state.settings.calendar,
+        )
+        .await
+        {
             tracing::warn!(error = %e, "calendar refresh failed");
         }
         if let Err(e) = state.reload_directory().await {

@@ -3,8 +3,8 @@
 use chrono::Utc;
 use tokio::sync::watch;
 
-use crate::app::AppState;
 use crate::services::sla;
+use crate::state::AppState;
 
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let interval = state.settings.sla.sweep_interval_secs.max(1);

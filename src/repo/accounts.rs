@@ -1,13 +1,17 @@
 //! Account rows.
 
+use chrono::{DateTime, Utc};
 use entity::accounts;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
-pub async fn find_by_id<C: ConnectionTrait>(
-    db: &C,
-    id: Uuid,
-) -> Result<Option<accounts::Model>, DbErr> {
+/// An account as stored (with its password hash).
+pub type AccountRow = accounts::Model;
+
+pub async fn find_by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<AccountRow>, DbErr> {
     accounts::Entity::find_by_id(id).one(db).await
 }
 
@@ -33,7 +37,7 @@ pub async fn notify_changed<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), 
 pub async fn find_by_username_key<C: ConnectionTrait>(
     db: &C,
     key: &str,
-) -> Result<Option<accounts::Model>, DbErr> {
+) -> Result<Option<AccountRow>, DbErr> {
     accounts::Entity::find()
         .filter(accounts::Column::UsernameKey.eq(key))
         .one(db)
@@ -54,7 +58,7 @@ pub async fn list<C: ConnectionTrait>(
     filter: &AccountFilter,
     offset: u64,
     limit: u64,
-) -> Result<(Vec<accounts::Model>, u64), DbErr> {
+) -> Result<(Vec<AccountRow>, u64), DbErr> {
     let mut query = accounts::Entity::find();
     if let Some(role) = &filter.role {
         query = query.filter(accounts::Column::Role.eq(role.as_str()));
@@ -75,4 +79,55 @@ pub async fn list<C: ConnectionTrait>(
         limit,
     )
     .await
+}
+
+/// Insert an account (the caller has checked every column); a username already taken is a
+/// unique violation.
+pub async fn insert<C: ConnectionTrait>(db: &C, row: AccountRow) -> Result<AccountRow, DbErr> {
+    accounts::ActiveModel::from(row)
+        .reset_all()
+        .insert(db)
+        .await
+}
+
+/// The columns of an account to change; `None` leaves one as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AccountChange {
+    pub role: Option<String>,
+    pub unit_code: Option<Option<String>>,
+    pub province_code: Option<Option<String>>,
+    pub disabled: Option<bool>,
+    pub full_name: Option<String>,
+    pub tokens_valid_after: Option<Option<DateTime<Utc>>>,
+}
+
+/// Write the changes to the row read as `current`, with `updated_at`; returns the row as it
+/// now is.
+pub async fn update<C: ConnectionTrait>(
+    db: &C,
+    current: AccountRow,
+    ch: AccountChange,
+    now: DateTime<Utc>,
+) -> Result<AccountRow, DbErr> {
+    let mut am: accounts::ActiveModel = current.into();
+    if let Some(r) = ch.role {
+        am.role = Set(r);
+    }
+    if let Some(u) = ch.unit_code {
+        am.unit_code = Set(u);
+    }
+    if let Some(p) = ch.province_code {
+        am.province_code = Set(p);
+    }
+    if let Some(d) = ch.disabled {
+        am.disabled = Set(d);
+    }
+    if let Some(n) = ch.full_name {
+        am.full_name = Set(n);
+    }
+    if let Some(t) = ch.tokens_valid_after {
+        am.tokens_valid_after = Set(t);
+    }
+    am.updated_at = Set(now);
+    am.update(db).await
 }

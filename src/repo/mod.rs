@@ -13,6 +13,8 @@ pub mod idempotency;
 pub mod outbox;
 pub mod overrides;
 pub mod procedures;
+pub mod reference;
+pub mod secrets;
 pub mod stats;
 pub mod throttle;
 pub mod tokens;

@@ -3,11 +3,15 @@
 use chrono::{DateTime, Utc};
 use entity::procedures::{self, ActiveModel, Column, Entity};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
 use crate::domain::procedure::{OnlineLevel, ProcedureSpec};
+
+/// One version of a procedure as stored.
+pub type ProcedureRow = procedures::Model;
 
 /// The row for one version of a procedure.
 pub fn active_model(
@@ -43,8 +47,23 @@ pub fn active_model(
     }
 }
 
+/// Insert one version; a version that already exists is a unique violation.
+pub async fn insert_version<C: ConnectionTrait>(
+    db: &C,
+    spec: &ProcedureSpec,
+    version: i32,
+    valid_from: DateTime<Utc>,
+    active: bool,
+    created_by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<ProcedureRow, DbErr> {
+    let mut am = active_model(spec, version, valid_from, created_by, now);
+    am.active = Set(active);
+    am.insert(db).await
+}
+
 /// Read a stored version back into its specification.
-pub fn spec_of(m: &procedures::Model) -> Result<ProcedureSpec, DbErr> {
+pub fn spec_of(m: &ProcedureRow) -> Result<ProcedureSpec, DbErr> {
     let corrupt =
         |what: &str| DbErr::Custom(format!("procedure {} v{}: bad {what}", m.code, m.version));
     Ok(ProcedureSpec {
@@ -72,10 +91,7 @@ pub fn spec_of(m: &procedures::Model) -> Result<ProcedureSpec, DbErr> {
 }
 
 /// Every version of a procedure, newest first.
-pub async fn versions<C: ConnectionTrait>(
-    db: &C,
-    code: &str,
-) -> Result<Vec<procedures::Model>, DbErr> {
+pub async fn versions<C: ConnectionTrait>(db: &C, code: &str) -> Result<Vec<ProcedureRow>, DbErr> {
     Entity::find()
         .filter(Column::Code.eq(code))
         .order_by_desc(Column::Version)
@@ -88,7 +104,7 @@ pub async fn in_force<C: ConnectionTrait>(
     db: &C,
     code: &str,
     at: DateTime<Utc>,
-) -> Result<Option<procedures::Model>, DbErr> {
+) -> Result<Option<ProcedureRow>, DbErr> {
     Entity::find()
         .filter(Column::Code.eq(code))
         .filter(Column::ValidFrom.lte(at))
@@ -102,7 +118,7 @@ pub async fn version<C: ConnectionTrait>(
     db: &C,
     code: &str,
     version: i32,
-) -> Result<Option<procedures::Model>, DbErr> {
+) -> Result<Option<ProcedureRow>, DbErr> {
     Entity::find()
         .filter(Column::Code.eq(code))
         .filter(Column::Version.eq(version))
@@ -111,7 +127,7 @@ pub async fn version<C: ConnectionTrait>(
 }
 
 /// Every row (all versions); the catalog is small.
-pub async fn all<C: ConnectionTrait>(db: &C) -> Result<Vec<procedures::Model>, DbErr> {
+pub async fn all<C: ConnectionTrait>(db: &C) -> Result<Vec<ProcedureRow>, DbErr> {
     Entity::find()
         .order_by_asc(Column::Code)
         .order_by_desc(Column::Version)

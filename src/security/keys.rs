@@ -4,10 +4,11 @@ use std::io::Write;
 use std::path::Path;
 
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretSlice};
 
 use crate::config::Settings;
+use crate::repo;
 
 /// Where the key came from, for the start-up log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,30 +119,20 @@ fn load_or_create_file(path: &Path) -> Result<Vec<u8>, KeyError> {
 }
 
 async fn load_or_create_db(db: &DatabaseConnection) -> Result<Vec<u8>, KeyError> {
-    use entity::app_secrets;
-    if let Some(row) = app_secrets::Entity::find_by_id(DB_KEY_NAME.to_string())
-        .one(db)
-        .await?
-    {
-        return hex::decode(row.value.trim()).map_err(|_| KeyError::Corrupt("database".into()));
+    if let Some(value) = repo::secrets::find(db, DB_KEY_NAME).await? {
+        return hex::decode(value.trim()).map_err(|_| KeyError::Corrupt("database".into()));
     }
     let key = fresh_key();
-    let insert = app_secrets::ActiveModel {
-        name: Set(DB_KEY_NAME.to_string()),
-        value: Set(hex::encode(&key)),
-        created_at: Set(chrono::Utc::now()),
-    }
-    .insert(db)
-    .await;
+    let insert =
+        repo::secrets::insert(db, DB_KEY_NAME, hex::encode(&key), chrono::Utc::now()).await;
     match insert {
-        Ok(_) => Ok(key),
+        Ok(()) => Ok(key),
         // Lost the race with another instance: read the winner's key.
         Err(_) => {
-            let row = app_secrets::Entity::find_by_id(DB_KEY_NAME.to_string())
-                .one(db)
+            let value = repo::secrets::find(db, DB_KEY_NAME)
                 .await?
                 .ok_or_else(|| KeyError::Corrupt("database".into()))?;
-            hex::decode(row.value.trim()).map_err(|_| KeyError::Corrupt("database".into()))
+            hex::decode(value.trim()).map_err(|_| KeyError::Corrupt("database".into()))
         }
     }
 }

@@ -21,17 +21,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use entity::accounts;
 use moka::sync::Cache;
 use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
+
+use crate::repo::accounts::AccountRow;
 
 /// How many accounts are kept at most (a province's staff and its active citizens).
 const CAPACITY: u64 = 100_000;
 
 /// Accounts by id; see the module documentation for when an entry may be served.
 pub struct AccountCache {
-    entries: Option<Cache<Uuid, Arc<accounts::Model>>>,
+    entries: Option<Cache<Uuid, Arc<AccountRow>>>,
     /// Bumped by every invalidation, so that a read begun before it is not stored after it.
     generation: AtomicU64,
     /// Whether invalidations from other instances are being received.
@@ -60,7 +61,7 @@ impl AccountCache {
         &self,
         db: &C,
         id: Uuid,
-    ) -> Result<Option<Arc<accounts::Model>>, DbErr> {
+    ) -> Result<Option<Arc<AccountRow>>, DbErr> {
         let Some(entries) = &self.entries else {
             return Ok(crate::repo::accounts::find_by_id(db, id)
                 .await?

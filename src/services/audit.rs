@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use sea_orm::DatabaseConnection;
+
 use crate::error::ApiResult;
 use crate::repo;
 
@@ -23,12 +24,12 @@ pub struct AuditEntry {
 
 /// One page of entries (1-based), newest first, and the number of entries that match.
 pub async fn list(
-    state: &AppState,
+    db: &DatabaseConnection,
     filter: &Filter,
     page: u64,
     per_page: u64,
 ) -> ApiResult<(Vec<AuditEntry>, u64)> {
-    let (rows, total) = repo::audit::list(&state.db, filter, page, per_page).await?;
+    let (rows, total) = repo::audit::list(db, filter, page, per_page).await?;
     let entries = rows
         .into_iter()
         .map(|m| AuditEntry {

@@ -2,21 +2,36 @@
 //! logout, and turning an access token into an [`Actor`].
 
 use chrono::{DateTime, Duration, Utc};
-use entity::accounts;
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::config::{AuthSettings, ThrottleSettings};
 use crate::db;
 use crate::domain::access::Actor;
 use crate::domain::account::{Email, IdNumber, Invalid, NewPassword, Phone, Role, Username};
 use crate::domain::unit::UnitCode;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::repo;
-use crate::security::jwt::TokenRejection;
+use crate::repo::accounts::AccountRow;
+use crate::security::jwt::{JwtKeys, TokenRejection};
+use crate::security::password::PasswordHasher;
 use crate::security::tokens;
+use crate::services::account_cache::AccountCache;
+use crate::services::geography::DirectoryHandle;
 use crate::services::users;
 use crate::text;
+
+/// What logging in, tokens and accounts read: built by `AppState::auth`.
+pub struct Deps<'a> {
+    pub db: &'a DatabaseConnection,
+    pub settings: &'a AuthSettings,
+    pub jwt: &'a JwtKeys,
+    pub hasher: &'a PasswordHasher,
+    /// The accounts behind access tokens, invalidated after a change.
+    pub accounts: &'a AccountCache,
+    /// A staff member's province is their unit's.
+    pub directory: &'a DirectoryHandle,
+}
 
 /// A fresh pair of tokens.
 #[derive(Debug, Clone)]
@@ -115,60 +130,68 @@ impl Registration {
 }
 
 /// Self-registration of a citizen.
-pub async fn register(state: &AppState, reg: Registration) -> ApiResult<users::Account> {
+pub async fn register(
+    deps: &Deps<'_>,
+    reg: Registration,
+    now: DateTime<Utc>,
+) -> ApiResult<users::Account> {
     let account = reg.validate()?;
-    let created = create_account(state, account, None).await?;
-    users::shown(state, &created).await
+    let created = create_account(deps.db, deps.hasher, account, None, now).await?;
+    users::shown(deps.directory, &created).await
 }
 
 /// The caller's own account.
-pub async fn me(state: &AppState, actor: &Actor) -> ApiResult<users::Account> {
-    let account = repo::accounts::find_by_id(&state.db, actor.account_id)
+pub async fn me(
+    db: &DatabaseConnection,
+    directory: &DirectoryHandle,
+    actor: &Actor,
+) -> ApiResult<users::Account> {
+    let account = repo::accounts::find_by_id(db, actor.account_id)
         .await?
         .ok_or_else(|| ApiError::internal(std::io::Error::other("account vanished")))?;
-    users::shown(state, &account).await
+    users::shown(directory, &account).await
 }
 
 /// Insert an account (any role); the caller has validated it and checked permissions.
 /// `by`: the administrator creating it, recorded in the audit log with the account (none
 /// for self-registration and the command line).
 pub async fn create_account(
-    state: &AppState,
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
     a: NewAccount,
     by: Option<Uuid>,
-) -> ApiResult<accounts::Model> {
+    now: DateTime<Utc>,
+) -> ApiResult<AccountRow> {
     check_role_placement(
-        state,
+        db,
         a.role,
         a.unit_code.as_deref(),
         a.province_code.as_deref(),
     )
     .await?;
-    let hash = state
-        .hasher
+    let hash = hasher
         .hash(a.password.expose().to_string())
         .await
         .map_err(ApiError::internal)?;
-    let now = Utc::now();
-    let model = accounts::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        username: Set(a.username.as_str().to_string()),
-        username_key: Set(a.username.key()),
-        password_hash: Set(hash),
-        role: Set(a.role.as_str().to_string()),
-        unit_code: Set(a.unit_code.clone()),
-        province_code: Set(a.province_code.clone()),
-        full_name: Set(a.full_name),
-        phone: Set(a.phone.map(|p| p.as_str().to_string())),
-        email: Set(a.email.map(|e| e.as_str().to_string())),
-        id_number: Set(a.id_number.map(|i| i.as_str().to_string())),
-        disabled: Set(false),
-        tokens_valid_after: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let row = AccountRow {
+        id: Uuid::now_v7(),
+        username: a.username.as_str().to_string(),
+        username_key: a.username.key(),
+        password_hash: hash,
+        role: a.role.as_str().to_string(),
+        unit_code: a.unit_code.clone(),
+        province_code: a.province_code.clone(),
+        full_name: a.full_name,
+        phone: a.phone.map(|p| p.as_str().to_string()),
+        email: a.email.map(|e| e.as_str().to_string()),
+        id_number: a.id_number.map(|i| i.as_str().to_string()),
+        disabled: false,
+        tokens_valid_after: None,
+        created_at: now,
+        updated_at: now,
     };
-    let txn = crate::db::begin_write(&state.db).await?;
-    let created = match model.insert(&txn).await {
+    let txn = crate::db::begin_write(db).await?;
+    let created = match repo::accounts::insert(&txn, row).await {
         Ok(m) => m,
         Err(e) if is_unique_violation(&e) => {
             return Err(ApiError::conflict(
@@ -198,7 +221,7 @@ pub async fn create_account(
 
 /// What the audit log keeps of an account: its place and state, no secrets and no personal
 /// data.
-pub fn audited_account(a: &accounts::Model) -> serde_json::Value {
+pub fn audited_account(a: &AccountRow) -> serde_json::Value {
     serde_json::json!({
         "username": a.username,
         "role": a.role,
@@ -219,7 +242,7 @@ pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
 /// Clerks and unit heads need an existing unit (their province is the unit's); supervisors
 /// may have a province; the others have neither.
 pub async fn check_role_placement(
-    state: &AppState,
+    db: &DatabaseConnection,
     role: Role,
     unit: Option<&str>,
     province: Option<&str>,
@@ -237,7 +260,7 @@ pub async fn check_role_placement(
                 ));
             };
             let code = UnitCode::parse(unit).map_err(|e| ApiError::validation(vec![e.into()]))?;
-            if repo::units::find(&state.db, code.as_str()).await?.is_none() {
+            if repo::units::find(db, code.as_str()).await?.is_none() {
                 return Err(ApiError::invalid_field(
                     "unit",
                     "unknown_unit",
@@ -270,10 +293,7 @@ pub async fn check_role_placement(
                 ));
             }
             if let Some(p) = province {
-                if repo::geography::find_province(&state.db, p)
-                    .await?
-                    .is_none()
-                {
+                if repo::geography::find_province(db, p).await?.is_none() {
                     return Err(ApiError::invalid_field(
                         "province",
                         "unknown_province",
@@ -322,16 +342,16 @@ fn invalid_credentials() -> ApiError {
 /// Log in: throttled per account and per client address; an unknown username gets exactly
 /// the answer (and cost) of a wrong password.
 pub async fn login(
-    state: &AppState,
+    deps: &Deps<'_>,
     username: &str,
     password: String,
     client: Option<&str>,
+    now: DateTime<Utc>,
 ) -> ApiResult<TokenPair> {
-    let now = Utc::now();
     let keys = throttle_keys(username, client);
     let mut wait = 0i64;
     for key in &keys {
-        if let Some(row) = repo::throttle::get(&state.db, key).await? {
+        if let Some(row) = repo::throttle::get(deps.db, key).await? {
             if let Some(until) = row.locked_until {
                 wait = wait.max((until - now).num_seconds());
             }
@@ -342,8 +362,8 @@ pub async fn login(
     }
 
     let key = username.trim().to_ascii_lowercase();
-    let account = repo::accounts::find_by_username_key(&state.db, &key).await?;
-    let ok = state
+    let account = repo::accounts::find_by_username_key(deps.db, &key).await?;
+    let ok = deps
         .hasher
         .verify(password, account.as_ref().map(|a| a.password_hash.clone()))
         .await;
@@ -356,7 +376,7 @@ pub async fn login(
             ))
         }
         _ => {
-            let retry = record_failure(state, &keys, now).await?;
+            let retry = record_failure(deps.db, &deps.settings.throttle, &keys, now).await?;
             return Err(match retry {
                 Some(secs) => ApiError::too_many_requests(secs),
                 None => invalid_credentials(),
@@ -364,32 +384,31 @@ pub async fn login(
         }
     };
     for key in &keys {
-        repo::throttle::clear(&state.db, key).await?;
+        repo::throttle::clear(deps.db, key).await?;
     }
     tracing::info!(account.id = %account.id, "login");
-    issue_pair(state, &account, Uuid::now_v7(), now).await
+    issue_pair(deps, &account, Uuid::now_v7(), now).await
 }
 
 /// Count a failure on every key; once any reaches the limit, lock it for a delay that
 /// doubles with each further failure. Returns the wait when now locked.
 async fn record_failure(
-    state: &AppState,
+    db: &DatabaseConnection,
+    t: &ThrottleSettings,
     keys: &[String],
     now: DateTime<Utc>,
 ) -> ApiResult<Option<u64>> {
-    let t = &state.settings.auth.throttle;
     let window_start = now - Duration::seconds(t.window_secs as i64);
     let mut wait = None;
     for key in keys {
-        let failures = repo::throttle::record_failure(&state.db, key, now, window_start).await?;
+        let failures = repo::throttle::record_failure(db, key, now, window_start).await?;
         if failures as u32 >= t.max_failures {
             let excess = (failures as u32 - t.max_failures).min(20);
             let delay = t
                 .base_delay_secs
                 .saturating_mul(1u64 << excess)
                 .min(t.max_delay_secs);
-            repo::throttle::lock_until(&state.db, key, now + Duration::seconds(delay as i64))
-                .await?;
+            repo::throttle::lock_until(db, key, now + Duration::seconds(delay as i64)).await?;
             wait = Some(wait.unwrap_or(0).max(delay));
         }
     }
@@ -398,15 +417,15 @@ async fn record_failure(
 
 /// Issue an access token and a refresh token in `family`.
 async fn issue_pair(
-    state: &AppState,
-    account: &accounts::Model,
+    deps: &Deps<'_>,
+    account: &AccountRow,
     family: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<TokenPair> {
     let refresh = tokens::random_token();
-    let ttl = Duration::seconds(state.settings.auth.refresh_token_ttl_secs as i64);
+    let ttl = Duration::seconds(deps.settings.refresh_token_ttl_secs as i64);
     repo::tokens::insert(
-        &state.db,
+        deps.db,
         account.id,
         family,
         tokens::digest(&refresh),
@@ -414,8 +433,8 @@ async fn issue_pair(
         now + ttl,
     )
     .await?;
-    let province = account_province(state, account).await?;
-    let access = state
+    let province = account_province(deps.directory, account);
+    let access = deps
         .jwt
         .issue(
             account.id,
@@ -427,7 +446,7 @@ async fn issue_pair(
         .map_err(ApiError::internal)?;
     Ok(TokenPair {
         access_token: access,
-        expires_in: state.jwt.ttl_secs(),
+        expires_in: deps.jwt.ttl_secs(),
         refresh_token: refresh,
     })
 }
@@ -444,14 +463,17 @@ fn invalid_refresh() -> ApiError {
 
 /// Rotate a refresh token. A token that was already rotated (or revoked) means it leaked:
 /// the whole family is revoked and the caller must log in again.
-pub async fn refresh(state: &AppState, refresh_token: &str) -> ApiResult<TokenPair> {
-    let now = Utc::now();
+pub async fn refresh(
+    deps: &Deps<'_>,
+    refresh_token: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<TokenPair> {
     let hash = tokens::digest(refresh_token);
-    let Some(row) = repo::tokens::find_by_hash(&state.db, &hash).await? else {
+    let Some(row) = repo::tokens::find_by_hash(deps.db, &hash).await? else {
         return Err(invalid_refresh());
     };
     if row.used_at.is_some() || row.revoked_at.is_some() {
-        let revoked = repo::tokens::revoke_family(&state.db, row.family_id, now).await?;
+        let revoked = repo::tokens::revoke_family(deps.db, row.family_id, now).await?;
         tracing::warn!(account.id = %row.account_id, tokens.revoked = revoked, "refresh token reuse: family revoked");
         return Err(ApiError::unauthorized(
             "refresh_token_reused",
@@ -464,42 +486,47 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> ApiResult<TokenPa
     if row.expires_at <= now {
         return Err(invalid_refresh());
     }
-    let Some(account) = repo::accounts::find_by_id(&state.db, row.account_id).await? else {
+    let Some(account) = repo::accounts::find_by_id(deps.db, row.account_id).await? else {
         return Err(invalid_refresh());
     };
     if account.disabled {
         return Err(invalid_refresh());
     }
-    if !repo::tokens::mark_used(&state.db, row.id, now).await? {
+    if !repo::tokens::mark_used(deps.db, row.id, now).await? {
         // A concurrent refresh won the rotation with the same token: treat as reuse.
-        repo::tokens::revoke_family(&state.db, row.family_id, now).await?;
+        repo::tokens::revoke_family(deps.db, row.family_id, now).await?;
         return Err(invalid_refresh());
     }
-    issue_pair(state, &account, row.family_id, now).await
+    issue_pair(deps, &account, row.family_id, now).await
 }
 
 /// Log out: revoke the refresh token's family; with `everywhere`, every session of the
 /// account, including access tokens already issued.
-pub async fn logout(state: &AppState, refresh_token: &str, everywhere: bool) -> ApiResult<()> {
-    let now = Utc::now();
-    let Some(row) = repo::tokens::find_by_hash(&state.db, &tokens::digest(refresh_token)).await?
-    else {
+pub async fn logout(
+    db: &DatabaseConnection,
+    accounts: &AccountCache,
+    refresh_token: &str,
+    everywhere: bool,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let Some(row) = repo::tokens::find_by_hash(db, &tokens::digest(refresh_token)).await? else {
         return Err(invalid_refresh());
     };
     if everywhere {
-        let txn = db::begin_write(&state.db).await?;
+        let txn = db::begin_write(db).await?;
         repo::tokens::revoke_account(&txn, row.account_id, now).await?;
         if let Some(account) = repo::accounts::find_by_id(&txn, row.account_id).await? {
-            let mut am: accounts::ActiveModel = account.into();
-            am.tokens_valid_after = Set(Some(now));
-            am.updated_at = Set(now);
-            am.update(&txn).await?;
+            let change = repo::accounts::AccountChange {
+                tokens_valid_after: Some(Some(now)),
+                ..Default::default()
+            };
+            repo::accounts::update(&txn, account, change, now).await?;
             repo::accounts::notify_changed(&txn, row.account_id).await?;
         }
         txn.commit().await?;
-        state.accounts.invalidate(row.account_id);
+        accounts.invalidate(row.account_id);
     } else {
-        repo::tokens::revoke_family(&state.db, row.family_id, now).await?;
+        repo::tokens::revoke_family(db, row.family_id, now).await?;
     }
     Ok(())
 }
@@ -522,14 +549,14 @@ fn unauthorized_token(rejection: Option<TokenRejection>) -> ApiError {
 
 /// Check an access token and load the caller. The account is read on every request so that
 /// disabling it, or changing its role or unit, takes effect at once.
-pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<Actor> {
-    let claims = state
+pub async fn authenticate(deps: &Deps<'_>, token: &str) -> ApiResult<Actor> {
+    let claims = deps
         .jwt
         .verify(token)
         .map_err(|r| unauthorized_token(Some(r)))?;
-    let account = state
+    let account = deps
         .accounts
-        .get(&state.db, claims.sub)
+        .get(deps.db, claims.sub)
         .await?
         .ok_or_else(|| unauthorized_token(None))?;
     if account.disabled {
@@ -543,26 +570,23 @@ pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<Actor> {
             return Err(unauthorized_token(None));
         }
     }
-    actor_of(state, &account).await
+    actor_of(deps.directory, &account).await
 }
 
 /// The province an account acts in: a supervisor's own, a clerk's unit's.
-async fn account_province(
-    state: &AppState,
-    account: &accounts::Model,
-) -> ApiResult<Option<String>> {
+fn account_province(directory: &DirectoryHandle, account: &AccountRow) -> Option<String> {
     if let Some(unit) = &account.unit_code {
         // The in-memory directory: no query on every authenticated request.
-        return Ok(state
-            .directory()
+        return directory
+            .current()
             .unit(unit)
-            .map(|u| u.province_code.clone()));
+            .map(|u| u.province_code.clone());
     }
-    Ok(account.province_code.clone())
+    account.province_code.clone()
 }
 
 /// Build the [`Actor`] of an account row.
-pub async fn actor_of(state: &AppState, account: &accounts::Model) -> ApiResult<Actor> {
+pub async fn actor_of(directory: &DirectoryHandle, account: &AccountRow) -> ApiResult<Actor> {
     let role: Role = account.role.parse().map_err(ApiError::internal)?;
     Ok(Actor {
         account_id: account.id,
@@ -572,6 +596,6 @@ pub async fn actor_of(state: &AppState, account: &accounts::Model) -> ApiResult<
             .unit_code
             .as_deref()
             .and_then(|u| UnitCode::parse(u).ok()),
-        province: account_province(state, account).await?,
+        province: account_province(directory, account),
     })
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
+use crate::config::CalendarSettings;
 use crate::domain::calendar::{
     load_dir, CalendarError, Holidays, WorkCalendar, WorkingHours, YearAnnouncement,
 };
@@ -179,18 +180,17 @@ pub async fn count_announcements<C: ConnectionTrait>(db: &C) -> Result<u64, DbEr
 }
 
 /// Rebuild this instance's calendars when another instance stored an announcement.
-pub async fn refresh_if_changed(state: &crate::app::AppState) -> Result<bool, LoadError> {
-    let stored = count_announcements(&state.db).await?;
-    if stored == state.calendars.current().db_announcements {
+pub async fn refresh_if_changed(
+    db: &DatabaseConnection,
+    calendars: &CalendarHandle,
+    settings: &CalendarSettings,
+) -> Result<bool, LoadError> {
+    let stored = count_announcements(db).await?;
+    if stored == calendars.current().db_announcements {
         return Ok(false);
     }
-    let fresh = load(
-        &state.db,
-        &state.settings.calendar.dir,
-        &state.settings.calendar.default_working_hours,
-    )
-    .await?;
-    state.calendars.replace(fresh);
+    let fresh = load(db, &settings.dir, &settings.default_working_hours).await?;
+    calendars.replace(fresh);
     tracing::info!(announcements = stored, "calendars rebuilt");
     Ok(true)
 }

@@ -1,12 +1,12 @@
 //! `motcua serve --demo`: demo accounts and a synthetic history on a fresh database, so a
 //! newcomer sees queues and dashboards at once.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
 
-use crate::app::AppState;
 use crate::error::ApiResult;
-use crate::services::reference::Progress;
-use crate::services::synthetic::{self, Options, Report};
+use crate::security::password::PasswordHasher;
+use crate::services::synthetic::Options;
 use crate::services::users::{self, CreateUser};
 
 /// The demo's password for every account (printed at start; the demo database is throwaway).
@@ -62,13 +62,12 @@ pub const ACCOUNTS: [DemoAccount; 7] = [
     },
 ];
 
-/// Create the demo accounts and the synthetic history.
-pub async fn prepare(
-    state: &AppState,
-    cases: u64,
-    days: i64,
-    progress: &mut dyn Progress,
-) -> ApiResult<Report> {
+/// Create the demo accounts.
+pub async fn create_accounts(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     for a in ACCOUNTS {
         let (unit, province) = match a.username {
             "sup.hanoi" => (None, Some("01".to_string())),
@@ -77,7 +76,8 @@ pub async fn prepare(
             _ => (None, None),
         };
         users::create(
-            state,
+            db,
+            hasher,
             CreateUser {
                 username: a.username.to_string(),
                 password: PASSWORD.to_string(),
@@ -89,21 +89,22 @@ pub async fn prepare(
                 email: None,
                 id_number: None,
             },
+            now,
         )
         .await?;
     }
-    let report = synthetic::generate(
-        state,
-        &Options {
-            cases,
-            days,
-            seed: 2026,
-            overloaded: 12,
-            force_overloaded: vec![DEMO_COMMUNE_PC.to_string()],
-            now: Utc::now(),
-        },
-        progress,
-    )
-    .await?;
-    Ok(report)
+    Ok(())
+}
+
+/// The synthetic history of the demo (`services::synthetic::generate`): `cases` dossiers
+/// over the last `days` days, the demo commune among the overloaded ones.
+pub fn history(cases: u64, days: i64, now: DateTime<Utc>) -> Options {
+    Options {
+        cases,
+        days,
+        seed: 2026,
+        overloaded: 12,
+        force_overloaded: vec![DEMO_COMMUNE_PC.to_string()],
+        now,
+    }
 }

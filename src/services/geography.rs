@@ -16,6 +16,8 @@ pub fn province_code(raw: &str) -> ApiResult<String> {
         })
 }
 
+use std::sync::RwLock;
+
 use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::domain::geography::codes::{
@@ -141,4 +143,26 @@ pub async fn load_directory<C: ConnectionTrait>(db: &C) -> Result<UnitDirectory,
         });
     }
     Ok(UnitDirectory::build(infos))
+}
+
+/// This instance's unit directory, replaced whole when units change (by the instance that
+/// changed them, and by `jobs::refresh` for changes made through another one).
+pub struct DirectoryHandle(RwLock<UnitDirectory>);
+
+impl DirectoryHandle {
+    pub fn new(directory: UnitDirectory) -> Self {
+        DirectoryHandle(RwLock::new(directory))
+    }
+
+    /// The current unit directory (a cheap shared snapshot).
+    pub fn current(&self) -> UnitDirectory {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reload the unit directory from the database (after a unit changed).
+    pub async fn reload<C: ConnectionTrait>(&self, db: &C) -> Result<(), DbErr> {
+        let fresh = load_directory(db).await?;
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        Ok(())
+    }
 }

@@ -384,7 +384,9 @@ async fn create(
     // Routing reads nothing from the database (catalog and units are in memory), so a
     // dossier that cannot be routed never opens a transaction.
     let routed = crate::services::routing::route(
-        state,
+        &state.catalog(),
+        &state.gazetteer,
+        &state.directory(),
         &v.procedure_code,
         &req.address,
         received_at_unit.as_deref(),
@@ -463,9 +465,9 @@ async fn create(
     };
     let unit = |code: &str| UnitCode::parse(code).map_err(|_| internal("a unit code"));
     let filing = Filing {
-        procedure_code: ProcedureCode::parse(&routed.procedure.model.code)
+        procedure_code: ProcedureCode::parse(&routed.procedure.code)
             .map_err(|_| internal("a procedure code"))?,
-        procedure_version: routed.procedure.model.version,
+        procedure_version: routed.procedure.version,
         channel: v.channel,
         routed_status: status,
         applicant: v.applicant,

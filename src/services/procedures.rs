@@ -10,11 +10,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::procedures;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::db;
 use crate::domain::account::Invalid;
 use crate::domain::geography::normalize;
@@ -24,6 +22,8 @@ use crate::domain::procedure::{
 use crate::domain::unit::{Level, UnitKind};
 use crate::error::{ApiError, ApiResult, FieldError, Text};
 use crate::repo;
+use crate::repo::procedures::ProcedureRow;
+use crate::services::routing::CatalogHandle;
 use crate::text;
 
 /// How far in the past a new version's `valid_from` may be (clock skew, slow clients).
@@ -282,8 +282,8 @@ pub struct StoredVersion {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<&procedures::Model> for StoredVersion {
-    fn from(m: &procedures::Model) -> Self {
+impl From<&ProcedureRow> for StoredVersion {
+    fn from(m: &ProcedureRow) -> Self {
         StoredVersion {
             code: m.code.clone(),
             version: m.version,
@@ -311,7 +311,7 @@ pub struct ListProcedures {
 /// The version in force at `at` of each code, filtered; codes with no version in force yet
 /// are left out.
 pub async fn list(
-    state: &AppState,
+    db: &DatabaseConnection,
     f: ListProcedures,
     at: DateTime<Utc>,
 ) -> ApiResult<Vec<Listed>> {
@@ -331,8 +331,8 @@ pub async fn list(
     let needle = q.map(normalize);
     let field = f.field.as_deref().map(normalize).filter(|s| !s.is_empty());
     // The catalog is small: read every version, keep the one in force per code.
-    let rows = repo::procedures::all(&state.db).await?;
-    let mut current: BTreeMap<String, procedures::Model> = BTreeMap::new();
+    let rows = repo::procedures::all(db).await?;
+    let mut current: BTreeMap<String, ProcedureRow> = BTreeMap::new();
     for r in rows {
         if r.valid_from > at {
             continue;
@@ -377,7 +377,7 @@ pub async fn list(
 /// One procedure: the version asked for, or the one in force at `at` (the newest one when
 /// none is in force yet), and every version, newest first.
 pub async fn get(
-    state: &AppState,
+    db: &DatabaseConnection,
     code: &str,
     version: Option<i32>,
     at: DateTime<Utc>,
@@ -385,7 +385,7 @@ pub async fn get(
     if !is_procedure_code(code) {
         return Err(procedure_not_found(code));
     }
-    let versions = repo::procedures::versions(&state.db, code).await?;
+    let versions = repo::procedures::versions(db, code).await?;
     if versions.is_empty() {
         return Err(procedure_not_found(code));
     }
@@ -420,14 +420,15 @@ fn check_valid_from(c: &mut Checks, valid_from: DateTime<Utc>, now: DateTime<Utc
     }
 }
 
-/// Create a procedure (a new code, version 1).
+/// Create a procedure (a new code, version 1); the catalog is reloaded after it.
 pub async fn create(
-    state: &AppState,
+    db: &DatabaseConnection,
+    catalog: &CatalogHandle,
     actor: Uuid,
     code: &str,
     input: ProcedureInput,
+    now: DateTime<Utc>,
 ) -> ApiResult<StoredVersion> {
-    let now = Utc::now();
     let mut c = Checks::default();
     let code = code.trim().to_string();
     // Required on creation (an edit keeps the current values).
@@ -479,11 +480,12 @@ pub async fn create(
     let valid_from = input.valid_from.unwrap_or(now);
     check_valid_from(&mut c, valid_from, now);
     c.finish()?;
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(db).await?;
     if !repo::procedures::versions(&txn, &code).await?.is_empty() {
         return Err(procedure_exists(&code));
     }
-    let model = insert_version(&txn, &spec, 1, valid_from, input.active, actor, now)
+    let active = input.active.unwrap_or(true);
+    let model = insert_version(&txn, &spec, 1, valid_from, active, actor, now)
         .await
         .map_err(|e| {
             if e.code() == "procedure_version_conflict" {
@@ -502,7 +504,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    state.reload_catalog().await;
+    catalog.reload(db).await;
     Ok((&model).into())
 }
 
@@ -521,16 +523,13 @@ async fn insert_version<C: ConnectionTrait>(
     spec: &ProcedureSpec,
     version: i32,
     valid_from: DateTime<Utc>,
-    active: Option<bool>,
+    active: bool,
     actor: Uuid,
     now: DateTime<Utc>,
-) -> ApiResult<procedures::Model> {
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-    let mut am = repo::procedures::active_model(spec, version, valid_from, Some(actor), now);
-    if let Some(a) = active {
-        am.active = Set(a);
-    }
-    match am.insert(db).await {
+) -> ApiResult<ProcedureRow> {
+    match repo::procedures::insert_version(db, spec, version, valid_from, active, Some(actor), now)
+        .await
+    {
         Ok(m) => Ok(m),
         Err(e) if crate::services::units::is_unique_violation(&e) => Err(ApiError::conflict(
             "procedure_version_conflict",
@@ -549,18 +548,20 @@ async fn insert_version<C: ConnectionTrait>(
     }
 }
 
-/// Edit a procedure: a new version copied from the newest one with the changes applied.
+/// Edit a procedure: a new version copied from the newest one with the changes applied;
+/// the catalog is reloaded after it.
 pub async fn edit(
-    state: &AppState,
+    db: &DatabaseConnection,
+    catalog: &CatalogHandle,
     actor: Uuid,
     code: &str,
     input: ProcedureInput,
+    now: DateTime<Utc>,
 ) -> ApiResult<StoredVersion> {
-    let now = Utc::now();
     if !is_procedure_code(code) {
         return Err(procedure_not_found(code));
     }
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(db).await?;
     let versions = repo::procedures::versions(&txn, code).await?;
     let latest = versions.first().ok_or_else(|| procedure_not_found(code))?;
     let mut spec = repo::procedures::spec_of(latest)?;
@@ -578,7 +579,7 @@ pub async fn edit(
         );
     }
     c.finish()?;
-    let active = input.active.or(Some(latest.active));
+    let active = input.active.unwrap_or(latest.active);
     let model = insert_version(
         &txn,
         &spec,
@@ -599,6 +600,6 @@ pub async fn edit(
     )
     .await?;
     txn.commit().await?;
-    state.reload_catalog().await;
+    catalog.reload(db).await;
     Ok((&model).into())
 }

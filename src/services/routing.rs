@@ -2,16 +2,14 @@
 //! then the domain's routing rules.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
-use entity::procedures;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use crate::app::AppState;
-use crate::domain::geography::{AddressInput, Resolution};
+use crate::domain::geography::{AddressInput, Gazetteer, Resolution};
 use crate::domain::procedure::ProcedureSpec;
-use crate::domain::routing::{self, Decision, OverrideRule};
+use crate::domain::routing::{self, Decision, OverrideRule, UnitDirectory};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::repo;
 use crate::text;
@@ -26,7 +24,11 @@ pub struct Routed {
 
 /// One stored version of a procedure with its specification read back.
 pub struct ProcedureVersion {
-    pub model: procedures::Model,
+    pub code: String,
+    pub version: i32,
+    pub valid_from: DateTime<Utc>,
+    /// False: the procedure is withdrawn from this version on.
+    pub active: bool,
     /// `Err` when the stored row cannot be read (reported when the version is used).
     spec: Result<ProcedureSpec, String>,
 }
@@ -68,7 +70,13 @@ impl RoutingCatalog {
             procedures
                 .entry(model.code.clone())
                 .or_default()
-                .push(Arc::new(ProcedureVersion { model, spec }));
+                .push(Arc::new(ProcedureVersion {
+                    code: model.code,
+                    version: model.version,
+                    valid_from: model.valid_from,
+                    active: model.active,
+                    spec,
+                }));
         }
         let mut overrides: HashMap<String, Vec<OverrideRule>> = HashMap::new();
         for rule in repo::overrides::all_active(db).await? {
@@ -88,7 +96,7 @@ impl RoutingCatalog {
         self.procedures
             .get(code)?
             .iter()
-            .find(|v| v.model.valid_from <= at)
+            .find(|v| v.valid_from <= at)
     }
 
     /// The active overrides of a province (each still to be checked against its window).
@@ -97,9 +105,35 @@ impl RoutingCatalog {
     }
 }
 
+/// This instance's routing catalog, replaced whole when a procedure or an override changes.
+pub struct CatalogHandle(RwLock<Arc<RoutingCatalog>>);
+
+impl CatalogHandle {
+    pub fn new(catalog: RoutingCatalog) -> Self {
+        CatalogHandle(RwLock::new(Arc::new(catalog)))
+    }
+
+    /// The current routing catalog (a cheap shared snapshot).
+    pub fn current(&self) -> Arc<RoutingCatalog> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reload the routing catalog from the database (after a procedure or an override
+    /// changed). A failure keeps the current catalog and is only logged: it follows a
+    /// committed change, which must not be reported as failed, and `jobs::refresh` retries.
+    pub async fn reload<C: ConnectionTrait>(&self, db: &C) {
+        match RoutingCatalog::load(db).await {
+            Ok(fresh) => {
+                *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+            }
+            Err(e) => tracing::warn!(error = %e, "routing catalog reload failed"),
+        }
+    }
+}
+
 /// The procedure version in force at `at`, or 404.
 pub fn procedure_in_force(
-    state: &AppState,
+    catalog: &RoutingCatalog,
     code: &str,
     at: DateTime<Utc>,
 ) -> ApiResult<Arc<ProcedureVersion>> {
@@ -112,12 +146,8 @@ pub fn procedure_in_force(
             ),
         )
     };
-    let version = state
-        .catalog()
-        .in_force(code, at)
-        .cloned()
-        .ok_or_else(not_found)?;
-    if !version.model.active {
+    let version = catalog.in_force(code, at).cloned().ok_or_else(not_found)?;
+    if !version.active {
         return Err(ApiError::unprocessable(
             "procedure_inactive",
             text!(
@@ -131,8 +161,8 @@ pub fn procedure_in_force(
 }
 
 /// Resolve an address, turning invalid input into a 422 on `address.<field>`.
-pub fn resolve_address(state: &AppState, input: &AddressInput) -> ApiResult<Resolution> {
-    state.gazetteer.resolve(input).map_err(|e| {
+pub fn resolve_address(gazetteer: &Gazetteer, input: &AddressInput) -> ApiResult<Resolution> {
+    gazetteer.resolve(input).map_err(|e| {
         ApiError::validation(vec![FieldError::new(
             format!("address.{}", e.field),
             e.code,
@@ -157,14 +187,16 @@ fn address_error_vi(code: &str) -> String {
 /// Route a dossier for `procedure_code` at `address`, received at `received_at` (if given).
 /// Reads nothing from the database: the catalog and the unit directory are in memory.
 pub fn route(
-    state: &AppState,
+    catalog: &RoutingCatalog,
+    gazetteer: &Gazetteer,
+    directory: &UnitDirectory,
     procedure_code: &str,
     address: &AddressInput,
     received_at: Option<&str>,
     at: DateTime<Utc>,
 ) -> ApiResult<Routed> {
-    let procedure = procedure_in_force(state, procedure_code, at)?;
-    let resolution = resolve_address(state, address)?;
+    let procedure = procedure_in_force(catalog, procedure_code, at)?;
+    let resolution = resolve_address(gazetteer, address)?;
     let province = resolution
         .ward
         .as_ref()
@@ -175,13 +207,11 @@ pub fn route(
                 .first()
                 .map(|c| c.ward.province_code.to_string())
         });
-    let catalog = state.catalog();
     let overrides = province
         .as_deref()
         .map_or(&[][..], |p| catalog.overrides(p));
-    let directory = state.directory();
     let decision = routing::route(
-        &directory,
+        directory,
         &routing::Request {
             procedure: procedure.spec()?,
             resolution: &resolution,
@@ -270,8 +300,8 @@ pub struct Override {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<entity::routing_overrides::Model> for Override {
-    fn from(m: entity::routing_overrides::Model) -> Self {
+impl From<repo::overrides::OverrideRow> for Override {
+    fn from(m: repo::overrides::OverrideRow) -> Self {
         Override {
             id: m.id,
             province_code: m.province_code,
@@ -289,19 +319,29 @@ impl From<entity::routing_overrides::Model> for Override {
     }
 }
 
+/// What the administration of overrides reads and changes.
+pub struct Deps<'a> {
+    pub db: &'a DatabaseConnection,
+    /// Provinces are checked against it.
+    pub gazetteer: &'a Gazetteer,
+    /// Reloaded after a change.
+    pub catalog: &'a CatalogHandle,
+}
+
 /// The overrides, newest first, of a province (raw, as the client sent it; none: every
 /// province) and of an activity.
 pub async fn list_overrides(
-    state: &AppState,
+    db: &DatabaseConnection,
+    gazetteer: &Gazetteer,
     province: Option<&str>,
     active: Option<bool>,
 ) -> ApiResult<Vec<Override>> {
     let mut c = crate::services::auth::Checks::default();
     let province = province
         .filter(|p| !p.trim().is_empty())
-        .and_then(|p| crate::services::units::known_province(state, &mut c, "province", p));
+        .and_then(|p| crate::services::units::known_province(gazetteer, &mut c, "province", p));
     c.finish()?;
-    let rows = repo::overrides::list(&state.db, province.as_deref(), active).await?;
+    let rows = repo::overrides::list(db, province.as_deref(), active).await?;
     Ok(rows.into_iter().map(Override::from).collect())
 }
 
@@ -309,15 +349,18 @@ pub async fn list_overrides(
 /// province; the replaced unit, when given, a unit of the province; at least one of
 /// `procedure_code` and `from_unit_code` is needed.
 pub async fn create_override(
-    state: &AppState,
+    deps: &Deps<'_>,
     actor: uuid::Uuid,
     o: NewOverride,
+    now: DateTime<Utc>,
 ) -> ApiResult<Override> {
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-    let now = Utc::now();
     let mut c = crate::services::auth::Checks::default();
-    let province =
-        crate::services::units::known_province(state, &mut c, "province_code", &o.province_code);
+    let province = crate::services::units::known_province(
+        deps.gazetteer,
+        &mut c,
+        "province_code",
+        &o.province_code,
+    );
     let procedure = o
         .procedure_code
         .as_deref()
@@ -338,7 +381,7 @@ pub async fn create_override(
     }
     if let Some(p) = procedure {
         let known = crate::domain::procedure::is_procedure_code(p)
-            && !repo::procedures::versions(&state.db, p).await?.is_empty();
+            && !repo::procedures::versions(deps.db, p).await?.is_empty();
         if !known {
             c.push(override_error(
                 "procedure_code",
@@ -348,7 +391,7 @@ pub async fn create_override(
             ));
         }
     }
-    let to = crate::services::units::exists(&state.db, &o.to_unit_code).await?;
+    let to = crate::services::units::exists(deps.db, &o.to_unit_code).await?;
     match (&to, &province) {
         (None, _) => c.push(override_error(
             "to_unit_code",
@@ -371,10 +414,7 @@ pub async fn create_override(
         _ => {}
     }
     if let Some(f) = from_unit {
-        match (
-            crate::services::units::exists(&state.db, f).await?,
-            &province,
-        ) {
+        match (crate::services::units::exists(deps.db, f).await?, &province) {
             (None, _) => c.push(override_error(
                 "from_unit_code",
                 "unknown_unit",
@@ -410,22 +450,20 @@ pub async fn create_override(
     let valid_from = o.valid_from.unwrap_or(now);
     check_window(&mut c, valid_from, o.valid_until);
     c.finish()?;
-    let model = entity::routing_overrides::ActiveModel {
-        province_code: Set(province.expect("checked")),
-        procedure_code: Set(procedure.map(str::to_string)),
-        from_unit_code: Set(from_unit.map(|u| u.to_string())),
-        to_unit_code: Set(to.expect("checked").code),
-        priority: Set(o.priority),
-        valid_from: Set(valid_from),
-        valid_until: Set(o.valid_until),
-        reason: Set(reason),
-        active: Set(true),
-        created_by: Set(Some(actor)),
-        created_at: Set(now),
-        ..Default::default()
+    let row = repo::overrides::NewOverride {
+        province_code: province.expect("checked"),
+        procedure_code: procedure.map(str::to_string),
+        from_unit_code: from_unit.map(|u| u.to_string()),
+        to_unit_code: to.expect("checked").code,
+        priority: o.priority,
+        valid_from,
+        valid_until: o.valid_until,
+        reason,
+        created_by: Some(actor),
+        created_at: now,
     };
-    let txn = crate::db::begin_write(&state.db).await?;
-    let model = model.insert(&txn).await?;
+    let txn = crate::db::begin_write(deps.db).await?;
+    let model = repo::overrides::insert(&txn, row).await?;
     repo::audit::record(
         &txn,
         actor,
@@ -436,7 +474,7 @@ pub async fn create_override(
     )
     .await?;
     txn.commit().await?;
-    state.reload_catalog().await;
+    deps.catalog.reload(deps.db).await;
     Ok(model.into())
 }
 
@@ -452,14 +490,14 @@ fn override_not_found() -> ApiError {
 
 /// Change an override's activity, priority, end or reason (administrators).
 pub async fn update_override(
-    state: &AppState,
+    deps: &Deps<'_>,
     by: uuid::Uuid,
     id: &str,
     ch: OverrideChange,
+    now: DateTime<Utc>,
 ) -> ApiResult<Override> {
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     let id: i64 = id.trim().parse().map_err(|_| override_not_found())?;
-    let txn = crate::db::begin_write(&state.db).await?;
+    let txn = crate::db::begin_write(deps.db).await?;
     let current = repo::overrides::find(&txn, id)
         .await?
         .ok_or_else(override_not_found)?;
@@ -480,30 +518,23 @@ pub async fn update_override(
     }
     c.finish()?;
     let before = serde_json::json!(current);
-    let mut am: entity::routing_overrides::ActiveModel = current.into();
-    if let Some(a) = ch.active {
-        am.active = Set(a);
-    }
-    if let Some(p) = ch.priority {
-        am.priority = Set(p);
-    }
-    if let Some(u) = ch.valid_until {
-        am.valid_until = Set(u);
-    }
-    if let Some(r) = reason {
-        am.reason = Set(r);
-    }
-    let updated = am.update(&txn).await?;
+    let change = repo::overrides::OverrideChange {
+        active: ch.active,
+        priority: ch.priority,
+        valid_until: ch.valid_until,
+        reason,
+    };
+    let updated = repo::overrides::update(&txn, current, change).await?;
     repo::audit::record(
         &txn,
         by,
         "override.update",
         &format!("override:{}", updated.id),
         Some(serde_json::json!({ "before": before, "after": updated })),
-        Utc::now(),
+        now,
     )
     .await?;
     txn.commit().await?;
-    state.reload_catalog().await;
+    deps.catalog.reload(deps.db).await;
     Ok(updated.into())
 }

@@ -4,15 +4,18 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
+use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::domain::access::{Actor, StatsScope};
 use crate::domain::calendar::{vn_offset, WorkCalendar};
+use crate::domain::geography::Gazetteer;
 use crate::domain::lang::Lang;
 use crate::domain::unit::UnitKind;
 use crate::error::{ApiError, ApiResult};
 use crate::repo::stats::{self as q, AgeBounds, Filter};
+use crate::services::calendar::CalendarHandle;
+use crate::services::geography::DirectoryHandle;
 use crate::text;
 
 const DAY_SECS: i64 = 8 * 3600;
@@ -37,9 +40,22 @@ impl GroupBy {
     }
 }
 
+/// What the backlog, bottleneck and rebalancing reports read besides the connection.
+pub struct Deps<'a> {
+    pub db: &'a DatabaseConnection,
+    /// Ages are counted in working time (the default calendar).
+    pub calendars: &'a CalendarHandle,
+    /// Units' names and places.
+    pub directory: &'a DirectoryHandle,
+    /// Provinces' names.
+    pub gazetteer: &'a Gazetteer,
+}
+
 /// The open dossiers counted by (status, SLA state), for the metrics gauges.
-pub async fn open_by_status_and_sla(state: &AppState) -> ApiResult<Vec<(String, String, i64)>> {
-    Ok(q::open_by_status_and_sla(&state.db).await?)
+pub async fn open_by_status_and_sla(
+    db: &DatabaseConnection,
+) -> ApiResult<Vec<(String, String, i64)>> {
+    Ok(q::open_by_status_and_sla(db).await?)
 }
 
 /// Narrow a requested filter to the caller's scope (403 when it asks for more).
@@ -163,16 +179,16 @@ fn bounds(cal: &WorkCalendar, now: DateTime<Utc>) -> AgeBounds {
 
 /// The backlog grouped as asked, with totals equal to the sum of the groups.
 pub async fn backlog(
-    state: &AppState,
+    deps: &Deps<'_>,
     filter: &Filter,
     group: GroupBy,
     group_name: &str,
     now: DateTime<Utc>,
     lang: Lang,
 ) -> ApiResult<Backlog> {
-    let cal = state.calendars.current().default_calendar();
-    let rows = q::backlog(&state.db, filter, group.query(), bounds(&cal, now)).await?;
-    let directory = state.directory();
+    let cal = deps.calendars.current().default_calendar();
+    let rows = q::backlog(deps.db, filter, group.query(), bounds(&cal, now)).await?;
+    let directory = deps.directory.current();
     let mut totals = BacklogGroup {
         key: "total".into(),
         ..Default::default()
@@ -185,7 +201,7 @@ pub async fn backlog(
                 GroupBy::Unit => directory.unit(&r.grp).map(|u| u.name_in(lang).to_string()),
                 GroupBy::Province => crate::domain::geography::ProvinceCode::parse(&r.grp)
                     .ok()
-                    .and_then(|c| state.gazetteer.province(c))
+                    .and_then(|c| deps.gazetteer.province(c))
                     .map(|p| p.name.to_string()),
                 _ => None,
             };
@@ -294,7 +310,7 @@ fn ratio(n: i64, d: i64) -> Option<f64> {
 }
 
 pub async fn indicators(
-    state: &AppState,
+    db: &DatabaseConnection,
     filter: &Filter,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -308,8 +324,8 @@ pub async fn indicators(
         ));
     }
     let end = to.min(now);
-    let r = q::indicators(&state.db, filter, from, to, end).await?;
-    let per = q::processing_by_procedure(&state.db, filter, from, to).await?;
+    let r = q::indicators(db, filter, from, to, end).await?;
+    let per = q::processing_by_procedure(db, filter, from, to).await?;
     let judged = r.finished_on_time + r.finished_late + r.open_on_time + r.open_late;
     let online = ratio(r.received_online, r.received);
     let online_electronic = ratio(r.received_online_electronic_result, r.received);
@@ -433,20 +449,20 @@ struct UnitOpen {
 
 /// Units ranked by how badly work piles up over the last `window_days`.
 pub async fn bottlenecks(
-    state: &AppState,
+    deps: &Deps<'_>,
     filter: &Filter,
     window_days: i64,
     now: DateTime<Utc>,
     lang: Lang,
 ) -> ApiResult<Bottlenecks> {
     let window_days = window_days.clamp(1, 90);
-    let cal = state.calendars.current().default_calendar();
+    let cal = deps.calendars.current().default_calendar();
     let since = now - Duration::days(window_days);
     let window_working_days =
         (cal.working_secs_between(since, now) as f64 / DAY_SECS as f64).max(1.0);
-    let flows = q::flow(&state.db, filter, since).await?;
-    let open = q::open_with_deadlines(&state.db, filter).await?;
-    let catalog = crate::repo::procedures::all(&state.db).await?;
+    let flows = q::flow(deps.db, filter, since).await?;
+    let open = q::open_with_deadlines(deps.db, filter).await?;
+    let catalog = crate::repo::procedures::all(deps.db).await?;
     let boundary_free: std::collections::HashSet<String> = catalog
         .iter()
         .filter(|p| p.boundary_independent)
@@ -484,7 +500,7 @@ pub async fn bottlenecks(
         .into_iter()
         .map(|f| (f.unit, (f.inflow, f.throughput)))
         .collect();
-    let directory = state.directory();
+    let directory = deps.directory.current();
     let mut units: Vec<UnitPressure> = Vec::new();
     let keys: std::collections::BTreeSet<&String> = by_unit.keys().chain(flows.keys()).collect();
     for key in keys {
@@ -661,7 +677,7 @@ pub struct Rebalancing {
 /// Propose moving boundary-independent dossiers from overloaded communes to communes of the
 /// same province with spare capacity, with the projected effect on both.
 pub async fn rebalancing(
-    state: &AppState,
+    deps: &Deps<'_>,
     province: &str,
     window_days: i64,
     now: DateTime<Utc>,
@@ -672,23 +688,23 @@ pub async fn rebalancing(
         ..Default::default()
     };
     let window_days = window_days.clamp(1, 90);
-    let cal = state.calendars.current().default_calendar();
+    let cal = deps.calendars.current().default_calendar();
     let since = now - Duration::days(window_days);
     let window_working_days =
         (cal.working_secs_between(since, now) as f64 / DAY_SECS as f64).max(1.0);
-    let flows: BTreeMap<String, (i64, i64)> = q::flow(&state.db, &filter, since)
+    let flows: BTreeMap<String, (i64, i64)> = q::flow(deps.db, &filter, since)
         .await?
         .into_iter()
         .map(|f| (f.unit, (f.inflow, f.throughput)))
         .collect();
-    let open = q::open_with_deadlines(&state.db, &filter).await?;
-    let catalog = crate::repo::procedures::all(&state.db).await?;
+    let open = q::open_with_deadlines(deps.db, &filter).await?;
+    let catalog = crate::repo::procedures::all(deps.db).await?;
     let boundary_free: std::collections::HashSet<String> = catalog
         .iter()
         .filter(|p| p.boundary_independent)
         .map(|p| p.code.clone())
         .collect();
-    let directory = state.directory();
+    let directory = deps.directory.current();
 
     struct Commune {
         code: String,

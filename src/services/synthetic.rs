@@ -33,7 +33,7 @@ use crate::domain::unit::{UnitCode, UnitKind};
 use crate::repo;
 use crate::repo::dossiers::History;
 use crate::services::calendar::Calendars;
-use crate::services::reference::Progress;
+use crate::progress::Progress;
 
 /// What to generate.
 #[derive(Debug, Clone)]

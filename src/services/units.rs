@@ -1,7 +1,7 @@
 //! Units (agencies): listing, creation and edits by administrators.
 //!
 //! The database is the source of truth; after every write the in-memory unit directory used
-//! by routing is reloaded (`state.reload_directory()`).
+//! by routing is reloaded (`DirectoryHandle::reload`).
 //!
 //! Rules for a new unit:
 //! - its code is a valid [`UnitCode`] that begins with its province code (`01.`), and for a
@@ -12,20 +12,21 @@
 //!   standard units.
 
 use chrono::{DateTime, Utc};
-use entity::units;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::config::CalendarSettings;
 use crate::db;
 use crate::domain::account::Invalid;
 use crate::domain::calendar::WorkingHours;
-use crate::domain::geography::{normalize, ProvinceCode, WardCode};
+use crate::domain::geography::{normalize, Gazetteer, ProvinceCode, WardCode};
 use crate::domain::unit::{Level, UnitCode, UnitKind};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::repo;
+use crate::repo::units::UnitRow;
 use crate::services::auth::Checks;
+use crate::services::geography::DirectoryHandle;
 use crate::text;
 
 /// Longest accepted unit name.
@@ -74,8 +75,8 @@ pub struct Unit {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<units::Model> for Unit {
-    fn from(u: units::Model) -> Self {
+impl From<UnitRow> for Unit {
+    fn from(u: UnitRow) -> Self {
         Unit {
             code: u.code,
             name: u.name,
@@ -120,7 +121,12 @@ fn field(name: &str, code: &'static str, vi: &str, en: &str) -> FieldError {
 }
 
 /// A province code given in a filter or body: well formed and known, as its stored form.
-pub fn known_province(state: &AppState, c: &mut Checks, name: &str, raw: &str) -> Option<String> {
+pub fn known_province(
+    gazetteer: &Gazetteer,
+    c: &mut Checks,
+    name: &str,
+    raw: &str,
+) -> Option<String> {
     match ProvinceCode::parse(raw.trim()) {
         Err(_) => {
             c.push(field(
@@ -131,7 +137,7 @@ pub fn known_province(state: &AppState, c: &mut Checks, name: &str, raw: &str) -
             ));
             None
         }
-        Ok(p) if state.gazetteer.province(p).is_none() => {
+        Ok(p) if gazetteer.province(p).is_none() => {
             c.push(field(
                 name,
                 "unknown_province",
@@ -145,7 +151,7 @@ pub fn known_province(state: &AppState, c: &mut Checks, name: &str, raw: &str) -
 }
 
 /// A 2025 ward code given in a filter or body: well formed and known.
-fn known_ward(state: &AppState, c: &mut Checks, name: &str, raw: &str) -> Option<WardCode> {
+fn known_ward(gazetteer: &Gazetteer, c: &mut Checks, name: &str, raw: &str) -> Option<WardCode> {
     match WardCode::parse(raw.trim()) {
         Err(_) => {
             c.push(field(
@@ -156,7 +162,7 @@ fn known_ward(state: &AppState, c: &mut Checks, name: &str, raw: &str) -> Option
             ));
             None
         }
-        Ok(w) if state.gazetteer.ward(w).is_none() => {
+        Ok(w) if gazetteer.ward(w).is_none() => {
             c.push(field(
                 name,
                 "unknown_ward",
@@ -232,12 +238,16 @@ fn check_hours(c: &mut Checks, raw: &str) -> Option<String> {
 
 /// One page of units. `q` matches the code, or the Vietnamese or English name ignoring
 /// diacritics and case.
-pub async fn list(state: &AppState, f: ListUnits) -> ApiResult<(Vec<Unit>, u64)> {
+pub async fn list(
+    db: &DatabaseConnection,
+    gazetteer: &Gazetteer,
+    f: ListUnits,
+) -> ApiResult<(Vec<Unit>, u64)> {
     let mut c = Checks::default();
     let province = f
         .province
         .as_deref()
-        .and_then(|p| known_province(state, &mut c, "province", p));
+        .and_then(|p| known_province(gazetteer, &mut c, "province", p));
     let kind = f
         .kind
         .as_deref()
@@ -245,7 +255,7 @@ pub async fn list(state: &AppState, f: ListUnits) -> ApiResult<(Vec<Unit>, u64)>
     let ward = f
         .ward
         .as_deref()
-        .and_then(|w| known_ward(state, &mut c, "ward", w));
+        .and_then(|w| known_ward(gazetteer, &mut c, "ward", w));
     c.finish()?;
     let filter = repo::units::UnitFilter {
         province,
@@ -256,15 +266,15 @@ pub async fn list(state: &AppState, f: ListUnits) -> ApiResult<(Vec<Unit>, u64)>
     let offset = (f.page - 1) * f.per_page;
     let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let Some(q) = q else {
-        let (rows, total) = repo::units::list(&state.db, &filter, offset, f.per_page).await?;
+        let (rows, total) = repo::units::list(db, &filter, offset, f.per_page).await?;
         return Ok((rows.into_iter().map(Unit::from).collect(), total));
     };
     // Diacritic-insensitive matching is done here: the structured filters narrow the rows in
     // the database, the name match runs over what is left (at most ~10,000 units).
     let needle = normalize(q);
     let code_needle = q.to_uppercase();
-    let rows = repo::units::list_all(&state.db, &filter).await?;
-    let matched: Vec<units::Model> = rows
+    let rows = repo::units::list_all(db, &filter).await?;
+    let matched: Vec<UnitRow> = rows
         .into_iter()
         .filter(|u| {
             u.code.contains(&code_needle)
@@ -284,30 +294,46 @@ pub async fn list(state: &AppState, f: ListUnits) -> ApiResult<(Vec<Unit>, u64)>
 }
 
 /// One unit; a malformed code is simply not found.
-pub async fn get(state: &AppState, raw: &str) -> ApiResult<Unit> {
+pub async fn get(db: &DatabaseConnection, raw: &str) -> ApiResult<Unit> {
     let code = UnitCode::parse(raw).map_err(|_| unit_not_found(raw))?;
-    repo::units::find(&state.db, code.as_str())
+    repo::units::find(db, code.as_str())
         .await?
         .map(Unit::from)
         .ok_or_else(|| unit_not_found(raw))
 }
 
+/// What creating and editing units reads and changes.
+pub struct Deps<'a> {
+    pub db: &'a DatabaseConnection,
+    /// Provinces and wards are checked against it.
+    pub gazetteer: &'a Gazetteer,
+    /// A new unit's default office hours.
+    pub calendar: &'a CalendarSettings,
+    /// Reloaded after a change.
+    pub directory: &'a DirectoryHandle,
+}
+
 /// Create a unit (administrators).
-pub async fn create(state: &AppState, by: Uuid, u: CreateUnit) -> ApiResult<Unit> {
+pub async fn create(
+    deps: &Deps<'_>,
+    by: Uuid,
+    u: CreateUnit,
+    now: DateTime<Utc>,
+) -> ApiResult<Unit> {
     let mut c = Checks::default();
     let code = c.take(UnitCode::parse(&u.code).map_err(|e| Invalid::new("code", e.code)));
     let name = check_name(&mut c, "name", &u.name);
     let name_en = check_name(&mut c, "name_en", &u.name_en);
     let kind = parse_kind(&mut c, "kind", &u.kind);
-    let province = known_province(state, &mut c, "province_code", &u.province_code);
+    let province = known_province(deps.gazetteer, &mut c, "province_code", &u.province_code);
     let ward = u
         .ward_code
         .as_deref()
         .filter(|w| !w.trim().is_empty())
-        .and_then(|w| known_ward(state, &mut c, "ward_code", w));
+        .and_then(|w| known_ward(deps.gazetteer, &mut c, "ward_code", w));
     let hours = match u.working_hours.as_deref() {
         Some(h) => check_hours(&mut c, h),
-        None => Some(state.settings.calendar.default_working_hours.clone()),
+        None => Some(deps.calendar.default_working_hours.clone()),
     };
     if let (Some(kind), Some(province)) = (kind, &province) {
         match kind.level() {
@@ -322,7 +348,7 @@ pub async fn create(state: &AppState, by: Uuid, u: CreateUnit) -> ApiResult<Unit
                         ))
                     }
                     Some(w) => {
-                        let in_province = state
+                        let in_province = deps
                             .gazetteer
                             .ward(w)
                             .is_some_and(|x| x.province_code.to_string() == *province);
@@ -386,7 +412,7 @@ pub async fn create(state: &AppState, by: Uuid, u: CreateUnit) -> ApiResult<Unit
     );
     let ward = ward.map(|w| w.to_string());
 
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(deps.db).await?;
     if repo::units::find(&txn, code.as_str()).await?.is_some() {
         return Err(unit_exists(code.as_str()));
     }
@@ -399,23 +425,22 @@ pub async fn create(state: &AppState, by: Uuid, u: CreateUnit) -> ApiResult<Unit
         Some(p) => repo::units::find(&txn, p.as_str()).await?.map(|m| m.code),
         None => None,
     };
-    let now = Utc::now();
-    let model = units::ActiveModel {
-        code: Set(code.to_string()),
-        name: Set(name),
-        name_en: Set(name_en),
-        kind: Set(kind.as_str().to_string()),
-        level: Set(kind.level().as_str().to_string()),
-        province_code: Set(province),
-        ward_code: Set(ward),
-        parent_code: Set(parent),
-        working_hours: Set(hours),
-        receives_dossiers: Set(u.receives_dossiers.unwrap_or(kind.receives_dossiers())),
-        active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let row = UnitRow {
+        code: code.to_string(),
+        name,
+        name_en,
+        kind: kind.as_str().to_string(),
+        level: kind.level().as_str().to_string(),
+        province_code: province,
+        ward_code: ward,
+        parent_code: parent,
+        working_hours: hours,
+        receives_dossiers: u.receives_dossiers.unwrap_or(kind.receives_dossiers()),
+        active: true,
+        created_at: now,
+        updated_at: now,
     };
-    let inserted = match model.insert(&txn).await {
+    let inserted = match repo::units::insert(&txn, row).await {
         Ok(m) => m,
         // A concurrent creation of the same code.
         Err(e) if is_unique_violation(&e) => return Err(unit_exists(code.as_str())),
@@ -431,7 +456,7 @@ pub async fn create(state: &AppState, by: Uuid, u: CreateUnit) -> ApiResult<Unit
     )
     .await?;
     txn.commit().await?;
-    state.reload_directory().await?;
+    deps.directory.reload(deps.db).await?;
     Ok(inserted.into())
 }
 
@@ -454,7 +479,13 @@ pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
 }
 
 /// Edit a unit (administrators). `active: false` deactivates it.
-pub async fn update(state: &AppState, by: Uuid, raw_code: &str, u: UpdateUnit) -> ApiResult<Unit> {
+pub async fn update(
+    deps: &Deps<'_>,
+    by: Uuid,
+    raw_code: &str,
+    u: UpdateUnit,
+    now: DateTime<Utc>,
+) -> ApiResult<Unit> {
     let mut c = Checks::default();
     let name = u
         .name
@@ -470,30 +501,19 @@ pub async fn update(state: &AppState, by: Uuid, raw_code: &str, u: UpdateUnit) -
         .and_then(|h| check_hours(&mut c, h));
     let code = UnitCode::parse(raw_code).map_err(|_| unit_not_found(raw_code))?;
     c.finish()?;
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(deps.db).await?;
     let current = repo::units::find(&txn, code.as_str())
         .await?
         .ok_or_else(|| unit_not_found(raw_code))?;
     let before = json!(current);
-    let mut am: units::ActiveModel = current.into();
-    if let Some(n) = name {
-        am.name = Set(n);
-    }
-    if let Some(n) = name_en {
-        am.name_en = Set(n);
-    }
-    if let Some(h) = hours {
-        am.working_hours = Set(h);
-    }
-    if let Some(a) = u.active {
-        am.active = Set(a);
-    }
-    if let Some(r) = u.receives_dossiers {
-        am.receives_dossiers = Set(r);
-    }
-    let now = Utc::now();
-    am.updated_at = Set(now);
-    let updated = am.update(&txn).await?;
+    let change = repo::units::UnitChange {
+        name,
+        name_en,
+        working_hours: hours,
+        active: u.active,
+        receives_dossiers: u.receives_dossiers,
+    };
+    let updated = repo::units::update(&txn, current, change, now).await?;
     repo::audit::record(
         &txn,
         by,
@@ -504,12 +524,12 @@ pub async fn update(state: &AppState, by: Uuid, raw_code: &str, u: UpdateUnit) -
     )
     .await?;
     txn.commit().await?;
-    state.reload_directory().await?;
+    deps.directory.reload(deps.db).await?;
     Ok(updated.into())
 }
 
 /// Whether a unit code names an existing unit (for other use cases' validation).
-pub async fn exists<C: ConnectionTrait>(db: &C, code: &str) -> ApiResult<Option<units::Model>> {
+pub async fn exists<C: ConnectionTrait>(db: &C, code: &str) -> ApiResult<Option<UnitRow>> {
     match UnitCode::parse(code) {
         Ok(c) => Ok(repo::units::find(db, c.as_str()).await?),
         Err(_) => Ok(None),

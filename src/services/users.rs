@@ -1,18 +1,18 @@
 //! Account administration.
 
 use chrono::{DateTime, Utc};
-use entity::accounts;
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::db;
 use crate::domain::access::Actor;
 use crate::domain::account::{Email, IdNumber, NewPassword, Phone, Role, Username};
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
-use crate::repo::accounts::AccountFilter;
-use crate::services::auth::{check_full_name, create_account, Checks, NewAccount};
+use crate::repo::accounts::{AccountFilter, AccountRow};
+use crate::security::password::PasswordHasher;
+use crate::services::auth::{check_full_name, create_account, Checks, Deps, NewAccount};
+use crate::services::geography::DirectoryHandle;
 use crate::text;
 
 /// Fields an administrator gives for a new account.
@@ -58,7 +58,7 @@ pub struct Account {
 }
 
 impl Account {
-    fn with_province(a: &accounts::Model, province: Option<String>) -> Account {
+    fn with_province(a: &AccountRow, province: Option<String>) -> Account {
         Account {
             id: a.id,
             username: a.username.clone(),
@@ -76,8 +76,8 @@ impl Account {
 }
 
 /// An account as its owner (or the administrator who just changed it) sees it.
-pub async fn shown(state: &AppState, a: &accounts::Model) -> ApiResult<Account> {
-    let actor = crate::services::auth::actor_of(state, a).await?;
+pub async fn shown(directory: &DirectoryHandle, a: &AccountRow) -> ApiResult<Account> {
+    let actor = crate::services::auth::actor_of(directory, a).await?;
     Ok(Account::with_province(a, actor.province))
 }
 
@@ -93,7 +93,7 @@ pub struct ListUsers {
 
 /// One page of accounts (1-based) and the total.
 pub async fn list(
-    state: &AppState,
+    db: &DatabaseConnection,
     f: ListUsers,
     page: u64,
     per_page: u64,
@@ -104,8 +104,7 @@ pub async fn list(
         province_code: f.province,
         q: f.q,
     };
-    let (rows, total) =
-        repo::accounts::list(&state.db, &filter, (page - 1) * per_page, per_page).await?;
+    let (rows, total) = repo::accounts::list(db, &filter, (page - 1) * per_page, per_page).await?;
     let items = rows
         .iter()
         .map(|a| Account::with_province(a, a.province_code.clone()))
@@ -131,21 +130,33 @@ fn parse_role(c: &mut Checks, raw: &str) -> Option<Role> {
 }
 
 /// Validate and create (the command line, the demo, seeding): not in the audit log.
-pub async fn create(state: &AppState, u: CreateUser) -> ApiResult<accounts::Model> {
-    create_with(state, None, u).await
+pub async fn create(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    u: CreateUser,
+    now: DateTime<Utc>,
+) -> ApiResult<AccountRow> {
+    create_with(db, hasher, None, u, now).await
 }
 
 /// Validate and create for an administrator, recorded in the audit log.
-pub async fn create_by(state: &AppState, admin: Uuid, u: CreateUser) -> ApiResult<Account> {
-    let account = create_with(state, Some(admin), u).await?;
-    shown(state, &account).await
+pub async fn create_by(
+    deps: &Deps<'_>,
+    admin: Uuid,
+    u: CreateUser,
+    now: DateTime<Utc>,
+) -> ApiResult<Account> {
+    let account = create_with(deps.db, deps.hasher, Some(admin), u, now).await?;
+    shown(deps.directory, &account).await
 }
 
 async fn create_with(
-    state: &AppState,
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
     by: Option<Uuid>,
     u: CreateUser,
-) -> ApiResult<accounts::Model> {
+    now: DateTime<Utc>,
+) -> ApiResult<AccountRow> {
     let mut c = Checks::default();
     let username = c.take(Username::parse(&u.username));
     let password = c.take(NewPassword::parse(&u.password));
@@ -160,7 +171,8 @@ async fn create_with(
         None => None,
     };
     create_account(
-        state,
+        db,
+        hasher,
         NewAccount {
             username: username.expect("checked"),
             password: password.expect("checked"),
@@ -173,16 +185,18 @@ async fn create_with(
             id_number: id_number.flatten(),
         },
         by,
+        now,
     )
     .await
 }
 
 /// Apply an administrator's change. Disabling an account revokes its sessions at once.
 pub async fn update(
-    state: &AppState,
+    deps: &Deps<'_>,
     admin: &Actor,
     id: Uuid,
     change: UpdateUser,
+    now: DateTime<Utc>,
 ) -> ApiResult<Account> {
     let mut c = Checks::default();
     let role = change.role.as_deref().map(|r| parse_role(&mut c, r));
@@ -197,7 +211,7 @@ pub async fn update(
         None => None,
     };
 
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(deps.db).await?;
     let account = repo::accounts::find_by_id(&txn, id).await?.ok_or_else(|| {
         ApiError::not_found(
             "account_not_found",
@@ -222,29 +236,25 @@ pub async fn update(
     let new_unit = change.unit.clone().unwrap_or(account.unit_code.clone());
     let new_province = province.unwrap_or(account.province_code.clone());
     crate::services::auth::check_role_placement(
-        state,
+        deps.db,
         new_role,
         new_unit.as_deref(),
         new_province.as_deref(),
     )
     .await?;
 
-    let now = Utc::now();
     let disabling = change.disabled == Some(true) && !account.disabled;
     let before = crate::services::auth::audited_account(&account);
     let name_before = account.full_name.clone();
-    let mut am: accounts::ActiveModel = account.into();
-    am.role = Set(new_role.as_str().to_string());
-    am.unit_code = Set(new_unit);
-    am.province_code = Set(new_province);
-    if let Some(d) = change.disabled {
-        am.disabled = Set(d);
-    }
-    if let Some(Some(name)) = full_name {
-        am.full_name = Set(name);
-    }
-    am.updated_at = Set(now);
-    let updated = am.update(&txn).await?;
+    let row_change = repo::accounts::AccountChange {
+        role: Some(new_role.as_str().to_string()),
+        unit_code: Some(new_unit),
+        province_code: Some(new_province),
+        disabled: change.disabled,
+        full_name: full_name.flatten(),
+        tokens_valid_after: None,
+    };
+    let updated = repo::accounts::update(&txn, account, row_change, now).await?;
     if disabling {
         repo::tokens::revoke_account(&txn, id, now).await?;
     }
@@ -263,7 +273,7 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    state.accounts.invalidate(id);
+    deps.accounts.invalidate(id);
     tracing::info!(account.id = %id, admin.id = %admin.account_id, "account updated");
-    shown(state, &updated).await
+    shown(deps.directory, &updated).await
 }

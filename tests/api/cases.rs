@@ -505,7 +505,8 @@ async fn fifty_concurrent_claims_have_one_winner() {
     for i in 0..50 {
         let password = format!("clerk{i}-password-123");
         motcua::services::users::create(
-            &app.state,
+            &app.state.db,
+            &app.state.hasher,
             motcua::services::users::CreateUser {
                 username: format!("clerk{i}"),
                 password: password.clone(),
@@ -517,6 +518,7 @@ async fn fifty_concurrent_claims_have_one_winner() {
                 email: None,
                 id_number: None,
             },
+            chrono::Utc::now(),
         )
         .await
         .unwrap();

@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use motcua::app::{App, AppState, StartOptions};
+use motcua::app::{App, StartOptions};
 use motcua::config::{Settings, Sources};
+use motcua::state::AppState;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
@@ -378,7 +379,8 @@ impl TestApp {
     ) -> String {
         let password = format!("{username}-password-123");
         motcua::services::users::create(
-            &self.state,
+            &self.state.db,
+            &self.state.hasher,
             motcua::services::users::CreateUser {
                 username: username.to_string(),
                 password: password.clone(),
@@ -390,6 +392,7 @@ impl TestApp {
                 email: None,
                 id_number: None,
             },
+            chrono::Utc::now(),
         )
         .await
         .unwrap_or_else(|e| panic!("create user {username}: {e:?}"));

@@ -450,9 +450,11 @@ async fn another_instance_routes_by_a_new_override_after_its_refresh() {
     )
     .await
     .expect("second instance");
-    let handling = |state: &motcua::app::AppState| {
+    let handling = |state: &motcua::state::AppState| {
         motcua::services::routing::route(
-            state,
+            &state.catalog(),
+            &state.gazetteer,
+            &state.directory(),
             "1.001193",
             &AddressInput::WardCode("00004".into()),
             None,

@@ -551,7 +551,7 @@ async fn synthetic_histories_are_consistent_and_show_the_overload() {
         force_overloaded: vec![BA_DINH_PC.to_string()],
         now: Utc::now(),
     };
-    let mut quiet = motcua::services::reference::Quiet;
+    let mut quiet = motcua::progress::Quiet;
     let r = motcua::services::synthetic::generate(&app.state, &options, &mut quiet)
         .await
         .unwrap();

@@ -1,0 +1,31 @@
+//! Secrets the application generates and keeps in the database (`app_secrets`), so that
+//! every instance uses the same ones.
+
+use chrono::{DateTime, Utc};
+use entity::app_secrets;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+
+/// The value stored under `name`.
+pub async fn find<C: ConnectionTrait>(db: &C, name: &str) -> Result<Option<String>, DbErr> {
+    Ok(app_secrets::Entity::find_by_id(name.to_string())
+        .one(db)
+        .await?
+        .map(|row| row.value))
+}
+
+/// Store a value under `name`; fails if one is there already.
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    value: String,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    app_secrets::ActiveModel {
+        name: Set(name.to_string()),
+        value: Set(value),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
+}
