@@ -30,10 +30,10 @@ use crate::domain::procedure::{ProcedureCode, ProcedureSpec};
 use crate::domain::routing::{self, RouteStatus, UnitDirectory};
 use crate::domain::sla::SlaState;
 use crate::domain::unit::{UnitCode, UnitKind};
+use crate::progress::Progress;
 use crate::repo;
 use crate::repo::dossiers::History;
 use crate::services::calendar::Calendars;
-use crate::progress::Progress;
 
 /// What to generate.
 #[derive(Debug, Clone)]

@@ -32,18 +32,50 @@ async fn cors_allows_configured_origins_only() {
     assert!(other.headers.get("access-control-allow-origin").is_none());
 }
 
+/// What `curl --compressed` sees: a body compressed as its `Content-Encoding` says, for
+/// answers and problem documents alike (error bodies were once sent plain under a gzip
+/// header, which every such client failed to read).
 #[tokio::test]
 async fn responses_are_compressed_when_asked() {
+    use std::io::Read;
     let app = spawn_app().await;
-    let r = app
-        .send(
-            app.client
-                .get(app.url("/api/v1/provinces"))
-                .header("accept-encoding", "gzip"),
-        )
-        .await;
-    assert_eq!(r.status.as_u16(), 200);
-    assert_eq!(r.headers["content-encoding"], "gzip");
+    // A client that does not decode, to see the bytes on the wire.
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    for (path, status, content_type) in [
+        ("/api/v1/provinces", 200, "application/json"),
+        ("/api/v1/units/XX", 404, "application/problem+json"),
+        ("/api/v1/cases", 401, "application/problem+json"),
+    ] {
+        let res = raw
+            .get(app.url(path))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), status, "{path}");
+        let headers = res.headers().clone();
+        assert_eq!(headers["content-type"], content_type, "{path}");
+        let bytes = res.bytes().await.unwrap();
+        let text = if headers.get("content-encoding").is_some_and(|e| e == "gzip") {
+            let mut out = String::new();
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_string(&mut out)
+                .unwrap_or_else(|e| panic!("{path}: gzip header over a body that is not: {e}"));
+            out
+        } else {
+            String::from_utf8(bytes.to_vec()).unwrap()
+        };
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(body.is_object(), "{path}: {text}");
+    }
+    // Large enough to be worth compressing: compressed.
+    let res = raw
+        .get(app.url("/api/v1/provinces"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
 }
 
 #[tokio::test]
