@@ -527,7 +527,8 @@ async fn service_once(state: &AppState, token: &str, raw: &Json) -> bool {
         .await
         .expect("actor");
     matches!(
-        motcua::services::intake::intake(state, &actor, intake_request(raw), raw, None).await,
+        motcua::services::intake::intake(&state.dossiers(), &actor, intake_request(raw), raw, None)
+            .await,
         Ok(motcua::services::intake::IntakeOutcome::Created(_))
     )
 }

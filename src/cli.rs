@@ -301,7 +301,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             let state = app::build_state(settings, StartOptions::default()).await?;
             let mut progress = crate::progress::TerminalProgress::new();
             let report = crate::services::synthetic::generate(
-                &state,
+                &state.dossiers(),
                 &crate::services::synthetic::Options {
                     cases: args.cases,
                     days: args.days,
@@ -442,7 +442,7 @@ async fn serve_demo(global: &GlobalArgs, args: ServeArgs) -> Result<(), BoxError
         .await
         .map_err(|e| describe_api_error(&e))?;
     let report = crate::services::synthetic::generate(
-        &app.state,
+        &app.state.dossiers(),
         &crate::services::demo::history(args.demo_cases, 30, now),
         &mut progress,
     )

@@ -102,6 +102,21 @@ impl AppInner {
         }
     }
 
+    pub fn dossiers(&self) -> services::cases::Deps<'_> {
+        services::cases::Deps {
+            db: &self.db,
+            gazetteer: &self.gazetteer,
+            directory: &self.directory,
+            catalog: &self.catalog,
+            calendars: &self.calendars,
+            intakes: &self.intakes,
+            sla: &self.settings.sla,
+            intake: &self.settings.intake,
+            throttle: &self.settings.auth.throttle,
+            calendar: &self.settings.calendar,
+        }
+    }
+
     pub fn overrides(&self) -> services::routing::Deps<'_> {
         services::routing::Deps {
             db: &self.db,

@@ -336,7 +336,8 @@ async fn post_announcement(
     actor.require_admin()?;
     check_year(body.year)?;
     let year = body.year;
-    let posted = deadlines::post_announcement(&state, &actor, body.into_domain()).await?;
+    let posted =
+        deadlines::post_announcement(&state.dossiers(), &actor, body.into_domain()).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(AnnouncementPosted {
@@ -392,7 +393,7 @@ async fn case_deadline(
     ClientLang(lang): ClientLang,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<ApiJson<CaseDeadline>> {
-    let d = deadlines::explain(&state, &actor, &code, lang).await?;
+    let d = deadlines::explain(&state.dossiers(), &actor, &code, lang).await?;
     let c = &d.case;
     Ok(ApiJson(CaseDeadline {
         code: c.code_str().to_string(),

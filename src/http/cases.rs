@@ -351,7 +351,7 @@ async fn submit(
         None => None,
     };
     let req = parse_intake(&raw)?;
-    match intake::intake(&state, &actor, req, &raw, key).await? {
+    match intake::intake(&state.dossiers(), &actor, req, &raw, key).await? {
         IntakeOutcome::Created(case) => Ok((
             StatusCode::CREATED,
             ApiJson(CaseView::of(&case, Detail::Full, lang)),
@@ -425,7 +425,14 @@ async fn list_cases(
         open_only: q.open.unwrap_or(false),
         sla_state: q.sla_state,
     };
-    let (rows, total) = svc::list(&state, &actor, req, (page - 1) * per_page, per_page).await?;
+    let (rows, total) = svc::list(
+        &state.dossiers(),
+        &actor,
+        req,
+        (page - 1) * per_page,
+        per_page,
+    )
+    .await?;
     Ok(ApiJson(Page {
         items: rows
             .iter()
@@ -452,7 +459,7 @@ async fn get_case(
     ClientLang(lang): ClientLang,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Response> {
-    let (case, _) = svc::get(&state, &actor, &code).await?;
+    let (case, _) = svc::get(&state.dossiers(), &actor, &code).await?;
     let mut res = ApiJson(CaseView::of(&case, Detail::Full, lang)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", case.version)) {
         res.headers_mut().insert(axum::http::header::ETAG, v);
@@ -508,7 +515,7 @@ async fn case_events(
     Auth(actor): Auth,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<ApiJson<Vec<EventView>>> {
-    let (events, scope) = svc::history(&state, &actor, &code).await?;
+    let (events, scope) = svc::history(&state.dossiers(), &actor, &code).await?;
     let officer = scope.is_officer();
     Ok(ApiJson(
         events.iter().map(|e| EventView::of(e, officer)).collect(),
@@ -629,7 +636,7 @@ async fn act(
     }
     let version = body.version.or(if_match(&headers)?);
     let case = svc::act(
-        &state,
+        &state.dossiers(),
         &actor,
         &code,
         action,
@@ -698,7 +705,7 @@ async fn unit_queue(
         sort: q.sort,
     };
     let (rows, total) = svc::queue(
-        &state,
+        &state.dossiers(),
         &actor,
         &unit_code,
         req,
@@ -745,8 +752,14 @@ async fn coordination_queue(
 ) -> ApiResult<ApiJson<Page<CaseView>>> {
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
-    let (rows, total) =
-        svc::coordination_queue(&state, &actor, &code, (page - 1) * per_page, per_page).await?;
+    let (rows, total) = svc::coordination_queue(
+        &state.dossiers(),
+        &actor,
+        &code,
+        (page - 1) * per_page,
+        per_page,
+    )
+    .await?;
     // Masked like every list: the queue is open to every clerk of the province so that one
     // of them picks the dossier up, but only the unit it goes to sees it whole.
     Ok(ApiJson(Page {
@@ -791,7 +804,7 @@ async fn tracking(
     ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<TrackingQuery>,
 ) -> ApiResult<ApiJson<TrackingView>> {
-    let case = svc::track(&state, &code, &q.id_last4, client.as_deref()).await?;
+    let case = svc::track(&state.dossiers(), &code, &q.id_last4, client.as_deref()).await?;
     Ok(ApiJson(TrackingView {
         code: case.code_str().to_string(),
         status: case.status,

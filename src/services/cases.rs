@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::config::{CalendarSettings, IntakeSettings, SlaSettings, ThrottleSettings};
 use crate::db;
 use crate::domain::access::{Actor, CaseScope};
 use crate::domain::account::{IdNumber, TaxCode};
@@ -20,11 +20,32 @@ use crate::domain::procedure::ProcedureSpec;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::dossiers::{CaseFilter, QueueFilter, QueueSort};
+use crate::services::calendar::CalendarHandle;
+use crate::services::geography::DirectoryHandle;
+use crate::services::intake_writer::IntakeWriter;
+use crate::services::routing::CatalogHandle;
 use crate::text;
+
+/// What the dossier's use cases read: the database, this instance's in-memory reference data
+/// and intake queues, and the configuration they follow.
+pub struct Deps<'a> {
+    pub db: &'a sea_orm::DatabaseConnection,
+    pub gazetteer: &'a crate::domain::geography::Gazetteer,
+    pub directory: &'a DirectoryHandle,
+    pub catalog: &'a CatalogHandle,
+    pub calendars: &'a CalendarHandle,
+    pub intakes: &'a IntakeWriter,
+    pub sla: &'a SlaSettings,
+    pub intake: &'a IntakeSettings,
+    /// The failed-attempt window public tracking shares with logins.
+    pub throttle: &'a ThrottleSettings,
+    /// Where calendar announcements are read from (deadline recomputation).
+    pub calendar: &'a CalendarSettings,
+}
 
 /// The rules a dossier of `spec` lives by on this instance.
 pub(crate) fn rules<'a>(
-    state: &'a AppState,
+    sla: &SlaSettings,
     spec: &'a ProcedureSpec,
     directory: &'a crate::domain::routing::UnitDirectory,
     calendars: &'a crate::services::calendar::Calendars,
@@ -33,8 +54,8 @@ pub(crate) fn rules<'a>(
         spec,
         units: directory,
         calendars,
-        at_risk_ratio: state.settings.sla.at_risk_ratio,
-        payment_pauses_clock: state.settings.sla.payment_pauses_clock,
+        at_risk_ratio: sla.at_risk_ratio,
+        payment_pauses_clock: sla.payment_pauses_clock,
     }
 }
 
@@ -167,7 +188,7 @@ async fn pinned_spec<C: ConnectionTrait>(db: &C, d: &Dossier) -> ApiResult<Proce
 /// Apply an action to a dossier: optimistic concurrency on `version`, then the dossier's
 /// own rules ([`Dossier::act`]), saved with its event and notice in one transaction.
 pub async fn act(
-    state: &AppState,
+    deps: &Deps<'_>,
     actor: &Actor,
     code: &str,
     action: Action,
@@ -186,7 +207,7 @@ pub async fn act(
         return Err(not_found(code));
     }
     let now = Utc::now();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(deps.db).await?;
     let mut dossier = repo::dossiers::find_for_update(&txn, code)
         .await?
         .ok_or_else(|| not_found(code))?;
@@ -213,15 +234,15 @@ pub async fn act(
         result_delivery: req.result_delivery,
     };
     let spec = pinned_spec(&txn, &dossier).await?;
-    let directory = state.directory();
-    let calendars = state.calendars.current();
+    let directory = deps.directory.current();
+    let calendars = deps.calendars.current();
     let before = dossier.clone();
     let events = dossier
         .act(
             actor,
             action,
             &input,
-            &rules(state, &spec, &directory, &calendars),
+            &rules(deps.sla, &spec, &directory, &calendars),
             now,
         )
         .map_err(|e| transition_error(e, Some(&before)))?;
@@ -236,12 +257,12 @@ pub async fn act(
 
 /// Read a dossier within the caller's scope (404 outside it). Administrators' reads are
 /// recorded in the audit log.
-pub async fn get(state: &AppState, actor: &Actor, code: &str) -> ApiResult<(Dossier, CaseScope)> {
+pub async fn get(deps: &Deps<'_>, actor: &Actor, code: &str) -> ApiResult<(Dossier, CaseScope)> {
     if DossierCode::parse(code).is_err() {
         return Err(not_found(code));
     }
     let scope = actor.case_scope()?;
-    let dossier = repo::dossiers::find(&state.db, code)
+    let dossier = repo::dossiers::find(deps.db, code)
         .await?
         .ok_or_else(|| not_found(code))?;
     if !scope.covers(&dossier.access_facts()) {
@@ -249,7 +270,7 @@ pub async fn get(state: &AppState, actor: &Actor, code: &str) -> ApiResult<(Doss
     }
     if scope == CaseScope::Audited {
         repo::audit::record(
-            &state.db,
+            deps.db,
             actor.account_id,
             "read_case",
             dossier.code_str(),
@@ -265,12 +286,12 @@ pub async fn get(state: &AppState, actor: &Actor, code: &str) -> ApiResult<(Doss
 /// A dossier's history as the caller may see it: every step for officers, the public ones
 /// for the applicant.
 pub async fn history(
-    state: &AppState,
+    deps: &Deps<'_>,
     actor: &Actor,
     code: &str,
 ) -> ApiResult<(Vec<RecordedEvent>, CaseScope)> {
-    let (dossier, scope) = get(state, actor, code).await?;
-    let events = repo::dossiers::history(&state.db, dossier.id, !scope.is_officer()).await?;
+    let (dossier, scope) = get(deps, actor, code).await?;
+    let events = repo::dossiers::history(deps.db, dossier.id, !scope.is_officer()).await?;
     Ok((events, scope))
 }
 
@@ -287,7 +308,7 @@ pub struct ListRequest {
 /// A page of the dossiers the caller may see, newest first. Administrators' lists are
 /// recorded in the audit log.
 pub async fn list(
-    state: &AppState,
+    deps: &Deps<'_>,
     actor: &Actor,
     req: ListRequest,
     offset: u64,
@@ -300,7 +321,7 @@ pub async fn list(
     };
     if scope == CaseScope::Audited {
         repo::audit::record(
-            &state.db,
+            deps.db,
             actor.account_id,
             "list_cases",
             "*",
@@ -315,7 +336,7 @@ pub async fn list(
         open_only: req.open_only,
         sla_state: req.sla_state,
     };
-    Ok(repo::dossiers::list(&state.db, &scope, &filter, offset, limit).await?)
+    Ok(repo::dossiers::list(deps.db, &scope, &filter, offset, limit).await?)
 }
 
 /// Comma-separated statuses, checked.
@@ -366,14 +387,14 @@ fn not_found_unit(code: &str) -> ApiError {
 /// A unit's queue, for its clerks and head (and supervisors over its province): open
 /// dossiers it handles and online dossiers waiting for it to receive them.
 pub async fn queue(
-    state: &AppState,
+    deps: &Deps<'_>,
     actor: &Actor,
     unit_code: &str,
     req: QueueRequest,
     offset: u64,
     limit: u64,
 ) -> ApiResult<(Vec<Dossier>, u64)> {
-    let directory = state.directory();
+    let directory = deps.directory.current();
     let unit = directory
         .unit(unit_code)
         .ok_or_else(|| not_found_unit(unit_code))?;
@@ -409,12 +430,12 @@ pub async fn queue(
         assignee,
         sort,
     };
-    Ok(repo::dossiers::queue(&state.db, &unit.code, &filter, offset, limit).await?)
+    Ok(repo::dossiers::queue(deps.db, &unit.code, &filter, offset, limit).await?)
 }
 
 /// A province's dossiers awaiting routing, for its coordinators.
 pub async fn coordination_queue(
-    state: &AppState,
+    deps: &Deps<'_>,
     actor: &Actor,
     province: &str,
     offset: u64,
@@ -422,7 +443,7 @@ pub async fn coordination_queue(
 ) -> ApiResult<(Vec<Dossier>, u64)> {
     let province = crate::services::geography::province_code(province)?;
     actor.require_coordinator(&province)?;
-    Ok(repo::dossiers::coordination_queue(&state.db, &province, offset, limit).await?)
+    Ok(repo::dossiers::coordination_queue(deps.db, &province, offset, limit).await?)
 }
 
 /// Failed tracking look-ups a client may make within the throttle window before it must wait.
@@ -443,7 +464,7 @@ fn too_many(until: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
 /// is throttled, and so is a dossier whose digits are being guessed (from any address): its
 /// applicant, signed in, still sees it and is told.
 pub async fn track(
-    state: &AppState,
+    deps: &Deps<'_>,
     code: &str,
     last4: &str,
     client: Option<&str>,
@@ -452,7 +473,7 @@ pub async fn track(
     let client_key = client.map(|c| format!("track:{c}"));
     let code_key = format!("track-code:{code}");
     for k in client_key.iter().chain([&code_key]) {
-        if let Some(until) = repo::throttle::get(&state.db, k)
+        if let Some(until) = repo::throttle::get(deps.db, k)
             .await?
             .and_then(|r| r.locked_until)
         {
@@ -461,15 +482,15 @@ pub async fn track(
             }
         }
     }
-    let (found, miss) = lookup(&state.db, code, last4).await?;
+    let (found, miss) = lookup(deps.db, code, last4).await?;
     let Some(miss) = miss else {
         return Ok(found.expect("a hit has its dossier"));
     };
     if let Some(k) = &client_key {
-        let window = Duration::seconds(state.settings.auth.throttle.window_secs as i64);
-        let failures = repo::throttle::record_failure(&state.db, k, now, now - window).await?;
+        let window = Duration::seconds(deps.throttle.window_secs as i64);
+        let failures = repo::throttle::record_failure(deps.db, k, now, now - window).await?;
         if failures >= TRACKING_FAILURES {
-            repo::throttle::lock_until(&state.db, k, now + Duration::seconds(TRACKING_LOCK_SECS))
+            repo::throttle::lock_until(deps.db, k, now + Duration::seconds(TRACKING_LOCK_SECS))
                 .await?;
         }
     }
@@ -477,7 +498,7 @@ pub async fn track(
     // otherwise fill the table).
     if let Some(dossier) = found {
         let window = Duration::seconds(TRACKING_CODE_WINDOW_SECS);
-        let txn = db::begin_write(&state.db).await?;
+        let txn = db::begin_write(deps.db).await?;
         let misses = repo::throttle::record_failure(&txn, &code_key, now, now - window).await?;
         if misses == TRACKING_CODE_MISSES {
             let until = now + window;

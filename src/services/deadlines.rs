@@ -3,17 +3,17 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::app::AppState;
 use crate::db;
 use crate::domain::access::Actor;
 use crate::domain::calendar::{vn_offset, Explanation, YearAnnouncement};
-use crate::domain::dossier::{Dossier, Pause, Rules};
+use crate::domain::dossier::{Dossier, Pause};
 use crate::domain::lang::Lang;
 use crate::domain::procedure::ProcedureSpec;
 use crate::domain::sla;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::services::calendar::{self as cal_svc, Calendars};
+use crate::services::cases::{rules, Deps};
 use crate::text;
 
 /// A dossier's deadline, explained.
@@ -31,31 +31,15 @@ fn local(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// The rules of a dossier filed under `spec`, on the current calendars.
-fn rules<'a>(
-    state: &AppState,
-    spec: &'a ProcedureSpec,
-    directory: &'a crate::domain::routing::UnitDirectory,
-    calendars: &'a Calendars,
-) -> Rules<'a> {
-    Rules {
-        spec,
-        units: directory,
-        calendars,
-        at_risk_ratio: state.settings.sla.at_risk_ratio,
-        payment_pauses_clock: state.settings.sla.payment_pauses_clock,
-    }
-}
-
 /// Why a dossier is due when it is: the limit on the calendar, each pause, any apology.
 pub async fn explain(
-    state: &AppState,
+    deps: &Deps<'_>,
     actor: &Actor,
     code: &str,
     lang: Lang,
 ) -> ApiResult<DeadlineExplained> {
-    let (case, _) = crate::services::cases::get(state, actor, code).await?;
-    let pauses = repo::dossiers::pauses(&state.db, case.id).await?;
+    let (case, _) = crate::services::cases::get(deps, actor, code).await?;
+    let pauses = repo::dossiers::pauses(deps.db, case.id).await?;
     let mut lines = Vec::new();
     let Some(received) = case.received_at else {
         lines.push(match lang {
@@ -74,10 +58,10 @@ pub async fn explain(
             lines,
         });
     };
-    let spec = pinned_spec(state, &case).await?;
-    let cals = state.calendars.current();
-    let directory = state.directory();
-    let cal = rules(state, &spec, &directory, &cals).calendar(Some(case.current_unit()));
+    let spec = pinned_spec(deps, &case).await?;
+    let cals = deps.calendars.current();
+    let directory = deps.directory.current();
+    let cal = rules(deps.sla, &spec, &directory, &cals).calendar(Some(case.current_unit()));
     let d = cal
         .deadline(received, sla::time_limit(spec.limit()))
         .map_err(|e| {
@@ -150,9 +134,9 @@ fn pause_name(reason: &str, lang: Lang) -> &'static str {
     }
 }
 
-async fn pinned_spec(state: &AppState, case: &Dossier) -> ApiResult<ProcedureSpec> {
+async fn pinned_spec(deps: &Deps<'_>, case: &Dossier) -> ApiResult<ProcedureSpec> {
     let m = repo::procedures::version(
-        &state.db,
+        deps.db,
         case.procedure_code.as_str(),
         case.procedure_version,
     )
@@ -171,7 +155,7 @@ pub struct Posted {
 /// Store an administrator's announcement, rebuild the calendars, and move the deadlines of
 /// open dossiers that it affects (each move recorded as an event).
 pub async fn post_announcement(
-    state: &AppState,
+    deps: &Deps<'_>,
     actor: &Actor,
     a: YearAnnouncement,
 ) -> ApiResult<Posted> {
@@ -186,20 +170,17 @@ pub async fn post_announcement(
         )
     })?;
     // Build first: a conflicting announcement is refused before anything is stored.
-    let mut all = cal_svc::file_announcements(&state.settings.calendar.dir)
+    let mut all = cal_svc::file_announcements(&deps.calendar.dir)
         .map_err(|e| ApiError::internal(std::io::Error::other(e.to_string())))?;
-    let stored = cal_svc::db_announcements(&state.db).await?;
+    let stored = cal_svc::db_announcements(deps.db).await?;
     let count = stored.len() as u64 + 1;
     all.extend(stored);
     all.push(a.clone());
-    let hours = state
-        .settings
-        .calendar
-        .default_working_hours
-        .parse()
-        .map_err(|e: crate::domain::calendar::CalendarError| {
+    let hours = deps.calendar.default_working_hours.parse().map_err(
+        |e: crate::domain::calendar::CalendarError| {
             ApiError::internal(std::io::Error::other(e.to_string()))
-        })?;
+        },
+    )?;
     let fresh = Calendars::build(&all, hours, count).map_err(|e| {
         ApiError::unprocessable(
             "announcement_conflict",
@@ -209,10 +190,10 @@ pub async fn post_announcement(
             ),
         )
     })?;
-    let id = cal_svc::store_announcement(&state.db, &a, actor.account_id, Utc::now()).await?;
-    state.calendars.replace(fresh);
+    let id = cal_svc::store_announcement(deps.db, &a, actor.account_id, Utc::now()).await?;
+    deps.calendars.replace(fresh);
     let first_day = NaiveDate::from_ymd_opt(a.year, 1, 1).unwrap_or_default();
-    let recomputed = recompute_open_deadlines(state, first_day, Some(id)).await?;
+    let recomputed = recompute_open_deadlines(deps, first_day, Some(id)).await?;
     tracing::info!(
         calendar.year = a.year,
         announcement.id = id,
@@ -227,7 +208,7 @@ pub async fn post_announcement(
 /// event. States never go back: a warning given stays given; the sweeper takes any that
 /// are now due.
 pub async fn recompute_open_deadlines(
-    state: &AppState,
+    deps: &Deps<'_>,
     from: NaiveDate,
     announcement: Option<i64>,
 ) -> ApiResult<u64> {
@@ -236,15 +217,15 @@ pub async fn recompute_open_deadlines(
         .and_then(|t| t.and_local_timezone(vn_offset()).single())
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(Utc::now);
-    let cals = state.calendars.current();
-    let directory = state.directory();
+    let cals = deps.calendars.current();
+    let directory = deps.directory.current();
     let mut after = 0i64;
     let mut changed = 0u64;
     loop {
-        let batch = repo::dossiers::open_with_deadline(&state.db, since, after, 200).await?;
+        let batch = repo::dossiers::open_with_deadline(deps.db, since, after, 200).await?;
         let Some(last) = batch.last() else { break };
         after = last.id;
-        let txn = db::begin_write(&state.db).await?;
+        let txn = db::begin_write(deps.db).await?;
         for c in batch {
             if c.received_at.is_none() || c.decided_at.is_some() {
                 continue;
@@ -253,7 +234,7 @@ pub async fn recompute_open_deadlines(
             else {
                 continue;
             };
-            let spec = pinned_spec(state, &dossier).await?;
+            let spec = pinned_spec(deps, &dossier).await?;
             let pauses: Vec<(DateTime<Utc>, DateTime<Utc>)> =
                 repo::dossiers::pauses(&txn, dossier.id)
                     .await?
@@ -262,7 +243,7 @@ pub async fn recompute_open_deadlines(
                     .collect();
             let now = Utc::now();
             let Some(event) = dossier.recompute_deadline(
-                &rules(state, &spec, &directory, &cals),
+                &rules(deps.sla, &spec, &directory, &cals),
                 &pauses,
                 announcement,
                 now,

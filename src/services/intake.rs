@@ -6,7 +6,6 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::domain::access::Actor;
 use crate::domain::account::{Email, IdNumber, Invalid, Phone, Role, TaxCode};
 use crate::domain::calendar::vn_offset;
@@ -19,7 +18,7 @@ use crate::domain::unit::UnitCode;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::repo;
 use crate::services::auth::{check_full_name, Checks};
-use crate::services::cases::{internal, rules, transition_error};
+use crate::services::cases::{internal, rules, transition_error, Deps};
 use crate::services::intake_writer;
 use crate::text;
 
@@ -81,7 +80,7 @@ fn check_idempotency_key(key: &str) -> ApiResult<()> {
 
 /// Submit a dossier. `raw_body` is the request body as received (for idempotency).
 pub async fn intake(
-    state: &AppState,
+    deps: &Deps<'_>,
     actor: &Actor,
     req: IntakeRequest,
     raw_body: &Value,
@@ -98,16 +97,16 @@ pub async fn intake(
         ));
     }
     let Some(key) = idempotency_key else {
-        return create(state, actor, req, None)
+        return create(deps, actor, req, None)
             .await
             .map(|d| IntakeOutcome::Created(Box::new(d)));
     };
     check_idempotency_key(key)?;
     let hash = hash_body(raw_body);
     let now = Utc::now();
-    let owned = repo::idempotency::try_begin(&state.db, actor.account_id, key, &hash, now).await?
+    let owned = repo::idempotency::try_begin(deps.db, actor.account_id, key, &hash, now).await?
         || repo::idempotency::take_over_stale(
-            &state.db,
+            deps.db,
             actor.account_id,
             key,
             &hash,
@@ -116,7 +115,7 @@ pub async fn intake(
         )
         .await?;
     if !owned {
-        let existing = repo::idempotency::get(&state.db, actor.account_id, key).await?;
+        let existing = repo::idempotency::get(deps.db, actor.account_id, key).await?;
         return match existing {
             Some(row) if row.request_hash != hash => Err(ApiError::unprocessable(
                 "idempotency_key_reused",
@@ -145,11 +144,11 @@ pub async fn intake(
             )),
         };
     }
-    match create(state, actor, req, Some(key)).await {
+    match create(deps, actor, req, Some(key)).await {
         Ok(d) => Ok(IntakeOutcome::Created(Box::new(d))),
         Err(e) => {
             // Free the key so that a corrected retry can use it.
-            if let Err(db) = repo::idempotency::release(&state.db, actor.account_id, key).await {
+            if let Err(db) = repo::idempotency::release(deps.db, actor.account_id, key).await {
                 tracing::warn!(error = %db, "could not release an idempotency key");
             }
             Err(e)
@@ -171,7 +170,7 @@ fn at(field: &'static str) -> impl Fn(Invalid) -> Invalid {
     }
 }
 
-fn validate(state: &AppState, actor: &Actor, req: &IntakeRequest) -> ApiResult<Validated> {
+fn validate(deps: &Deps<'_>, actor: &Actor, req: &IntakeRequest) -> ApiResult<Validated> {
     let mut c = Checks::default();
     let name = c.take(check_full_name(&req.applicant.full_name).map_err(at("applicant.full_name")));
     let id_number = req
@@ -226,24 +225,18 @@ fn validate(state: &AppState, actor: &Actor, req: &IntakeRequest) -> ApiResult<V
     } else if serde_json::to_vec(&req.form)
         .map(|v| v.len())
         .unwrap_or(usize::MAX)
-        > state.settings.intake.form_max_bytes
+        > deps.intake.form_max_bytes
     {
         c.push(FieldError::new(
             "form",
             "form_too_large",
             text!(
-                format!(
-                    "Tờ khai vượt quá {} byte.",
-                    state.settings.intake.form_max_bytes
-                ),
-                format!(
-                    "The form exceeds {} bytes.",
-                    state.settings.intake.form_max_bytes
-                )
+                format!("Tờ khai vượt quá {} byte.", deps.intake.form_max_bytes),
+                format!("The form exceeds {} bytes.", deps.intake.form_max_bytes)
             ),
         ));
     }
-    if req.documents.len() > state.settings.intake.max_documents {
+    if req.documents.len() > deps.intake.max_documents {
         c.push(FieldError::new(
             "documents",
             "too_many_documents",
@@ -371,22 +364,22 @@ fn local_day(t: DateTime<Utc>) -> chrono::NaiveDate {
 }
 
 async fn create(
-    state: &AppState,
+    deps: &Deps<'_>,
     actor: &Actor,
     req: IntakeRequest,
     idempotency_key: Option<&str>,
 ) -> ApiResult<Dossier> {
     let received_at_unit = check_filer(actor, req.received_at_unit.as_deref())?;
-    let v = validate(state, actor, &req)?;
+    let v = validate(deps, actor, &req)?;
     // Microseconds, as PostgreSQL stores them: the dossier returned is built from these
     // values, not read back, and must equal what a later read gives.
     let now = Utc::now().trunc_subsecs(6);
     // Routing reads nothing from the database (catalog and units are in memory), so a
     // dossier that cannot be routed never opens a transaction.
     let routed = crate::services::routing::route(
-        &state.catalog(),
-        &state.gazetteer,
-        &state.directory(),
+        &deps.catalog.current(),
+        deps.gazetteer,
+        &deps.directory.current(),
         &v.procedure_code,
         &req.address,
         received_at_unit.as_deref(),
@@ -394,7 +387,7 @@ async fn create(
     )?;
     let spec = routed.procedure.spec()?;
     let d = &routed.decision;
-    let directory = state.directory();
+    let directory = deps.directory.current();
 
     let (status, receiving, handling, province, ward) = match d.status {
         RouteStatus::Rejected => {
@@ -489,11 +482,11 @@ async fn create(
             })).collect::<Vec<_>>(),
         }),
     };
-    let calendars = state.calendars.current();
+    let calendars = deps.calendars.current();
     let (dossier, event) = Dossier::file(
         filing,
         actor,
-        &rules(state, spec, &directory, &calendars),
+        &rules(deps.sla, spec, &directory, &calendars),
         now,
     )
     .map_err(|e| transition_error(e, None))?;
@@ -501,10 +494,10 @@ async fn create(
     // Written with the intakes waiting beside it, if any, in one transaction that also
     // takes its number, appends its first event and outbox row and stores the answer to
     // its Idempotency-Key.
-    let dossier = state
+    let dossier = deps
         .intakes
         .write(
-            &state.db,
+            deps.db,
             intake_writer::Draft {
                 day: local_day(now),
                 dossier,

@@ -16,7 +16,6 @@ use sea_orm::{DatabaseConnection, DbErr};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::domain::access::Actor;
 use crate::domain::account::{IdNumber, Phone, Role};
 use crate::domain::calendar::vn_offset;
@@ -34,6 +33,7 @@ use crate::progress::Progress;
 use crate::repo;
 use crate::repo::dossiers::History;
 use crate::services::calendar::Calendars;
+use crate::services::cases::Deps;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -471,13 +471,13 @@ const CASE_BATCH: usize = 500;
 /// Generate `o.cases` dossiers (some may be skipped when a draw cannot be routed; the loop
 /// draws until the count is reached).
 pub async fn generate(
-    state: &AppState,
+    deps: &Deps<'_>,
     o: &Options,
     progress: &mut dyn Progress,
 ) -> Result<Report, DbErr> {
     let started = std::time::Instant::now();
-    let db: &DatabaseConnection = &state.db;
-    let directory = state.directory();
+    let db: &DatabaseConnection = deps.db;
+    let directory = deps.directory.current();
     let catalog = repo::procedures::all(db).await?;
     let mut latest: BTreeMap<String, (i32, ProcedureSpec)> = BTreeMap::new();
     for m in &catalog {
@@ -505,17 +505,17 @@ pub async fn generate(
             overloaded.push(c);
         }
     }
-    let calendars = state.calendars.current();
+    let calendars = deps.calendars.current();
     let ctx = Ctx {
-        gazetteer: &state.gazetteer,
+        gazetteer: deps.gazetteer,
         directory: &directory,
         calendars: &calendars,
         procedures,
         total_weight,
         overloaded_set: overloaded.iter().cloned().collect(),
         overloaded: overloaded.clone(),
-        ratio: state.settings.sla.at_risk_ratio,
-        payment_pauses_clock: state.settings.sla.payment_pauses_clock,
+        ratio: deps.sla.at_risk_ratio,
+        payment_pauses_clock: deps.sla.payment_pauses_clock,
         now: o.now,
         start: o.now - Duration::days(o.days.max(1)),
     };

@@ -552,7 +552,7 @@ async fn synthetic_histories_are_consistent_and_show_the_overload() {
         now: Utc::now(),
     };
     let mut quiet = motcua::progress::Quiet;
-    let r = motcua::services::synthetic::generate(&app.state, &options, &mut quiet)
+    let r = motcua::services::synthetic::generate(&app.state.dossiers(), &options, &mut quiet)
         .await
         .unwrap();
     assert_eq!(r.cases, 1500);
@@ -560,7 +560,7 @@ async fn synthetic_histories_are_consistent_and_show_the_overload() {
     assert!(r.overloaded.contains(&BA_DINH_PC.to_string()));
     // A second run continues the numbering.
     let r2 = motcua::services::synthetic::generate(
-        &app.state,
+        &app.state.dossiers(),
         &motcua::services::synthetic::Options { seed: 8, ..options },
         &mut quiet,
     )
