@@ -194,6 +194,7 @@ async fn list_users(
         (status = 200, body = AccountView),
         (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "An administrator may not disable or demote themselves (`cannot_demote_self`)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 async fn update_user(
