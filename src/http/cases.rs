@@ -591,7 +591,7 @@ fn check_text(field: &'static str, v: &Option<String>, max: usize) -> Result<(),
     security(("bearer" = [])),
     params(
         ("code" = String, Path, description = "Dossier code"),
-        ("action" = String, Path, description = "receive, refuse, assign, claim, request_supplement, submit_supplement, start_processing, send_for_approval, approve, reject, request_payment, confirm_payment, return_result, request_withdrawal, stop, transfer, apologize_and_extend"),
+        ("action" = Action, Path, description = "The action (the state machine's list)"),
         ("If-Match" = Option<String>, Header, description = "The dossier version, instead of `version` in the body"),
     ),
     request_body = ActionBody,

@@ -10,6 +10,7 @@ use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr};
 use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
 
+use crate::domain::lifecycle::Action;
 use crate::error::{FieldErrorDocument, ProblemDocument};
 
 #[derive(OpenApi)]
@@ -21,7 +22,7 @@ use crate::error::{FieldErrorDocument, ProblemDocument};
             messages are in Vietnamese, or English with `Accept-Language: en`.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(ProblemDocument, FieldErrorDocument)),
+    components(schemas(ProblemDocument, FieldErrorDocument, Action)),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Registration, login and tokens"),

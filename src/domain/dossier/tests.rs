@@ -580,27 +580,10 @@ fn a_recomputed_deadline_keeps_the_pauses_and_an_apology() {
 // ---------------------------------------------------------------------------------------
 // Invariants under random histories.
 
-const ACTIONS: [Option<Action>; 18] = [
-    Some(Action::Receive),
-    Some(Action::Refuse),
-    Some(Action::Assign),
-    Some(Action::Claim),
-    Some(Action::RequestSupplement),
-    Some(Action::SubmitSupplement),
-    Some(Action::StartProcessing),
-    Some(Action::SendForApproval),
-    Some(Action::Approve),
-    Some(Action::Reject),
-    Some(Action::RequestPayment),
-    Some(Action::ConfirmPayment),
-    Some(Action::ReturnResult),
-    Some(Action::RequestWithdrawal),
-    Some(Action::Stop),
-    Some(Action::Transfer),
-    Some(Action::ApologizeAndExtend),
-    // The sweeper's look.
-    None,
-];
+/// Every action, and the sweeper's look (`None`): a new action is fuzzed as soon as it exists.
+fn kinds() -> Vec<Option<Action>> {
+    Action::ALL.into_iter().map(Some).chain([None]).collect()
+}
 
 fn actors() -> [Actor; 6] {
     [
@@ -661,7 +644,7 @@ proptest! {
     fn random_histories_keep_the_invariants(
         walk_in in any::<bool>(),
         payment_pauses in any::<bool>(),
-        steps in prop::collection::vec((0..ACTIONS.len(), 0usize..6, any::<u8>(), 0u32..3000), 1..40),
+        steps in prop::collection::vec((0..Action::ALL.len() + 1, 0usize..6, any::<u8>(), 0u32..3000), 1..40),
     ) {
         let rules = rules(payment_pauses);
         let (mut d, filer) = if walk_in {
@@ -673,10 +656,11 @@ proptest! {
         check_consistent(&d);
         let mut now = monday();
         let actors = actors();
+        let kinds = kinds();
         for (a, who, variant, minutes) in steps {
             now += Duration::minutes(i64::from(minutes));
             let before = d.clone();
-            match ACTIONS[a] {
+            match kinds[a] {
                 None => {
                     let events = d.sla_check(now);
                     prop_assert_eq!(d.version, before.version);
