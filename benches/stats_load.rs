@@ -111,7 +111,9 @@ async fn run() {
         // Already there from an earlier run (same password).
         println!("(supervisor account not created: {e:?})");
     }
+    // As the intake bench: no compression, so the figures stay comparable with earlier runs.
     let client = reqwest::Client::builder()
+        .no_gzip()
         .timeout(Duration::from_secs(300))
         .build()
         .expect("client");

@@ -235,7 +235,7 @@ pub struct DateSourceBody {
 }
 
 /// A yearly civil-service announcement: it overrides the statutory rules for its year.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, validator::Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnnouncementBody {
     pub year: i32,
@@ -251,12 +251,6 @@ pub struct AnnouncementBody {
     /// Rule-derived days off that the announcement removes.
     #[serde(default)]
     pub cancels: Vec<DateSourceBody>,
-}
-
-impl validator::Validate for AnnouncementBody {
-    fn validate(&self) -> Result<(), validator::ValidationErrors> {
-        Ok(())
-    }
 }
 
 impl AnnouncementBody {

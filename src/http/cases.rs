@@ -523,7 +523,7 @@ async fn case_events(
 }
 
 /// The fields of an action. `version` (or an `If-Match` header) is required.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
     /// The dossier's current version.
@@ -569,22 +569,6 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<i32>> {
     })
 }
 
-fn check_text(field: &'static str, v: &Option<String>, max: usize) -> Result<(), FieldError> {
-    match v {
-        Some(s) if s.chars().count() > max || s.chars().any(|c| c.is_control() && c != '\n') => {
-            Err(FieldError::new(
-                field,
-                "invalid_text",
-                text!(
-                    format!("Tối đa {max} ký tự, không có ký tự điều khiển."),
-                    format!("At most {max} characters, no control characters.")
-                ),
-            ))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Do something to a dossier. Each action checks role, unit scope and current status; an
 /// impossible one is 409 `invalid_transition` and changes nothing.
 #[utoipa::path(post, path = "/api/v1/cases/{code}/actions/{action}", tag = "cases",
@@ -621,19 +605,6 @@ async fn act(
         )
     })?;
     let body = body.map(|ApiJson(b)| b).unwrap_or_default();
-    let mut errors = Vec::new();
-    for r in [
-        check_text("reason", &body.reason, 2000),
-        check_text("note", &body.note, 2000),
-        check_text("unit", &body.unit, 40),
-    ] {
-        if let Err(e) = r {
-            errors.push(e);
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
     let version = body.version.or(if_match(&headers)?);
     let case = svc::act(
         &state.dossiers(),
@@ -654,12 +625,6 @@ async fn act(
     )
     .await?;
     Ok(ApiJson(CaseView::of(&case, Detail::Full, lang)))
-}
-
-impl validator::Validate for ActionBody {
-    fn validate(&self) -> Result<(), validator::ValidationErrors> {
-        Ok(())
-    }
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

@@ -17,9 +17,10 @@ use crate::domain::account::{IdNumber, TaxCode};
 use crate::domain::dossier::{DocumentRef, Dossier, DossierCode, RecordedEvent, Rules};
 use crate::domain::lifecycle::{Action, Input, Status, TransitionError};
 use crate::domain::procedure::ProcedureSpec;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::repo;
 use crate::repo::dossiers::{CaseFilter, QueueFilter, QueueSort};
+use crate::services::auth::Checks;
 use crate::services::calendar::CalendarHandle;
 use crate::services::geography::DirectoryHandle;
 use crate::services::intake_writer::IntakeWriter;
@@ -185,6 +186,31 @@ async fn pinned_spec<C: ConnectionTrait>(db: &C, d: &Dossier) -> ApiResult<Proce
     Ok(repo::procedures::spec_of(&procedure)?)
 }
 
+/// An action's free text: at most so many characters, no control characters but line
+/// breaks; every field wrong is named.
+fn check_free_text(req: &ActionRequest) -> ApiResult<()> {
+    let mut c = Checks::default();
+    for (field, value, max) in [
+        ("reason", &req.reason, 2000),
+        ("note", &req.note, 2000),
+        ("unit", &req.unit, 40),
+    ] {
+        if value.as_deref().is_some_and(|s| {
+            s.chars().count() > max || s.chars().any(|ch| ch.is_control() && ch != '\n')
+        }) {
+            c.push(FieldError::new(
+                field,
+                "invalid_text",
+                text!(
+                    format!("Tối đa {max} ký tự, không có ký tự điều khiển."),
+                    format!("At most {max} characters, no control characters.")
+                ),
+            ));
+        }
+    }
+    c.finish()
+}
+
 /// Apply an action to a dossier: optimistic concurrency on `version`, then the dossier's
 /// own rules ([`Dossier::act`]), saved with its event and notice in one transaction.
 pub async fn act(
@@ -194,6 +220,7 @@ pub async fn act(
     action: Action,
     req: ActionRequest,
 ) -> ApiResult<Dossier> {
+    check_free_text(&req)?;
     let Some(expected) = req.version else {
         return Err(ApiError::precondition_required(
             "version_required",
