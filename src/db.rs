@@ -219,6 +219,14 @@ pub async fn begin_write_in_turn(
 }
 
 /// True when the database answers a trivial query.
+/// SQLite: copy what the write-ahead log holds into the database file, as far as readers
+/// allow, without waiting for them (`PASSIVE`).
+pub async fn checkpoint(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+        .await
+        .map(|_| ())
+}
+
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
 }

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseBackend};
+use sea_orm::DatabaseBackend;
 use tokio::sync::watch;
 
 use crate::state::AppState;
@@ -30,11 +30,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {}
             _ = stop.wait_for(|s| *s) => break,
         }
-        if let Err(e) = state
-            .db
-            .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
-            .await
-        {
+        if let Err(e) = crate::db::checkpoint(&state.db).await {
             tracing::warn!(error = %e, "WAL checkpoint failed");
         }
     }
