@@ -46,8 +46,10 @@ pub struct RegisterRequest {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub username: String,
+    #[schema(min_length = 1, max_length = 1024)]
     #[validate(length(min = 1, max = 1024))]
     pub password: String,
 }
@@ -55,6 +57,7 @@ pub struct LoginRequest {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
+    #[schema(min_length = 1, max_length = 512)]
     #[validate(length(min = 1, max = 512))]
     pub refresh_token: String,
 }
@@ -62,6 +65,7 @@ pub struct RefreshRequest {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogoutRequest {
+    #[schema(min_length = 1, max_length = 512)]
     #[validate(length(min = 1, max = 512))]
     pub refresh_token: String,
     /// Also end every other session of the account, access tokens included.

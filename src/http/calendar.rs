@@ -72,7 +72,7 @@ fn check_year(year: i32) -> ApiResult<()> {
 /// The civil-service calendar of a year: statutory holidays, compensatory days, announced
 /// days off and make-up working Saturdays.
 #[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "calendar",
-    params(("year" = i32, Path, description = "Year, 2000–2100")),
+    params(("year" = i32, Path, description = "Year, 2000–2100", minimum = 2000, maximum = 2100)),
     responses(
         (status = 200, body = YearCalendar),
         (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
@@ -109,8 +109,10 @@ async fn year(
 pub struct DeadlineQuery {
     /// The receipt instant (RFC 3339).
     pub start: DateTime<FixedOffset>,
+    #[param(minimum = 1, maximum = 2920)]
     #[validate(range(min = 1, max = 2920))]
     pub working_hours: Option<u32>,
+    #[param(minimum = 1, maximum = 365)]
     #[validate(range(min = 1, max = 365))]
     pub working_days: Option<u32>,
     pub same_day: Option<bool>,
@@ -376,7 +378,7 @@ pub struct CaseDeadline {
 /// Why a dossier is due when it is (for its applicant and officers in scope).
 #[utoipa::path(get, path = "/api/v1/cases/{code}/deadline", tag = "cases",
     security(("bearer" = [])),
-    params(("code" = String, Path, description = "Dossier code")),
+    params(("code" = String, Path, description = "Dossier code", pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*-[0-9]{6}-[0-9]{4,6}$", max_length = 60)),
     responses(
         (status = 200, body = CaseDeadline),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),

@@ -395,8 +395,10 @@ pub struct ListQuery {
     /// Only dossiers not yet closed.
     pub open: Option<bool>,
     pub sla_state: Option<String>,
+    #[param(minimum = 1, maximum = 100000)]
     #[validate(range(min = 1, max = 100000))]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
     #[validate(range(min = 1, max = 200))]
     pub per_page: Option<u64>,
 }
@@ -447,7 +449,7 @@ async fn list_cases(
 /// One dossier (404 outside the caller's scope). Administrators' reads are logged.
 #[utoipa::path(get, path = "/api/v1/cases/{code}", tag = "cases",
     security(("bearer" = [])),
-    params(("code" = String, Path, description = "Dossier code")),
+    params(("code" = String, Path, description = "Dossier code", pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*-[0-9]{6}-[0-9]{4,6}$", max_length = 60)),
     responses(
         (status = 200, body = CaseView),
         (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
@@ -505,7 +507,7 @@ impl EventView {
 /// A dossier's history: every step for officers, the public ones for the applicant.
 #[utoipa::path(get, path = "/api/v1/cases/{code}/events", tag = "cases",
     security(("bearer" = [])),
-    params(("code" = String, Path, description = "Dossier code")),
+    params(("code" = String, Path, description = "Dossier code", pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*-[0-9]{6}-[0-9]{4,6}$", max_length = 60)),
     responses(
         (status = 200, body = Vec<EventView>),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
@@ -574,7 +576,7 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<i32>> {
 #[utoipa::path(post, path = "/api/v1/cases/{code}/actions/{action}", tag = "cases",
     security(("bearer" = [])),
     params(
-        ("code" = String, Path, description = "Dossier code"),
+        ("code" = String, Path, description = "Dossier code", pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*-[0-9]{6}-[0-9]{4,6}$", max_length = 60),
         ("action" = Action, Path, description = "The action (the state machine's list)"),
         ("If-Match" = Option<String>, Header, description = "The dossier version, instead of `version` in the body"),
     ),
@@ -638,8 +640,10 @@ pub struct QueueQuery {
     pub assignee: Option<String>,
     /// `urgency` (default: overdue first, then the nearest deadline) or `received_at`.
     pub sort: Option<String>,
+    #[param(minimum = 1, maximum = 100000)]
     #[validate(range(min = 1, max = 100000))]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
     #[validate(range(min = 1, max = 200))]
     pub per_page: Option<u64>,
 }
@@ -648,7 +652,7 @@ pub struct QueueQuery {
 /// dossiers it handles and online dossiers waiting for it to receive them.
 #[utoipa::path(get, path = "/api/v1/units/{unit_code}/queue", tag = "cases",
     security(("bearer" = [])),
-    params(("unit_code" = String, Path, description = "Unit code"), QueueQuery),
+    params(("unit_code" = String, Path, description = "Unit code", pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*$", max_length = 40), QueueQuery),
     responses(
         (status = 200, body = Page<CaseView>),
         (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
@@ -692,8 +696,10 @@ async fn unit_queue(
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    #[param(minimum = 1, maximum = 100000)]
     #[validate(range(min = 1, max = 100000))]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
     #[validate(range(min = 1, max = 200))]
     pub per_page: Option<u64>,
 }
@@ -702,7 +708,7 @@ pub struct PageQuery {
 /// supervisors over the province and the staff of its units. Pick the unit with `assign`.
 #[utoipa::path(get, path = "/api/v1/provinces/{code}/coordination-queue", tag = "cases",
     security(("bearer" = [])),
-    params(("code" = String, Path, description = "Province code"), PageQuery),
+    params(("code" = String, Path, description = "Province code", pattern = r"^(0?[1-9]|[1-9][0-9])$"), PageQuery),
     responses(
         (status = 200, body = Page<CaseView>),
         (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
@@ -757,7 +763,7 @@ pub struct TrackingView {
 
 /// Public tracking without an account: status and appointment date only.
 #[utoipa::path(get, path = "/api/v1/tracking/{code}", tag = "cases",
-    params(("code" = String, Path, description = "Dossier code"), TrackingQuery),
+    params(("code" = String, Path, description = "Dossier code", pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*-[0-9]{6}-[0-9]{4,6}$", max_length = 60), TrackingQuery),
     responses(
         (status = 200, body = TrackingView),
         (status = 404, description = "No dossier with that code and digits", body = ProblemDocument, content_type = "application/problem+json"),

@@ -346,7 +346,7 @@ async fn list_provinces(State(state): State<AppState>) -> ApiJson<Listing<Provin
 
 /// One province ("1" or "01").
 #[utoipa::path(get, path = "/api/v1/provinces/{code}", tag = "geography",
-    params(("code" = String, Path, description = "Province code, e.g. 01")),
+    params(("code" = String, Path, description = "Province code, e.g. 01", pattern = r"^(0?[1-9]|[1-9][0-9])$")),
     responses(
         (status = 200, body = ProvinceView),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
@@ -363,7 +363,7 @@ async fn get_province(
 
 /// The 2025 wards of a province, complete (at most a few hundred), by code.
 #[utoipa::path(get, path = "/api/v1/provinces/{code}/wards", tag = "geography",
-    params(("code" = String, Path, description = "Province code, e.g. 01")),
+    params(("code" = String, Path, description = "Province code, e.g. 01", pattern = r"^(0?[1-9]|[1-9][0-9])$")),
     responses(
         (status = 200, body = Listing<WardView>),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
@@ -393,12 +393,15 @@ async fn province_wards(
 pub struct SearchWardsQuery {
     /// Name, ignoring diacritics, case and the type prefix ("phuc xa", "P. Hồng Hà"). Empty:
     /// every ward (of the province), by name.
+    #[param(max_length = 200)]
     #[validate(length(max = 200))]
     pub q: Option<String>,
     /// Province code.
+    #[param(max_length = 10)]
     #[validate(length(max = 10))]
     pub province: Option<String>,
     /// At most this many (default 20, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     #[validate(range(min = 1, max = 500))]
     pub limit: Option<usize>,
 }
@@ -448,7 +451,7 @@ async fn search_wards(
 
 /// One 2025 ward, with the pre-2025 wards that became it.
 #[utoipa::path(get, path = "/api/v1/wards/{code}", tag = "geography",
-    params(("code" = String, Path, description = "2025 ward code, e.g. 00097")),
+    params(("code" = String, Path, description = "2025 ward code, e.g. 00097", pattern = r"^[0-9]{1,5}$")),
     responses(
         (status = 200, body = WardDetail),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
@@ -505,7 +508,7 @@ async fn get_ward(
 /// only in the conversion table are answered from it; old wards without a conversion row have
 /// no successors (the explanation says so).
 #[utoipa::path(get, path = "/api/v1/legacy-wards/{code}", tag = "geography",
-    params(("code" = String, Path, description = "Pre-2025 ward code, e.g. 00001")),
+    params(("code" = String, Path, description = "Pre-2025 ward code, e.g. 00001", pattern = r"^[0-9]{1,5}$")),
     responses(
         (status = 200, body = LegacyWardView),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),

@@ -144,12 +144,15 @@ pub struct ProcedureList {
 #[into_params(parameter_in = Query)]
 pub struct ListProceduresQuery {
     /// Part of the code or of the name, Vietnamese or English (diacritics and case ignored).
+    #[param(max_length = 200)]
     #[validate(length(max = 200))]
     pub q: Option<String>,
     /// `commune` or `province`.
+    #[param(max_length = 20)]
     #[validate(length(max = 20))]
     pub level: Option<String>,
     /// The field ("Hộ tịch", "ho tich"), diacritics and case ignored.
+    #[param(max_length = 200)]
     #[validate(length(max = 200))]
     pub field: Option<String>,
 }
@@ -158,6 +161,7 @@ pub struct ListProceduresQuery {
 #[into_params(parameter_in = Query)]
 pub struct GetProcedureQuery {
     /// A given version (default: the one in force now).
+    #[param(minimum = 1, maximum = 1000000)]
     #[validate(range(min = 1, max = 1000000))]
     pub version: Option<i32>,
 }
@@ -253,7 +257,7 @@ async fn list_procedures(
 
 /// One procedure: the version in force now (or `?version=N`), with the list of versions.
 #[utoipa::path(get, path = "/api/v1/procedures/{code}", tag = "procedures",
-    params(("code" = String, Path, description = "Procedure code, e.g. 1.001193"), GetProcedureQuery),
+    params(("code" = String, Path, description = "Procedure code, e.g. 1.001193", pattern = r"^[0-9]{1,2}\.[0-9]{6,7}$"), GetProcedureQuery),
     responses(
         (status = 200, body = ProcedureDetail),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
@@ -344,7 +348,7 @@ async fn create_procedure(
 /// now); earlier versions stay readable and keep governing the dossiers received under them.
 #[utoipa::path(patch, path = "/api/v1/procedures/{code}", tag = "procedures",
     security(("bearer" = [])),
-    params(("code" = String, Path, description = "Procedure code")),
+    params(("code" = String, Path, description = "Procedure code", pattern = r"^[0-9]{1,2}\.[0-9]{6,7}$")),
     request_body = EditProcedureRequest,
     responses(
         (status = 200, body = ProcedureDetail),

@@ -276,6 +276,7 @@ pub struct UpdateOverrideRequest {
 #[into_params(parameter_in = Query)]
 pub struct ListOverridesQuery {
     /// Province code.
+    #[param(max_length = 10)]
     #[validate(length(max = 10))]
     pub province: Option<String>,
     pub active: Option<bool>,

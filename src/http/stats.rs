@@ -229,6 +229,7 @@ async fn indicators(
 pub struct BottleneckQuery {
     pub province: Option<String>,
     /// The look-back window in days (1–90, default 7).
+    #[param(minimum = 1, maximum = 90)]
     #[validate(range(min = 1, max = 90))]
     pub window_days: Option<i64>,
 }
@@ -268,6 +269,7 @@ async fn bottlenecks(
 pub struct RebalancingQuery {
     /// Required for national supervisors; a provincial supervisor's own by default.
     pub province: Option<String>,
+    #[param(minimum = 1, maximum = 90)]
     #[validate(range(min = 1, max = 90))]
     pub window_days: Option<i64>,
 }

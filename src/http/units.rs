@@ -78,20 +78,26 @@ impl From<Unit> for UnitView {
 #[into_params(parameter_in = Query)]
 pub struct ListUnitsQuery {
     /// Province code ("1" or "01").
+    #[param(max_length = 10)]
     #[validate(length(max = 10))]
     pub province: Option<String>,
     /// A unit kind.
+    #[param(max_length = 50)]
     #[validate(length(max = 50))]
     pub kind: Option<String>,
     /// Part of the code, or of the name (diacritics and case ignored).
+    #[param(max_length = 200)]
     #[validate(length(max = 200))]
     pub q: Option<String>,
     /// 2025 ward code: the units of that commune.
+    #[param(max_length = 10)]
     #[validate(length(max = 10))]
     pub ward: Option<String>,
     pub active: Option<bool>,
+    #[param(minimum = 1, maximum = 100000)]
     #[validate(range(min = 1, max = 100000))]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 500)]
     #[validate(range(min = 1, max = 500))]
     pub per_page: Option<u64>,
 }
@@ -165,7 +171,7 @@ async fn list_units(
 
 /// One unit.
 #[utoipa::path(get, path = "/api/v1/units/{code}", tag = "units",
-    params(("code" = String, Path, description = "Unit code")),
+    params(("code" = String, Path, description = "Unit code", pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*$", max_length = 40)),
     responses(
         (status = 200, body = UnitView),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
@@ -217,7 +223,7 @@ async fn create_unit(
 /// Edit or deactivate a unit (administrators).
 #[utoipa::path(patch, path = "/api/v1/units/{code}", tag = "units",
     security(("bearer" = [])),
-    params(("code" = String, Path, description = "Unit code")),
+    params(("code" = String, Path, description = "Unit code", pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*$", max_length = 40)),
     request_body = UpdateUnitRequest,
     responses(
         (status = 200, body = UnitView),

@@ -94,10 +94,13 @@ pub struct ListUsersQuery {
     pub unit: Option<String>,
     pub province: Option<String>,
     /// Part of the username.
+    #[param(max_length = 100)]
     #[validate(length(max = 100))]
     pub q: Option<String>,
+    #[param(minimum = 1, maximum = 100000)]
     #[validate(range(min = 1, max = 100000))]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
     #[validate(range(min = 1, max = 200))]
     pub per_page: Option<u64>,
 }
