@@ -99,13 +99,26 @@ pub struct AuthSettings {
     pub throttle: ThrottleSettings,
 }
 
+/// Failed-login throttling (OWASP's authentication guidance): per account and client
+/// address first, then per account from anywhere at a higher bound with a short fixed lock,
+/// and per client address across accounts at a bound only credential stuffing reaches.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThrottleSettings {
+    /// Failures of one account from one address before that pair is locked.
     pub max_failures: u32,
+    /// The pair's first lock; doubles with each further failure up to `max_delay_secs`.
     pub base_delay_secs: u64,
     pub max_delay_secs: u64,
+    /// Failures older than this are forgotten (every key).
     pub window_secs: u64,
+    /// Failures of one account from any address before the account is locked everywhere.
+    pub account_max_failures: u32,
+    /// How long, fixed (not doubling), so that its owner is not locked out for long.
+    pub account_lock_secs: u64,
+    /// Failures from one address over any accounts before the address is locked.
+    pub address_max_failures: u32,
+    pub address_lock_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -252,6 +265,12 @@ impl Settings {
         if !metrics.is_empty() && metrics.len() < 32 {
             return Err(ConfigError::Invalid(
                 "metrics.token must be at least 32 characters (or empty for none)".into(),
+            ));
+        }
+        let t = &self.auth.throttle;
+        if t.max_failures == 0 || t.account_max_failures == 0 || t.address_max_failures == 0 {
+            return Err(ConfigError::Invalid(
+                "auth.throttle: max_failures, account_max_failures and address_max_failures must be positive".into(),
             ));
         }
         if self.server.body_limit_bytes == 0 || self.server.request_timeout_secs == 0 {

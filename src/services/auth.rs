@@ -321,12 +321,57 @@ pub async fn check_role_placement(
     Ok(())
 }
 
-fn throttle_keys(username: &str, client: Option<&str>) -> Vec<String> {
-    let mut keys = vec![format!("user:{}", username.trim().to_ascii_lowercase())];
+/// What a failed-login counter counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    /// One account from one client address.
+    Pair,
+    /// One account from any address.
+    Account,
+    /// One client address over any accounts.
+    Address,
+}
+
+/// The counters a login attempt is throttled by. The address key comes first in the pair's
+/// key: it holds no space, so no username can make two pairs' keys collide.
+fn throttle_keys(username: &str, client: Option<&str>) -> Vec<(Counted, String)> {
+    let user = username.trim().to_ascii_lowercase();
+    let mut keys = vec![
+        (
+            Counted::Pair,
+            format!("pair:{} {user}", client.unwrap_or("unknown")),
+        ),
+        (Counted::Account, format!("user:{user}")),
+    ];
     if let Some(ip) = client {
-        keys.push(format!("ip:{ip}"));
+        keys.push((Counted::Address, format!("ip:{ip}")));
     }
     keys
+}
+
+fn bound(t: &ThrottleSettings, counted: Counted) -> u32 {
+    match counted {
+        Counted::Pair => t.max_failures,
+        Counted::Account => t.account_max_failures,
+        Counted::Address => t.address_max_failures,
+    }
+}
+
+/// How long a key is locked after its `failures`-th failure within the window, if at all.
+fn lock_secs(t: &ThrottleSettings, counted: Counted, failures: u32) -> Option<u64> {
+    match counted {
+        _ if failures < bound(t, counted) => None,
+        Counted::Pair => {
+            let excess = (failures - t.max_failures).min(20);
+            Some(
+                t.base_delay_secs
+                    .saturating_mul(1u64 << excess)
+                    .min(t.max_delay_secs),
+            )
+        }
+        Counted::Account => Some(t.account_lock_secs),
+        Counted::Address => Some(t.address_lock_secs),
+    }
 }
 
 fn invalid_credentials() -> ApiError {
@@ -339,8 +384,9 @@ fn invalid_credentials() -> ApiError {
     )
 }
 
-/// Log in: throttled per account and per client address; an unknown username gets exactly
-/// the answer (and cost) of a wrong password.
+/// Log in: throttled per account and client address, per account and per client address
+/// (see [`ThrottleSettings`]); an unknown username gets exactly the answer (and cost) of a
+/// wrong password.
 pub async fn login(
     deps: &Deps<'_>,
     username: &str,
@@ -350,10 +396,11 @@ pub async fn login(
 ) -> ApiResult<TokenPair> {
     let keys = throttle_keys(username, client);
     let mut wait = 0i64;
-    for key in &keys {
+    for (_, key) in &keys {
         if let Some(row) = repo::throttle::get(deps.db, key).await? {
             if let Some(until) = row.locked_until {
-                wait = wait.max((until - now).num_seconds());
+                // Whole seconds, rounded up: a lock with 0.4 s left is still a lock.
+                wait = wait.max(((until - now).num_milliseconds() + 999).div_euclid(1000));
             }
         }
     }
@@ -383,32 +430,39 @@ pub async fn login(
             });
         }
     };
-    for key in &keys {
-        repo::throttle::clear(deps.db, key).await?;
+    // The address's count is kept: a stuffer could otherwise reset it with an account of
+    // their own.
+    for (counted, key) in &keys {
+        if *counted != Counted::Address {
+            repo::throttle::clear(deps.db, key).await?;
+        }
     }
     tracing::info!(account.id = %account.id, "login");
     issue_pair(deps, &account, Uuid::now_v7(), now).await
 }
 
-/// Count a failure on every key; once any reaches the limit, lock it for a delay that
-/// doubles with each further failure. Returns the wait when now locked.
+/// Count a failure on every key and lock those that reached their bound ([`lock_secs`]).
+/// Returns the wait when now locked.
 async fn record_failure(
     db: &DatabaseConnection,
     t: &ThrottleSettings,
-    keys: &[String],
+    keys: &[(Counted, String)],
     now: DateTime<Utc>,
 ) -> ApiResult<Option<u64>> {
     let window_start = now - Duration::seconds(t.window_secs as i64);
     let mut wait = None;
-    for key in keys {
+    for (counted, key) in keys {
         let failures = repo::throttle::record_failure(db, key, now, window_start).await?;
-        if failures as u32 >= t.max_failures {
-            let excess = (failures as u32 - t.max_failures).min(20);
-            let delay = t
-                .base_delay_secs
-                .saturating_mul(1u64 << excess)
-                .min(t.max_delay_secs);
+        let failures = failures.max(0) as u32;
+        if let Some(delay) = lock_secs(t, *counted, failures).filter(|&d| d > 0) {
             repo::throttle::lock_until(db, key, now + Duration::seconds(delay as i64)).await?;
+            if *counted != Counted::Pair && failures == bound(t, *counted) {
+                tracing::warn!(
+                    throttle.key = %key,
+                    failures,
+                    "failed logins: account or client address locked"
+                );
+            }
             wait = Some(wait.unwrap_or(0).max(delay));
         }
     }

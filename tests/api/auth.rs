@@ -384,11 +384,11 @@ async fn throttling_after_five_failures() {
     r.assert_problem(429, "too_many_attempts");
 
     // Growing delays: lift the lock by hand, fail again, and the delay doubles.
-    for key in ["user:target", "ip:127.0.0.1"] {
-        motcua::repo::throttle::lock_until(&app.state.db, key, chrono::Utc::now())
-            .await
-            .unwrap();
-    }
+    // (The lock of the account from this address; the account's and the address's own
+    // bounds are far off.)
+    motcua::repo::throttle::lock_until(&app.state.db, "pair:127.0.0.1 target", chrono::Utc::now())
+        .await
+        .unwrap();
     let r = app
         .post(
             "/api/v1/auth/login",
@@ -401,22 +401,142 @@ async fn throttling_after_five_failures() {
     assert!((55..=60).contains(&second), "second delay {second}");
 }
 
-#[tokio::test]
-async fn throttling_per_client_address_covers_many_usernames() {
-    let app = spawn_app().await;
-    for i in 0..4 {
-        app.post(
-            "/api/v1/auth/login",
-            None,
-            json!({"username": format!("probe{i}"), "password": "guess guess"}),
-        )
-        .await
-        .assert_problem(401, "invalid_credentials");
+/// Log in through the service as if from `client` (another address than the test's).
+async fn login_from(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    client: &str,
+) -> Result<(), (u16, String, Option<u64>)> {
+    match motcua::services::auth::login(
+        &app.state.auth(),
+        username,
+        password.to_string(),
+        Some(client),
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(_) => Ok(()),
+        Err(motcua::error::ApiError::Problem(p)) => {
+            Err((p.status.as_u16(), p.code.to_string(), p.retry_after_secs))
+        }
+        Err(e) => panic!("{e}"),
     }
+}
+
+async fn wrong_login(app: &TestApp, username: &str) -> crate::helpers::Resp {
     app.post(
         "/api/v1/auth/login",
         None,
-        json!({"username": "probe9", "password": "guess guess"}),
+        json!({"username": username, "password": "wrong password"}),
+    )
+    .await
+}
+
+/// One person's typos lock their own account from their own address, not their colleagues
+/// behind the same address (a commune office behind one NAT), nor their account from
+/// elsewhere.
+#[tokio::test]
+async fn one_accounts_typos_do_not_lock_out_its_office() {
+    let app = spawn_app().await;
+    let pw_a = app.create_user("clerk.a", "citizen", None, None).await;
+    let pw_b = app.create_user("clerk.b", "citizen", None, None).await;
+    for i in 1..=6 {
+        let r = wrong_login(&app, "clerk.a").await;
+        if i < 5 {
+            r.assert_problem(401, "invalid_credentials");
+        } else {
+            r.assert_problem(429, "too_many_attempts");
+            let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=30).contains(&wait), "pair delay {wait}");
+        }
+    }
+    // A colleague behind the same address logs in, and mistyping usernames is no crime.
+    app.login("clerk.b", &pw_b).await;
+    for i in 0..10 {
+        wrong_login(&app, &format!("clerk.typo{i}"))
+            .await
+            .assert_problem(401, "invalid_credentials");
+    }
+    // clerk.a stays throttled from here, even with the right password...
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        json!({"username": "clerk.a", "password": pw_a}),
+    )
+    .await
+    .assert_problem(429, "too_many_attempts");
+    // ...but not from another address.
+    login_from(&app, "clerk.a", &pw_a, "198.51.100.20")
+        .await
+        .expect("clerk.a from elsewhere");
+}
+
+/// Guessing one account's password from many addresses locks the account everywhere at the
+/// per-account bound, for a short fixed time (not doubling), after which its owner logs in.
+#[tokio::test]
+async fn guessing_one_account_from_many_addresses_locks_it_briefly() {
+    let app = spawn_app_with(
+        TestConfig::default().with("MOTCUA__AUTH__THROTTLE__ACCOUNT_LOCK_SECS", "2"),
+    )
+    .await;
+    let pw = app.create_user("wanted", "citizen", None, None).await;
+    for i in 1..=19 {
+        let r = login_from(&app, "wanted", "wrong password", &format!("203.0.113.{i}")).await;
+        assert_eq!(r.unwrap_err().1, "invalid_credentials", "failure {i}");
+    }
+    let (status, code, wait) = login_from(&app, "wanted", "wrong password", "203.0.113.20")
+        .await
+        .unwrap_err();
+    assert_eq!((status, code.as_str()), (429, "too_many_attempts"));
+    assert!(wait.is_some_and(|w| (1..=2).contains(&w)), "{wait:?}");
+    // Locked from every address, the owner's too, while the lock lasts.
+    let (status, _, _) = login_from(&app, "wanted", &pw, "192.0.2.1")
+        .await
+        .unwrap_err();
+    assert_eq!(status, 429);
+    // A further failure after the lock locks again for the same short time.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (_, _, again) = login_from(&app, "wanted", "wrong password", "203.0.113.21")
+        .await
+        .unwrap_err();
+    assert!(again.is_some_and(|w| (1..=2).contains(&w)), "{again:?}");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    login_from(&app, "wanted", &pw, "192.0.2.1")
+        .await
+        .expect("the owner after the lock");
+}
+
+/// Credential stuffing (many usernames from one address) stops at the per-address bound;
+/// other addresses are not affected.
+#[tokio::test]
+async fn stuffing_from_one_address_stops_at_the_address_bound() {
+    let app = spawn_app_with(
+        TestConfig::default().with("MOTCUA__AUTH__THROTTLE__ADDRESS_MAX_FAILURES", "12"),
+    )
+    .await;
+    let pw = app.create_user("bystander", "citizen", None, None).await;
+    for i in 1..=11 {
+        wrong_login(&app, &format!("stuffed{i}"))
+            .await
+            .assert_problem(401, "invalid_credentials");
+    }
+    let r = wrong_login(&app, "stuffed12").await;
+    r.assert_problem(429, "too_many_attempts");
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&wait), "address lock {wait}");
+    wrong_login(&app, "stuffed13")
+        .await
+        .assert_problem(429, "too_many_attempts");
+    // A successful login from elsewhere is not stopped; from here it waits too.
+    login_from(&app, "bystander", &pw, "198.51.100.7")
+        .await
+        .expect("another address");
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        json!({"username": "bystander", "password": pw}),
     )
     .await
     .assert_problem(429, "too_many_attempts");
