@@ -542,6 +542,77 @@ async fn stuffing_from_one_address_stops_at_the_address_bound() {
     .assert_problem(429, "too_many_attempts");
 }
 
+/// Behind a trusted proxy, the client is the right-most forwarded address that is not a
+/// proxy: two clients are throttled apart, and a forged left-most address changes nothing.
+#[tokio::test]
+async fn forwarded_addresses_from_a_trusted_proxy_are_throttled_apart() {
+    let app = spawn_app_with(
+        TestConfig::default()
+            .with("MOTCUA__SERVER__TRUSTED_PROXIES", "10.0.0.0/8,127.0.0.1/32")
+            .with("MOTCUA__AUTH__THROTTLE__ADDRESS_MAX_FAILURES", "3"),
+    )
+    .await;
+    let from = |xff: &str, user: &str| {
+        app.send(
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("x-forwarded-for", xff)
+                .json(&json!({"username": user, "password": "wrong password"})),
+        )
+    };
+    // Client X: 203.0.113.7, through an inner proxy 10.1.2.3.
+    from("203.0.113.7, 10.1.2.3", "x1")
+        .await
+        .assert_problem(401, "invalid_credentials");
+    from("203.0.113.7", "x2")
+        .await
+        .assert_problem(401, "invalid_credentials");
+    from("203.0.113.7", "x3")
+        .await
+        .assert_problem(429, "too_many_attempts");
+    // X forging a left-most address is still X.
+    from("192.0.2.99, 203.0.113.7", "x4")
+        .await
+        .assert_problem(429, "too_many_attempts");
+    // Client Y is not throttled.
+    from("203.0.113.7, 203.0.113.8", "y1")
+        .await
+        .assert_problem(401, "invalid_credentials");
+    from("[2001:db8::8]:4711", "y2")
+        .await
+        .assert_problem(401, "invalid_credentials");
+}
+
+/// Without a trusted proxy in front, X-Forwarded-For is the client's own words: forging a new
+/// one on every request does not escape the per-address bound.
+#[tokio::test]
+async fn a_forged_forwarded_for_does_not_escape_the_address_bound() {
+    for proxies in ["", "10.0.0.0/8"] {
+        let app = spawn_app_with(
+            TestConfig::default()
+                .with("MOTCUA__SERVER__TRUSTED_PROXIES", proxies)
+                .with("MOTCUA__AUTH__THROTTLE__ADDRESS_MAX_FAILURES", "3"),
+        )
+        .await;
+        for i in 1..=4 {
+            let r = app
+                .send(
+                    app.client
+                        .post(app.url("/api/v1/auth/login"))
+                        .header("x-forwarded-for", format!("192.0.2.{i}"))
+                        .header("forwarded", format!("for=192.0.2.{i}"))
+                        .json(&json!({"username": format!("forger{i}"), "password": "wrong password"})),
+                )
+                .await;
+            if i < 3 {
+                r.assert_problem(401, "invalid_credentials");
+            } else {
+                r.assert_problem(429, "too_many_attempts");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn admin_user_management() {
     let app = spawn_app().await;
