@@ -186,7 +186,7 @@ pub async fn create_account(
         email: a.email.map(|e| e.as_str().to_string()),
         id_number: a.id_number.map(|i| i.as_str().to_string()),
         disabled: false,
-        tokens_valid_after: None,
+        token_generation: 0,
         created_at: now,
         updated_at: now,
     };
@@ -495,6 +495,7 @@ async fn issue_pair(
             &account.role,
             account.unit_code.as_deref(),
             province.as_deref(),
+            i64::from(account.token_generation),
             now.timestamp(),
         )
         .map_err(ApiError::internal)?;
@@ -554,34 +555,43 @@ pub async fn refresh(
     issue_pair(deps, &account, row.family_id, now).await
 }
 
-/// Log out: revoke the refresh token's family; with `everywhere`, every session of the
-/// account, including access tokens already issued.
+/// Log out the caller: revoke the refresh token's family; with `everywhere`, every session
+/// of the account, access tokens included. A refresh token that is not the caller's is
+/// refused as unknown, and nothing is revoked.
 pub async fn logout(
     db: &DatabaseConnection,
     accounts: &AccountCache,
+    actor: &Actor,
     refresh_token: &str,
     everywhere: bool,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let Some(row) = repo::tokens::find_by_hash(db, &tokens::digest(refresh_token)).await? else {
-        return Err(invalid_refresh());
-    };
+    let row = repo::tokens::find_by_hash(db, &tokens::digest(refresh_token))
+        .await?
+        .filter(|row| row.account_id == actor.account_id)
+        .ok_or_else(invalid_refresh)?;
     if everywhere {
-        let txn = db::begin_write(db).await?;
-        repo::tokens::revoke_account(&txn, row.account_id, now).await?;
-        if let Some(account) = repo::accounts::find_by_id(&txn, row.account_id).await? {
-            let change = repo::accounts::AccountChange {
-                tokens_valid_after: Some(Some(now)),
-                ..Default::default()
-            };
-            repo::accounts::update(&txn, account, change, now).await?;
-            repo::accounts::notify_changed(&txn, row.account_id).await?;
-        }
-        txn.commit().await?;
-        accounts.invalidate(row.account_id);
+        revoke_sessions(db, accounts, row.account_id, now).await?;
     } else {
         repo::tokens::revoke_family(db, row.family_id, now).await?;
     }
+    Ok(())
+}
+
+/// End every session of an account: its refresh tokens and, by a new token generation,
+/// every access token issued so far; every instance's account cache forgets it.
+async fn revoke_sessions(
+    db: &DatabaseConnection,
+    accounts: &AccountCache,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let txn = db::begin_write(db).await?;
+    repo::tokens::revoke_account(&txn, id, now).await?;
+    repo::accounts::revoke_access_tokens(&txn, id, now).await?;
+    repo::accounts::notify_changed(&txn, id).await?;
+    txn.commit().await?;
+    accounts.invalidate(id);
     Ok(())
 }
 
@@ -619,10 +629,8 @@ pub async fn authenticate(deps: &Deps<'_>, token: &str) -> ApiResult<Actor> {
             text!("Tài khoản đã bị khóa.", "This account is disabled."),
         ));
     }
-    if let Some(after) = account.tokens_valid_after {
-        if claims.iat < after.timestamp() {
-            return Err(unauthorized_token(None));
-        }
+    if claims.generation != i64::from(account.token_generation) {
+        return Err(unauthorized_token(None));
     }
     actor_of(deps.directory, &account).await
 }
