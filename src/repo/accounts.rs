@@ -71,7 +71,10 @@ pub async fn list<C: ConnectionTrait>(
         query = query.filter(accounts::Column::ProvinceCode.eq(p.as_str()));
     }
     if let Some(q) = &filter.q {
-        query = query.filter(accounts::Column::UsernameKey.contains(q.to_ascii_lowercase()));
+        query = query.filter(
+            Expr::col(accounts::Column::UsernameKey)
+                .like(super::contains_literally(&q.to_ascii_lowercase())),
+        );
     }
     super::page(
         query.order_by_asc(accounts::Column::UsernameKey),

@@ -190,3 +190,39 @@ async fn logout_acts_only_on_the_callers_sessions() {
     assert!(op["security"].is_array(), "{op}");
     assert!(op["responses"]["401"].is_object(), "{op}");
 }
+
+/// `%` and `_` in a user search are the characters themselves, not LIKE wildcards (and so is
+/// the escape character).
+#[tokio::test]
+async fn user_search_treats_wildcards_literally() {
+    let app = spawn_app().await;
+    let admin = app.token_for("root", "admin", None, None).await;
+    for name in ["lan_nguyen", "lanxnguyen", "minh.tran"] {
+        app.create_user(name, "citizen", None, None).await;
+    }
+    let search = |q: &'static str| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            let page = app
+                .get(&format!("/api/v1/users?q={q}"), Some(&admin))
+                .await
+                .assert_status(200);
+            let mut names: Vec<String> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["username"].as_str().unwrap().to_string())
+                .collect();
+            names.sort();
+            assert_eq!(page["total"], names.len(), "q={q}");
+            names
+        }
+    };
+    assert_eq!(search("%25").await, Vec::<String>::new());
+    assert_eq!(search("_").await, vec!["lan_nguyen"]);
+    assert_eq!(search("n_n").await, vec!["lan_nguyen"]);
+    assert_eq!(search("%5C_").await, Vec::<String>::new());
+    assert_eq!(search("%5C").await, Vec::<String>::new());
+    assert_eq!(search("nguyen").await, vec!["lan_nguyen", "lanxnguyen"]);
+}
