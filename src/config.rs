@@ -5,9 +5,11 @@
 //! `MOTCUA__SECTION__KEY`, then command-line flags.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -35,7 +37,10 @@ pub struct ServerSettings {
     pub request_timeout_secs: u64,
     pub body_limit_bytes: usize,
     pub cors_allowed_origins: Vec<String>,
-    pub trust_forwarded_for: bool,
+    /// The proxies whose forwarded client addresses are believed (addresses or CIDR ranges).
+    pub trusted_proxies: TrustedProxies,
+    /// The header those proxies set: `x-forwarded-for` or `forwarded` (RFC 7239).
+    pub forwarded_header: ForwardedHeader,
     pub shutdown_grace_secs: u64,
     /// Send `Strict-Transport-Security` (only where clients reach the service over TLS).
     pub hsts: bool,
@@ -99,13 +104,80 @@ pub struct AuthSettings {
     pub throttle: ThrottleSettings,
 }
 
+/// The proxies in front of the service, whose forwarded addresses are believed.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// Whether the address is one of the trusted proxies.
+    pub fn contains(&self, ip: &IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(ip))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl TrustedProxies {
+    /// Addresses (`10.0.0.1`, `::1`) or CIDR ranges (`10.0.0.0/8`); empty items are skipped.
+    pub fn parse<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
+        items
+            .into_iter()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpNet>()
+                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                    .map(|net| net.trunc())
+                    .map_err(|_| {
+                        format!(
+                            "server.trusted_proxies: {s:?} is neither an address nor a CIDR range"
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(TrustedProxies)
+    }
+}
+
+impl<'de> Deserialize<'de> for TrustedProxies {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let items = Vec::<String>::deserialize(d)?;
+        TrustedProxies::parse(items.iter().map(String::as_str)).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The header in which trusted proxies pass the client's address on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ForwardedHeader {
+    #[serde(rename = "x-forwarded-for")]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=...`.
+    #[serde(rename = "forwarded")]
+    Forwarded,
+}
+
+/// Failed-login throttling (OWASP's authentication guidance): per account and client
+/// address first, then per account from anywhere at a higher bound with a short fixed lock,
+/// and per client address across accounts at a bound only credential stuffing reaches.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThrottleSettings {
+    /// Failures of one account from one address before that pair is locked.
     pub max_failures: u32,
+    /// The pair's first lock; doubles with each further failure up to `max_delay_secs`.
     pub base_delay_secs: u64,
     pub max_delay_secs: u64,
+    /// Failures older than this are forgotten (every key).
     pub window_secs: u64,
+    /// Failures of one account from any address before the account is locked everywhere.
+    pub account_max_failures: u32,
+    /// How long, fixed (not doubling), so that its owner is not locked out for long.
+    pub account_lock_secs: u64,
+    /// Failures from one address over any accounts before the address is locked.
+    pub address_max_failures: u32,
+    pub address_lock_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -206,6 +278,7 @@ impl Settings {
             .try_parsing(true)
             .list_separator(",")
             .with_list_parse_key("server.cors_allowed_origins")
+            .with_list_parse_key("server.trusted_proxies")
             .source(sources.env.clone());
         builder = builder.add_source(env);
         if let Some(bind) = &sources.overrides.bind {
@@ -252,6 +325,12 @@ impl Settings {
         if !metrics.is_empty() && metrics.len() < 32 {
             return Err(ConfigError::Invalid(
                 "metrics.token must be at least 32 characters (or empty for none)".into(),
+            ));
+        }
+        let t = &self.auth.throttle;
+        if t.max_failures == 0 || t.account_max_failures == 0 || t.address_max_failures == 0 {
+            return Err(ConfigError::Invalid(
+                "auth.throttle: max_failures, account_max_failures and address_max_failures must be positive".into(),
             ));
         }
         if self.server.body_limit_bytes == 0 || self.server.request_timeout_secs == 0 {

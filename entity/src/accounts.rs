@@ -28,8 +28,8 @@ pub struct Model {
     #[sea_orm(nullable)]
     pub id_number: Option<String>,
     pub disabled: bool,
-    #[sea_orm(nullable)]
-    pub tokens_valid_after: Option<DateTimeUtc>,
+    /// Bumped to revoke every access token issued before (they carry it as `gen`).
+    pub token_generation: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

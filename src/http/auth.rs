@@ -168,20 +168,25 @@ async fn refresh(
     ))
 }
 
-/// Log out: revoke the refresh token's session (or, with `everywhere`, all sessions).
+/// Log out: revoke the refresh token's session (or, with `everywhere`, all the caller's
+/// sessions, access tokens included). The caller's access token is required, and the
+/// refresh token must be the caller's own.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     request_body = LogoutRequest,
+    security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Unknown refresh token", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token (`missing_token`, `invalid_token`), or a refresh token that is unknown or not the caller's (`invalid_refresh_token`; nothing is revoked)", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 async fn logout(
     State(state): State<AppState>,
+    Auth(actor): Auth,
     ApiJson(body): ApiJson<LogoutRequest>,
 ) -> ApiResult<StatusCode> {
     auth::logout(
         &state.db,
         &state.accounts,
+        &actor,
         &body.refresh_token,
         body.everywhere,
         Utc::now(),

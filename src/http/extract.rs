@@ -1,16 +1,17 @@
 //! Extractors that turn every rejection into our problem documents, and the caller's
 //! identity.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::config::{ForwardedHeader, TrustedProxies};
 use crate::domain::access::Actor;
 use crate::domain::lang::Lang;
 use crate::error::{ApiError, FieldError};
@@ -287,8 +288,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientLang {
     }
 }
 
-/// The client's address: the socket peer, or the left-most `X-Forwarded-For` when the
-/// configuration says a trusted proxy sets it.
+/// The client's address: the socket peer, or, when that peer is one of
+/// `server.trusted_proxies`, the right-most address of `server.forwarded_header` that is not
+/// itself a trusted proxy.
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub Option<String>);
 
@@ -299,22 +301,168 @@ impl FromRequestParts<AppState> for ClientAddr {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if state.settings.server.trust_forwarded_for {
-            if let Some(first) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                return Ok(ClientAddr(Some(first.to_string())));
-            }
-        }
-        let peer = parts
+        let server = &state.settings.server;
+        let client = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
-        Ok(ClientAddr(peer))
+            .map(|ConnectInfo(addr)| {
+                client_address(
+                    addr.ip(),
+                    &parts.headers,
+                    &server.trusted_proxies,
+                    server.forwarded_header,
+                )
+                .to_string()
+            });
+        Ok(ClientAddr(client))
+    }
+}
+
+/// The client behind `peer`. Each proxy appends the address it received the request from,
+/// so walking the chain from the right, the first address that is not a trusted proxy was
+/// written by a trusted proxy and is the client; anything left of it the client may have
+/// forged. A hop that cannot be read ends the walk at the proxy that wrote it; a chain of
+/// nothing but trusted proxies gives its left-most.
+pub fn client_address(
+    peer: IpAddr,
+    headers: &HeaderMap,
+    proxies: &TrustedProxies,
+    header: ForwardedHeader,
+) -> IpAddr {
+    let peer = peer.to_canonical();
+    if !proxies.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<Option<IpAddr>> = match header {
+        ForwardedHeader::XForwardedFor => headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .flat_map(|v| match v.to_str() {
+                Ok(v) => v.split(',').map(parse_hop).collect::<Vec<_>>(),
+                Err(_) => vec![None],
+            })
+            .collect(),
+        ForwardedHeader::Forwarded => headers
+            .get_all(header::FORWARDED)
+            .iter()
+            .flat_map(|v| match v.to_str() {
+                Ok(v) => v.split(',').map(forwarded_for).collect::<Vec<_>>(),
+                Err(_) => vec![None],
+            })
+            .collect(),
+    };
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Some(ip) = hop else {
+            return client;
+        };
+        client = *ip;
+        if !proxies.contains(ip) {
+            return client;
+        }
+    }
+    client
+}
+
+/// One `Forwarded` element's `for=` (`for=192.0.2.1`, `for="[2001:db8::1]:4711"`).
+fn forwarded_for(element: &str) -> Option<IpAddr> {
+    element.split(';').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("for")
+            .then(|| parse_hop(value))?
+    })
+}
+
+/// An address as proxies write it: bare, with a port, IPv6 in brackets, maybe quoted.
+fn parse_hop(raw: &str) -> Option<IpAddr> {
+    let s = raw.trim().trim_matches('"');
+    let ip = if let Some(rest) = s.strip_prefix('[') {
+        rest.split_once(']')?.0.parse::<IpAddr>().ok()?
+    } else {
+        match s.parse::<IpAddr>() {
+            Ok(ip) => ip,
+            Err(_) => s.parse::<SocketAddr>().ok()?.ip(),
+        }
+    };
+    Some(ip.to_canonical())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proxies(list: &[&str]) -> TrustedProxies {
+        TrustedProxies::parse(list.iter().copied()).unwrap()
+    }
+
+    fn client(peer: &str, name: &'static str, value: &str, trusted: &[&str]) -> String {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, value.parse().unwrap());
+        let header = if name == "forwarded" {
+            ForwardedHeader::Forwarded
+        } else {
+            ForwardedHeader::XForwardedFor
+        };
+        client_address(peer.parse().unwrap(), &headers, &proxies(trusted), header).to_string()
+    }
+
+    #[test]
+    fn forwarded_addresses_are_read_only_from_trusted_proxies() {
+        let xff = "x-forwarded-for";
+        // Not from a trusted proxy: the peer, whatever the header says.
+        assert_eq!(client("192.0.2.1", xff, "203.0.113.9", &[]), "192.0.2.1");
+        assert_eq!(
+            client("192.0.2.1", xff, "203.0.113.9", &["10.0.0.0/8"]),
+            "192.0.2.1"
+        );
+        // The right-most address that is not a proxy; forged left-most ones are skipped.
+        let t = ["10.0.0.0/8", "192.0.2.1"];
+        assert_eq!(client("10.0.0.1", xff, "203.0.113.9", &t), "203.0.113.9");
+        assert_eq!(
+            client("10.0.0.1", xff, "6.6.6.6, 203.0.113.9, 10.2.2.2", &t),
+            "203.0.113.9"
+        );
+        assert_eq!(
+            client("::ffff:10.0.0.1", xff, "203.0.113.9:5555", &t),
+            "203.0.113.9"
+        );
+        assert_eq!(
+            client("10.0.0.1", xff, "[2001:db8::1]:80", &t),
+            "2001:db8::1"
+        );
+        // Unreadable hop: the proxy that wrote it. Only proxies: the left-most.
+        assert_eq!(client("10.0.0.1", xff, "junk, 10.3.3.3", &t), "10.3.3.3");
+        assert_eq!(
+            client("10.0.0.1", xff, "10.4.4.4, 10.3.3.3", &t),
+            "10.4.4.4"
+        );
+        // The other header is ignored (a client could send it through the proxy).
+        let mut headers = HeaderMap::new();
+        headers.insert("forwarded", "for=6.6.6.6".parse().unwrap());
+        let peer = "10.0.0.1".parse().unwrap();
+        let xff = ForwardedHeader::XForwardedFor;
+        assert_eq!(
+            client_address(peer, &headers, &proxies(&t), xff).to_string(),
+            "10.0.0.1"
+        );
+    }
+
+    #[test]
+    fn the_forwarded_header_is_read_as_rfc_7239_says() {
+        let t = ["10.0.0.0/8"];
+        assert_eq!(
+            client(
+                "10.0.0.1",
+                "forwarded",
+                r#"for=6.6.6.6, for="[2001:db8::7]:4711";proto=https, by=10.0.0.1;for=10.9.9.9"#,
+                &t
+            ),
+            "2001:db8::7"
+        );
+        assert_eq!(
+            client("10.0.0.1", "forwarded", "for=_hidden, For=10.5.5.5", &t),
+            "10.5.5.5"
+        );
     }
 }

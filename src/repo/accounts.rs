@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::accounts;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     QueryFilter, QueryOrder,
@@ -70,7 +71,10 @@ pub async fn list<C: ConnectionTrait>(
         query = query.filter(accounts::Column::ProvinceCode.eq(p.as_str()));
     }
     if let Some(q) = &filter.q {
-        query = query.filter(accounts::Column::UsernameKey.contains(q.to_ascii_lowercase()));
+        query = query.filter(
+            Expr::col(accounts::Column::UsernameKey)
+                .like(super::contains_literally(&q.to_ascii_lowercase())),
+        );
     }
     super::page(
         query.order_by_asc(accounts::Column::UsernameKey),
@@ -98,7 +102,6 @@ pub struct AccountChange {
     pub province_code: Option<Option<String>>,
     pub disabled: Option<bool>,
     pub full_name: Option<String>,
-    pub tokens_valid_after: Option<Option<DateTime<Utc>>>,
 }
 
 /// Write the changes to the row read as `current`, with `updated_at`; returns the row as it
@@ -125,9 +128,26 @@ pub async fn update<C: ConnectionTrait>(
     if let Some(n) = ch.full_name {
         am.full_name = Set(n);
     }
-    if let Some(t) = ch.tokens_valid_after {
-        am.tokens_valid_after = Set(t);
-    }
     am.updated_at = Set(now);
     am.update(db).await
+}
+
+/// Revoke every access token issued to the account so far: its token generation goes up by
+/// one, in the database (concurrent revocations each count), and a token of an older
+/// generation is refused.
+pub async fn revoke_access_tokens<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    accounts::Entity::update_many()
+        .col_expr(
+            accounts::Column::TokenGeneration,
+            Expr::col(accounts::Column::TokenGeneration).add(1),
+        )
+        .col_expr(accounts::Column::UpdatedAt, Expr::value(now))
+        .filter(accounts::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
 }

@@ -24,6 +24,22 @@ use sea_orm::{
     ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait, QuerySelect, Select,
 };
 
+/// A `LIKE` pattern matching values that contain `s` as it is written: its `%` and `_`
+/// (LIKE's wildcards) and the escape character `\` are escaped, and the escape character is
+/// named with `ESCAPE` (SQLite has none by default), so both databases read it alike.
+pub fn contains_literally(s: &str) -> sea_orm::sea_query::LikeExpr {
+    let mut pattern = String::with_capacity(s.len() + 2);
+    pattern.push('%');
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')
+}
+
 /// Hand-written SQL with `?` placeholders, written for the backend (PostgreSQL numbers them).
 pub fn placeholders(backend: DatabaseBackend, text: &str) -> String {
     if backend != DatabaseBackend::Postgres {

@@ -21,6 +21,10 @@ pub struct Claims {
     pub nbf: i64,
     pub exp: i64,
     pub jti: Uuid,
+    /// The account's token generation when issued; revoking its tokens bumps it, and a token
+    /// of another generation is refused. Required: a token without it is refused.
+    #[serde(rename = "gen")]
+    pub generation: i64,
 }
 
 /// Why a token was refused.
@@ -77,13 +81,14 @@ impl JwtKeys {
         self.ttl_secs
     }
 
-    /// Issue a token for an account.
+    /// Issue a token for an account of this token generation.
     pub fn issue(
         &self,
         sub: Uuid,
         role: &str,
         unit: Option<&str>,
         province: Option<&str>,
+        generation: i64,
         now: i64,
     ) -> Result<String, jsonwebtoken::errors::Error> {
         let claims = Claims {
@@ -97,6 +102,7 @@ impl JwtKeys {
             nbf: now,
             exp: now + self.ttl_secs,
             jti: Uuid::new_v4(),
+            generation,
         };
         encode(&Header::new(ALGORITHM), &claims, &self.encoding)
     }

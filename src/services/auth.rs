@@ -186,7 +186,7 @@ pub async fn create_account(
         email: a.email.map(|e| e.as_str().to_string()),
         id_number: a.id_number.map(|i| i.as_str().to_string()),
         disabled: false,
-        tokens_valid_after: None,
+        token_generation: 0,
         created_at: now,
         updated_at: now,
     };
@@ -321,12 +321,57 @@ pub async fn check_role_placement(
     Ok(())
 }
 
-fn throttle_keys(username: &str, client: Option<&str>) -> Vec<String> {
-    let mut keys = vec![format!("user:{}", username.trim().to_ascii_lowercase())];
+/// What a failed-login counter counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    /// One account from one client address.
+    Pair,
+    /// One account from any address.
+    Account,
+    /// One client address over any accounts.
+    Address,
+}
+
+/// The counters a login attempt is throttled by. The address key comes first in the pair's
+/// key: it holds no space, so no username can make two pairs' keys collide.
+fn throttle_keys(username: &str, client: Option<&str>) -> Vec<(Counted, String)> {
+    let user = username.trim().to_ascii_lowercase();
+    let mut keys = vec![
+        (
+            Counted::Pair,
+            format!("pair:{} {user}", client.unwrap_or("unknown")),
+        ),
+        (Counted::Account, format!("user:{user}")),
+    ];
     if let Some(ip) = client {
-        keys.push(format!("ip:{ip}"));
+        keys.push((Counted::Address, format!("ip:{ip}")));
     }
     keys
+}
+
+fn bound(t: &ThrottleSettings, counted: Counted) -> u32 {
+    match counted {
+        Counted::Pair => t.max_failures,
+        Counted::Account => t.account_max_failures,
+        Counted::Address => t.address_max_failures,
+    }
+}
+
+/// How long a key is locked after its `failures`-th failure within the window, if at all.
+fn lock_secs(t: &ThrottleSettings, counted: Counted, failures: u32) -> Option<u64> {
+    match counted {
+        _ if failures < bound(t, counted) => None,
+        Counted::Pair => {
+            let excess = (failures - t.max_failures).min(20);
+            Some(
+                t.base_delay_secs
+                    .saturating_mul(1u64 << excess)
+                    .min(t.max_delay_secs),
+            )
+        }
+        Counted::Account => Some(t.account_lock_secs),
+        Counted::Address => Some(t.address_lock_secs),
+    }
 }
 
 fn invalid_credentials() -> ApiError {
@@ -339,8 +384,9 @@ fn invalid_credentials() -> ApiError {
     )
 }
 
-/// Log in: throttled per account and per client address; an unknown username gets exactly
-/// the answer (and cost) of a wrong password.
+/// Log in: throttled per account and client address, per account and per client address
+/// (see [`ThrottleSettings`]); an unknown username gets exactly the answer (and cost) of a
+/// wrong password.
 pub async fn login(
     deps: &Deps<'_>,
     username: &str,
@@ -350,10 +396,11 @@ pub async fn login(
 ) -> ApiResult<TokenPair> {
     let keys = throttle_keys(username, client);
     let mut wait = 0i64;
-    for key in &keys {
+    for (_, key) in &keys {
         if let Some(row) = repo::throttle::get(deps.db, key).await? {
             if let Some(until) = row.locked_until {
-                wait = wait.max((until - now).num_seconds());
+                // Whole seconds, rounded up: a lock with 0.4 s left is still a lock.
+                wait = wait.max(((until - now).num_milliseconds() + 999).div_euclid(1000));
             }
         }
     }
@@ -383,32 +430,39 @@ pub async fn login(
             });
         }
     };
-    for key in &keys {
-        repo::throttle::clear(deps.db, key).await?;
+    // The address's count is kept: a stuffer could otherwise reset it with an account of
+    // their own.
+    for (counted, key) in &keys {
+        if *counted != Counted::Address {
+            repo::throttle::clear(deps.db, key).await?;
+        }
     }
     tracing::info!(account.id = %account.id, "login");
     issue_pair(deps, &account, Uuid::now_v7(), now).await
 }
 
-/// Count a failure on every key; once any reaches the limit, lock it for a delay that
-/// doubles with each further failure. Returns the wait when now locked.
+/// Count a failure on every key and lock those that reached their bound ([`lock_secs`]).
+/// Returns the wait when now locked.
 async fn record_failure(
     db: &DatabaseConnection,
     t: &ThrottleSettings,
-    keys: &[String],
+    keys: &[(Counted, String)],
     now: DateTime<Utc>,
 ) -> ApiResult<Option<u64>> {
     let window_start = now - Duration::seconds(t.window_secs as i64);
     let mut wait = None;
-    for key in keys {
+    for (counted, key) in keys {
         let failures = repo::throttle::record_failure(db, key, now, window_start).await?;
-        if failures as u32 >= t.max_failures {
-            let excess = (failures as u32 - t.max_failures).min(20);
-            let delay = t
-                .base_delay_secs
-                .saturating_mul(1u64 << excess)
-                .min(t.max_delay_secs);
+        let failures = failures.max(0) as u32;
+        if let Some(delay) = lock_secs(t, *counted, failures).filter(|&d| d > 0) {
             repo::throttle::lock_until(db, key, now + Duration::seconds(delay as i64)).await?;
+            if *counted != Counted::Pair && failures == bound(t, *counted) {
+                tracing::warn!(
+                    throttle.key = %key,
+                    failures,
+                    "failed logins: account or client address locked"
+                );
+            }
             wait = Some(wait.unwrap_or(0).max(delay));
         }
     }
@@ -441,6 +495,7 @@ async fn issue_pair(
             &account.role,
             account.unit_code.as_deref(),
             province.as_deref(),
+            i64::from(account.token_generation),
             now.timestamp(),
         )
         .map_err(ApiError::internal)?;
@@ -500,34 +555,43 @@ pub async fn refresh(
     issue_pair(deps, &account, row.family_id, now).await
 }
 
-/// Log out: revoke the refresh token's family; with `everywhere`, every session of the
-/// account, including access tokens already issued.
+/// Log out the caller: revoke the refresh token's family; with `everywhere`, every session
+/// of the account, access tokens included. A refresh token that is not the caller's is
+/// refused as unknown, and nothing is revoked.
 pub async fn logout(
     db: &DatabaseConnection,
     accounts: &AccountCache,
+    actor: &Actor,
     refresh_token: &str,
     everywhere: bool,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let Some(row) = repo::tokens::find_by_hash(db, &tokens::digest(refresh_token)).await? else {
-        return Err(invalid_refresh());
-    };
+    let row = repo::tokens::find_by_hash(db, &tokens::digest(refresh_token))
+        .await?
+        .filter(|row| row.account_id == actor.account_id)
+        .ok_or_else(invalid_refresh)?;
     if everywhere {
-        let txn = db::begin_write(db).await?;
-        repo::tokens::revoke_account(&txn, row.account_id, now).await?;
-        if let Some(account) = repo::accounts::find_by_id(&txn, row.account_id).await? {
-            let change = repo::accounts::AccountChange {
-                tokens_valid_after: Some(Some(now)),
-                ..Default::default()
-            };
-            repo::accounts::update(&txn, account, change, now).await?;
-            repo::accounts::notify_changed(&txn, row.account_id).await?;
-        }
-        txn.commit().await?;
-        accounts.invalidate(row.account_id);
+        revoke_sessions(db, accounts, row.account_id, now).await?;
     } else {
         repo::tokens::revoke_family(db, row.family_id, now).await?;
     }
+    Ok(())
+}
+
+/// End every session of an account: its refresh tokens and, by a new token generation,
+/// every access token issued so far; every instance's account cache forgets it.
+async fn revoke_sessions(
+    db: &DatabaseConnection,
+    accounts: &AccountCache,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let txn = db::begin_write(db).await?;
+    repo::tokens::revoke_account(&txn, id, now).await?;
+    repo::accounts::revoke_access_tokens(&txn, id, now).await?;
+    repo::accounts::notify_changed(&txn, id).await?;
+    txn.commit().await?;
+    accounts.invalidate(id);
     Ok(())
 }
 
@@ -565,10 +629,8 @@ pub async fn authenticate(deps: &Deps<'_>, token: &str) -> ApiResult<Actor> {
             text!("Tài khoản đã bị khóa.", "This account is disabled."),
         ));
     }
-    if let Some(after) = account.tokens_valid_after {
-        if claims.iat < after.timestamp() {
-            return Err(unauthorized_token(None));
-        }
+    if claims.generation != i64::from(account.token_generation) {
+        return Err(unauthorized_token(None));
     }
     actor_of(deps.directory, &account).await
 }

@@ -252,11 +252,12 @@ pub async fn update(
         province_code: Some(new_province),
         disabled: change.disabled,
         full_name: full_name.flatten(),
-        tokens_valid_after: None,
     };
     let updated = repo::accounts::update(&txn, account, row_change, now).await?;
     if disabling {
+        // Every session ends for good: enabling the account again revives none of them.
         repo::tokens::revoke_account(&txn, id, now).await?;
+        repo::accounts::revoke_access_tokens(&txn, id, now).await?;
     }
     repo::accounts::notify_changed(&txn, id).await?;
     repo::audit::record(

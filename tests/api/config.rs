@@ -153,6 +153,7 @@ async fn generated_key_is_kept_beside_the_database_with_mode_0600() {
             "citizen",
             None,
             None,
+            0,
             chrono::Utc::now().timestamp(),
         )
         .unwrap();
