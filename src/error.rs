@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use sea_orm::DbErr;
 use serde::Serialize;
 
+use crate::domain::account::Invalid;
 use crate::domain::lang::Lang;
 
 /// A sentence in both languages of the service.
@@ -420,5 +421,42 @@ impl From<crate::domain::access::Denied> for ApiError {
             ),
         };
         ApiError::forbidden(detail)
+    }
+}
+
+/// Collects field errors so that a request reports all of them at once: how every request
+/// body is parsed into domain types (each value's `parse` gives an [`Invalid`] or a
+/// [`FieldError`] with its field path), whatever the resource.
+#[derive(Default)]
+pub struct Checks(Vec<FieldError>);
+
+impl Checks {
+    pub fn take<T>(&mut self, r: Result<T, Invalid>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.0.push(e.into());
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, e: FieldError) {
+        self.0.push(e);
+    }
+
+    /// Record `e` unless its field already has an error (the first found stands).
+    pub fn push_first(&mut self, e: FieldError) {
+        if self.0.iter().all(|have| have.field != e.field) {
+            self.0.push(e);
+        }
+    }
+
+    pub fn finish(self) -> ApiResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.0))
+        }
     }
 }

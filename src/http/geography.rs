@@ -16,10 +16,10 @@ use crate::domain::geography::{
     Candidate, Era, Gazetteer, LegacyWardCode, LegacyWardRef, Province, ProvinceCode, Resolution,
     Status, Via, Ward, WardCode, WardRef,
 };
+use crate::error::Checks;
 use crate::error::{ApiError, ApiResult, FieldError, ProblemDocument};
 use crate::http::address::AddressBody;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, ClientLang};
-use crate::services::auth::Checks;
 use crate::state::AppState;
 use crate::text;
 

@@ -10,7 +10,7 @@ use crate::db;
 use crate::domain::access::Actor;
 use crate::domain::account::{Email, IdNumber, Invalid, NewPassword, Phone, Role, Username};
 use crate::domain::unit::UnitCode;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, Checks};
 use crate::repo;
 use crate::repo::accounts::AccountRow;
 use crate::security::jwt::{JwtKeys, TokenRejection};
@@ -63,34 +63,6 @@ pub struct NewAccount {
     pub phone: Option<Phone>,
     pub email: Option<Email>,
     pub id_number: Option<IdNumber>,
-}
-
-/// Collects field errors so that a request reports all of them at once.
-#[derive(Default)]
-pub struct Checks(Vec<FieldError>);
-
-impl Checks {
-    pub fn take<T>(&mut self, r: Result<T, Invalid>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.0.push(e.into());
-                None
-            }
-        }
-    }
-
-    pub fn push(&mut self, e: FieldError) {
-        self.0.push(e);
-    }
-
-    pub fn finish(self) -> ApiResult<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::validation(self.0))
-        }
-    }
 }
 
 /// Check a full name: 1–200 characters, no control characters.

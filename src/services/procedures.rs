@@ -20,7 +20,7 @@ use crate::domain::procedure::{
     is_procedure_code, OnlineLevel, ProcedureSpec, RequiredDocument, Step,
 };
 use crate::domain::unit::{Level, UnitKind};
-use crate::error::{ApiError, ApiResult, FieldError, Text};
+use crate::error::{ApiError, ApiResult, Checks, FieldError, Text};
 use crate::repo;
 use crate::repo::procedures::ProcedureRow;
 use crate::services::routing::CatalogHandle;
@@ -99,28 +99,9 @@ pub fn invalid_text(code: &str) -> Text {
     }
 }
 
-/// Field errors, at most one per field (the first found: "required" before "invalid_length").
-#[derive(Default)]
-struct Checks(Vec<FieldError>);
-
-impl Checks {
-    fn push(&mut self, e: FieldError) {
-        if self.0.iter().all(|have| have.field != e.field) {
-            self.0.push(e);
-        }
-    }
-
-    fn finish(self) -> ApiResult<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::validation(self.0))
-        }
-    }
-}
-
+/// At most one error per field: the first found ("required" before "invalid_length").
 fn push(c: &mut Checks, e: Invalid) {
-    c.push(FieldError::new(e.field, e.code, invalid_text(e.code)));
+    c.push_first(FieldError::new(e.field, e.code, invalid_text(e.code)));
 }
 
 /// The fields of a procedure as a client gives them. For an edit, `None` keeps the current
@@ -254,7 +235,7 @@ fn apply(base: &mut ProcedureSpec, input: &ProcedureInput, c: &mut Checks) {
     }
     for (i, d) in base.required_documents.iter().enumerate() {
         if d.kind.trim().is_empty() || d.kind.len() > 100 {
-            c.push(FieldError::new(
+            c.push_first(FieldError::new(
                 format!("required_documents[{i}].kind"),
                 "invalid_length",
                 invalid_text("invalid_length"),

@@ -255,7 +255,7 @@ fn override_error(field: &str, code: &'static str, vi: &str, en: &str) -> FieldE
     FieldError::new(field, code, text!(vi.to_string(), en.to_string()))
 }
 
-fn check_reason(c: &mut crate::services::auth::Checks, reason: &str) -> String {
+fn check_reason(c: &mut crate::error::Checks, reason: &str) -> String {
     let r = reason.trim();
     if r.is_empty() || r.chars().count() > 500 || r.chars().any(char::is_control) {
         c.push(override_error(
@@ -268,11 +268,7 @@ fn check_reason(c: &mut crate::services::auth::Checks, reason: &str) -> String {
     r.to_string()
 }
 
-fn check_window(
-    c: &mut crate::services::auth::Checks,
-    from: DateTime<Utc>,
-    until: Option<DateTime<Utc>>,
-) {
+fn check_window(c: &mut crate::error::Checks, from: DateTime<Utc>, until: Option<DateTime<Utc>>) {
     if until.is_some_and(|u| u <= from) {
         c.push(override_error(
             "valid_until",
@@ -336,7 +332,7 @@ pub async fn list_overrides(
     province: Option<&str>,
     active: Option<bool>,
 ) -> ApiResult<Vec<Override>> {
-    let mut c = crate::services::auth::Checks::default();
+    let mut c = crate::error::Checks::default();
     let province = province
         .filter(|p| !p.trim().is_empty())
         .and_then(|p| crate::services::units::known_province(gazetteer, &mut c, "province", p));
@@ -354,7 +350,7 @@ pub async fn create_override(
     o: NewOverride,
     now: DateTime<Utc>,
 ) -> ApiResult<Override> {
-    let mut c = crate::services::auth::Checks::default();
+    let mut c = crate::error::Checks::default();
     let province = crate::services::units::known_province(
         deps.gazetteer,
         &mut c,
@@ -501,7 +497,7 @@ pub async fn update_override(
     let current = repo::overrides::find(&txn, id)
         .await?
         .ok_or_else(override_not_found)?;
-    let mut c = crate::services::auth::Checks::default();
+    let mut c = crate::error::Checks::default();
     let reason = ch.reason.as_deref().map(|r| check_reason(&mut c, r));
     if let Some(p) = ch.priority {
         if !(-1000..=1000).contains(&p) {

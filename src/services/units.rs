@@ -22,10 +22,10 @@ use crate::domain::account::Invalid;
 use crate::domain::calendar::WorkingHours;
 use crate::domain::geography::{normalize, Gazetteer, ProvinceCode, WardCode};
 use crate::domain::unit::{Level, UnitCode, UnitKind};
+use crate::error::Checks;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::repo;
 use crate::repo::units::UnitRow;
-use crate::services::auth::Checks;
 use crate::services::geography::DirectoryHandle;
 use crate::text;
 

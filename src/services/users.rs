@@ -7,11 +7,12 @@ use uuid::Uuid;
 use crate::db;
 use crate::domain::access::Actor;
 use crate::domain::account::{Email, IdNumber, NewPassword, Phone, Role, Username};
+use crate::error::Checks;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::repo::accounts::{AccountFilter, AccountRow};
 use crate::security::password::PasswordHasher;
-use crate::services::auth::{check_full_name, create_account, Checks, Deps, NewAccount};
+use crate::services::auth::{check_full_name, create_account, Deps, NewAccount};
 use crate::services::geography::DirectoryHandle;
 use crate::text;
 
