@@ -117,6 +117,7 @@ pub struct DeadlineQuery {
     pub working_days: Option<u32>,
     pub same_day: Option<bool>,
     /// Use this unit's office hours (default: the civil service's).
+    #[param(pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*$")]
     pub unit: Option<String>,
 }
 

@@ -390,10 +390,15 @@ pub struct ListQuery {
     /// Only the caller's own dossiers (citizens always see only theirs).
     pub mine: Option<bool>,
     /// Comma-separated internal statuses.
+    #[param(
+        pattern = r"^ *(submitted|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *(, *(submitted|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *)*$"
+    )]
     pub status: Option<String>,
+    #[param(pattern = r"^[0-9]{1,2}\.[0-9]{6,7}$")]
     pub procedure: Option<String>,
     /// Only dossiers not yet closed.
     pub open: Option<bool>,
+    #[param(pattern = r"^(not_started|on_track|at_risk|overdue)$")]
     pub sla_state: Option<String>,
     #[param(minimum = 1, maximum = 100000)]
     #[validate(range(min = 1, max = 100000))]
@@ -633,12 +638,16 @@ async fn act(
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// Comma-separated statuses.
+    #[param(
+        pattern = r"^ *(submitted|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *(, *(submitted|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *)*$"
+    )]
     pub status: Option<String>,
     /// true: only claimed or assigned; false: only unclaimed.
     pub claimed: Option<bool>,
     /// Only dossiers assigned to this clerk (`me` for the caller).
     pub assignee: Option<String>,
     /// `urgency` (default: overdue first, then the nearest deadline) or `received_at`.
+    #[param(pattern = r"^(urgency|received_at)$")]
     pub sort: Option<String>,
     #[param(minimum = 1, maximum = 100000)]
     #[validate(range(min = 1, max = 100000))]

@@ -399,6 +399,7 @@ pub struct SearchWardsQuery {
     /// Province code.
     #[param(max_length = 10)]
     #[validate(length(max = 10))]
+    #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
     pub province: Option<String>,
     /// At most this many (default 20, at most 500).
     #[param(minimum = 1, maximum = 500)]
@@ -451,7 +452,7 @@ async fn search_wards(
 
 /// One 2025 ward, with the pre-2025 wards that became it.
 #[utoipa::path(get, path = "/api/v1/wards/{code}", tag = "geography",
-    params(("code" = String, Path, description = "2025 ward code, e.g. 00097", pattern = r"^[0-9]{1,5}$")),
+    params(("code" = String, Path, description = "2025 ward code, e.g. 00097", pattern = r"^(?!0+$)[0-9]{1,5}$")),
     responses(
         (status = 200, body = WardDetail),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
@@ -508,7 +509,7 @@ async fn get_ward(
 /// only in the conversion table are answered from it; old wards without a conversion row have
 /// no successors (the explanation says so).
 #[utoipa::path(get, path = "/api/v1/legacy-wards/{code}", tag = "geography",
-    params(("code" = String, Path, description = "Pre-2025 ward code, e.g. 00001", pattern = r"^[0-9]{1,5}$")),
+    params(("code" = String, Path, description = "Pre-2025 ward code, e.g. 00001", pattern = r"^(?!0+$)[0-9]{1,5}$")),
     responses(
         (status = 200, body = LegacyWardView),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),

@@ -150,6 +150,7 @@ pub struct ListProceduresQuery {
     /// `commune` or `province`.
     #[param(max_length = 20)]
     #[validate(length(max = 20))]
+    #[param(pattern = r"^(commune|province)$")]
     pub level: Option<String>,
     /// The field ("Hộ tịch", "ho tich"), diacritics and case ignored.
     #[param(max_length = 200)]

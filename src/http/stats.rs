@@ -53,10 +53,14 @@ fn csv_error(e: impl std::error::Error + Send + Sync + 'static) -> ApiError {
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BacklogQuery {
+    #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
     pub province: Option<String>,
+    #[param(pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*$")]
     pub unit: Option<String>,
+    #[param(pattern = r"^[0-9]{1,2}\.[0-9]{6,7}$")]
     pub procedure: Option<String>,
     /// province, unit (default), procedure or step.
+    #[param(pattern = r"^(province|unit|procedure|step)$")]
     pub group_by: Option<String>,
 }
 
@@ -151,7 +155,9 @@ pub struct IndicatorsQuery {
     pub from: DateTime<FixedOffset>,
     /// End of the period, exclusive (RFC 3339).
     pub to: DateTime<FixedOffset>,
+    #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
     pub province: Option<String>,
+    #[param(pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*$")]
     pub unit: Option<String>,
 }
 
@@ -227,6 +233,7 @@ async fn indicators(
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BottleneckQuery {
+    #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
     pub province: Option<String>,
     /// The look-back window in days (1–90, default 7).
     #[param(minimum = 1, maximum = 90)]
@@ -268,6 +275,7 @@ async fn bottlenecks(
 #[into_params(parameter_in = Query)]
 pub struct RebalancingQuery {
     /// Required for national supervisors; a provincial supervisor's own by default.
+    #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
     pub province: Option<String>,
     #[param(minimum = 1, maximum = 90)]
     #[validate(range(min = 1, max = 90))]

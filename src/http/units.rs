@@ -80,10 +80,14 @@ pub struct ListUnitsQuery {
     /// Province code ("1" or "01").
     #[param(max_length = 10)]
     #[validate(length(max = 10))]
+    #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
     pub province: Option<String>,
     /// A unit kind.
     #[param(max_length = 50)]
     #[validate(length(max = 50))]
+    #[param(
+        pattern = r"^(province_pc|province_service_centre|dept_justice|dept_finance|dept_construction|dept_agriculture_environment|land_registration_office|dept_health|dept_education|dept_home_affairs|province_police|commune_pc|commune_service_centre|commune_police)$"
+    )]
     pub kind: Option<String>,
     /// Part of the code, or of the name (diacritics and case ignored).
     #[param(max_length = 200)]

@@ -91,7 +91,9 @@ pub struct CreateUserRequest {
 #[into_params(parameter_in = Query)]
 pub struct ListUsersQuery {
     pub role: Option<String>,
+    #[param(pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*$")]
     pub unit: Option<String>,
+    #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
     pub province: Option<String>,
     /// Part of the username.
     #[param(max_length = 100)]
