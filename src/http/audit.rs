@@ -58,11 +58,11 @@ impl From<AuditEntry> for AuditEntryView {
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListAuditQuery {
-    #[param(min_length = 1, max_length = 50)]
     #[validate(length(min = 1, max = 50))]
+    #[param(min_length = 1, max_length = 50)]
     pub action: Option<String>,
-    #[param(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
     pub subject: Option<String>,
     /// Only this administrator's entries.
     pub account_id: Option<Uuid>,
@@ -70,11 +70,11 @@ pub struct ListAuditQuery {
     pub since: Option<DateTime<Utc>>,
     /// Before this instant.
     pub until: Option<DateTime<Utc>>,
-    #[param(minimum = 1, maximum = 100000)]
     #[validate(range(min = 1, max = 100000))]
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
-    #[param(minimum = 1, maximum = 500)]
     #[validate(range(min = 1, max = 500))]
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 

@@ -109,11 +109,11 @@ async fn year(
 pub struct DeadlineQuery {
     /// The receipt instant (RFC 3339).
     pub start: DateTime<FixedOffset>,
-    #[param(minimum = 1, maximum = 2920)]
     #[validate(range(min = 1, max = 2920))]
+    #[param(minimum = 1, maximum = 2920)]
     pub working_hours: Option<u32>,
-    #[param(minimum = 1, maximum = 365)]
     #[validate(range(min = 1, max = 365))]
+    #[param(minimum = 1, maximum = 365)]
     pub working_days: Option<u32>,
     pub same_day: Option<bool>,
     /// Use this unit's office hours (default: the civil service's).

@@ -400,11 +400,11 @@ pub struct ListQuery {
     pub open: Option<bool>,
     #[param(pattern = r"^(not_started|on_track|at_risk|overdue)$")]
     pub sla_state: Option<String>,
-    #[param(minimum = 1, maximum = 100000)]
     #[validate(range(min = 1, max = 100000))]
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
-    #[param(minimum = 1, maximum = 200)]
     #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 
@@ -649,11 +649,11 @@ pub struct QueueQuery {
     /// `urgency` (default: overdue first, then the nearest deadline) or `received_at`.
     #[param(pattern = r"^(urgency|received_at)$")]
     pub sort: Option<String>,
-    #[param(minimum = 1, maximum = 100000)]
     #[validate(range(min = 1, max = 100000))]
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
-    #[param(minimum = 1, maximum = 200)]
     #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 
@@ -705,11 +705,11 @@ async fn unit_queue(
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    #[param(minimum = 1, maximum = 100000)]
     #[validate(range(min = 1, max = 100000))]
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
-    #[param(minimum = 1, maximum = 200)]
     #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 

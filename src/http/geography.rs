@@ -393,17 +393,16 @@ async fn province_wards(
 pub struct SearchWardsQuery {
     /// Name, ignoring diacritics, case and the type prefix ("phuc xa", "P. Hồng Hà"). Empty:
     /// every ward (of the province), by name.
-    #[param(max_length = 200)]
     #[validate(length(max = 200))]
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Province code.
-    #[param(max_length = 10)]
     #[validate(length(max = 10))]
-    #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
+    #[param(max_length = 10, pattern = r"^(0?[1-9]|[1-9][0-9])$")]
     pub province: Option<String>,
     /// At most this many (default 20, at most 500).
-    #[param(minimum = 1, maximum = 500)]
     #[validate(range(min = 1, max = 500))]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
 }
 

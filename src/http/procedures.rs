@@ -144,17 +144,16 @@ pub struct ProcedureList {
 #[into_params(parameter_in = Query)]
 pub struct ListProceduresQuery {
     /// Part of the code or of the name, Vietnamese or English (diacritics and case ignored).
-    #[param(max_length = 200)]
     #[validate(length(max = 200))]
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// `commune` or `province`.
-    #[param(max_length = 20)]
     #[validate(length(max = 20))]
-    #[param(pattern = r"^(commune|province)$")]
+    #[param(max_length = 20, pattern = r"^(commune|province)$")]
     pub level: Option<String>,
     /// The field ("Hộ tịch", "ho tich"), diacritics and case ignored.
-    #[param(max_length = 200)]
     #[validate(length(max = 200))]
+    #[param(max_length = 200)]
     pub field: Option<String>,
 }
 
@@ -162,8 +161,8 @@ pub struct ListProceduresQuery {
 #[into_params(parameter_in = Query)]
 pub struct GetProcedureQuery {
     /// A given version (default: the one in force now).
-    #[param(minimum = 1, maximum = 1000000)]
     #[validate(range(min = 1, max = 1000000))]
+    #[param(minimum = 1, maximum = 1000000)]
     pub version: Option<i32>,
 }
 

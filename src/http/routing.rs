@@ -276,9 +276,8 @@ pub struct UpdateOverrideRequest {
 #[into_params(parameter_in = Query)]
 pub struct ListOverridesQuery {
     /// Province code.
-    #[param(max_length = 10)]
     #[validate(length(max = 10))]
-    #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
+    #[param(max_length = 10, pattern = r"^(0?[1-9]|[1-9][0-9])$")]
     pub province: Option<String>,
     pub active: Option<bool>,
 }

@@ -236,8 +236,8 @@ pub struct BottleneckQuery {
     #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
     pub province: Option<String>,
     /// The look-back window in days (1–90, default 7).
-    #[param(minimum = 1, maximum = 90)]
     #[validate(range(min = 1, max = 90))]
+    #[param(minimum = 1, maximum = 90)]
     pub window_days: Option<i64>,
 }
 
@@ -277,8 +277,8 @@ pub struct RebalancingQuery {
     /// Required for national supervisors; a provincial supervisor's own by default.
     #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
     pub province: Option<String>,
-    #[param(minimum = 1, maximum = 90)]
     #[validate(range(min = 1, max = 90))]
+    #[param(minimum = 1, maximum = 90)]
     pub window_days: Option<i64>,
 }
 

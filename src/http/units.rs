@@ -78,31 +78,30 @@ impl From<Unit> for UnitView {
 #[into_params(parameter_in = Query)]
 pub struct ListUnitsQuery {
     /// Province code ("1" or "01").
-    #[param(max_length = 10)]
     #[validate(length(max = 10))]
-    #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
+    #[param(max_length = 10, pattern = r"^(0?[1-9]|[1-9][0-9])$")]
     pub province: Option<String>,
     /// A unit kind.
-    #[param(max_length = 50)]
     #[validate(length(max = 50))]
     #[param(
+        max_length = 50,
         pattern = r"^(province_pc|province_service_centre|dept_justice|dept_finance|dept_construction|dept_agriculture_environment|land_registration_office|dept_health|dept_education|dept_home_affairs|province_police|commune_pc|commune_service_centre|commune_police)$"
     )]
     pub kind: Option<String>,
     /// Part of the code, or of the name (diacritics and case ignored).
-    #[param(max_length = 200)]
     #[validate(length(max = 200))]
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// 2025 ward code: the units of that commune.
-    #[param(max_length = 10)]
     #[validate(length(max = 10))]
+    #[param(max_length = 10)]
     pub ward: Option<String>,
     pub active: Option<bool>,
-    #[param(minimum = 1, maximum = 100000)]
     #[validate(range(min = 1, max = 100000))]
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
-    #[param(minimum = 1, maximum = 500)]
     #[validate(range(min = 1, max = 500))]
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 

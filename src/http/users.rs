@@ -96,14 +96,14 @@ pub struct ListUsersQuery {
     #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
     pub province: Option<String>,
     /// Part of the username.
-    #[param(max_length = 100)]
     #[validate(length(max = 100))]
+    #[param(max_length = 100)]
     pub q: Option<String>,
-    #[param(minimum = 1, maximum = 100000)]
     #[validate(range(min = 1, max = 100000))]
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
-    #[param(minimum = 1, maximum = 200)]
     #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 
