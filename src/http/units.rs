@@ -3,8 +3,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::Utc;
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
@@ -13,7 +13,7 @@ use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::Page;
 use crate::services::units as service;
-use crate::services::units::{CreateUnit, ListUnits, Unit, UpdateUnit};
+use crate::services::units::{CreateUnit, ListUnits, UpdateUnit};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -22,57 +22,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_unit, update_unit))
 }
 
-/// A unit (agency).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UnitView {
-    /// Stable code, used inside dossier codes: `01.TTPVHCC`, `01.00004.UBND`.
-    #[schema(example = "01.00004.UBND")]
-    pub code: String,
-    pub name: String,
-    pub name_en: String,
-    /// `province_pc`, `province_service_centre`, `dept_justice`, `dept_finance`,
-    /// `dept_construction`, `dept_agriculture_environment`, `land_registration_office`,
-    /// `dept_health`, `dept_education`, `dept_home_affairs`, `province_police`, `commune_pc`,
-    /// `commune_service_centre`, `commune_police`.
-    #[schema(example = "commune_pc")]
-    pub kind: String,
-    /// `province` or `commune`.
-    pub level: String,
-    #[schema(example = "01")]
-    pub province_code: String,
-    /// Commune-level units: their 2025 ward.
-    #[schema(example = "00004")]
-    pub ward_code: Option<String>,
-    /// The People's Committee the unit belongs to.
-    pub parent_code: Option<String>,
-    #[schema(example = "07:30-11:30,13:00-17:00")]
-    pub working_hours: String,
-    /// A reception point (one-stop-shop counter).
-    pub receives_dossiers: bool,
-    pub active: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<Unit> for UnitView {
-    fn from(u: Unit) -> Self {
-        UnitView {
-            code: u.code,
-            name: u.name,
-            name_en: u.name_en,
-            kind: u.kind,
-            level: u.level,
-            province_code: u.province_code,
-            ward_code: u.ward_code,
-            parent_code: u.parent_code,
-            working_hours: u.working_hours,
-            receives_dossiers: u.receives_dossiers,
-            active: u.active,
-            created_at: u.created_at,
-            updated_at: u.updated_at,
-        }
-    }
-}
+/// A unit as the API shows it is the service's own ([`Unit`]), documented there.
+pub use crate::services::units::Unit as UnitView;
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -165,7 +116,7 @@ async fn list_units(
     )
     .await?;
     Ok(ApiJson(Page {
-        items: rows.into_iter().map(UnitView::from).collect(),
+        items: rows,
         page,
         per_page,
         total,
@@ -183,7 +134,7 @@ async fn get_unit(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<ApiJson<UnitView>> {
-    Ok(ApiJson(service::get(&state.db, &code).await?.into()))
+    Ok(ApiJson(service::get(&state.db, &code).await?))
 }
 
 /// Create a unit (administrators).
@@ -220,7 +171,7 @@ async fn create_unit(
     )
     .await?;
     tracing::info!(unit.code = %unit.code, admin.id = %actor.account_id, "unit created");
-    Ok((StatusCode::CREATED, ApiJson(unit.into())))
+    Ok((StatusCode::CREATED, ApiJson(unit)))
 }
 
 /// Edit or deactivate a unit (administrators).
@@ -257,5 +208,5 @@ async fn update_unit(
     )
     .await?;
     tracing::info!(unit.code = %unit.code, admin.id = %actor.account_id, "unit updated");
-    Ok(ApiJson(unit.into()))
+    Ok(ApiJson(unit))
 }

@@ -57,18 +57,33 @@ pub struct CreateUnit {
     pub receives_dossiers: Option<bool>,
 }
 
-/// A unit as the API shows it.
-#[derive(Debug, Clone)]
+/// A unit (agency), as the API shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = UnitView)]
 pub struct Unit {
+    /// Stable code, used inside dossier codes: `01.TTPVHCC`, `01.00004.UBND`.
+    #[schema(example = "01.00004.UBND")]
     pub code: String,
     pub name: String,
     pub name_en: String,
+    /// `province_pc`, `province_service_centre`, `dept_justice`, `dept_finance`,
+    /// `dept_construction`, `dept_agriculture_environment`, `land_registration_office`,
+    /// `dept_health`, `dept_education`, `dept_home_affairs`, `province_police`, `commune_pc`,
+    /// `commune_service_centre`, `commune_police`.
+    #[schema(example = "commune_pc")]
     pub kind: String,
+    /// `province` or `commune`.
     pub level: String,
+    #[schema(example = "01")]
     pub province_code: String,
+    /// Commune-level units: their 2025 ward.
+    #[schema(example = "00004")]
     pub ward_code: Option<String>,
+    /// The People's Committee the unit belongs to.
     pub parent_code: Option<String>,
+    #[schema(example = "07:30-11:30,13:00-17:00")]
     pub working_hours: String,
+    /// A reception point (one-stop-shop counter).
     pub receives_dossiers: bool,
     pub active: bool,
     pub created_at: DateTime<Utc>,
