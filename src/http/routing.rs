@@ -24,7 +24,7 @@ use crate::http::address::AddressBody;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientLang};
 use crate::http::geography::{era_str, WardRefView};
 use crate::http::procedures::TimeLimitView;
-use crate::services::routing::{self as service, NewOverride, Override, OverrideChange};
+use crate::services::routing::{self as service, NewOverride, OverrideChange};
 use crate::state::AppState;
 use crate::text;
 
@@ -200,44 +200,8 @@ async fn resolve_route(
 
 // ---- overrides ----------------------------------------------------------------------------------
 
-/// An administrator's routing override.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OverrideView {
-    pub id: i64,
-    pub province_code: String,
-    /// The procedure it applies to (none: every procedure of `from_unit_code`).
-    pub procedure_code: Option<String>,
-    /// The unit whose work it moves (none: whichever unit is competent for the procedure).
-    pub from_unit_code: Option<String>,
-    pub to_unit_code: String,
-    /// The highest applicable priority wins; the newest on a tie.
-    pub priority: i32,
-    pub valid_from: DateTime<Utc>,
-    pub valid_until: Option<DateTime<Utc>>,
-    pub reason: String,
-    pub active: bool,
-    pub created_by: Option<uuid::Uuid>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<Override> for OverrideView {
-    fn from(m: Override) -> Self {
-        OverrideView {
-            id: m.id,
-            province_code: m.province_code,
-            procedure_code: m.procedure_code,
-            from_unit_code: m.from_unit_code,
-            to_unit_code: m.to_unit_code,
-            priority: m.priority,
-            valid_from: m.valid_from,
-            valid_until: m.valid_until,
-            reason: m.reason,
-            active: m.active,
-            created_by: m.created_by,
-            created_at: m.created_at,
-        }
-    }
-}
+/// An override as the API shows it is the service's own ([`Override`]), documented there.
+pub use crate::services::routing::Override as OverrideView;
 
 /// A province assigns a procedure to a unit (`procedure_code`), or one unit's work goes to
 /// another (`from_unit_code`), or both; for a period (`valid_from`, `valid_until`).
@@ -322,7 +286,7 @@ async fn create_override(
     )
     .await?;
     tracing::info!(routing_override.id = m.id, admin.id = %actor.account_id, "routing override created");
-    Ok((StatusCode::CREATED, ApiJson(m.into())))
+    Ok((StatusCode::CREATED, ApiJson(m)))
 }
 
 /// List routing overrides, newest first (staff).
@@ -344,10 +308,9 @@ async fn list_overrides(
     let rows =
         service::list_overrides(&state.db, &state.gazetteer, q.province.as_deref(), q.active)
             .await?;
-    let items: Vec<OverrideView> = rows.into_iter().map(OverrideView::from).collect();
     Ok(ApiJson(OverrideList {
-        total: items.len(),
-        items,
+        total: rows.len(),
+        items: rows,
     }))
 }
 
@@ -385,5 +348,5 @@ async fn update_override(
     )
     .await?;
     tracing::info!(routing_override.id = m.id, admin.id = %actor.account_id, "routing override updated");
-    Ok(ApiJson(m.into()))
+    Ok(ApiJson(m))
 }

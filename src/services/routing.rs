@@ -279,14 +279,18 @@ fn check_window(c: &mut crate::error::Checks, from: DateTime<Utc>, until: Option
     }
 }
 
-/// An administrator's routing override, as stored.
-#[derive(Debug, Clone)]
+/// An administrator's routing override, as stored and shown.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = OverrideView)]
 pub struct Override {
     pub id: i64,
     pub province_code: String,
+    /// The procedure it applies to (none: every procedure of `from_unit_code`).
     pub procedure_code: Option<String>,
+    /// The unit whose work it moves (none: whichever unit is competent for the procedure).
     pub from_unit_code: Option<String>,
     pub to_unit_code: String,
+    /// The highest applicable priority wins; the newest on a tie.
     pub priority: i32,
     pub valid_from: DateTime<Utc>,
     pub valid_until: Option<DateTime<Utc>>,
