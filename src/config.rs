@@ -28,6 +28,7 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     pub calendar: CalendarSettings,
     pub metrics: MetricsSettings,
+    pub web: WebSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -231,6 +232,18 @@ pub struct MetricsSettings {
     pub token: SecretString,
 }
 
+/// The web app's browser sessions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// A session unused this long ends (seconds).
+    pub session_idle_secs: u64,
+    /// A session ends this long after sign-in however it is used (seconds).
+    pub session_max_secs: u64,
+    /// Mark cookies `Secure` (sent over HTTPS only). Also on when `server.hsts` is.
+    pub secure_cookies: bool,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarSettings {
@@ -331,6 +344,12 @@ impl Settings {
         if t.max_failures == 0 || t.account_max_failures == 0 || t.address_max_failures == 0 {
             return Err(ConfigError::Invalid(
                 "auth.throttle: max_failures, account_max_failures and address_max_failures must be positive".into(),
+            ));
+        }
+        if self.web.session_idle_secs == 0 || self.web.session_idle_secs > self.web.session_max_secs
+        {
+            return Err(ConfigError::Invalid(
+                "web: session_idle_secs must be positive and at most session_max_secs".into(),
             ));
         }
         if self.server.body_limit_bytes == 0 || self.server.request_timeout_secs == 0 {

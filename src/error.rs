@@ -114,6 +114,11 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, code, detail)
     }
 
+    /// 403 with a code of its own, for a refusal a client tells apart from `forbidden`.
+    pub fn forbidden_as(code: impl Into<Cow<'static, str>>, detail: Text) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, detail)
+    }
+
     pub fn forbidden(detail: Text) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }

@@ -24,3 +24,4 @@ pub mod unit_day_counters;
 pub mod units;
 pub mod ward_conversions;
 pub mod wards;
+pub mod web_sessions;

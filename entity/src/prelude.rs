@@ -22,3 +22,4 @@ pub use super::unit_day_counters::Entity as UnitDayCounters;
 pub use super::units::Entity as Units;
 pub use super::ward_conversions::Entity as WardConversions;
 pub use super::wards::Entity as Wards;
+pub use super::web_sessions::Entity as WebSessions;

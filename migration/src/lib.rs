@@ -11,6 +11,7 @@ mod m20250701_000006_stats_indexes;
 mod m20250701_000007_audit_details;
 mod m20250701_000008_result_delivery;
 mod m20250701_000009_token_generation;
+mod m20250701_000010_web_sessions;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000007_audit_details::Migration),
             Box::new(m20250701_000008_result_delivery::Migration),
             Box::new(m20250701_000009_token_generation::Migration),
+            Box::new(m20250701_000010_web_sessions::Migration),
         ]
     }
 }

@@ -285,7 +285,7 @@ fn empty_object() -> Value {
     Value::Object(Default::default())
 }
 
-fn parse_intake(raw: &Value) -> ApiResult<IntakeRequest> {
+pub(crate) fn parse_intake(raw: &Value) -> ApiResult<IntakeRequest> {
     let body: IntakeBody = serde_json::from_value(raw.clone()).map_err(|e| {
         let msg = e.to_string();
         ApiError::validation(vec![FieldError::new(
@@ -649,6 +649,12 @@ pub struct QueueQuery {
     /// `urgency` (default: overdue first, then the nearest deadline) or `received_at`.
     #[param(pattern = r"^(urgency|received_at)$")]
     pub sort: Option<String>,
+    /// Only dossiers of this procedure.
+    #[param(pattern = r"^[0-9]{1,2}\.[0-9]{6,7}$")]
+    pub procedure: Option<String>,
+    /// Only dossiers in this SLA state.
+    #[param(pattern = r"^(not_started|on_track|at_risk|overdue)$")]
+    pub sla_state: Option<String>,
     #[validate(range(min = 1, max = 100000))]
     #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
@@ -681,6 +687,8 @@ async fn unit_queue(
         claimed: q.claimed,
         assignee: q.assignee,
         sort: q.sort,
+        procedure: q.procedure,
+        sla_state: q.sla_state,
     };
     let (rows, total) = svc::queue(
         &state.dossiers(),

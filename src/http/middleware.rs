@@ -29,13 +29,40 @@ pub fn request_id_of(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Render every error response as problem+json in the caller's language, with the request id.
+/// A browser's page request gets an HTML error page in the same look instead (see
+/// [`super::web::is_page_request`]), saying what the problem document would have said.
 pub async fn problem_details(req: Request, next: Next) -> Response {
     let lang = lang_of(req.headers());
     let request_id = request_id_of(req.headers());
+    let page = super::web::is_page_request(req.uri().path(), req.headers())
+        .then(|| (req.headers().clone(), req.uri().query().map(str::to_string)));
     let response = next.run(req).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
+    }
+    if let Some((headers, query)) = page {
+        let is_html = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+        if is_html {
+            return response;
+        }
+        let page_lang = super::web::lang_of_page(&headers, query.as_deref());
+        let detail = response
+            .extensions()
+            .get::<Problem>()
+            .filter(|p| p.status.is_client_error())
+            .map(|p| p.detail.get(page_lang).to_string());
+        let mut rendered = super::web::error_page(&headers, query.as_deref(), status, detail);
+        for name in [header::RETRY_AFTER, header::ALLOW] {
+            if let Some(v) = response.headers().get(&name) {
+                rendered.headers_mut().insert(name, v.clone());
+            }
+        }
+        return rendered;
     }
     if let Some(problem) = response.extensions().get::<Problem>().cloned() {
         let mut rendered = problem.render(lang, request_id.as_deref());

@@ -17,6 +17,7 @@ pub mod routing;
 pub mod stats;
 pub mod units;
 pub mod users;
+pub mod web;
 
 use std::time::Duration;
 
@@ -112,6 +113,7 @@ pub fn router(state: AppState) -> Router {
 
     routes
         .merge(openapi::docs_router(openapi))
+        .merge(web::router(state.clone()))
         .fallback(middleware::not_found)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))

@@ -8,7 +8,6 @@ use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr};
 use utoipa::OpenApi;
-use utoipa_scalar::{Scalar, Servable};
 
 use crate::domain::lifecycle::Action;
 use crate::error::{FieldErrorDocument, ProblemDocument};
@@ -142,7 +141,8 @@ fn problem(description: &str) -> Response {
         .build()
 }
 
-/// `GET /api-docs/openapi.json` and the interactive UI at `/docs`.
+/// `GET /api-docs/openapi.json` and the interactive UI at `/docs`, whose script is vendored
+/// and embedded (`static/vendor/scalar-standalone.js`): the reference works with no internet.
 pub fn docs_router<S: Clone + Send + Sync + 'static>(doc: OpenApiDoc) -> Router<S> {
     let json = doc.clone();
     Router::new()
@@ -150,5 +150,37 @@ pub fn docs_router<S: Clone + Send + Sync + 'static>(doc: OpenApiDoc) -> Router<
             "/api-docs/openapi.json",
             get(move || async move { Json(json) }),
         )
-        .merge(Scalar::with_url("/docs", doc))
+        .route("/docs", get(docs_page))
+        .route("/docs/", get(docs_page))
+}
+
+/// The reference UI styles itself inline, so `/docs` allows inline styles (and `data:`
+/// images and fonts); scripts and connections stay on this origin.
+const DOCS_CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; base-uri 'none'; frame-ancestors 'none'; object-src 'none'";
+
+const DOCS_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>motcua API reference</title>
+</head>
+<body>
+<div id="app"></div>
+<script src="/static/vendor/scalar-standalone.js"></script>
+<script src="/static/docs.js"></script>
+</body>
+</html>
+"#;
+
+async fn docs_page() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(DOCS_CSP),
+        )],
+        axum::response::Html(DOCS_PAGE),
+    )
+        .into_response()
 }

@@ -32,7 +32,7 @@ fn wants_csv(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("text/csv"))
 }
 
-fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
+pub fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -46,7 +46,7 @@ fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-fn csv_error(e: impl std::error::Error + Send + Sync + 'static) -> ApiError {
+pub fn csv_error(e: impl std::error::Error + Send + Sync + 'static) -> ApiError {
     ApiError::internal(e)
 }
 
@@ -101,49 +101,7 @@ async fn backlog(
     };
     let b = stats::backlog(&state.stats(), &filter, group, name, Utc::now(), lang).await?;
     if wants_csv(&headers) {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record([
-            "group",
-            "name",
-            "open",
-            "received_today",
-            "not_started",
-            "on_track",
-            "at_risk",
-            "overdue",
-            "awaiting_supplement",
-            "oldest_open_age_working_hours",
-            "age_0_1",
-            "age_1_3",
-            "age_3_5",
-            "age_5_10",
-            "age_over_10",
-        ])
-        .map_err(csv_error)?;
-        for g in b.groups.iter().chain(std::iter::once(&b.totals)) {
-            w.write_record([
-                g.key.clone(),
-                g.name.clone().unwrap_or_default(),
-                g.open.to_string(),
-                g.received_today.to_string(),
-                g.not_started.to_string(),
-                g.on_track.to_string(),
-                g.at_risk.to_string(),
-                g.overdue.to_string(),
-                g.awaiting_supplement.to_string(),
-                format!("{:.2}", g.oldest_open_age_working_hours),
-                g.ageing.d0_1.to_string(),
-                g.ageing.d1_3.to_string(),
-                g.ageing.d3_5.to_string(),
-                g.ageing.d5_10.to_string(),
-                g.ageing.over_10.to_string(),
-            ])
-            .map_err(csv_error)?;
-        }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| ApiError::internal(e.into_error()))?;
-        return Ok(csv_response("backlog", bytes));
+        return Ok(csv_response("backlog", backlog_csv(&b)?));
     }
     Ok(ApiJson(b).into_response())
 }
@@ -187,45 +145,7 @@ async fn indicators(
     )
     .await?;
     if wants_csv(&headers) {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["indicator", "value"]).map_err(csv_error)?;
-        let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-        let c = &r.counts;
-        for (k, v) in [
-            ("on_time_rate", opt(r.on_time_rate)),
-            (
-                "average_processing_working_hours",
-                opt(r.average_processing_working_hours),
-            ),
-            ("online_filing_rate", opt(r.online_filing_rate)),
-            (
-                "online_with_electronic_result_rate",
-                opt(r.online_with_electronic_result_rate),
-            ),
-            ("received", c.received.to_string()),
-            ("received_online", c.received_online.to_string()),
-            (
-                "received_online_electronic_result",
-                c.received_online_electronic_result.to_string(),
-            ),
-            ("finished", c.finished.to_string()),
-            ("finished_on_time", c.finished_on_time.to_string()),
-            ("finished_late", c.finished_late.to_string()),
-            ("open_on_time", c.open_on_time.to_string()),
-            ("open_late", c.open_late.to_string()),
-            (
-                "late_by_second_supplement",
-                c.late_by_second_supplement.to_string(),
-            ),
-            ("late_with_apology", c.late_with_apology.to_string()),
-            ("judged", c.judged.to_string()),
-        ] {
-            w.write_record([k, &v]).map_err(csv_error)?;
-        }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| ApiError::internal(e.into_error()))?;
-        return Ok(csv_response("indicators", bytes));
+        return Ok(csv_response("indicators", indicators_csv(&r)?));
     }
     Ok(ApiJson(r).into_response())
 }
@@ -322,4 +242,94 @@ async fn rebalancing(
         )
         .await?,
     ))
+}
+
+/// The backlog as CSV: one line per group, then the totals.
+pub fn backlog_csv(b: &Backlog) -> ApiResult<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "group",
+        "name",
+        "open",
+        "received_today",
+        "not_started",
+        "on_track",
+        "at_risk",
+        "overdue",
+        "awaiting_supplement",
+        "oldest_open_age_working_hours",
+        "age_0_1",
+        "age_1_3",
+        "age_3_5",
+        "age_5_10",
+        "age_over_10",
+    ])
+    .map_err(csv_error)?;
+    for g in b.groups.iter().chain(std::iter::once(&b.totals)) {
+        w.write_record([
+            g.key.clone(),
+            g.name.clone().unwrap_or_default(),
+            g.open.to_string(),
+            g.received_today.to_string(),
+            g.not_started.to_string(),
+            g.on_track.to_string(),
+            g.at_risk.to_string(),
+            g.overdue.to_string(),
+            g.awaiting_supplement.to_string(),
+            format!("{:.2}", g.oldest_open_age_working_hours),
+            g.ageing.d0_1.to_string(),
+            g.ageing.d1_3.to_string(),
+            g.ageing.d3_5.to_string(),
+            g.ageing.d5_10.to_string(),
+            g.ageing.over_10.to_string(),
+        ])
+        .map_err(csv_error)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::internal(e.into_error()))?;
+    Ok(bytes)
+}
+
+/// The indicators as CSV: one line per indicator or count.
+pub fn indicators_csv(r: &Indicators) -> ApiResult<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["indicator", "value"]).map_err(csv_error)?;
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let c = &r.counts;
+    for (k, v) in [
+        ("on_time_rate", opt(r.on_time_rate)),
+        (
+            "average_processing_working_hours",
+            opt(r.average_processing_working_hours),
+        ),
+        ("online_filing_rate", opt(r.online_filing_rate)),
+        (
+            "online_with_electronic_result_rate",
+            opt(r.online_with_electronic_result_rate),
+        ),
+        ("received", c.received.to_string()),
+        ("received_online", c.received_online.to_string()),
+        (
+            "received_online_electronic_result",
+            c.received_online_electronic_result.to_string(),
+        ),
+        ("finished", c.finished.to_string()),
+        ("finished_on_time", c.finished_on_time.to_string()),
+        ("finished_late", c.finished_late.to_string()),
+        ("open_on_time", c.open_on_time.to_string()),
+        ("open_late", c.open_late.to_string()),
+        (
+            "late_by_second_supplement",
+            c.late_by_second_supplement.to_string(),
+        ),
+        ("late_with_apology", c.late_with_apology.to_string()),
+        ("judged", c.judged.to_string()),
+    ] {
+        w.write_record([k, &v]).map_err(csv_error)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::internal(e.into_error()))?;
+    Ok(bytes)
 }

@@ -482,6 +482,8 @@ pub struct QueueFilter {
     pub statuses: Vec<String>,
     pub claimed: Option<bool>,
     pub assignee: Option<Uuid>,
+    pub procedure: Option<String>,
+    pub sla_state: Option<String>,
     pub sort: QueueSort,
 }
 
@@ -510,6 +512,12 @@ pub async fn queue<C: ConnectionTrait>(
     }
     if let Some(a) = f.assignee {
         q = q.filter(Column::AssignedTo.eq(a));
+    }
+    if let Some(p) = &f.procedure {
+        q = q.filter(Column::ProcedureCode.eq(p.clone()));
+    }
+    if let Some(s) = &f.sla_state {
+        q = q.filter(Column::SlaState.eq(s.clone()));
     }
     q = match f.sort {
         QueueSort::Urgency => q

@@ -19,6 +19,7 @@ pub mod stats;
 pub mod throttle;
 pub mod tokens;
 pub mod units;
+pub mod web_sessions;
 
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait, QuerySelect, Select,

@@ -366,6 +366,19 @@ pub async fn login(
     client: Option<&str>,
     now: DateTime<Utc>,
 ) -> ApiResult<TokenPair> {
+    let account = verify_credentials(deps, username, password, client, now).await?;
+    issue_pair(deps, &account, Uuid::now_v7(), now).await
+}
+
+/// The account a username and password name, through the same throttling as every sign-in
+/// (the API's and the web app's).
+async fn verify_credentials(
+    deps: &Deps<'_>,
+    username: &str,
+    password: String,
+    client: Option<&str>,
+    now: DateTime<Utc>,
+) -> ApiResult<AccountRow> {
     let keys = throttle_keys(username, client);
     let mut wait = 0i64;
     for (_, key) in &keys {
@@ -410,7 +423,7 @@ pub async fn login(
         }
     }
     tracing::info!(account.id = %account.id, "login");
-    issue_pair(deps, &account, Uuid::now_v7(), now).await
+    Ok(account)
 }
 
 /// Count a failure on every key and lock those that reached their bound ([`lock_secs`]).
@@ -632,4 +645,85 @@ pub async fn actor_of(directory: &DirectoryHandle, account: &AccountRow) -> ApiR
             .and_then(|u| UnitCode::parse(u).ok()),
         province: account_province(directory, account),
     })
+}
+
+/// A browser session: the signed-in account and the secret its pages derive their
+/// anti-forgery token from.
+#[derive(Debug, Clone)]
+pub struct WebSession {
+    pub actor: Actor,
+    pub full_name: String,
+    /// The session's own token (the cookie's value).
+    pub token: String,
+}
+
+/// Sign a browser in: the same credentials and throttling as the API's login; returns the
+/// session token for the cookie.
+pub async fn open_web_session(
+    deps: &Deps<'_>,
+    web: &crate::config::WebSettings,
+    username: &str,
+    password: String,
+    client: Option<&str>,
+    now: DateTime<Utc>,
+) -> ApiResult<String> {
+    let account = verify_credentials(deps, username, password, client, now).await?;
+    let token = tokens::random_token();
+    let idle = Duration::seconds(web.session_idle_secs as i64);
+    repo::web_sessions::insert(
+        deps.db,
+        tokens::digest(&token),
+        account.id,
+        account.token_generation,
+        now,
+        now + idle,
+    )
+    .await?;
+    // Housekeeping, cheap on the index: sessions that ended are forgotten at each sign-in.
+    repo::web_sessions::delete_expired(deps.db, now).await?;
+    Ok(token)
+}
+
+/// The session a cookie's token names, if it is still live: not expired (idle or in all),
+/// its account enabled and its tokens not revoked since. A live session's idle deadline is
+/// moved on, at most once a minute (a write per page would be a write per click).
+pub async fn web_session(
+    deps: &Deps<'_>,
+    web: &crate::config::WebSettings,
+    token: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<WebSession>> {
+    let Some(row) = repo::web_sessions::find_by_hash(deps.db, &tokens::digest(token)).await? else {
+        return Ok(None);
+    };
+    let ends = row.created_at + Duration::seconds(web.session_max_secs as i64);
+    if row.expires_at <= now || ends <= now {
+        repo::web_sessions::delete(deps.db, row.id).await?;
+        return Ok(None);
+    }
+    let Some(account) = deps.accounts.get(deps.db, row.account_id).await? else {
+        return Ok(None);
+    };
+    if account.disabled || account.token_generation != row.token_generation {
+        repo::web_sessions::delete(deps.db, row.id).await?;
+        return Ok(None);
+    }
+    let idle = Duration::seconds(web.session_idle_secs as i64);
+    let next = (now + idle).min(ends);
+    if next - row.expires_at >= Duration::seconds(60) {
+        repo::web_sessions::extend(deps.db, row.id, next).await?;
+    }
+    Ok(Some(WebSession {
+        actor: actor_of(deps.directory, &account).await?,
+        full_name: account.full_name.clone(),
+        token: token.to_string(),
+    }))
+}
+
+/// Sign a browser out: its session is forgotten (other sessions of the account stay).
+pub async fn close_web_session(deps: &Deps<'_>, token: &str) -> ApiResult<()> {
+    if let Some(row) = repo::web_sessions::find_by_hash(deps.db, &tokens::digest(token)).await? {
+        repo::web_sessions::delete(deps.db, row.id).await?;
+    }
+    Ok(())
 }

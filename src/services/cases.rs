@@ -15,6 +15,7 @@ use crate::db;
 use crate::domain::access::{Actor, CaseScope};
 use crate::domain::account::{IdNumber, TaxCode};
 use crate::domain::dossier::{DocumentRef, Dossier, DossierCode, RecordedEvent, Rules};
+use crate::domain::lang::Lang;
 use crate::domain::lifecycle::{Action, Input, Status, TransitionError};
 use crate::domain::procedure::ProcedureSpec;
 use crate::error::Checks;
@@ -399,6 +400,10 @@ pub struct QueueRequest {
     pub assignee: Option<String>,
     /// `urgency` (the default) or `received_at`.
     pub sort: Option<String>,
+    /// A procedure code.
+    pub procedure: Option<String>,
+    /// not_started, on_track, at_risk or overdue.
+    pub sla_state: Option<String>,
 }
 
 fn not_found_unit(code: &str) -> ApiError {
@@ -451,10 +456,40 @@ pub async fn queue(
             )
         })?),
     };
+    let procedure = match req.procedure.as_deref().filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) => Some(
+            crate::domain::procedure::ProcedureCode::parse(p)
+                .map_err(|_| {
+                    ApiError::invalid_field(
+                        "procedure",
+                        "invalid_procedure_code",
+                        text!("Mã thủ tục không hợp lệ.", "Invalid procedure code."),
+                    )
+                })?
+                .to_string(),
+        ),
+    };
+    let sla_state = match req.sla_state.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s @ ("not_started" | "on_track" | "at_risk" | "overdue")) => Some(s.to_string()),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "sla_state",
+                "invalid_sla_state",
+                text!(
+                    "sla_state phải là not_started, on_track, at_risk hoặc overdue.",
+                    "sla_state must be not_started, on_track, at_risk or overdue."
+                ),
+            ))
+        }
+    };
     let filter = QueueFilter {
         statuses: parse_statuses(req.statuses.as_deref())?,
         claimed: req.claimed,
         assignee,
+        procedure,
+        sla_state,
         sort,
     };
     Ok(repo::dossiers::queue(deps.db, &unit.code, &filter, offset, limit).await?)
@@ -577,5 +612,63 @@ async fn lookup<C: ConnectionTrait>(
         (Some(case), None)
     } else {
         (Some(case), Some(unknown()))
+    })
+}
+
+/// Each dossier's working time left before its deadline, on its current unit's calendar (see
+/// [`Dossier::working_secs_left`]).
+pub fn working_time_left(
+    deps: &Deps<'_>,
+    dossiers: &[Dossier],
+    now: DateTime<Utc>,
+) -> Vec<Option<i64>> {
+    use crate::domain::dossier::CalendarSource;
+    let directory = deps.directory.current();
+    let calendars = deps.calendars.current();
+    dossiers
+        .iter()
+        .map(|d| {
+            let unit = directory.unit(d.current_unit().as_str());
+            let cal = calendars.calendar_of(unit.map(|u| u.as_ref()));
+            d.working_secs_left(&cal, now)
+        })
+        .collect()
+}
+
+/// Whether the caller may open a dossier's page: 404 when there is no such dossier; for staff
+/// outside its scope 403 (`case_out_of_scope`): officials may learn that a code exists, the
+/// public learns nothing (404, as the API answers everyone).
+pub async fn check_page_access(deps: &Deps<'_>, actor: &Actor, code: &str) -> ApiResult<()> {
+    if DossierCode::parse(code).is_err() {
+        return Err(not_found(code));
+    }
+    let scope = actor.case_scope()?;
+    let dossier = repo::dossiers::find(deps.db, code)
+        .await?
+        .ok_or_else(|| not_found(code))?;
+    if scope.covers(&dossier.access_facts()) {
+        return Ok(());
+    }
+    if actor.role == crate::domain::account::Role::Citizen {
+        return Err(not_found(code));
+    }
+    Err(ApiError::forbidden_as(
+        "case_out_of_scope",
+        text!(
+            format!("Hồ sơ {code} không thuộc phạm vi đơn vị hoặc tỉnh của bạn."),
+            format!("Dossier {code} is outside your unit's or province's scope.")
+        ),
+    ))
+}
+
+/// The name of a procedure in force now, in `lang`.
+pub fn procedure_name(deps: &Deps<'_>, code: &str, lang: Lang) -> Option<String> {
+    let catalog = deps.catalog.current();
+    let version = catalog.in_force(code, Utc::now())?;
+    let spec = version.spec().ok()?;
+    Some(if lang == Lang::En {
+        spec.name_en.clone()
+    } else {
+        spec.name_vi.clone()
     })
 }

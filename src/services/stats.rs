@@ -13,7 +13,8 @@ use crate::domain::geography::Gazetteer;
 use crate::domain::lang::Lang;
 use crate::domain::unit::UnitKind;
 use crate::error::{ApiError, ApiResult};
-use crate::repo::stats::{self as q, AgeBounds, Filter};
+pub use crate::repo::stats::Filter;
+use crate::repo::stats::{self as q, AgeBounds};
 use crate::services::calendar::CalendarHandle;
 use crate::services::geography::DirectoryHandle;
 use crate::text;
@@ -844,4 +845,47 @@ pub async fn rebalancing(
         window_days,
         moves,
     })
+}
+
+/// One day of inflow against decisions.
+#[derive(Debug, Clone, Serialize)]
+pub struct DayFlow {
+    /// `YYYY-MM-DD`, in Vietnam.
+    pub day: String,
+    pub received: i64,
+    pub decided: i64,
+}
+
+/// Dossiers received and decided on each of the last `days` days (Vietnam's dates, today
+/// included), zero-filled, within `filter`.
+pub async fn daily_flow(
+    db: &DatabaseConnection,
+    filter: &Filter,
+    days: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<DayFlow>> {
+    let days = days.clamp(1, 366);
+    let today = now.with_timezone(&vn_offset()).date_naive();
+    let first = today - Duration::days(days - 1);
+    let since = first
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(vn_offset()).single())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now - Duration::days(days));
+    let rows: BTreeMap<String, (i64, i64)> = q::daily_flow(db, filter, since)
+        .await?
+        .into_iter()
+        .map(|r| (r.day, (r.received, r.decided)))
+        .collect();
+    Ok((0..days)
+        .map(|i| {
+            let day = (first + Duration::days(i)).format("%Y-%m-%d").to_string();
+            let (received, decided) = rows.get(&day).copied().unwrap_or((0, 0));
+            DayFlow {
+                day,
+                received,
+                decided,
+            }
+        })
+        .collect())
 }

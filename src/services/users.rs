@@ -279,3 +279,40 @@ pub async fn update(
     tracing::info!(account.id = %id, admin.id = %admin.account_id, "account updated");
     shown(deps.directory, &updated).await
 }
+
+/// A member of a unit's staff, as a unit head picks whom to assign.
+#[derive(Debug, Clone)]
+pub struct StaffMember {
+    pub id: Uuid,
+    pub full_name: String,
+    pub role: String,
+}
+
+/// The active clerks and head of a unit, for its head.
+pub async fn unit_staff(
+    db: &DatabaseConnection,
+    actor: &crate::domain::access::Actor,
+    unit: &str,
+) -> ApiResult<Vec<StaffMember>> {
+    actor.require_unit_head(unit)?;
+    let mut out = Vec::new();
+    for role in ["clerk", "unit_head"] {
+        let filter = AccountFilter {
+            role: Some(role.to_string()),
+            unit_code: Some(unit.to_string()),
+            province_code: None,
+            q: None,
+        };
+        let (rows, _) = repo::accounts::list(db, &filter, 0, 500).await?;
+        out.extend(
+            rows.into_iter()
+                .filter(|a| !a.disabled)
+                .map(|a| StaffMember {
+                    id: a.id,
+                    full_name: a.full_name,
+                    role: a.role,
+                }),
+        );
+    }
+    Ok(out)
+}

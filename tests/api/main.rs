@@ -22,3 +22,4 @@ mod routing;
 mod sla;
 mod stats;
 mod units;
+mod web;

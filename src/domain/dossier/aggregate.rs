@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::{Channel, DossierCode, ResultDelivery};
+use super::{Channel, DocumentRef, DossierCode, ResultDelivery};
 use crate::domain::access::{Actor, CaseFacts};
 use crate::domain::account::{Email, IdNumber, Phone, Role, TaxCode};
 use crate::domain::calendar::WorkCalendar;
@@ -391,6 +391,70 @@ impl Dossier {
             received: self.received_at.is_some(),
             paused: self.paused_at.is_some(),
         }
+    }
+
+    /// Working time left before the legal deadline on `cal` (negative: overdue by that much);
+    /// `None` before the clock starts or once the dossier is decided. While the clock is
+    /// paused the time left is the time left when it paused.
+    pub fn working_secs_left(&self, cal: &WorkCalendar, now: DateTime<Utc>) -> Option<i64> {
+        let due = self.due_at?;
+        if self.decided_at.is_some() || !self.status.is_open() {
+            return None;
+        }
+        let at = self.paused_at.unwrap_or(now);
+        Some(if due >= at {
+            cal.working_secs_between(at, due)
+        } else {
+            -cal.working_secs_between(due, at)
+        })
+    }
+
+    /// Whether `actor` sees the applicant's identity and contact details in full: the
+    /// applicant and the staff of the units that receive or handle the dossier, who need them
+    /// to work it. Everyone else in scope (supervisors, administrators) sees them masked.
+    pub fn shows_personal_data_to(&self, actor: &Actor) -> bool {
+        if actor.role == Role::Citizen {
+            return self.applicant.account == Some(actor.account_id);
+        }
+        actor.role.is_unit_staff()
+            && actor.unit.as_ref().is_some_and(|u| {
+                *u == self.receiving_unit || self.handling_unit.as_ref() == Some(u)
+            })
+    }
+
+    /// The actions `actor` may take now, in [`Action::ALL`]'s order: each is put to the state
+    /// machine with every field filled in, and kept unless refused for the dossier's status or
+    /// for who the caller is. A page shows these as its buttons; the action itself is still
+    /// checked in full when taken.
+    pub fn available_actions(&self, actor: &Actor) -> Vec<Action> {
+        let probe = Input {
+            reason: Some("-".into()),
+            unit: Some(self.current_unit().to_string()),
+            assignee: Some(actor.account_id),
+            assignee_unit: actor.unit.clone(),
+            amount_vnd: Some(1),
+            new_appointment_at: Some(DateTime::<Utc>::MAX_UTC),
+            documents: vec![DocumentRef {
+                kind: "-".into(),
+                file_name: "-".into(),
+                sha256: String::new(),
+                size: 0,
+            }],
+            note: None,
+            result_delivery: Some(ResultDelivery::InPerson),
+        };
+        let facts = self.facts();
+        Action::ALL
+            .into_iter()
+            .filter(|&action| {
+                !matches!(
+                    lifecycle::transition(&facts, actor, action, &probe),
+                    Err(TransitionError::Invalid { .. }
+                        | TransitionError::Forbidden(_)
+                        | TransitionError::AlreadyClaimed)
+                )
+            })
+            .collect()
     }
 
     /// Apply `action` by `actor`: the state machine's checks, then every effect, the step,

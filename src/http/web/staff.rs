@@ -1,0 +1,1055 @@
+//! The clerks' workbench: the unit's queue, a dossier's page with the actions allowed now,
+//! walk-in intake, and the receipt and appointment slip (Form 01).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::session::{is_htmx, Signed};
+use super::ui::{self, Ui};
+use super::{labels, page, page_with_status};
+use crate::domain::access::Actor;
+use crate::domain::calendar::vn_offset;
+use crate::domain::dossier::{DocumentRef, Dossier, ResultDelivery};
+use crate::domain::lang::Lang;
+use crate::domain::lifecycle::{Action, Status};
+use crate::domain::sla::SlaState;
+use crate::error::{ApiError, ApiResult};
+use crate::services::cases::{self as svc, ActionRequest, QueueRequest};
+use crate::state::AppState;
+use crate::text;
+
+/// Largest queue page.
+const MAX_PER_PAGE: u64 = 500;
+
+fn staff_only() -> ApiError {
+    ApiError::forbidden(text!(
+        "Trang này dành cho cán bộ một cửa của đơn vị.",
+        "This page is for the unit's staff."
+    ))
+}
+
+// ---- the queue ----------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Default)]
+pub struct QueueParams {
+    procedure: Option<String>,
+    status: Option<String>,
+    sla: Option<String>,
+    mine: Option<String>,
+    unit: Option<String>,
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+/// A queue row as shown.
+pub struct Row {
+    pub code: String,
+    pub procedure: String,
+    pub procedure_name: String,
+    pub applicant: String,
+    pub status: String,
+    pub sla_class: &'static str,
+    pub sla: String,
+    pub left: String,
+    pub due: String,
+    pub assignee: String,
+    pub version: i32,
+    pub can_claim: bool,
+    pub can_receive: bool,
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+pub struct QueuePage {
+    pub ui: Ui,
+    pub unit: String,
+    pub unit_name: String,
+    pub rows: Vec<Row>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub f_procedure: String,
+    pub f_status: String,
+    pub f_sla: String,
+    pub f_mine: bool,
+    pub statuses: Vec<(&'static str, &'static str)>,
+    pub slas: Vec<(&'static str, &'static str)>,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "queue_row.html")]
+struct RowFragment {
+    ui: Ui,
+    r: Row,
+}
+
+fn sla_class(s: SlaState) -> &'static str {
+    match s {
+        SlaState::NotStarted => "sla-none",
+        SlaState::OnTrack => "sla-ok",
+        SlaState::AtRisk => "sla-risk",
+        SlaState::Overdue => "sla-over",
+    }
+}
+
+/// Rows of dossiers for `actor`, with their working time left.
+fn rows(
+    state: &AppState,
+    actor: &Actor,
+    lang: Lang,
+    dossiers: &[Dossier],
+    now: DateTime<Utc>,
+) -> Vec<Row> {
+    let deps = state.dossiers();
+    let left = svc::working_time_left(&deps, dossiers, now);
+    let mut names: HashMap<String, String> = HashMap::new();
+    let secs_per_day = 8 * 3600;
+    dossiers
+        .iter()
+        .zip(left)
+        .map(|(d, left)| {
+            let procedure = d.procedure_code.to_string();
+            let procedure_name = names
+                .entry(procedure.clone())
+                .or_insert_with(|| svc::procedure_name(&deps, &procedure, lang).unwrap_or_default())
+                .clone();
+            let actions = d.available_actions(actor);
+            let left = match left {
+                None => "—".to_string(),
+                Some(s) if s < 0 => format!(
+                    "{} {}",
+                    if lang == Lang::En {
+                        "overdue by"
+                    } else {
+                        "quá hạn"
+                    },
+                    ui::working_duration(s, secs_per_day, lang)
+                ),
+                Some(s) => ui::working_duration(s, secs_per_day, lang),
+            };
+            Row {
+                code: d.code_str().to_string(),
+                procedure,
+                procedure_name,
+                applicant: d.applicant.full_name.clone(),
+                status: labels::status(d.status, lang).to_string(),
+                sla_class: sla_class(d.sla_state),
+                sla: labels::sla(d.sla_state, lang).to_string(),
+                left,
+                due: ui::opt_date_time(d.due_at),
+                assignee: match d.assigned_to {
+                    None => "—".into(),
+                    Some(id) if id == actor.account_id => {
+                        if lang == Lang::En {
+                            "me".into()
+                        } else {
+                            "tôi".into()
+                        }
+                    }
+                    Some(_) => {
+                        if lang == Lang::En {
+                            "another clerk".into()
+                        } else {
+                            "cán bộ khác".into()
+                        }
+                    }
+                },
+                version: d.version,
+                can_claim: actions.contains(&Action::Claim),
+                can_receive: actions.contains(&Action::Receive),
+            }
+        })
+        .collect()
+}
+
+fn status_options() -> Vec<(&'static str, &'static str)> {
+    Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| (s.as_str(), labels::status(*s, Lang::Vi)))
+        .collect()
+}
+
+/// `/queue`: the signed-in clerk's unit, most urgent first (a supervisor names a unit of
+/// their province with `?unit=`).
+pub async fn queue(
+    State(state): State<AppState>,
+    s: Signed,
+    Query(q): Query<QueueParams>,
+) -> ApiResult<Response> {
+    let unit = match (&s.actor.unit, &q.unit) {
+        (_, Some(u)) if !u.is_empty() => u.clone(),
+        (Some(u), _) => u.to_string(),
+        (None, _) => return Err(staff_only()),
+    };
+    let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
+    let page_no = q.page.unwrap_or(1).max(1);
+    let mine = q.mine.as_deref().is_some_and(|m| !m.is_empty());
+    let req = QueueRequest {
+        statuses: q.status.clone().filter(|s| !s.is_empty()),
+        claimed: None,
+        assignee: mine.then(|| "me".to_string()),
+        sort: None,
+        procedure: q.procedure.clone().filter(|p| !p.is_empty()),
+        sla_state: q.sla.clone().filter(|p| !p.is_empty()),
+    };
+    let deps = state.dossiers();
+    let (dossiers, total) = svc::queue(
+        &deps,
+        &s.actor,
+        &unit,
+        req,
+        (page_no - 1) * per_page,
+        per_page,
+    )
+    .await?;
+    let lang = s.ui.lang;
+    let rows = rows(&state, &s.actor, lang, &dossiers, Utc::now());
+    let pages = total.div_ceil(per_page).max(1);
+    let link = |p: u64| {
+        let mut pairs: Vec<(&str, String)> = vec![("page", p.to_string())];
+        for (k, v) in [
+            ("procedure", &q.procedure),
+            ("status", &q.status),
+            ("sla", &q.sla),
+            ("mine", &q.mine),
+            ("unit", &q.unit),
+        ] {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                pairs.push((k, v.clone()));
+            }
+        }
+        format!(
+            "/queue?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    };
+    let unit_name = state
+        .directory()
+        .unit(&unit)
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
+    let statuses = status_options()
+        .into_iter()
+        .map(|(k, _)| {
+            let st = Status::parse(k).expect("listed");
+            (k, labels::status(st, lang))
+        })
+        .collect();
+    let slas = [
+        SlaState::NotStarted,
+        SlaState::OnTrack,
+        SlaState::AtRisk,
+        SlaState::Overdue,
+    ]
+    .iter()
+    .map(|st| (st.as_str(), labels::sla(*st, lang)))
+    .collect();
+    Ok(page(&QueuePage {
+        ui: s.ui,
+        unit,
+        unit_name,
+        rows,
+        total,
+        page: page_no,
+        pages,
+        f_procedure: q.procedure.clone().unwrap_or_default(),
+        f_status: q.status.clone().unwrap_or_default(),
+        f_sla: q.sla.clone().unwrap_or_default(),
+        f_mine: mine,
+        statuses,
+        slas,
+        prev_href: (page_no > 1).then(|| link(page_no - 1)),
+        next_href: (page_no < pages).then(|| link(page_no + 1)),
+    }))
+}
+
+// ---- a dossier ----------------------------------------------------------------------------
+
+struct Fact {
+    label: &'static str,
+    value: String,
+}
+
+struct HistoryRow {
+    at: String,
+    action: String,
+    who: String,
+    from: String,
+    to: String,
+    reason: String,
+}
+
+/// An action the caller may take now, with the fields it asks for.
+pub struct ActionForm {
+    pub action: &'static str,
+    pub label: &'static str,
+    pub reason: bool,
+    pub reason_required: bool,
+    pub documents: bool,
+    pub unit: bool,
+    pub assignee: bool,
+    pub appointment: bool,
+    pub amount: bool,
+    pub delivery: bool,
+    /// A refusal, stop or rejection: shown apart, as a warning.
+    pub negative: bool,
+}
+
+fn action_form(a: Action, d: &Dossier, lang: Lang) -> ActionForm {
+    use Action as A;
+    let reason_required = matches!(
+        a,
+        A::Refuse
+            | A::RequestSupplement
+            | A::Reject
+            | A::Stop
+            | A::Transfer
+            | A::ApologizeAndExtend
+    );
+    ActionForm {
+        action: a.as_str(),
+        label: labels::action(a, lang),
+        reason: reason_required || matches!(a, A::RequestWithdrawal),
+        reason_required,
+        documents: matches!(a, A::RequestSupplement | A::SubmitSupplement),
+        unit: a == A::Transfer || (a == A::Assign && d.status == Status::AwaitingRouting),
+        assignee: a == A::Assign && d.status != Status::AwaitingRouting,
+        appointment: a == A::ApologizeAndExtend,
+        amount: a == A::RequestPayment,
+        delivery: a == A::ReturnResult,
+        negative: matches!(a, A::Refuse | A::Stop | A::Reject),
+    }
+}
+
+struct Doc {
+    kind: String,
+    file_name: String,
+    size: String,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    ui: Ui,
+    code: String,
+    version: i32,
+    status: String,
+    sla_class: &'static str,
+    sla: String,
+    left: String,
+    facts: Vec<Fact>,
+    applicant: Vec<Fact>,
+    masked: bool,
+    form: Vec<(String, String)>,
+    documents: Vec<Doc>,
+    routing: Vec<String>,
+    deadline: Vec<String>,
+    history: Vec<HistoryRow>,
+    actions: Vec<ActionForm>,
+    staff: Vec<(String, String)>,
+    can_print: bool,
+    error: Option<String>,
+    done: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct CaseParams {
+    done: Option<String>,
+}
+
+/// `/cases/{code}`: a dossier in the caller's scope (403 page for staff outside it).
+pub async fn case_page(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(code): Path<String>,
+    Query(q): Query<CaseParams>,
+) -> ApiResult<Response> {
+    let done = q
+        .done
+        .as_deref()
+        .and_then(Action::parse)
+        .map(|a| labels::action(a, s.ui.lang).to_string());
+    render_case(&state, s, &code, None, done, StatusCode::OK).await
+}
+
+async fn render_case(
+    state: &AppState,
+    s: Signed,
+    code: &str,
+    error: Option<String>,
+    done: Option<String>,
+    status: StatusCode,
+) -> ApiResult<Response> {
+    let deps = state.dossiers();
+    svc::check_page_access(&deps, &s.actor, code).await?;
+    let lang = s.ui.lang;
+    let explained = crate::services::deadlines::explain(&deps, &s.actor, code, lang).await?;
+    let d = &explained.case;
+    let (events, _) = svc::history(&deps, &s.actor, code).await?;
+    let now = Utc::now();
+    let left = svc::working_time_left(&deps, std::slice::from_ref(d), now)
+        .pop()
+        .flatten();
+    let t = |vi: &'static str, en: &'static str| if lang == Lang::En { en } else { vi };
+    let directory = state.directory();
+    let unit_name = |u: &str| {
+        directory
+            .unit(u)
+            .map(|i| format!("{} ({u})", i.name))
+            .unwrap_or_else(|| u.to_string())
+    };
+    let mut facts = vec![
+        Fact {
+            label: t("Thủ tục", "Procedure"),
+            value: format!(
+                "{} — {}",
+                d.procedure_code,
+                svc::procedure_name(&deps, d.procedure_code.as_str(), lang).unwrap_or_default()
+            ),
+        },
+        Fact {
+            label: t("Kênh nộp", "Channel"),
+            value: match d.channel.as_str() {
+                "online" => t("Trực tuyến", "Online"),
+                "postal" => t("Bưu chính", "Postal"),
+                _ => t("Trực tiếp", "In person"),
+            }
+            .to_string(),
+        },
+        Fact {
+            label: t("Nơi tiếp nhận", "Received at"),
+            value: unit_name(d.receiving_unit.as_str()),
+        },
+        Fact {
+            label: t("Đơn vị giải quyết", "Handling unit"),
+            value: d
+                .handling_unit
+                .as_ref()
+                .map(|u| unit_name(u.as_str()))
+                .unwrap_or_else(|| "—".into()),
+        },
+        Fact {
+            label: t("Ngày nộp", "Filed"),
+            value: ui::date_time(d.submitted_at),
+        },
+        Fact {
+            label: t("Ngày tiếp nhận", "Received"),
+            value: ui::opt_date_time(d.received_at),
+        },
+        Fact {
+            label: t("Hạn giải quyết", "Legal deadline"),
+            value: ui::opt_date_time(d.due_at),
+        },
+        Fact {
+            label: t("Ngày hẹn trả kết quả", "Appointment"),
+            value: ui::opt_date_time(d.appointment_at),
+        },
+        Fact {
+            label: t("Người xử lý", "Assigned to"),
+            value: match d.assigned_to {
+                None => "—".into(),
+                Some(id) if id == s.actor.account_id => t("Tôi", "Me").into(),
+                Some(_) => t("Cán bộ khác", "Another clerk").into(),
+            },
+        },
+    ];
+    if d.supplement_count > 0 {
+        facts.push(Fact {
+            label: t("Số lần yêu cầu bổ sung", "Supplement requests"),
+            value: d.supplement_count.to_string(),
+        });
+    }
+    if let Some(o) = d.outcome {
+        facts.push(Fact {
+            label: t("Kết quả", "Outcome"),
+            value: match o.as_str() {
+                "approved" => t("Chấp thuận", "Approved"),
+                _ => t("Không chấp thuận", "Rejected"),
+            }
+            .into(),
+        });
+    }
+    let full = d.shows_personal_data_to(&s.actor);
+    let a = &d.applicant;
+    let mut applicant = vec![Fact {
+        label: t("Họ và tên", "Full name"),
+        value: a.full_name.clone(),
+    }];
+    if let Some(id) = &a.id_number {
+        applicant.push(Fact {
+            label: t("Số định danh", "ID number"),
+            value: if full {
+                id.as_str().to_string()
+            } else {
+                id.masked()
+            },
+        });
+    }
+    if let Some(tc) = &a.tax_code {
+        applicant.push(Fact {
+            label: t("Mã số thuế", "Tax code"),
+            value: tc.as_str().to_string(),
+        });
+    }
+    if let Some(p) = &a.phone {
+        applicant.push(Fact {
+            label: t("Điện thoại", "Phone"),
+            value: if full {
+                p.as_str().to_string()
+            } else {
+                p.masked()
+            },
+        });
+    }
+    if let (true, Some(e)) = (full, &a.email) {
+        applicant.push(Fact {
+            label: "Email",
+            value: e.as_str().to_string(),
+        });
+    }
+    if let Some(text) = d
+        .address
+        .get("text")
+        .and_then(Value::as_str)
+        .filter(|_| full)
+    {
+        applicant.push(Fact {
+            label: t("Địa chỉ", "Address"),
+            value: text.to_string(),
+        });
+    }
+    let form = if full {
+        d.form
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| v.to_string()),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let documents = d
+        .documents
+        .as_array()
+        .map(|docs| {
+            docs.iter()
+                .map(|doc| Doc {
+                    kind: doc.get("kind").and_then(Value::as_str).unwrap_or("").into(),
+                    file_name: doc
+                        .get("file_name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .into(),
+                    size: doc
+                        .get("size")
+                        .and_then(Value::as_u64)
+                        .map(|b| format!("{} KB", ui::count(b.div_ceil(1024))))
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let routing = d
+        .routing
+        .get(if lang == Lang::En {
+            "explanation_en"
+        } else {
+            "explanation_vi"
+        })
+        .and_then(|v| serde_json::from_value::<Vec<String>>(v.clone()).ok())
+        .unwrap_or_default();
+    let history = events
+        .iter()
+        .map(|e| HistoryRow {
+            at: ui::date_time(e.at),
+            action: labels::event(&e.action, lang),
+            who: format!(
+                "{}{}",
+                e.actor_role
+                    .parse()
+                    .map(|r| ui::role_label(r, lang))
+                    .unwrap_or(if lang == Lang::En {
+                        "System"
+                    } else {
+                        "Hệ thống"
+                    }),
+                e.actor_unit
+                    .as_deref()
+                    .map(|u| format!(" · {u}"))
+                    .unwrap_or_default()
+            ),
+            from: e
+                .from_status
+                .as_deref()
+                .and_then(Status::parse)
+                .map(|s| labels::status(s, lang).to_string())
+                .unwrap_or_default(),
+            to: Status::parse(&e.to_status)
+                .map(|s| labels::status(s, lang).to_string())
+                .unwrap_or_else(|| e.to_status.clone()),
+            reason: e.reason.clone().unwrap_or_default(),
+        })
+        .collect();
+    let available = d.available_actions(&s.actor);
+    let staff = if available.contains(&Action::Assign) && d.status != Status::AwaitingRouting {
+        match &d.handling_unit {
+            Some(u) => crate::services::users::unit_staff(&state.db, &s.actor, u.as_str())
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| (m.id.to_string(), m.full_name))
+                .collect(),
+            None => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
+    let actions = available.iter().map(|a| action_form(*a, d, lang)).collect();
+    let left = match left {
+        None => "—".to_string(),
+        Some(x) if x < 0 => format!(
+            "{} {}",
+            t("quá hạn", "overdue by"),
+            ui::working_duration(x, 8 * 3600, lang)
+        ),
+        Some(x) => format!(
+            "{} {}",
+            ui::working_duration(x, 8 * 3600, lang),
+            t("làm việc", "of working time")
+        ),
+    };
+    let page = CasePage {
+        code: d.code_str().to_string(),
+        version: d.version,
+        status: labels::status(d.status, lang).to_string(),
+        sla_class: sla_class(d.sla_state),
+        sla: labels::sla(d.sla_state, lang).to_string(),
+        left,
+        facts,
+        applicant,
+        masked: !full,
+        form,
+        documents,
+        routing,
+        deadline: explained.lines.clone(),
+        history,
+        actions,
+        staff,
+        can_print: d.received_at.is_some() && s.actor.role.is_unit_staff(),
+        error,
+        done,
+        ui: s.ui,
+    };
+    Ok(page_with_status(status, &page))
+}
+
+// ---- actions ------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ActionFormBody {
+    version: Option<i32>,
+    reason: Option<String>,
+    documents: Option<String>,
+    unit: Option<String>,
+    assignee: Option<String>,
+    new_appointment_at: Option<String>,
+    amount_vnd: Option<String>,
+    result_delivery: Option<String>,
+    /// `row`: answer with the queue row (the queue's claim button), not the whole page.
+    fragment: Option<String>,
+}
+
+fn field_error(field: &'static str, vi: &str, en: &str) -> ApiError {
+    ApiError::invalid_field(
+        field,
+        "invalid_form_field",
+        text!(vi.to_string(), en.to_string()),
+    )
+}
+
+fn parse_action_form(f: ActionFormBody) -> ApiResult<ActionRequest> {
+    let nonempty = |s: Option<String>| s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let assignee = match nonempty(f.assignee) {
+        None => None,
+        Some(a) => Some(Uuid::parse_str(&a).map_err(|_| {
+            field_error(
+                "assignee",
+                "Cán bộ được chọn không hợp lệ.",
+                "Invalid assignee.",
+            )
+        })?),
+    };
+    let new_appointment_at = match nonempty(f.new_appointment_at) {
+        None => None,
+        Some(v) => {
+            // `datetime-local` gives Vietnam's wall-clock time.
+            let naive = NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M").map_err(|_| {
+                field_error(
+                    "new_appointment_at",
+                    "Ngày hẹn mới không hợp lệ.",
+                    "Invalid new appointment.",
+                )
+            })?;
+            Some(
+                vn_offset()
+                    .from_local_datetime(&naive)
+                    .single()
+                    .map(|t| t.with_timezone(&Utc))
+                    .ok_or_else(|| {
+                        field_error(
+                            "new_appointment_at",
+                            "Ngày hẹn mới không hợp lệ.",
+                            "Invalid new appointment.",
+                        )
+                    })?,
+            )
+        }
+    };
+    let amount_vnd = match nonempty(f.amount_vnd) {
+        None => None,
+        Some(v) => Some(
+            v.replace(['.', ' '], "")
+                .parse::<i64>()
+                .ok()
+                .filter(|a| *a > 0)
+                .ok_or_else(|| {
+                    field_error(
+                        "amount_vnd",
+                        "Số tiền phải là số đồng dương.",
+                        "The amount must be a positive number of đồng.",
+                    )
+                })?,
+        ),
+    };
+    let result_delivery = match nonempty(f.result_delivery).as_deref() {
+        None => None,
+        Some("electronic") => Some(ResultDelivery::Electronic),
+        Some("in_person") => Some(ResultDelivery::InPerson),
+        Some("postal") => Some(ResultDelivery::Postal),
+        Some(_) => {
+            return Err(field_error(
+                "result_delivery",
+                "Hình thức trả kết quả không hợp lệ.",
+                "Invalid result delivery.",
+            ))
+        }
+    };
+    let documents = nonempty(f.documents)
+        .map(|text| {
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .take(50)
+                .map(|l| DocumentRef {
+                    kind: l.chars().take(200).collect(),
+                    file_name: String::new(),
+                    sha256: String::new(),
+                    size: 0,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(ActionRequest {
+        version: f.version,
+        reason: nonempty(f.reason),
+        unit: nonempty(f.unit),
+        assignee,
+        amount_vnd,
+        new_appointment_at,
+        documents,
+        note: None,
+        result_delivery,
+    })
+}
+
+/// `POST /cases/{code}/actions/{action}`: the state machine decides; back to the dossier
+/// (or, from the queue, its row), or the page again with the reason it was refused.
+pub async fn act(
+    State(state): State<AppState>,
+    s: Signed,
+    headers: axum::http::HeaderMap,
+    Path((code, action)): Path<(String, String)>,
+    Form(f): Form<ActionFormBody>,
+) -> ApiResult<Response> {
+    let action = Action::parse(&action).ok_or_else(|| {
+        ApiError::not_found(
+            "unknown_action",
+            text!("Không có thao tác này.", "There is no such action."),
+        )
+    })?;
+    let row = f.fragment.as_deref() == Some("row");
+    let lang = s.ui.lang;
+    let result = match parse_action_form(f) {
+        Ok(req) => svc::act(&state.dossiers(), &s.actor, &code, action, req).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(d) if row && is_htmx(&headers) => {
+            let r = rows(&state, &s.actor, lang, std::slice::from_ref(&d), Utc::now())
+                .pop()
+                .expect("one dossier, one row");
+            Ok(page(&RowFragment { ui: s.ui, r }))
+        }
+        Ok(d) => Ok(
+            Redirect::to(&format!("/cases/{}?done={}", d.code_str(), action.as_str()))
+                .into_response(),
+        ),
+        Err(e) if e.status().is_client_error() && !row => {
+            let message = match &e {
+                ApiError::Problem(p) => {
+                    let mut m = p.detail.get(lang).to_string();
+                    for fe in &p.errors {
+                        m.push_str(&format!(" ({}: {})", fe.field, fe.message.get(lang)));
+                    }
+                    m
+                }
+                _ => String::new(),
+            };
+            let status = e.status();
+            match render_case(&state, s, &code, Some(message), None, status).await {
+                Ok(res) => Ok(res),
+                Err(_) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---- walk-in intake -----------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct IntakeForm {
+    #[serde(default)]
+    procedure_code: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    channel: String,
+}
+
+#[derive(Template)]
+#[template(path = "intake.html")]
+struct IntakePage {
+    ui: Ui,
+    procedures: Vec<(String, String)>,
+    f: IntakeForm,
+    errors: Vec<String>,
+}
+
+async fn procedures(state: &AppState, lang: Lang) -> ApiResult<Vec<(String, String)>> {
+    let list = crate::services::procedures::list(&state.db, Default::default(), Utc::now()).await?;
+    Ok(list
+        .into_iter()
+        .map(|l| {
+            let name = if lang == Lang::En {
+                l.spec.name_en
+            } else {
+                l.spec.name_vi
+            };
+            (l.stored.code, name)
+        })
+        .collect())
+}
+
+/// `/intake`: the walk-in intake form (reception clerks).
+pub async fn intake_form(State(state): State<AppState>, s: Signed) -> ApiResult<Response> {
+    if !s.actor.role.is_unit_staff() {
+        return Err(staff_only());
+    }
+    let procedures = procedures(&state, s.ui.lang).await?;
+    Ok(page(&IntakePage {
+        ui: s.ui,
+        procedures,
+        f: IntakeForm {
+            channel: "in_person".into(),
+            ..Default::default()
+        },
+        errors: Vec::new(),
+    }))
+}
+
+/// `POST /intake`: files the dossier at the clerk's unit, exactly as the API does, then
+/// shows it with its slip to print.
+pub async fn intake(
+    State(state): State<AppState>,
+    s: Signed,
+    Form(f): Form<IntakeForm>,
+) -> ApiResult<Response> {
+    if !s.actor.role.is_unit_staff() {
+        return Err(staff_only());
+    }
+    let opt = |v: &str| {
+        let v = v.trim();
+        (!v.is_empty()).then(|| Value::String(v.to_string()))
+    };
+    let mut applicant = serde_json::Map::new();
+    applicant.insert("full_name".into(), json!(f.full_name.trim()));
+    for (k, v) in [
+        ("id_number", &f.id_number),
+        ("phone", &f.phone),
+        ("email", &f.email),
+    ] {
+        if let Some(v) = opt(v) {
+            applicant.insert(k.into(), v);
+        }
+    }
+    let raw = json!({
+        "procedure_code": f.procedure_code.trim(),
+        "applicant": applicant,
+        "address": { "text": f.address.trim() },
+        "channel": if f.channel == "postal" { "postal" } else { "in_person" },
+    });
+    let lang = s.ui.lang;
+    let outcome = match crate::http::cases::parse_intake(&raw) {
+        Ok(req) => {
+            crate::services::intake::intake(&state.dossiers(), &s.actor, req, &raw, None).await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(crate::services::intake::IntakeOutcome::Created(d))
+        | Ok(crate::services::intake::IntakeOutcome::Replayed(d)) => {
+            Ok(Redirect::to(&format!("/cases/{}?done=receive", d.code_str())).into_response())
+        }
+        Ok(crate::services::intake::IntakeOutcome::ReplayedBody { .. }) => {
+            Ok(Redirect::to("/queue").into_response())
+        }
+        Err(e) if e.status().is_client_error() => {
+            let mut errors = Vec::new();
+            if let ApiError::Problem(p) = &e {
+                errors.push(p.detail.get(lang).to_string());
+                for fe in &p.errors {
+                    errors.push(format!("{}: {}", fe.field, fe.message.get(lang)));
+                }
+            }
+            let status = e.status();
+            let procedures = procedures(&state, lang).await?;
+            Ok(page_with_status(
+                status,
+                &IntakePage {
+                    ui: s.ui,
+                    procedures,
+                    f,
+                    errors,
+                },
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---- the slip (Form 01) -------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "slip.html")]
+struct SlipPage {
+    ui: Ui,
+    code: String,
+    procedure: String,
+    applicant: String,
+    received_at: String,
+    received_by: String,
+    appointment: String,
+    documents: Vec<String>,
+    track_url: String,
+    qr_svg: String,
+}
+
+/// `/cases/{code}/slip`: the receipt and appointment slip (Form 01), printable on A5, with a
+/// QR code of the public tracking address.
+pub async fn slip(
+    State(state): State<AppState>,
+    s: Signed,
+    headers: axum::http::HeaderMap,
+    Path(code): Path<String>,
+) -> ApiResult<Response> {
+    let deps = state.dossiers();
+    svc::check_page_access(&deps, &s.actor, &code).await?;
+    let (d, _) = svc::get(&deps, &s.actor, &code).await?;
+    if d.received_at.is_none() {
+        return Err(ApiError::conflict(
+            "not_received",
+            text!(
+                "Hồ sơ chưa được tiếp nhận: chưa có giấy tiếp nhận và hẹn trả kết quả.",
+                "The dossier is not received yet: there is no receipt to print."
+            ),
+        ));
+    }
+    let lang = s.ui.lang;
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let track_url = format!("http://{host}/track?code={}", d.code_str());
+    let qr_svg = qrcode::QrCode::new(track_url.as_bytes())
+        .map(|c| {
+            c.render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(140, 140)
+                .quiet_zone(true)
+                .build()
+        })
+        .map_err(|e| ApiError::internal(std::io::Error::other(e.to_string())))?;
+    // The SVG document's XML declaration is not wanted inside HTML.
+    let qr_svg = qr_svg
+        .find("<svg")
+        .map(|i| qr_svg[i..].to_string())
+        .unwrap_or(qr_svg);
+    let directory = state.directory();
+    let page_data = SlipPage {
+        code: d.code_str().to_string(),
+        procedure: format!(
+            "{} — {}",
+            d.procedure_code,
+            svc::procedure_name(&deps, d.procedure_code.as_str(), lang).unwrap_or_default()
+        ),
+        applicant: d.applicant.full_name.clone(),
+        received_at: ui::opt_date_time(d.received_at),
+        received_by: directory
+            .unit(d.receiving_unit.as_str())
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| d.receiving_unit.to_string()),
+        appointment: ui::opt_date_time(d.appointment_at),
+        documents: d
+            .documents
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.get("kind").and_then(Value::as_str).map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        track_url,
+        qr_svg,
+        ui: s.ui,
+    };
+    Ok(page(&page_data))
+}

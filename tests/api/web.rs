@@ -1,0 +1,431 @@
+//! The web app over real HTTP, through a client that behaves as a browser does (gzip,
+//! cookies, redirects): sign-in, the anti-forgery check, expiry, error pages, the page
+//! policy, assets and page weight. The same scenarios in a real browser are in
+//! tests/browser (run by `.ci/browser`).
+
+use reqwest::header;
+use serde_json::json;
+
+use crate::helpers::*;
+
+/// The anti-forgery token a page carries in its forms.
+fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf_token\" value=\"")
+        .expect("a csrf field");
+    let rest = &html[at + "name=\"csrf_token\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// A browser-like client of its own (its own cookie jar).
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .gzip(true)
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+async fn sign_in(
+    app: &TestApp,
+    c: &reqwest::Client,
+    username: &str,
+    password: &str,
+    next: &str,
+) -> reqwest::Response {
+    let login = c
+        .get(app.url(&format!("/login?next={next}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    c.post(app.url("/login"))
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf_token", &csrf_of(&login)),
+            ("next", next),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_home_page_is_html_in_vietnamese_under_a_strict_policy() {
+    let app = spawn_app().await;
+    let res = browser().get(app.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(res.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let cookies: Vec<_> = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("motcua_anon=")
+            && c.contains("HttpOnly")
+            && c.contains("SameSite=Lax")),
+        "{cookies:?}"
+    );
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<html lang=\"vi\">"));
+    assert!(html.contains("Tra cứu hồ sơ"));
+    // No script or style inline, nothing from elsewhere.
+    assert!(
+        !html.contains("<script>") && !html.contains("style="),
+        "inline code"
+    );
+    assert!(!html.contains("http://") && !html.contains("https://"));
+}
+
+#[tokio::test]
+async fn a_clerk_signs_in_lands_on_the_queue_and_signs_out() {
+    let app = spawn_app().await;
+    let pw = app
+        .create_user("letan", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    let c = browser();
+    // A page that needs a session sends the browser to sign in, and back afterwards.
+    let res = c.get(app.url("/queue?sla=overdue")).send().await.unwrap();
+    assert!(res.url().path().starts_with("/login"), "{}", res.url());
+    let res = sign_in(&app, &c, "letan", &pw, "/queue?sla=overdue").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.url().path(), "/queue");
+    assert_eq!(res.url().query(), Some("sla=overdue"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains(BA_DINH_CENTRE), "the clerk's own unit");
+    // Sign out: the form with its token; the session no longer opens the queue.
+    let res = c
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", csrf_of(&html))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.url().path(), "/login");
+    let res = c.get(app.url("/queue")).send().await.unwrap();
+    assert_eq!(res.url().path(), "/login");
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_a_readable_page_and_a_redirect_never_leaves_the_site() {
+    let app = spawn_app().await;
+    let pw = app
+        .create_user("letan", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    let c = browser();
+    let res = sign_in(&app, &c, "letan", "not-the-password", "/queue").await;
+    assert_eq!(res.status(), 401);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Tên đăng nhập hoặc mật khẩu không đúng."));
+    for evil in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let res = sign_in(&app, &c, "letan", &pw, evil).await;
+        assert_eq!(res.url().host_str(), Some("127.0.0.1"), "{evil}");
+    }
+}
+
+#[tokio::test]
+async fn a_post_without_its_token_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let case = app
+        .submit_online(&cast.citizen, intake_body(BIRTH, BA_DINH))
+        .await;
+    let code = case["code"].as_str().unwrap().to_string();
+    let pw = app
+        .create_user("letan2", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    let c = browser();
+    sign_in(&app, &c, "letan2", &pw, "/queue").await;
+    let page = c
+        .get(app.url(&format!("/cases/{code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_of(&page);
+    for form in [
+        vec![("version", "1")],
+        vec![("version", "1"), ("csrf_token", "00")],
+    ] {
+        let res = c
+            .post(app.url(&format!("/cases/{code}/actions/receive")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403);
+        assert!(res.text().await.unwrap().contains("chống giả mạo"));
+    }
+    let now = app
+        .get(&format!("/api/v1/cases/{code}"), Some(&cast.reception))
+        .await
+        .assert_status(200);
+    assert_eq!(now["status"], "submitted");
+    assert_eq!(now["version"], 1);
+    // The same form with the page's token is received.
+    let res = c
+        .post(app.url(&format!("/cases/{code}/actions/receive")))
+        .form(&[("version", "1"), ("csrf_token", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.url().query().unwrap_or("").contains("done=receive"));
+    let now = app
+        .get(&format!("/api/v1/cases/{code}"), Some(&cast.reception))
+        .await
+        .assert_status(200);
+    assert_eq!(now["status"], "received");
+}
+
+#[tokio::test]
+async fn revoking_an_accounts_tokens_ends_its_browser_sessions() {
+    let app = spawn_app().await;
+    let pw = app
+        .create_user("letan", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    let c = browser();
+    sign_in(&app, &c, "letan", &pw, "/queue").await;
+    assert_eq!(
+        c.get(app.url("/queue")).send().await.unwrap().url().path(),
+        "/queue"
+    );
+    let (access, refresh) = app.login("letan", &pw).await;
+    app.post(
+        "/api/v1/auth/logout",
+        Some(&access),
+        json!({"refresh_token": refresh, "everywhere": true}),
+    )
+    .await
+    .assert_status(204);
+    let res = c.get(app.url("/queue")).send().await.unwrap();
+    assert_eq!(res.url().path(), "/login");
+    assert!(res.url().query().unwrap().contains("expired=1"));
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Phiên làm việc đã hết hạn"));
+}
+
+#[tokio::test]
+async fn errors_are_pages_for_browsers_and_problem_documents_for_the_api() {
+    let app = spawn_app().await;
+    let c = browser();
+    let res = c
+        .get(app.url("/no/such/page"))
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(res.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(res.text().await.unwrap().contains("id=\"error-title\""));
+    let res = c
+        .get(app.url("/no/such/page"))
+        .header(header::ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    // An API path stays a problem document even for a browser.
+    let res = c
+        .get(app.url("/api/v1/cases"))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+}
+
+#[tokio::test]
+async fn a_clerk_of_another_commune_gets_a_403_page_and_a_citizen_a_404() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let case = app
+        .submit_online(&cast.citizen, intake_body(BIRTH, BA_DINH))
+        .await;
+    let code = case["code"].as_str().unwrap();
+    let pw = app
+        .create_user("ngocha", "clerk", Some(NGOC_HA_PC), None)
+        .await;
+    let c = browser();
+    sign_in(&app, &c, "ngocha", &pw, "/queue").await;
+    let res = c
+        .get(app.url(&format!("/cases/{code}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("không thuộc phạm vi"));
+    // Another citizen learns nothing: 404, as the API answers.
+    let pw = app.create_user("nguoikhac", "citizen", None, None).await;
+    let c = browser();
+    sign_in(&app, &c, "nguoikhac", &pw, "/").await;
+    let res = c
+        .get(app.url(&format!("/cases/{code}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // A dossier that does not exist is a 404 page.
+    let res = c
+        .get(app.url("/cases/01.00004.TTPVHCC-260101-9999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn the_language_switch_is_remembered() {
+    let app = spawn_app().await;
+    let c = browser();
+    let html = c
+        .get(app.url("/?lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<html lang=\"en\">"));
+    let html = c
+        .get(app.url("/track"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Track a dossier"));
+    let html = c
+        .get(app.url("/track?lang=vi"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Tra cứu hồ sơ"));
+}
+
+#[tokio::test]
+async fn assets_are_embedded_cached_and_revalidated() {
+    let app = spawn_app().await;
+    let c = browser();
+    let res = c
+        .get(app.url("/static/vendor/htmx.min.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    let etag = res.headers()[header::ETAG].clone();
+    assert!(res.text().await.unwrap().contains("htmx"));
+    let res = c
+        .get(app.url("/static/vendor/htmx.min.js"))
+        .header(header::IF_NONE_MATCH, etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+    let res = c.get(app.url("/static/nope.js")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+/// First load of each page, all its assets included, as a browser receives them (gzip):
+/// under 200 KB. `/docs` has its own budget (its reference UI alone is larger).
+#[tokio::test]
+async fn every_page_weighs_less_than_200_kb_compressed() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let case = app
+        .submit_online(&cast.citizen, intake_body(BIRTH, BA_DINH))
+        .await;
+    let code = case["code"].as_str().unwrap();
+    let supervisor = app
+        .create_user("giamsat", "supervisor", None, Some(HN))
+        .await;
+    let clerk = app
+        .create_user("letan", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    let case_page = format!("/cases/{code}");
+    for (user, password, pages) in [
+        (
+            "giamsat",
+            supervisor,
+            vec!["/dashboard", "/dashboard?province=01", "/track", "/"],
+        ),
+        (
+            "letan",
+            clerk,
+            vec!["/queue", "/intake", case_page.as_str()],
+        ),
+    ] {
+        // Compressed sizes: a client that asks for gzip but does not decode it.
+        let c = reqwest::Client::builder()
+            .gzip(false)
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        sign_in(&app, &c, user, &password, "/").await;
+        for path in pages {
+            let res = c.get(app.url(path)).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+            let html = res.text().await.unwrap();
+            let gz = |url: String| {
+                let c = c.clone();
+                async move {
+                    let res = c
+                        .get(url)
+                        .header(header::ACCEPT_ENCODING, "gzip")
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(res.status(), 200);
+                    res.bytes().await.unwrap().len()
+                }
+            };
+            let mut total = gz(app.url(path)).await;
+            for asset in html.split("\"/static/").skip(1) {
+                let name = &asset[..asset.find('"').unwrap()];
+                total += gz(app.url(&format!("/static/{name}"))).await;
+            }
+            assert!(total < 200 * 1024, "{path}: {total} bytes");
+        }
+    }
+}

@@ -1,0 +1,228 @@
+"""Browser tests: the debug binary on a fresh SQLite database per scenario, driven through
+headless Chromium (Debian's) by Playwright. Run by `.ci/browser`; screenshots of each
+scenario's last page land in target/browser/."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(os.environ.get("MOTCUA_BIN", ROOT / "target" / "debug" / "motcua"))
+SHOTS = ROOT / "target" / "browser"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "Mat-khau-rat-dai-2025"
+
+# Hà Nội, Phường Ba Đình: its service centre receives, its People's Committee handles.
+HN = "01"
+BA_DINH = "00004"
+BA_DINH_CENTRE = "01.00004.TTPVHCC"
+BA_DINH_PC = "01.00004.UBND"
+NGOC_HA_PC = "01.00008.UBND"
+BIRTH = "1.001193"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    """A database migrated and seeded once; each scenario starts on its own copy."""
+    d = tmp_path_factory.mktemp("template")
+    db = d / "template.db"
+    env = dict(os.environ, MOTCUA__LOG__LEVEL="warn")
+    subprocess.run(
+        [str(BIN), "--database-url", f"sqlite://{db}?mode=rwc", "migrate"],
+        check=True,
+        env=env,
+        cwd=ROOT,
+    )
+    return db
+
+
+class Server:
+    def __init__(self, db, env, log):
+        self.db = db
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.url = f"sqlite://{db}?mode=rwc"
+        full_env = dict(
+            os.environ,
+            MOTCUA__LOG__LEVEL="warn",
+            MOTCUA__LOG__FORMAT="json",
+            MOTCUA__SERVER__SHUTDOWN_GRACE_SECS="1",
+            **env,
+        )
+        self.env = full_env
+        self.log = open(log, "w")
+        self.proc = subprocess.Popen(
+            [str(BIN), "--database-url", self.url, "serve", "--bind", f"127.0.0.1:{self.port}", "--no-migrate"],
+            env=full_env,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=1):
+                    return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited: see {log}")
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def user(self, username, role, unit=None, province=None, full_name=None):
+        args = [str(BIN), "--database-url", self.url, "user", "create", "--username", username, "--role", role, "--password-stdin"]
+        if unit:
+            args += ["--unit", unit]
+        if province:
+            args += ["--province", province]
+        args += ["--full-name", full_name or username]
+        subprocess.run(args, input=PASSWORD.encode(), check=True, env=self.env, cwd=ROOT, capture_output=True)
+        return username
+
+    def api(self, method, path, body=None, token=None, headers=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Accept", "application/json")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def token(self, username):
+        status, body = self.api("POST", "/api/v1/auth/login", {"username": username, "password": PASSWORD})
+        assert status == 200, body
+        return body["access_token"]
+
+    def file_online(self, citizen):
+        """A citizen files a birth registration online at Ba Đình (through the API)."""
+        token = self.token(citizen)
+        body = {
+            "procedure_code": BIRTH,
+            "applicant": {"full_name": "Nguyễn Văn An", "id_number": "001203004567", "phone": "0912345678"},
+            "address": {"ward_code": BA_DINH},
+            "form": {"child_name": "Nguyễn Văn Bình"},
+        }
+        status, case = self.api("POST", "/api/v1/cases", body, token, {"Idempotency-Key": f"k-{time.time_ns()}"})
+        assert status == 201, case
+        return case["code"]
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def server_factory(template_db, tmp_path):
+    servers = []
+
+    def make(**env):
+        db = tmp_path / f"s{len(servers)}.db"
+        # The database with its write-ahead log and key, whatever was not checkpointed.
+        for suffix in ["", "-wal", "-shm", ".jwt.key"]:
+            src = Path(str(template_db) + suffix)
+            if src.exists():
+                shutil.copy(src, Path(str(db) + suffix))
+        s = Server(db, env, tmp_path / f"server{len(servers)}.log")
+        servers.append(s)
+        return s
+
+    yield make
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+class Watch:
+    """A browser context that records CSP violations, page errors and requests that left
+    the machine."""
+
+    def __init__(self, browser, base, block_outside=True, viewport=None):
+        self.context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, locale="en-US")
+        self.problems = []
+        self.outside = []
+        self.base = base
+        if block_outside:
+            def route(r):
+                url = r.request.url
+                if url.startswith(base) or url.startswith("data:") or url.startswith("blob:"):
+                    r.continue_()
+                else:
+                    self.outside.append(url)
+                    r.abort()
+            self.context.route("**/*", route)
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+
+    def _console(self, msg):
+        if msg.type == "error" and ("Content Security Policy" in msg.text or "Refused to" in msg.text):
+            self.problems.append(msg.text)
+
+    def login(self, username, password=PASSWORD):
+        p = self.page
+        if "/login" not in p.url:
+            p.goto(self.base + "/login")
+        p.fill("#username", username)
+        p.fill("#password", password)
+        p.click("form[action='/login'] button[type=submit]")
+        p.wait_for_load_state()
+
+    def logout(self):
+        self.page.click("form[action='/logout'] button")
+        self.page.wait_for_load_state()
+
+    def shot(self, name):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def check_clean(self):
+        assert not self.problems, self.problems
+        assert not self.outside, f"requests left the machine: {self.outside}"
+
+    def close(self):
+        self.context.close()
