@@ -264,16 +264,42 @@ def test_5_docs_render_with_the_outside_network_blocked(server_factory, browser)
     w.close()
 
 
-def test_pages_fit_a_phone(server_factory, browser):
+def test_pages_fit_a_phone_and_work_by_keyboard(server_factory, browser):
     s = server_factory()
+    s.user("dan", "citizen")
     s.user("letan", "clerk", BA_DINH_CENTRE)
+    s.user("gs_hn", "supervisor", province=HN)
+    code = s.file_online("dan")
     w = Watch(browser, s.base, viewport={"width": 360, "height": 740})
     p = w.page
-    w.login("letan")
-    for path in ["/queue", "/intake", "/track"]:
+    # Signing in by keyboard alone.
+    p.goto(s.base + "/login")
+    p.keyboard.type("letan")
+    p.keyboard.press("Tab")
+    p.keyboard.type(PASSWORD)
+    p.keyboard.press("Enter")
+    p.wait_for_url("**/queue")
+    for path in ["/queue", "/intake", "/track", f"/cases/{code}", f"/cases/{code}/slip"]:
         p.goto(s.base + path)
         width = p.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, (path, width)
-    w.shot("phone-queue")
+    # The receive button is reachable with Tab and works with Enter.
+    p.goto(f"{s.base}/cases/{code}")
+    for _ in range(60):
+        p.keyboard.press("Tab")
+        if p.evaluate("document.activeElement.closest('#action-receive') !== null && document.activeElement.tagName === 'BUTTON'"):
+            break
+    else:
+        raise AssertionError("the receive button is not reachable by keyboard")
+    with p.expect_navigation():
+        p.keyboard.press("Enter")
+    assert p.locator("#case-done").is_visible()
+    w.shot("phone-case")
+    w.logout()
+    w.login("gs_hn")
+    p.goto(s.base + "/dashboard?province=01")
+    width = p.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, ("/dashboard", width)
+    w.shot("phone-dashboard")
     w.check_clean()
     w.close()

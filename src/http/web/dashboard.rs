@@ -86,6 +86,8 @@ struct Line {
     key: String,
     name: String,
     href: Option<String>,
+    /// A unit's queue, for a unit line.
+    queue_href: Option<String>,
     open: String,
     on_track: i64,
     at_risk: i64,
@@ -96,13 +98,14 @@ struct Line {
     oldest: String,
 }
 
-fn line(g: &stats::BacklogGroup, href: Option<String>) -> Line {
+fn line(g: &stats::BacklogGroup, href: Option<String>, queue_href: Option<String>) -> Line {
     let total = (g.not_started + g.on_track + g.at_risk + g.overdue).max(1) as f64;
     let pct = |n: i64| (n as f64 / total * 1000.0).round() / 10.0;
     Line {
         key: g.key.clone(),
         name: g.name.clone().unwrap_or_default(),
         href,
+        queue_href,
         open: ui::count(g.open.max(0) as u64),
         on_track: g.on_track,
         at_risk: g.at_risk,
@@ -190,7 +193,8 @@ pub async fn page_handler(state: &AppState, s: Signed, q: Scope) -> ApiResult<Re
                 )),
                 _ => None,
             };
-            line(g, href)
+            let queue = matches!(d.group, GroupBy::Unit).then(|| format!("/queue?unit={}", g.key));
+            line(g, href, queue)
         })
         .collect();
     let scope_label = match (&d.filter.province, &d.filter.unit) {
@@ -317,7 +321,7 @@ pub async fn page_handler(state: &AppState, s: Signed, q: Scope) -> ApiResult<Re
             _ => t("Thủ tục", "Procedure"),
         },
         lines,
-        totals: line(&d.backlog.totals, None),
+        totals: line(&d.backlog.totals, None, None),
         on_time: percent(i.on_time_rate),
         avg_days: i
             .average_processing_working_hours
