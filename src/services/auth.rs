@@ -653,6 +653,8 @@ pub async fn actor_of(directory: &DirectoryHandle, account: &AccountRow) -> ApiR
 pub struct WebSession {
     pub actor: Actor,
     pub full_name: String,
+    /// The account's phone, to fill forms in with.
+    pub phone: Option<String>,
     /// The session's own token (the cookie's value).
     pub token: String,
 }
@@ -716,6 +718,7 @@ pub async fn web_session(
     Ok(Some(WebSession {
         actor: actor_of(deps.directory, &account).await?,
         full_name: account.full_name.clone(),
+        phone: account.phone.clone(),
         token: token.to_string(),
     }))
 }

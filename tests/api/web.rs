@@ -383,6 +383,8 @@ async fn every_page_weighs_less_than_200_kb_compressed() {
     let clerk = app
         .create_user("letan", "clerk", Some(BA_DINH_CENTRE), None)
         .await;
+    let citizen = app.create_user("congdan", "citizen", None, None).await;
+    let admin = app.create_user("quantri", "admin", None, None).await;
     let case_page = format!("/cases/{code}");
     for (user, password, pages) in [
         (
@@ -394,6 +396,21 @@ async fn every_page_weighs_less_than_200_kb_compressed() {
             "letan",
             clerk,
             vec!["/queue", "/intake", case_page.as_str()],
+        ),
+        (
+            "congdan",
+            citizen,
+            vec![
+                "/procedures",
+                "/procedures/1.001193/file",
+                "/me/cases",
+                "/register",
+            ],
+        ),
+        (
+            "quantri",
+            admin,
+            vec!["/admin", "/admin/units", "/admin/audit", "/admin/users"],
         ),
     ] {
         // Compressed sizes: a client that asks for gzip but does not decode it.
@@ -428,4 +445,137 @@ async fn every_page_weighs_less_than_200_kb_compressed() {
             assert!(total < 200 * 1024, "{path}: {total} bytes");
         }
     }
+}
+
+#[tokio::test]
+async fn a_citizen_registers_files_once_with_one_key_and_sees_it_as_theirs() {
+    let app = spawn_app().await;
+    let c = browser();
+    let page = c
+        .get(app.url("/register"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_of(&page);
+    // The API's rules: a short password is refused, and what was typed comes back.
+    let res = c
+        .post(app.url("/register"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "dan_web"),
+            ("password", "short"),
+            ("full_name", "Nguyễn Văn An"),
+            ("phone", "0912345678"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("value=\"dan_web\"") && html.contains("value=\"Nguyễn Văn An\""));
+    let res = c
+        .post(app.url("/register"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "dan_web"),
+            ("password", "mot-mat-khau-du-dai-2025"),
+            ("full_name", "Nguyễn Văn An"),
+            ("phone", "0912345678"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.url().path(), "/procedures");
+    let form = c
+        .get(app.url("/procedures/1.001193/file"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let key_at = form.find("name=\"idempotency_key\" value=\"").unwrap() + 30;
+    let key = &form[key_at..key_at + 36];
+    let csrf = csrf_of(&form);
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("idempotency_key", key),
+        ("mode", "ward"),
+        ("province", "01"),
+        ("ward", BA_DINH),
+        ("full_name", "Nguyễn Văn An"),
+        ("id_number", "001203004567"),
+        ("phone", "0912345678"),
+    ];
+    // The same form sent twice (a double click, a refresh): one dossier.
+    let (a, b) = tokio::join!(
+        c.post(app.url("/procedures/1.001193/file"))
+            .form(&fields)
+            .send(),
+        c.post(app.url("/procedures/1.001193/file"))
+            .form(&fields)
+            .send()
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.status(), 200);
+    assert_eq!(b.status(), 200);
+    assert_eq!(a.url().path(), b.url().path());
+    assert!(a.url().path().starts_with("/cases/01.00004.TTPVHCC-"));
+    let mine = c
+        .get(app.url("/me/cases"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(mine.matches("class=\"code\"").count(), 1, "{mine}");
+}
+
+#[tokio::test]
+async fn the_administrators_pages_are_for_administrators_only() {
+    let app = spawn_app().await;
+    let pw = app
+        .create_user("letan", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    let c = browser();
+    sign_in(&app, &c, "letan", &pw, "/").await;
+    for path in ["/admin", "/admin/units", "/admin/audit", "/admin/users"] {
+        let res = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 403, "{path}");
+    }
+    let pw = app.create_user("quantri", "admin", None, None).await;
+    let c = browser();
+    sign_in(&app, &c, "quantri", &pw, "/").await;
+    let res = c
+        .get(app.url(&format!("/admin/units/{BA_DINH_PC}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    let res = c
+        .post(app.url(&format!("/admin/units/{BA_DINH_PC}")))
+        .form(&[
+            ("csrf_token", csrf_of(&html).as_str()),
+            ("name", "Ủy ban nhân dân Phường Ba Đình"),
+            ("name_en", "Ba Dinh Ward People's Committee"),
+            ("working_hours", "08:00-12:00,13:30-17:30"),
+            ("active", "1"),
+            ("receives_dossiers", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.url().query().unwrap().contains("saved=1"));
+    let admin = app.login("quantri", &pw).await.0;
+    let audit = app
+        .get("/api/v1/audit?action=unit.update", Some(&admin))
+        .await
+        .assert_status(200);
+    assert_eq!(audit["total"], 1, "{audit}");
 }

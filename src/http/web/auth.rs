@@ -28,7 +28,8 @@ struct Home {
 pub async fn home(b: Browser) -> Response {
     match b.session.as_ref().map(|s| s.actor.role) {
         Some(Role::Clerk | Role::UnitHead) => Redirect::to("/queue").into_response(),
-        Some(Role::Supervisor | Role::Admin) => Redirect::to("/dashboard").into_response(),
+        Some(Role::Supervisor) => Redirect::to("/dashboard").into_response(),
+        Some(Role::Admin) => Redirect::to("/admin").into_response(),
         _ => page(&Home { ui: b.ui }),
     }
 }

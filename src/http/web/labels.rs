@@ -82,3 +82,52 @@ pub fn event(name: &str, lang: Lang) -> String {
     }
     .to_string()
 }
+
+/// Who handles a procedure, by the competent unit's kind.
+pub fn unit_kind(kind: &str, lang: Lang) -> &'static str {
+    match kind {
+        "commune_pc" => pick(
+            lang,
+            "Ủy ban nhân dân xã, phường",
+            "Commune People's Committee",
+        ),
+        "commune_service_centre" => pick(
+            lang,
+            "Trung tâm phục vụ hành chính công xã, phường",
+            "Commune service centre",
+        ),
+        "commune_police" => pick(lang, "Công an xã, phường", "Commune police"),
+        "province_pc" => pick(
+            lang,
+            "Ủy ban nhân dân tỉnh, thành phố",
+            "Provincial People's Committee",
+        ),
+        "province_service_centre" => pick(
+            lang,
+            "Trung tâm phục vụ hành chính công tỉnh",
+            "Provincial service centre",
+        ),
+        "dept_justice" => pick(lang, "Sở Tư pháp", "Department of Justice"),
+        "dept_finance" => pick(lang, "Sở Tài chính", "Department of Finance"),
+        "dept_construction" => pick(lang, "Sở Xây dựng", "Department of Construction"),
+        "dept_agriculture_environment" => pick(
+            lang,
+            "Sở Nông nghiệp và Môi trường",
+            "Department of Agriculture and Environment",
+        ),
+        "land_registration_office" => pick(
+            lang,
+            "Văn phòng đăng ký đất đai",
+            "Land registration office",
+        ),
+        "dept_health" => pick(lang, "Sở Y tế", "Department of Health"),
+        "dept_education" => pick(
+            lang,
+            "Sở Giáo dục và Đào tạo",
+            "Department of Education and Training",
+        ),
+        "dept_home_affairs" => pick(lang, "Sở Nội vụ", "Department of Home Affairs"),
+        "province_police" => pick(lang, "Công an tỉnh, thành phố", "Provincial police"),
+        _ => pick(lang, "Cơ quan có thẩm quyền", "The competent body"),
+    }
+}

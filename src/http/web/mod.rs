@@ -6,10 +6,12 @@
 //! Every page is sent with `Content-Security-Policy: default-src 'self'`: no inline script or
 //! style, and every asset is embedded in the binary ([`assets`]).
 
+pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod dashboard;
 pub mod labels;
+pub mod portal;
 pub mod session;
 pub mod staff;
 pub mod ui;
@@ -42,6 +44,33 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dashboard", get(dashboard::page_route))
         .route("/dashboard/export/{table}", get(dashboard::export))
         .route("/track", get(auth::track))
+        .route(
+            "/register",
+            get(portal::register_page).post(portal::register),
+        )
+        .route("/procedures", get(portal::procedures))
+        .route("/procedures/{code}", get(portal::procedure))
+        .route(
+            "/procedures/{code}/file",
+            get(portal::file_form).post(portal::file),
+        )
+        .route("/procedures/{code}/preview", post(portal::file_preview))
+        .route("/address/options", get(portal::address_options))
+        .route("/me/cases", get(portal::my_cases))
+        .route("/admin", get(admin::index))
+        .route("/admin/units", get(admin::units))
+        .route(
+            "/admin/units/{code}",
+            get(admin::unit).post(admin::save_unit),
+        )
+        .route("/admin/overrides", get(admin::overrides))
+        .route(
+            "/admin/overrides/{id}",
+            get(admin::override_page).post(admin::save_override),
+        )
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{id}", post(admin::save_user))
+        .route("/admin/audit", get(admin::audit))
         .layer(axum::middleware::from_fn_with_state(state, session::guard));
     pages.route("/static/{*path}", get(assets::serve))
 }
@@ -95,10 +124,26 @@ pub fn is_page_request(path: &str, headers: &HeaderMap) -> bool {
     }
     let known = matches!(
         path,
-        "/" | "/login" | "/logout" | "/queue" | "/intake" | "/dashboard" | "/track"
-    ) || path.starts_with("/cases/")
-        || path.starts_with("/dashboard/")
-        || path.starts_with("/static/");
+        "/" | "/login"
+            | "/logout"
+            | "/queue"
+            | "/intake"
+            | "/dashboard"
+            | "/track"
+            | "/register"
+            | "/procedures"
+            | "/me/cases"
+            | "/admin"
+    ) || [
+        "/cases/",
+        "/dashboard/",
+        "/static/",
+        "/procedures/",
+        "/admin/",
+        "/address/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p));
     known
         || headers
             .get(header::ACCEPT)

@@ -379,8 +379,8 @@ pub async fn case_page(
     let done = q
         .done
         .as_deref()
-        .and_then(Action::parse)
-        .map(|a| labels::action(a, s.ui.lang).to_string());
+        .filter(|d| *d == "submit" || Action::parse(d).is_some())
+        .map(|d| labels::event(d, s.ui.lang));
     render_case(&state, s, &code, None, done, StatusCode::OK).await
 }
 

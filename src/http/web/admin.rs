@@ -1,0 +1,535 @@
+//! The administrators' pages: units (working hours, reception, activity), routing overrides,
+//! accounts, and the audit log. Each edit goes through the same service as the API, so the
+//! same validation applies and the same audit entry is written in the change's transaction.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::session::Signed;
+use super::ui::{self, Ui};
+use super::{page, page_with_status};
+use crate::domain::calendar::vn_offset;
+use crate::domain::lang::Lang;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::text;
+
+fn lines(e: &ApiError, lang: Lang) -> Vec<String> {
+    let mut out = Vec::new();
+    if let ApiError::Problem(p) = e {
+        out.push(p.detail.get(lang).to_string());
+        for fe in &p.errors {
+            out.push(format!("{}: {}", fe.field, fe.message.get(lang)));
+        }
+    }
+    out
+}
+
+fn checked(v: &Option<String>) -> bool {
+    v.as_deref().is_some_and(|s| !s.is_empty())
+}
+
+#[derive(Template)]
+#[template(path = "admin/index.html")]
+struct Index {
+    ui: Ui,
+}
+
+/// `/admin`.
+pub async fn index(s: Signed) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    Ok(page(&Index { ui: s.ui }))
+}
+
+// ---- units --------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Default)]
+pub struct UnitsQuery {
+    q: Option<String>,
+    province: Option<String>,
+    page: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/units.html")]
+struct UnitsPage {
+    ui: Ui,
+    q: String,
+    province: String,
+    units: Vec<crate::services::units::Unit>,
+    total: u64,
+}
+
+/// `/admin/units?q=&province=`.
+pub async fn units(
+    State(state): State<AppState>,
+    s: Signed,
+    Query(q): Query<UnitsQuery>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let nonempty = |v: &Option<String>| v.clone().filter(|x| !x.trim().is_empty());
+    let (units, total) = crate::services::units::list(
+        &state.db,
+        &state.gazetteer,
+        crate::services::units::ListUnits {
+            province: nonempty(&q.province),
+            kind: None,
+            ward: None,
+            q: nonempty(&q.q),
+            active: None,
+            page: q.page.unwrap_or(1).max(1),
+            per_page: 100,
+        },
+    )
+    .await?;
+    Ok(page(&UnitsPage {
+        ui: s.ui,
+        q: q.q.unwrap_or_default(),
+        province: q.province.unwrap_or_default(),
+        units,
+        total,
+    }))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct UnitForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    working_hours: String,
+    active: Option<String>,
+    receives_dossiers: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/unit.html")]
+struct UnitPage {
+    ui: Ui,
+    u: crate::services::units::Unit,
+    errors: Vec<String>,
+    saved: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+/// `/admin/units/{code}`.
+pub async fn unit(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(code): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let u = crate::services::units::get(&state.db, &code).await?;
+    Ok(page(&UnitPage {
+        ui: s.ui,
+        u,
+        errors: Vec::new(),
+        saved: q.saved.is_some(),
+    }))
+}
+
+/// `POST /admin/units/{code}`: the API's edit, with its audit entry.
+pub async fn save_unit(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(code): Path<String>,
+    Form(f): Form<UnitForm>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let change = crate::services::units::UpdateUnit {
+        name: Some(f.name.clone()),
+        name_en: Some(f.name_en.clone()),
+        working_hours: Some(f.working_hours.clone()),
+        active: Some(checked(&f.active)),
+        receives_dossiers: Some(checked(&f.receives_dossiers)),
+    };
+    match crate::services::units::update(
+        &state.units(),
+        s.actor.account_id,
+        &code,
+        change,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(u) => {
+            tracing::info!(unit.code = %u.code, admin.id = %s.actor.account_id, "unit updated from the web app");
+            Ok(Redirect::to(&format!("/admin/units/{}?saved=1", u.code)).into_response())
+        }
+        Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => {
+            let mut u = crate::services::units::get(&state.db, &code).await?;
+            // The form as typed, with the reasons it was refused.
+            u.name = f.name;
+            u.name_en = f.name_en;
+            u.working_hours = f.working_hours;
+            u.active = checked(&f.active);
+            u.receives_dossiers = checked(&f.receives_dossiers);
+            let errors = lines(&e, s.ui.lang);
+            Ok(page_with_status(
+                e.status(),
+                &UnitPage {
+                    ui: s.ui,
+                    u,
+                    errors,
+                    saved: false,
+                },
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---- routing overrides --------------------------------------------------------------------
+
+struct OverrideRow {
+    id: i64,
+    province: String,
+    procedure: String,
+    from: String,
+    to: String,
+    priority: i32,
+    valid: String,
+    reason: String,
+    active: bool,
+}
+
+fn override_row(o: &crate::services::routing::Override) -> OverrideRow {
+    OverrideRow {
+        id: o.id,
+        province: o.province_code.clone(),
+        procedure: o.procedure_code.clone().unwrap_or_else(|| "*".into()),
+        from: o.from_unit_code.clone().unwrap_or_else(|| "*".into()),
+        to: o.to_unit_code.clone(),
+        priority: o.priority,
+        valid: format!(
+            "{} → {}",
+            ui::date_time(o.valid_from),
+            o.valid_until
+                .map(ui::date_time)
+                .unwrap_or_else(|| "…".into())
+        ),
+        reason: o.reason.clone(),
+        active: o.active,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/overrides.html")]
+struct OverridesPage {
+    ui: Ui,
+    rows: Vec<OverrideRow>,
+}
+
+/// `/admin/overrides`.
+pub async fn overrides(State(state): State<AppState>, s: Signed) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let list =
+        crate::services::routing::list_overrides(&state.db, &state.gazetteer, None, None).await?;
+    Ok(page(&OverridesPage {
+        ui: s.ui,
+        rows: list.iter().map(override_row).collect(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "admin/override.html")]
+struct OverridePage {
+    ui: Ui,
+    o: OverrideRow,
+    valid_until: String,
+    errors: Vec<String>,
+    saved: bool,
+}
+
+async fn find_override(
+    state: &AppState,
+    id: &str,
+) -> ApiResult<crate::services::routing::Override> {
+    let not_found = || {
+        ApiError::not_found(
+            "override_not_found",
+            text!("Không có quy tắc điều chuyển này.", "No such override."),
+        )
+    };
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    crate::services::routing::list_overrides(&state.db, &state.gazetteer, None, None)
+        .await?
+        .into_iter()
+        .find(|o| o.id == id)
+        .ok_or_else(not_found)
+}
+
+fn local_input(t: Option<chrono::DateTime<Utc>>) -> String {
+    t.map(|t| {
+        t.with_timezone(&vn_offset())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    })
+    .unwrap_or_default()
+}
+
+/// `/admin/overrides/{id}`.
+pub async fn override_page(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let o = find_override(&state, &id).await?;
+    Ok(page(&OverridePage {
+        valid_until: local_input(o.valid_until),
+        o: override_row(&o),
+        ui: s.ui,
+        errors: Vec::new(),
+        saved: q.saved.is_some(),
+    }))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct OverrideForm {
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    valid_until: String,
+    #[serde(default)]
+    reason: String,
+    active: Option<String>,
+}
+
+/// `POST /admin/overrides/{id}`: the API's change, with its audit entry.
+pub async fn save_override(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<OverrideForm>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let current = find_override(&state, &id).await?;
+    let lang = s.ui.lang;
+    let mut errors = Vec::new();
+    let priority = match f.priority.trim().parse::<i32>() {
+        Ok(p) => Some(p),
+        Err(_) => {
+            errors.push(if lang == Lang::En {
+                "priority: a whole number".to_string()
+            } else {
+                "priority: phải là số nguyên".to_string()
+            });
+            None
+        }
+    };
+    let valid_until = match f.valid_until.trim() {
+        "" => Some(None),
+        v => match NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M")
+            .ok()
+            .and_then(|n| vn_offset().from_local_datetime(&n).single())
+        {
+            Some(t) => Some(Some(t.with_timezone(&Utc))),
+            None => {
+                errors.push(if lang == Lang::En {
+                    "valid_until: a date and time".to_string()
+                } else {
+                    "valid_until: phải là ngày giờ".to_string()
+                });
+                None
+            }
+        },
+    };
+    let result = if errors.is_empty() {
+        crate::services::routing::update_override(
+            &state.overrides(),
+            s.actor.account_id,
+            &id,
+            crate::services::routing::OverrideChange {
+                active: Some(checked(&f.active)),
+                priority,
+                valid_until,
+                reason: Some(f.reason.clone()),
+            },
+            Utc::now(),
+        )
+        .await
+        .inspect_err(|e| errors = lines(e, lang))
+    } else {
+        Err(ApiError::validation(Vec::new()))
+    };
+    match result {
+        Ok(o) => Ok(Redirect::to(&format!("/admin/overrides/{}?saved=1", o.id)).into_response()),
+        Err(e) if e.status().is_client_error() => {
+            let mut row = override_row(&current);
+            row.priority = priority.unwrap_or(current.priority);
+            row.reason = f.reason;
+            row.active = checked(&f.active);
+            Ok(page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &OverridePage {
+                    o: row,
+                    valid_until: f.valid_until,
+                    ui: s.ui,
+                    errors,
+                    saved: false,
+                },
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+// ---- accounts -----------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Default)]
+pub struct UsersQuery {
+    q: Option<String>,
+    role: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    ui: Ui,
+    q: String,
+    role: String,
+    users: Vec<crate::services::users::Account>,
+    total: u64,
+}
+
+/// `/admin/users?q=&role=`.
+pub async fn users(
+    State(state): State<AppState>,
+    s: Signed,
+    Query(q): Query<UsersQuery>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let nonempty = |v: &Option<String>| v.clone().filter(|x| !x.trim().is_empty());
+    let (users, total) = crate::services::users::list(
+        &state.db,
+        crate::services::users::ListUsers {
+            role: nonempty(&q.role),
+            unit: None,
+            province: None,
+            q: nonempty(&q.q),
+        },
+        1,
+        200,
+    )
+    .await?;
+    Ok(page(&UsersPage {
+        ui: s.ui,
+        q: q.q.unwrap_or_default(),
+        role: q.role.unwrap_or_default(),
+        users,
+        total,
+    }))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct AccountForm {
+    /// `disable` or `enable`.
+    #[serde(default)]
+    to: String,
+}
+
+/// `POST /admin/users/{id}`: disable or enable an account (its sessions end at once).
+pub async fn save_user(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<AccountForm>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let id = Uuid::parse_str(&id).map_err(|_| {
+        ApiError::not_found(
+            "account_not_found",
+            text!("Không có tài khoản này.", "No such account."),
+        )
+    })?;
+    crate::services::users::update(
+        &state.auth(),
+        &s.actor,
+        id,
+        crate::services::users::UpdateUser {
+            role: None,
+            unit: None,
+            province: None,
+            disabled: Some(f.to == "disable"),
+            full_name: None,
+        },
+        Utc::now(),
+    )
+    .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+// ---- the audit log ------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Default)]
+pub struct AuditQuery {
+    action: Option<String>,
+    subject: Option<String>,
+    page: Option<u64>,
+}
+
+struct AuditRow {
+    at: String,
+    account: String,
+    action: String,
+    subject: String,
+    details: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    ui: Ui,
+    action: String,
+    subject: String,
+    rows: Vec<AuditRow>,
+    total: u64,
+}
+
+/// `/admin/audit?action=&subject=`, newest first.
+pub async fn audit(
+    State(state): State<AppState>,
+    s: Signed,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let nonempty = |v: &Option<String>| v.clone().filter(|x| !x.trim().is_empty());
+    let filter = crate::services::audit::Filter {
+        action: nonempty(&q.action),
+        subject: nonempty(&q.subject),
+        ..Default::default()
+    };
+    let (entries, total) =
+        crate::services::audit::list(&state.db, &filter, q.page.unwrap_or(1).max(1), 100).await?;
+    let rows = entries
+        .into_iter()
+        .map(|e| AuditRow {
+            at: ui::date_time(e.at),
+            account: e.account_id.to_string(),
+            action: e.action,
+            subject: e.subject,
+            details: e.details.map(|d| d.to_string()).unwrap_or_default(),
+        })
+        .collect();
+    Ok(page(&AuditPage {
+        ui: s.ui,
+        action: q.action.unwrap_or_default(),
+        subject: q.subject.unwrap_or_default(),
+        rows,
+        total,
+    }))
+}
