@@ -579,3 +579,47 @@ async fn the_administrators_pages_are_for_administrators_only() {
         .assert_status(200);
     assert_eq!(audit["total"], 1, "{audit}");
 }
+
+#[tokio::test]
+async fn an_administrator_announces_a_day_off_from_the_calendar_page() {
+    let app = spawn_app().await;
+    let pw = app.create_user("quantri", "admin", None, None).await;
+    let c = browser();
+    sign_in(&app, &c, "quantri", &pw, "/").await;
+    let html = c
+        .get(app.url("/admin/calendar?year=2027"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    let bad = "year = 2027\n[[day_off]]\ndate = \"2027-13-40\"\n";
+    let res = c
+        .post(app.url("/admin/calendar"))
+        .form(&[("csrf_token", csrf.as_str()), ("text", bad)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"form-errors\"") && html.contains("2027-13-40"));
+    let good = "year = 2027\n[[day_off]]\ndate = \"2027-06-15\"\nname_vi = \"Nghỉ bù bầu cử\"\nname_en = \"Election day off\"\nsource = \"Thông báo 1/TB-BNV\"\n";
+    let res = c
+        .post(app.url("/admin/calendar"))
+        .form(&[("csrf_token", csrf.as_str()), ("text", good)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"posted\""), "{html}");
+    assert!(html.contains("15/06/2027") && html.contains("Nghỉ bù bầu cử"));
+    let admin = app.login("quantri", &pw).await.0;
+    let year = app
+        .get("/api/v1/calendar/2027", Some(&admin))
+        .await
+        .assert_status(200);
+    assert!(year.to_string().contains("2027-06-15"), "{year}");
+}

@@ -533,3 +533,170 @@ pub async fn audit(
         total,
     }))
 }
+
+// ---- the civil-service calendar -----------------------------------------------------------
+
+#[derive(Debug, Deserialize, Default)]
+pub struct CalendarQuery {
+    year: Option<i32>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/calendar.html")]
+struct CalendarPage {
+    ui: Ui,
+    year: i32,
+    days_off: Vec<(String, String, String)>,
+    working: Vec<String>,
+    text: String,
+    errors: Vec<String>,
+    posted: Option<String>,
+}
+
+fn calendar_page(
+    state: &AppState,
+    ui: Ui,
+    year: i32,
+    text: String,
+    errors: Vec<String>,
+    posted: Option<String>,
+) -> CalendarPage {
+    let lang = ui.lang;
+    let view = state.calendars.current().holidays().year_view(year);
+    CalendarPage {
+        year,
+        days_off: view
+            .days_off
+            .iter()
+            .map(|d| {
+                (
+                    d.date.format("%d/%m/%Y").to_string(),
+                    if lang == Lang::En {
+                        d.name_en.clone()
+                    } else {
+                        d.name_vi.clone()
+                    },
+                    d.source.clone(),
+                )
+            })
+            .collect(),
+        working: view
+            .working_saturdays
+            .iter()
+            .map(|d| d.format("%d/%m/%Y").to_string())
+            .collect(),
+        text,
+        errors,
+        posted,
+        ui,
+    }
+}
+
+/// `/admin/calendar?year=`: the year's days off and make-up working days, and the form to
+/// add an announcement (the format of `config/calendar/{year}.toml`).
+pub async fn calendar(
+    State(state): State<AppState>,
+    s: Signed,
+    Query(q): Query<CalendarQuery>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let year = q.year.unwrap_or_else(|| {
+        Utc::now()
+            .with_timezone(&vn_offset())
+            .format("%Y")
+            .to_string()
+            .parse()
+            .unwrap_or(2026)
+    });
+    if !(2000..=2100).contains(&year) {
+        return Err(ApiError::invalid_field(
+            "year",
+            "invalid_year",
+            text!("Năm phải từ 2000 đến 2100.", "The year must be 2000–2100."),
+        ));
+    }
+    Ok(page(&calendar_page(
+        &state,
+        s.ui,
+        year,
+        format!("year = {year}\n"),
+        Vec::new(),
+        None,
+    )))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct AnnouncementForm {
+    #[serde(default)]
+    text: String,
+}
+
+/// `POST /admin/calendar`: the API's announcement, deadlines of open dossiers recomputed.
+pub async fn post_calendar(
+    State(state): State<AppState>,
+    s: Signed,
+    Form(f): Form<AnnouncementForm>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let lang = s.ui.lang;
+    let parsed = crate::domain::calendar::YearAnnouncement::parse(&f.text).map_err(|e| {
+        ApiError::unprocessable(
+            "invalid_announcement",
+            text!(
+                format!("Thông báo lịch không hợp lệ: {e}"),
+                format!("Invalid announcement: {e}")
+            ),
+        )
+    });
+    let result = match parsed {
+        Ok(a) => {
+            let year = a.year;
+            crate::services::deadlines::post_announcement(&state.dossiers(), &s.actor, a)
+                .await
+                .map(|p| (year, p))
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((year, p)) => {
+            let note = if lang == Lang::En {
+                format!(
+                    "Announcement {} stored; {} open deadlines recomputed.",
+                    p.id, p.recomputed
+                )
+            } else {
+                format!(
+                    "Đã lưu thông báo {}; tính lại hạn của {} hồ sơ đang mở.",
+                    p.id, p.recomputed
+                )
+            };
+            Ok(page(&calendar_page(
+                &state,
+                s.ui,
+                year,
+                f.text,
+                Vec::new(),
+                Some(note),
+            )))
+        }
+        Err(e) if e.status().is_client_error() => {
+            let year = f
+                .text
+                .lines()
+                .find_map(|l| {
+                    l.trim()
+                        .strip_prefix("year")
+                        .and_then(|r| r.trim().strip_prefix('='))
+                })
+                .and_then(|y| y.trim().parse().ok())
+                .filter(|y| (2000..=2100).contains(y))
+                .unwrap_or(2026);
+            let errors = lines(&e, lang);
+            Ok(page_with_status(
+                e.status(),
+                &calendar_page(&state, s.ui, year, f.text, errors, None),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -71,6 +71,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{id}", post(admin::save_user))
         .route("/admin/audit", get(admin::audit))
+        .route(
+            "/admin/calendar",
+            get(admin::calendar).post(admin::post_calendar),
+        )
         .layer(axum::middleware::from_fn_with_state(state, session::guard));
     pages.route("/static/{*path}", get(assets::serve))
 }
