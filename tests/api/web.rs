@@ -623,3 +623,62 @@ async fn an_administrator_announces_a_day_off_from_the_calendar_page() {
         .assert_status(200);
     assert!(year.to_string().contains("2027-06-15"), "{year}");
 }
+
+#[tokio::test]
+async fn an_administrator_saves_a_new_version_of_a_procedure() {
+    let app = spawn_app().await;
+    let pw = app.create_user("quantri", "admin", None, None).await;
+    let c = browser();
+    sign_in(&app, &c, "quantri", &pw, "/").await;
+    let html = c
+        .get(app.url(&format!("/admin/procedures/{MARITAL}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    let name = |h: &str| {
+        let key = "id=\"name_vi\" name=\"name_vi\" value=\"";
+        let at = h.find(key).unwrap() + key.len();
+        h[at..at + h[at..].find('"').unwrap()].to_string()
+    };
+    let name_vi = name(&html);
+    let form = |fee: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("name_vi", name_vi.clone()),
+            ("name_en", "Certificate of marital status".to_string()),
+            ("time_limit_hours", "24".to_string()),
+            ("fee_vnd", fee.to_string()),
+            ("active", "1".to_string()),
+        ]
+    };
+    let res = c
+        .post(app.url(&format!("/admin/procedures/{MARITAL}")))
+        .form(&form("-5"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let res = c
+        .post(app.url(&format!("/admin/procedures/{MARITAL}")))
+        .form(&form("15.000"))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let html = res.text().await.unwrap();
+    let errors = html
+        .find("form-errors")
+        .map(|i| &html[i..i + 600])
+        .unwrap_or("");
+    assert_eq!(status, 200, "{errors}");
+    assert!(html.contains("id=\"saved\""));
+    let p = app
+        .get(&format!("/api/v1/procedures/{MARITAL}"), None)
+        .await
+        .assert_status(200);
+    assert_eq!(p["fee_vnd"], 15000, "{p}");
+}

@@ -700,3 +700,217 @@ pub async fn post_calendar(
         Err(e) => Err(e),
     }
 }
+
+// ---- procedures ---------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "admin/procedures.html")]
+struct ProceduresPage {
+    ui: Ui,
+    rows: Vec<(String, String, i32, String, bool)>,
+}
+
+/// `/admin/procedures`: the catalogue as in force now, every procedure with its version.
+pub async fn procedures(State(state): State<AppState>, s: Signed) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let lang = s.ui.lang;
+    let list = crate::services::procedures::list(&state.db, Default::default(), Utc::now()).await?;
+    let rows = list
+        .into_iter()
+        .map(|l| {
+            (
+                l.stored.code.clone(),
+                if lang == Lang::En {
+                    l.spec.name_en
+                } else {
+                    l.spec.name_vi
+                },
+                l.stored.version,
+                ui::date_time(l.stored.valid_from),
+                l.stored.active,
+            )
+        })
+        .collect();
+    Ok(page(&ProceduresPage { ui: s.ui, rows }))
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct ProcedureForm {
+    #[serde(default)]
+    name_vi: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    time_limit_hours: String,
+    same_day: Option<String>,
+    #[serde(default)]
+    fee_vnd: String,
+    #[serde(default)]
+    fee_note: String,
+    active: Option<String>,
+    /// Vietnam's wall-clock time; empty: now.
+    #[serde(default)]
+    valid_from: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/procedure.html")]
+struct ProcedurePage {
+    ui: Ui,
+    code: String,
+    f: ProcedureForm,
+    versions: Vec<(i32, String, bool)>,
+    errors: Vec<String>,
+    saved: bool,
+}
+
+async fn procedure_page(
+    state: &AppState,
+    ui: Ui,
+    code: &str,
+    f: Option<ProcedureForm>,
+    errors: Vec<String>,
+    saved: bool,
+    status: StatusCode,
+) -> ApiResult<Response> {
+    let (l, versions) = crate::services::procedures::get(&state.db, code, None, Utc::now()).await?;
+    let spec = &l.spec;
+    let f = f.unwrap_or_else(|| ProcedureForm {
+        name_vi: spec.name_vi.clone(),
+        name_en: spec.name_en.clone(),
+        time_limit_hours: spec
+            .time_limit_hours
+            .map(|h| h.to_string())
+            .unwrap_or_default(),
+        same_day: spec.same_day.then(|| "1".to_string()),
+        fee_vnd: spec.fee_vnd.to_string(),
+        fee_note: spec.fee_note.clone(),
+        active: l.stored.active.then(|| "1".to_string()),
+        valid_from: String::new(),
+    });
+    Ok(page_with_status(
+        status,
+        &ProcedurePage {
+            code: l.stored.code.clone(),
+            f,
+            versions: versions
+                .iter()
+                .map(|v| (v.version, ui::date_time(v.valid_from), v.active))
+                .collect(),
+            errors,
+            saved,
+            ui,
+        },
+    ))
+}
+
+/// `/admin/procedures/{code}`: its versions, and the form for a new one.
+pub async fn procedure(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(code): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    procedure_page(
+        &state,
+        s.ui,
+        &code,
+        None,
+        Vec::new(),
+        q.saved.is_some(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /admin/procedures/{code}`: a new version, through the API's service (validated,
+/// audited, the routing catalog reloaded).
+pub async fn save_procedure(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(code): Path<String>,
+    Form(f): Form<ProcedureForm>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let lang = s.ui.lang;
+    let mut errors = Vec::new();
+    let number = |v: &str, field: &str, errors: &mut Vec<String>| -> Option<i64> {
+        let v = v.trim().replace('.', "");
+        if v.is_empty() {
+            return None;
+        }
+        match v.parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n),
+            _ => {
+                errors.push(format!(
+                    "{field}: {}",
+                    if lang == Lang::En {
+                        "a whole number"
+                    } else {
+                        "phải là số nguyên không âm"
+                    }
+                ));
+                None
+            }
+        }
+    };
+    let hours = number(&f.time_limit_hours, "time_limit_hours", &mut errors);
+    let fee = number(&f.fee_vnd, "fee_vnd", &mut errors);
+    let valid_from = match f.valid_from.trim() {
+        "" => None,
+        v => match NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M")
+            .ok()
+            .and_then(|n| vn_offset().from_local_datetime(&n).single())
+        {
+            Some(t) => Some(t.with_timezone(&Utc)),
+            None => {
+                errors.push("valid_from: ?".into());
+                None
+            }
+        },
+    };
+    if errors.is_empty() {
+        let input = crate::services::procedures::ProcedureInput {
+            name_vi: Some(f.name_vi.clone()),
+            name_en: Some(f.name_en.clone()),
+            time_limit_hours: hours.map(|h| h.min(u32::MAX as i64) as u32),
+            same_day: Some(checked(&f.same_day)),
+            fee_vnd: fee,
+            fee_note: Some(f.fee_note.clone()),
+            active: Some(checked(&f.active)),
+            valid_from,
+            ..Default::default()
+        };
+        match crate::services::procedures::edit(
+            &state.db,
+            &state.catalog,
+            s.actor.account_id,
+            &code,
+            input,
+            Utc::now(),
+        )
+        .await
+        {
+            Ok(v) => {
+                return Ok(
+                    Redirect::to(&format!("/admin/procedures/{}?saved=1", v.code)).into_response(),
+                )
+            }
+            Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => {
+                errors = lines(&e, lang)
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    procedure_page(
+        &state,
+        s.ui,
+        &code,
+        Some(f),
+        errors,
+        false,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}

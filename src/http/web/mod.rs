@@ -71,6 +71,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{id}", post(admin::save_user))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/procedures", get(admin::procedures))
+        .route(
+            "/admin/procedures/{code}",
+            get(admin::procedure).post(admin::save_procedure),
+        )
         .route(
             "/admin/calendar",
             get(admin::calendar).post(admin::post_calendar),
