@@ -316,3 +316,14 @@ pub async fn unit_staff(
     }
     Ok(out)
 }
+
+/// One account, as an administrator sees it.
+pub async fn get(db: &DatabaseConnection, id: Uuid) -> ApiResult<Account> {
+    let a = repo::accounts::find_by_id(db, id).await?.ok_or_else(|| {
+        ApiError::not_found(
+            "account_not_found",
+            text!("Không có tài khoản này.", "No such account."),
+        )
+    })?;
+    Ok(Account::with_province(&a, a.province_code.clone()))
+}

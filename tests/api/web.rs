@@ -682,3 +682,87 @@ async fn an_administrator_saves_a_new_version_of_a_procedure() {
         .assert_status(200);
     assert_eq!(p["fee_vnd"], 15000, "{p}");
 }
+
+#[tokio::test]
+async fn disabling_an_account_from_its_page_ends_its_browser_sessions() {
+    let app = spawn_app().await;
+    let admin_pw = app.create_user("quantri", "admin", None, None).await;
+    let clerk_pw = app
+        .create_user("letan", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    let clerk = browser();
+    sign_in(&app, &clerk, "letan", &clerk_pw, "/queue").await;
+    let admin = browser();
+    sign_in(&app, &admin, "quantri", &admin_pw, "/").await;
+    let list = admin
+        .get(app.url("/admin/users?q=letan"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = list.find("href=\"/admin/users/").unwrap() + "href=\"/admin/users/".len();
+    let id = &list[at..at + 36];
+    let page = admin
+        .get(app.url(&format!("/admin/users/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    // A unit that does not exist is refused; the form comes back as typed.
+    let res = admin
+        .post(app.url(&format!("/admin/users/{id}")))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("full_name", "Lễ Tân"),
+            ("role", "clerk"),
+            ("unit", "01.99999.UBND"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("value=\"01.99999.UBND\""));
+    assert_eq!(
+        clerk
+            .get(app.url("/queue"))
+            .send()
+            .await
+            .unwrap()
+            .url()
+            .path(),
+        "/queue"
+    );
+    let res = admin
+        .post(app.url(&format!("/admin/users/{id}")))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("full_name", "Lễ Tân"),
+            ("role", "clerk"),
+            ("unit", BA_DINH_CENTRE),
+            ("disabled", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.url().query().unwrap().contains("saved=1"));
+    assert_eq!(
+        clerk
+            .get(app.url("/queue"))
+            .send()
+            .await
+            .unwrap()
+            .url()
+            .path(),
+        "/login"
+    );
+}

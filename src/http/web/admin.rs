@@ -437,12 +437,53 @@ pub async fn users(
 
 #[derive(Debug, Deserialize, Default)]
 pub struct AccountForm {
-    /// `disable` or `enable`.
+    /// From the list: `disable` or `enable` alone.
     #[serde(default)]
     to: String,
+    role: Option<String>,
+    unit: Option<String>,
+    province: Option<String>,
+    full_name: Option<String>,
+    disabled: Option<String>,
 }
 
-/// `POST /admin/users/{id}`: disable or enable an account (its sessions end at once).
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+struct UserPage {
+    ui: Ui,
+    u: crate::services::users::Account,
+    errors: Vec<String>,
+    saved: bool,
+}
+
+fn account_id(id: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(id).map_err(|_| {
+        ApiError::not_found(
+            "account_not_found",
+            text!("Không có tài khoản này.", "No such account."),
+        )
+    })
+}
+
+/// `/admin/users/{id}`: an account's role, place and state.
+pub async fn user(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let u = crate::services::users::get(&state.db, account_id(&id)?).await?;
+    Ok(page(&UserPage {
+        ui: s.ui,
+        u,
+        errors: Vec::new(),
+        saved: q.saved.is_some(),
+    }))
+}
+
+/// `POST /admin/users/{id}`: the API's change (disabling ends the account's sessions at
+/// once), from the list's button (`to`) or the account's form.
 pub async fn save_user(
     State(state): State<AppState>,
     s: Signed,
@@ -450,27 +491,57 @@ pub async fn save_user(
     Form(f): Form<AccountForm>,
 ) -> ApiResult<Response> {
     s.actor.require_admin()?;
-    let id = Uuid::parse_str(&id).map_err(|_| {
-        ApiError::not_found(
-            "account_not_found",
-            text!("Không có tài khoản này.", "No such account."),
-        )
-    })?;
-    crate::services::users::update(
-        &state.auth(),
-        &s.actor,
-        id,
+    let id = account_id(&id)?;
+    let from_list = !f.to.is_empty();
+    let opt = |v: &Option<String>| {
+        v.as_ref()
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+    };
+    let change = if from_list {
         crate::services::users::UpdateUser {
             role: None,
             unit: None,
             province: None,
             disabled: Some(f.to == "disable"),
             full_name: None,
-        },
-        Utc::now(),
-    )
-    .await?;
-    Ok(Redirect::to("/admin/users").into_response())
+        }
+    } else {
+        crate::services::users::UpdateUser {
+            role: opt(&f.role),
+            unit: Some(opt(&f.unit)),
+            province: Some(opt(&f.province)),
+            disabled: Some(checked(&f.disabled)),
+            full_name: opt(&f.full_name),
+        }
+    };
+    match crate::services::users::update(&state.auth(), &s.actor, id, change, Utc::now()).await {
+        Ok(_) if from_list => Ok(Redirect::to("/admin/users").into_response()),
+        Ok(u) => Ok(Redirect::to(&format!("/admin/users/{}?saved=1", u.id)).into_response()),
+        Err(e)
+            if e.status().is_client_error()
+                && e.status() != StatusCode::NOT_FOUND
+                && !from_list =>
+        {
+            let mut u = crate::services::users::get(&state.db, id).await?;
+            u.role = opt(&f.role).unwrap_or(u.role);
+            u.unit_code = opt(&f.unit);
+            u.province = opt(&f.province);
+            u.full_name = opt(&f.full_name).unwrap_or(u.full_name);
+            u.disabled = checked(&f.disabled);
+            let errors = lines(&e, s.ui.lang);
+            Ok(page_with_status(
+                e.status(),
+                &UserPage {
+                    ui: s.ui,
+                    u,
+                    errors,
+                    saved: false,
+                },
+            ))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 // ---- the audit log ------------------------------------------------------------------------

@@ -69,7 +69,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(admin::override_page).post(admin::save_override),
         )
         .route("/admin/users", get(admin::users))
-        .route("/admin/users/{id}", post(admin::save_user))
+        .route("/admin/users/{id}", get(admin::user).post(admin::save_user))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/procedures", get(admin::procedures))
         .route(
