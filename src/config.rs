@@ -242,6 +242,9 @@ pub struct WebSettings {
     pub session_max_secs: u64,
     /// Mark cookies `Secure` (sent over HTTPS only). Also on when `server.hsts` is.
     pub secure_cookies: bool,
+    /// The address citizens reach the service at (`https://dichvucong.example.gov.vn`), for
+    /// addresses printed on paper; empty: the request's own host.
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -350,6 +353,13 @@ impl Settings {
         {
             return Err(ConfigError::Invalid(
                 "web: session_idle_secs must be positive and at most session_max_secs".into(),
+            ));
+        }
+        let public = &self.web.public_url;
+        if !public.is_empty() && !(public.starts_with("https://") || public.starts_with("http://"))
+        {
+            return Err(ConfigError::Invalid(
+                "web.public_url must be empty or an http(s):// address".into(),
             ));
         }
         if self.server.body_limit_bytes == 0 || self.server.request_timeout_secs == 0 {

@@ -319,8 +319,16 @@ pub async fn history(
     code: &str,
 ) -> ApiResult<(Vec<RecordedEvent>, CaseScope)> {
     let (dossier, scope) = get(deps, actor, code).await?;
-    let events = repo::dossiers::history(deps.db, dossier.id, !scope.is_officer()).await?;
-    Ok((events, scope))
+    Ok((history_of(deps, &dossier, &scope).await?, scope))
+}
+
+/// The history of a dossier the caller has already read (with [`get`]) under `scope`.
+pub async fn history_of(
+    deps: &Deps<'_>,
+    dossier: &Dossier,
+    scope: &CaseScope,
+) -> ApiResult<Vec<RecordedEvent>> {
+    Ok(repo::dossiers::history(deps.db, dossier.id, !scope.is_officer()).await?)
 }
 
 /// Filters of a dossier list, as posted.

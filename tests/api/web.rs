@@ -766,3 +766,95 @@ async fn disabling_an_account_from_its_page_ends_its_browser_sessions() {
         "/login"
     );
 }
+
+#[tokio::test]
+async fn an_administrator_creates_an_override_and_an_account_and_reads_a_dossier_once() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let case = app
+        .submit_online(&cast.citizen, intake_body(BIRTH, BA_DINH))
+        .await;
+    let code = case["code"].as_str().unwrap();
+    let pw = app.create_user("quantri", "admin", None, None).await;
+    let c = browser();
+    sign_in(&app, &c, "quantri", &pw, "/").await;
+    let html = c
+        .get(app.url("/admin/overrides"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    let override_form = |to: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("province_code", "01".to_string()),
+            ("procedure_code", BIRTH.to_string()),
+            ("from_unit_code", BA_DINH_PC.to_string()),
+            ("to_unit_code", to.to_string()),
+            ("priority", "5".to_string()),
+            ("reason", "Ba Đình quá tải".to_string()),
+        ]
+    };
+    let res = c
+        .post(app.url("/admin/overrides"))
+        .form(&override_form("01.99999.UBND"))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error());
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("value=\"01.99999.UBND\""),
+        "kept as typed"
+    );
+    let res = c
+        .post(app.url("/admin/overrides"))
+        .form(&override_form(NGOC_HA_PC))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.url().path().starts_with("/admin/overrides/"));
+    let res = c
+        .post(app.url("/admin/users"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", "canbo_moi"),
+            ("password", "mot-mat-khau-du-dai-2025"),
+            ("full_name", "Cán bộ mới"),
+            ("new_role", "clerk"),
+            ("unit", NGOC_HA_PC),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.url().query().unwrap().contains("saved=1"));
+    app.login("canbo_moi", "mot-mat-khau-du-dai-2025").await;
+    // An administrator's look at a dossier is one audit entry per page.
+    let res = c
+        .get(app.url(&format!("/cases/{code}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let admin = app.login("quantri", &pw).await.0;
+    let audit = app
+        .get(
+            &format!("/api/v1/audit?action=read_case&subject={code}"),
+            Some(&admin),
+        )
+        .await
+        .assert_status(200);
+    assert_eq!(audit["total"], 1, "{audit}");
+    let audit = app
+        .get("/api/v1/audit?action=override.create", Some(&admin))
+        .await
+        .assert_status(200);
+    assert_eq!(audit["total"], 1, "{audit}");
+}

@@ -230,17 +230,102 @@ fn override_row(o: &crate::services::routing::Override) -> OverrideRow {
 struct OverridesPage {
     ui: Ui,
     rows: Vec<OverrideRow>,
+    f: NewOverrideForm,
+    errors: Vec<String>,
 }
 
-/// `/admin/overrides`.
+/// `/admin/overrides`: the list and the form for a new one.
 pub async fn overrides(State(state): State<AppState>, s: Signed) -> ApiResult<Response> {
     s.actor.require_admin()?;
+    overrides_page(
+        &state,
+        s.ui,
+        NewOverrideForm::default(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn overrides_page(
+    state: &AppState,
+    ui: Ui,
+    f: NewOverrideForm,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> ApiResult<Response> {
     let list =
         crate::services::routing::list_overrides(&state.db, &state.gazetteer, None, None).await?;
-    Ok(page(&OverridesPage {
-        ui: s.ui,
-        rows: list.iter().map(override_row).collect(),
-    }))
+    Ok(page_with_status(
+        status,
+        &OverridesPage {
+            ui,
+            rows: list.iter().map(override_row).collect(),
+            f,
+            errors,
+        },
+    ))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct NewOverrideForm {
+    #[serde(default)]
+    province_code: String,
+    #[serde(default)]
+    procedure_code: String,
+    #[serde(default)]
+    from_unit_code: String,
+    #[serde(default)]
+    to_unit_code: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /admin/overrides`: a new override, through the API's service.
+pub async fn create_override(
+    State(state): State<AppState>,
+    s: Signed,
+    Form(f): Form<NewOverrideForm>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let lang = s.ui.lang;
+    let opt = |v: &str| Some(v.trim().to_string()).filter(|x| !x.is_empty());
+    let Ok(priority) = f.priority.trim().parse::<i32>() else {
+        let errors = vec![if lang == Lang::En {
+            "priority: a whole number".to_string()
+        } else {
+            "priority: phải là số nguyên".to_string()
+        }];
+        return overrides_page(&state, s.ui, f, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let new = crate::services::routing::NewOverride {
+        province_code: f.province_code.trim().to_string(),
+        procedure_code: opt(&f.procedure_code),
+        from_unit_code: opt(&f.from_unit_code),
+        to_unit_code: f.to_unit_code.trim().to_string(),
+        priority,
+        valid_from: None,
+        valid_until: None,
+        reason: f.reason.clone(),
+    };
+    match crate::services::routing::create_override(
+        &state.overrides(),
+        s.actor.account_id,
+        new,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(o) => Ok(Redirect::to(&format!("/admin/overrides/{}?saved=1", o.id)).into_response()),
+        Err(e) if e.status().is_client_error() => {
+            let status = e.status();
+            let errors = lines(&e, lang);
+            overrides_page(&state, s.ui, f, errors, status).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Template)]
@@ -404,6 +489,8 @@ struct UsersPage {
     role: String,
     users: Vec<crate::services::users::Account>,
     total: u64,
+    f: NewAccountForm,
+    errors: Vec<String>,
 }
 
 /// `/admin/users?q=&role=`.
@@ -432,7 +519,78 @@ pub async fn users(
         role: q.role.unwrap_or_default(),
         users,
         total,
+        f: NewAccountForm::default(),
+        errors: Vec::new(),
     }))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct NewAccountForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    new_role: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    province: String,
+}
+
+/// `POST /admin/users`: a new account, through the API's service (audited).
+pub async fn create_user(
+    State(state): State<AppState>,
+    s: Signed,
+    Form(f): Form<NewAccountForm>,
+) -> ApiResult<Response> {
+    s.actor.require_admin()?;
+    let opt = |v: &str| Some(v.trim().to_string()).filter(|x| !x.is_empty());
+    let new = crate::services::users::CreateUser {
+        username: f.username.trim().to_string(),
+        password: f.password.clone(),
+        role: f.new_role.clone(),
+        unit: opt(&f.unit),
+        province: opt(&f.province),
+        full_name: f.full_name.clone(),
+        phone: None,
+        email: None,
+        id_number: None,
+    };
+    match crate::services::users::create_by(&state.auth(), s.actor.account_id, new, Utc::now())
+        .await
+    {
+        Ok(a) => Ok(Redirect::to(&format!("/admin/users/{}?saved=1", a.id)).into_response()),
+        Err(e) if e.status().is_client_error() => {
+            let status = e.status();
+            let errors = lines(&e, s.ui.lang);
+            let (users, total) = crate::services::users::list(
+                &state.db,
+                crate::services::users::ListUsers::default(),
+                1,
+                200,
+            )
+            .await?;
+            Ok(page_with_status(
+                status,
+                &UsersPage {
+                    ui: s.ui,
+                    q: String::new(),
+                    role: String::new(),
+                    users,
+                    total,
+                    f: NewAccountForm {
+                        password: String::new(),
+                        ..f
+                    },
+                    errors,
+                },
+            ))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -63,12 +63,15 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/admin/units/{code}",
             get(admin::unit).post(admin::save_unit),
         )
-        .route("/admin/overrides", get(admin::overrides))
+        .route(
+            "/admin/overrides",
+            get(admin::overrides).post(admin::create_override),
+        )
         .route(
             "/admin/overrides/{id}",
             get(admin::override_page).post(admin::save_override),
         )
-        .route("/admin/users", get(admin::users))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", get(admin::user).post(admin::save_user))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/procedures", get(admin::procedures))

@@ -397,7 +397,9 @@ async fn render_case(
     let lang = s.ui.lang;
     let explained = crate::services::deadlines::explain(&deps, &s.actor, code, lang).await?;
     let d = &explained.case;
-    let (events, _) = svc::history(&deps, &s.actor, code).await?;
+    // The dossier as the explanation read it: one read (and, for an administrator, one
+    // audit entry) per page.
+    let events = svc::history_of(&deps, d, &s.actor.case_scope()?).await?;
     let now = Utc::now();
     let left = svc::working_time_left(&deps, std::slice::from_ref(d), now)
         .pop()
@@ -1005,11 +1007,17 @@ pub async fn slip(
         ));
     }
     let lang = s.ui.lang;
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    let track_url = format!("http://{host}/track?code={}", d.code_str());
+    let base = match state.settings.web.public_url.trim_end_matches('/') {
+        "" => format!(
+            "http://{}",
+            headers
+                .get(axum::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("127.0.0.1:8080")
+        ),
+        configured => configured.to_string(),
+    };
+    let track_url = format!("{base}/track?code={}", d.code_str());
     let qr_svg = qrcode::QrCode::new(track_url.as_bytes())
         .map(|c| {
             c.render::<qrcode::render::svg::Color<'_>>()
