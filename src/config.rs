@@ -356,8 +356,7 @@ impl Settings {
             ));
         }
         let public = &self.web.public_url;
-        if !public.is_empty() && !(public.starts_with("https://") || public.starts_with("http://"))
-        {
+        if !(public.is_empty() || public.starts_with("https://") || public.starts_with("http://")) {
             return Err(ConfigError::Invalid(
                 "web.public_url must be empty or an http(s):// address".into(),
             ));
