@@ -5,7 +5,7 @@ import re
 import sqlite3
 import threading
 
-from conftest import BA_DINH_CENTRE, BA_DINH_PC, PASSWORD, Watch
+from conftest import BA_DINH_CENTRE, BA_DINH_PC, PASSWORD, Watch, contrast_failures
 
 ID_NUMBER = "001203004567"
 
@@ -18,6 +18,7 @@ def file_birth_with_old_address(w, s, shots=None):
     def shot(name):
         if shots:
             w.shot(f"{shots}-{name}")
+            assert not contrast_failures(p), (name, contrast_failures(p))
 
     p.goto(s.base + "/register")
     p.fill("#username", "dan_thuong")
@@ -223,9 +224,13 @@ def test_4_scenario_1_on_a_phone(server_factory, browser):
     p.goto(s.base + "/me/cases")
     w.shot("phone-6-my-cases")
     assert p.evaluate("document.documentElement.scrollWidth") <= 360
+    assert not contrast_failures(p), contrast_failures(p)
     w.logout()
     p.goto(f"{s.base}/track?code={code}&id_last4={ID_NUMBER[-4:]}")
     w.shot("phone-7-track")
     assert p.evaluate("document.documentElement.scrollWidth") <= 360
+    assert not contrast_failures(p), contrast_failures(p)
+    p.goto(s.base + "/procedures/1.001193")
+    assert not contrast_failures(p), contrast_failures(p)
     w.check_clean()
     w.close()

@@ -4,6 +4,7 @@ import re
 import time
 
 from conftest import (
+    contrast_failures,
     BA_DINH_CENTRE,
     BA_DINH_PC,
     HN,
@@ -279,10 +280,12 @@ def test_pages_fit_a_phone_and_work_by_keyboard(server_factory, browser):
     p.keyboard.type(PASSWORD)
     p.keyboard.press("Enter")
     p.wait_for_url("**/queue")
-    for path in ["/queue", "/intake", "/track", f"/cases/{code}", f"/cases/{code}/slip"]:
+    for path in ["/queue", "/intake", "/track", f"/cases/{code}", f"/cases/{code}/slip", "/procedures", "/"]:
         p.goto(s.base + path)
         width = p.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, (path, width)
+        # Contrast AA for every text on the page.
+        assert not contrast_failures(p), (path, contrast_failures(p))
     # The receive button is reachable with Tab and works with Enter.
     p.goto(f"{s.base}/cases/{code}")
     for _ in range(60):
@@ -300,6 +303,7 @@ def test_pages_fit_a_phone_and_work_by_keyboard(server_factory, browser):
     p.goto(s.base + "/dashboard?province=01")
     width = p.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, ("/dashboard", width)
+    assert not contrast_failures(p), contrast_failures(p)
     w.shot("phone-dashboard")
     w.check_clean()
     w.close()
