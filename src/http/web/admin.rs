@@ -7,29 +7,18 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use chrono::{NaiveDateTime, TimeZone, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::Signed;
 use super::ui::{self, Ui};
-use super::{page, page_with_status};
+use super::{page, page_with_status, problem_lines};
 use crate::domain::calendar::vn_offset;
 use crate::domain::lang::Lang;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::text;
-
-fn lines(e: &ApiError, lang: Lang) -> Vec<String> {
-    let mut out = Vec::new();
-    if let ApiError::Problem(p) = e {
-        out.push(p.detail.get(lang).to_string());
-        for fe in &p.errors {
-            out.push(format!("{}: {}", fe.field, fe.message.get(lang)));
-        }
-    }
-    out
-}
 
 fn checked(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|s| !s.is_empty())
@@ -176,7 +165,7 @@ pub async fn save_unit(
             u.working_hours = f.working_hours;
             u.active = checked(&f.active);
             u.receives_dossiers = checked(&f.receives_dossiers);
-            let errors = lines(&e, s.ui.lang);
+            let errors = problem_lines(&e, s.ui.lang);
             Ok(page_with_status(
                 e.status(),
                 &UnitPage {
@@ -321,7 +310,7 @@ pub async fn create_override(
         Ok(o) => Ok(Redirect::to(&format!("/admin/overrides/{}?saved=1", o.id)).into_response()),
         Err(e) if e.status().is_client_error() => {
             let status = e.status();
-            let errors = lines(&e, lang);
+            let errors = problem_lines(&e, lang);
             overrides_page(&state, s.ui, f, errors, status).await
         }
         Err(e) => Err(e),
@@ -418,11 +407,8 @@ pub async fn save_override(
     };
     let valid_until = match f.valid_until.trim() {
         "" => Some(None),
-        v => match NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M")
-            .ok()
-            .and_then(|n| vn_offset().from_local_datetime(&n).single())
-        {
-            Some(t) => Some(Some(t.with_timezone(&Utc))),
+        v => match ui::parse_local(v) {
+            Some(t) => Some(Some(t)),
             None => {
                 errors.push(if lang == Lang::En {
                     "valid_until: a date and time".to_string()
@@ -447,7 +433,7 @@ pub async fn save_override(
             Utc::now(),
         )
         .await
-        .inspect_err(|e| errors = lines(e, lang))
+        .inspect_err(|e| errors = problem_lines(e, lang))
     } else {
         Err(ApiError::validation(Vec::new()))
     };
@@ -565,7 +551,7 @@ pub async fn create_user(
         Ok(a) => Ok(Redirect::to(&format!("/admin/users/{}?saved=1", a.id)).into_response()),
         Err(e) if e.status().is_client_error() => {
             let status = e.status();
-            let errors = lines(&e, s.ui.lang);
+            let errors = problem_lines(&e, s.ui.lang);
             let (users, total) = crate::services::users::list(
                 &state.db,
                 crate::services::users::ListUsers::default(),
@@ -687,7 +673,7 @@ pub async fn save_user(
             u.province = opt(&f.province);
             u.full_name = opt(&f.full_name).unwrap_or(u.full_name);
             u.disabled = checked(&f.disabled);
-            let errors = lines(&e, s.ui.lang);
+            let errors = problem_lines(&e, s.ui.lang);
             Ok(page_with_status(
                 e.status(),
                 &UserPage {
@@ -920,7 +906,7 @@ pub async fn post_calendar(
                 .and_then(|y| y.trim().parse().ok())
                 .filter(|y| (2000..=2100).contains(y))
                 .unwrap_or(2026);
-            let errors = lines(&e, lang);
+            let errors = problem_lines(&e, lang);
             Ok(page_with_status(
                 e.status(),
                 &calendar_page(&state, s.ui, year, f.text, errors, None),
@@ -1088,11 +1074,8 @@ pub async fn save_procedure(
     let fee = number(&f.fee_vnd, "fee_vnd", &mut errors);
     let valid_from = match f.valid_from.trim() {
         "" => None,
-        v => match NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M")
-            .ok()
-            .and_then(|n| vn_offset().from_local_datetime(&n).single())
-        {
-            Some(t) => Some(t.with_timezone(&Utc)),
+        v => match ui::parse_local(v) {
+            Some(t) => Some(t),
             None => {
                 errors.push("valid_from: ?".into());
                 None
@@ -1127,7 +1110,7 @@ pub async fn save_procedure(
                 )
             }
             Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => {
-                errors = lines(&e, lang)
+                errors = problem_lines(&e, lang)
             }
             Err(e) => return Err(e),
         }

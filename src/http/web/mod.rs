@@ -237,6 +237,19 @@ pub fn error_page_with(
     res
 }
 
+/// What a refused request says, line by line: the problem's detail, then each field's
+/// message, in the page's language (forms show these above themselves).
+pub fn problem_lines(e: &ApiError, lang: Lang) -> Vec<String> {
+    let mut out = Vec::new();
+    if let ApiError::Problem(p) = e {
+        out.push(p.detail.get(lang).to_string());
+        for fe in &p.errors {
+            out.push(format!("{}: {}", fe.field, fe.message.get(lang)));
+        }
+    }
+    out
+}
+
 /// The language of an error page.
 pub fn lang_of_page(headers: &HeaderMap, query: Option<&str>) -> Lang {
     session::page_lang(headers, query)

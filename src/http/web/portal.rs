@@ -13,9 +13,9 @@ use serde_json::{json, Map, Value};
 
 use super::session::{self, Browser, Signed, SESSION_COOKIE};
 use super::ui::{self, Ui};
-use super::{labels, page, page_with_status};
+use super::{labels, page, page_with_status, problem_lines};
 use crate::domain::account::Role;
-use crate::domain::geography::{LegacyDistrictCode, LegacyProvinceCode, ProvinceCode};
+use crate::domain::geography::{Gazetteer, LegacyDistrictCode, LegacyProvinceCode, ProvinceCode};
 use crate::domain::lang::Lang;
 use crate::domain::lifecycle::Status;
 use crate::domain::procedure::ProcedureSpec;
@@ -24,17 +24,6 @@ use crate::http::extract::ClientAddr;
 use crate::services::cases::{self as svc, ListRequest};
 use crate::state::AppState;
 use crate::text;
-
-fn problem_lines(e: &ApiError, lang: Lang) -> Vec<String> {
-    let mut out = Vec::new();
-    if let ApiError::Problem(p) = e {
-        out.push(p.detail.get(lang).to_string());
-        for fe in &p.errors {
-            out.push(format!("{}: {}", fe.field, fe.message.get(lang)));
-        }
-    }
-    out
-}
 
 // ---- registration -------------------------------------------------------------------------
 
@@ -332,23 +321,35 @@ pub async fn address_options(
     State(state): State<AppState>,
     Query(q): Query<OptionsQuery>,
 ) -> Response {
-    let g = &state.gazetteer;
-    let items: Vec<(String, String)> = match q.level.as_str() {
-        "ward" => ProvinceCode::parse(&q.province)
+    let parent = match q.level.as_str() {
+        "ward" => &q.province,
+        "legacy_district" => &q.legacy_province,
+        _ => &q.legacy_district,
+    };
+    let items = picker_options(&state.gazetteer, &q.level, parent);
+    page(&Options { items })
+}
+
+/// The (code, name) choices of a picker under `parent`: the 2025 wards of a province
+/// (`ward`), the old districts of an old province (`legacy_district`), the old wards of an
+/// old district (`legacy_ward`); none for an unknown level or parent.
+fn picker_options(g: &Gazetteer, level: &str, parent: &str) -> Vec<(String, String)> {
+    match level {
+        "ward" => ProvinceCode::parse(parent)
             .map(|p| {
                 g.wards_of_province(p)
                     .map(|w| (w.code.to_string(), w.name.to_string()))
                     .collect()
             })
             .unwrap_or_default(),
-        "legacy_district" => LegacyProvinceCode::parse(&q.legacy_province)
+        "legacy_district" => LegacyProvinceCode::parse(parent)
             .map(|p| {
                 g.legacy_districts_of_province(p)
                     .map(|d| (d.code.to_string(), d.name.to_string()))
                     .collect()
             })
             .unwrap_or_default(),
-        "legacy_ward" => LegacyDistrictCode::parse(&q.legacy_district)
+        "legacy_ward" => LegacyDistrictCode::parse(parent)
             .map(|d| {
                 g.legacy_wards_of_district(d)
                     .map(|w| (w.code.to_string(), w.name.to_string()))
@@ -356,8 +357,7 @@ pub async fn address_options(
             })
             .unwrap_or_default(),
         _ => Vec::new(),
-    };
-    page(&Options { items })
+    }
 }
 
 // ---- filing -------------------------------------------------------------------------------
@@ -542,27 +542,9 @@ async fn file_page(
         .iter()
         .map(|p| (p.code.to_string(), p.name.to_string()))
         .collect();
-    let wards = ProvinceCode::parse(&f.province)
-        .map(|p| {
-            g.wards_of_province(p)
-                .map(|w| (w.code.to_string(), w.name.to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let legacy_districts = LegacyProvinceCode::parse(&f.legacy_province)
-        .map(|p| {
-            g.legacy_districts_of_province(p)
-                .map(|d| (d.code.to_string(), d.name.to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let legacy_wards = LegacyDistrictCode::parse(&f.legacy_district)
-        .map(|d| {
-            g.legacy_wards_of_district(d)
-                .map(|w| (w.code.to_string(), w.name.to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let wards = picker_options(g, "ward", &f.province);
+    let legacy_districts = picker_options(g, "legacy_district", &f.legacy_province);
+    let legacy_wards = picker_options(g, "legacy_ward", &f.legacy_district);
     let documents = l
         .spec
         .required_documents

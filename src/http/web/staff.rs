@@ -8,16 +8,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::session::{is_htmx, Signed};
 use super::ui::{self, Ui};
-use super::{labels, page, page_with_status};
+use super::{labels, page, page_with_status, problem_lines};
 use crate::domain::access::Actor;
-use crate::domain::calendar::vn_offset;
 use crate::domain::dossier::{DocumentRef, Dossier, ResultDelivery};
 use crate::domain::lang::Lang;
 use crate::domain::lifecycle::{Action, Status};
@@ -384,6 +383,18 @@ pub async fn case_page(
     render_case(&state, s, &code, None, done, StatusCode::OK).await
 }
 
+/// A dossier read refused as not found: for staff outside its scope, a 403 page instead
+/// ([`svc::check_page_access`]). Looked up only then, not on every page.
+async fn refused_page(deps: &svc::Deps<'_>, actor: &Actor, code: &str, e: ApiError) -> ApiError {
+    if e.status() != StatusCode::NOT_FOUND {
+        return e;
+    }
+    match svc::check_page_access(deps, actor, code).await {
+        Err(refused) => refused,
+        Ok(()) => e,
+    }
+}
+
 async fn render_case(
     state: &AppState,
     s: Signed,
@@ -393,9 +404,11 @@ async fn render_case(
     status: StatusCode,
 ) -> ApiResult<Response> {
     let deps = state.dossiers();
-    svc::check_page_access(&deps, &s.actor, code).await?;
     let lang = s.ui.lang;
-    let explained = crate::services::deadlines::explain(&deps, &s.actor, code, lang).await?;
+    let explained = match crate::services::deadlines::explain(&deps, &s.actor, code, lang).await {
+        Ok(x) => x,
+        Err(e) => return Err(refused_page(&deps, &s.actor, code, e).await),
+    };
     let d = &explained.case;
     // The dossier as the explanation read it: one read (and, for an administrator, one
     // audit entry) per page.
@@ -704,29 +717,13 @@ fn parse_action_form(f: ActionFormBody) -> ApiResult<ActionRequest> {
     };
     let new_appointment_at = match nonempty(f.new_appointment_at) {
         None => None,
-        Some(v) => {
-            // `datetime-local` gives Vietnam's wall-clock time.
-            let naive = NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M").map_err(|_| {
-                field_error(
-                    "new_appointment_at",
-                    "Ngày hẹn mới không hợp lệ.",
-                    "Invalid new appointment.",
-                )
-            })?;
-            Some(
-                vn_offset()
-                    .from_local_datetime(&naive)
-                    .single()
-                    .map(|t| t.with_timezone(&Utc))
-                    .ok_or_else(|| {
-                        field_error(
-                            "new_appointment_at",
-                            "Ngày hẹn mới không hợp lệ.",
-                            "Invalid new appointment.",
-                        )
-                    })?,
+        Some(v) => Some(ui::parse_local(&v).ok_or_else(|| {
+            field_error(
+                "new_appointment_at",
+                "Ngày hẹn mới không hợp lệ.",
+                "Invalid new appointment.",
             )
-        }
+        })?),
     };
     let amount_vnd = match nonempty(f.amount_vnd) {
         None => None,
@@ -818,16 +815,7 @@ pub async fn act(
                 .into_response(),
         ),
         Err(e) if e.status().is_client_error() && !row => {
-            let message = match &e {
-                ApiError::Problem(p) => {
-                    let mut m = p.detail.get(lang).to_string();
-                    for fe in &p.errors {
-                        m.push_str(&format!(" ({}: {})", fe.field, fe.message.get(lang)));
-                    }
-                    m
-                }
-                _ => String::new(),
-            };
+            let message = problem_lines(&e, lang).join(" · ");
             let status = e.status();
             match render_case(&state, s, &code, Some(message), None, status).await {
                 Ok(res) => Ok(res),
@@ -946,13 +934,7 @@ pub async fn intake(
             Ok(Redirect::to("/queue").into_response())
         }
         Err(e) if e.status().is_client_error() => {
-            let mut errors = Vec::new();
-            if let ApiError::Problem(p) = &e {
-                errors.push(p.detail.get(lang).to_string());
-                for fe in &p.errors {
-                    errors.push(format!("{}: {}", fe.field, fe.message.get(lang)));
-                }
-            }
+            let errors = problem_lines(&e, lang);
             let status = e.status();
             let procedures = procedures(&state, lang).await?;
             Ok(page_with_status(
@@ -995,8 +977,10 @@ pub async fn slip(
     Path(code): Path<String>,
 ) -> ApiResult<Response> {
     let deps = state.dossiers();
-    svc::check_page_access(&deps, &s.actor, &code).await?;
-    let (d, _) = svc::get(&deps, &s.actor, &code).await?;
+    let (d, _) = match svc::get(&deps, &s.actor, &code).await {
+        Ok(x) => x,
+        Err(e) => return Err(refused_page(&deps, &s.actor, &code, e).await),
+    };
     if d.received_at.is_none() {
         return Err(ApiError::conflict(
             "not_received",

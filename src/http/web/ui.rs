@@ -2,7 +2,7 @@
 //! dates, times, durations and amounts are written for Vietnamese readers (dd/MM/yyyy,
 //! 24-hour, Asia/Ho_Chi_Minh; `1.250.000 ₫`).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 
 use crate::domain::account::Role;
 use crate::domain::calendar::vn_offset;
@@ -105,6 +105,15 @@ pub fn date_time(t: DateTime<Utc>) -> String {
 /// `03/12/2026`, in Vietnam's time.
 pub fn date(t: DateTime<Utc>) -> String {
     t.with_timezone(&vn_offset()).format("%d/%m/%Y").to_string()
+}
+
+/// A `datetime-local` field's value (`2026-12-03T14:05`), read as Vietnam's wall-clock time.
+pub fn parse_local(v: &str) -> Option<DateTime<Utc>> {
+    let naive = chrono::NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%dT%H:%M").ok()?;
+    vn_offset()
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 pub fn opt_date_time(t: Option<DateTime<Utc>>) -> String {
