@@ -35,6 +35,16 @@ pub enum StartError {
     },
     #[error("reference data: {0}")]
     Seed(String),
+    #[error("{0}")]
+    Storage(String),
+}
+
+/// The file store of `settings` (a relative folder beside the SQLite file).
+pub fn open_storage(settings: &Settings) -> Result<crate::storage::Storage, StartError> {
+    let beside = settings
+        .sqlite_path()
+        .map(|p| p.parent().map(|d| d.to_path_buf()).unwrap_or_default());
+    crate::storage::Storage::open(&settings.storage, beside.as_deref()).map_err(StartError::Storage)
 }
 
 /// Start-up choices.
@@ -104,6 +114,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
         db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite,
     );
     let intakes = crate::services::intake_writer::IntakeWriter::new(&db);
+    let storage = open_storage(&settings)?;
     Ok(AppState::new(AppInner {
         db,
         settings,
@@ -115,6 +126,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
         catalog: CatalogHandle::new(catalog),
         accounts,
         intakes,
+        storage,
     }))
 }
 

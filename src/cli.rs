@@ -50,6 +50,17 @@ pub enum Command {
     /// Load reference data.
     #[command(subcommand)]
     Seed(SeedCommand),
+    /// The file store.
+    #[command(subcommand)]
+    Storage(StorageCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StorageCommand {
+    /// Re-hash every stored object and report mismatches (bytes that no longer hash to their
+    /// name), objects missing for rows that name them, and orphans (objects no row names).
+    /// Exits with 1 when anything is wrong.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -295,6 +306,36 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 let _ = j.await;
             }
             Ok(())
+        }
+        Command::Storage(StorageCommand::Verify) => {
+            let settings = load_settings(&cli.global, None)?;
+            let conn = db::connect(&settings.database).await?;
+            let storage = app::open_storage(&settings)?;
+            let v = crate::services::documents::verify(&conn, &storage)
+                .await
+                .map_err(|e| format!("storage verify: {}", e.code()))?;
+            println!(
+                "storage {}: {} objects checked, {} mismatched, {} missing, {} orphans",
+                storage.describe,
+                v.checked,
+                v.mismatched.len(),
+                v.missing.len(),
+                v.orphans.len()
+            );
+            for h in &v.mismatched {
+                println!("  mismatch {h}");
+            }
+            for h in &v.missing {
+                println!("  missing  {h}");
+            }
+            for h in &v.orphans {
+                println!("  orphan   {h}");
+            }
+            if v.mismatched.is_empty() && v.missing.is_empty() {
+                Ok(())
+            } else {
+                Err("storage verify found damaged or missing files".into())
+            }
         }
         Command::Seed(SeedCommand::Synthetic(args)) => {
             let settings = load_settings(&cli.global, None)?;

@@ -29,6 +29,7 @@ pub struct Settings {
     pub calendar: CalendarSettings,
     pub metrics: MetricsSettings,
     pub web: WebSettings,
+    pub storage: StorageSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -199,7 +200,26 @@ pub struct LogSettings {
 #[serde(deny_unknown_fields)]
 pub struct IntakeSettings {
     pub form_max_bytes: usize,
-    pub max_documents: usize,
+}
+
+/// Where files are stored and how many a dossier may hold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    /// `file://folder` (relative: beside the SQLite file) or `s3://bucket/prefix`.
+    pub url: String,
+    pub s3_endpoint: String,
+    pub s3_region: String,
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: SecretString,
+    pub max_file_bytes: u64,
+    pub max_dossier_bytes: u64,
+    pub max_files: usize,
+    /// Uploads no dossier took are deleted after this long (seconds).
+    pub orphan_after_secs: u64,
+    /// Run the cleanup of unattached uploads inside `serve`, this often (seconds).
+    pub cleanup_enabled: bool,
+    pub cleanup_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -359,6 +379,21 @@ impl Settings {
         if !(public.is_empty() || public.starts_with("https://") || public.starts_with("http://")) {
             return Err(ConfigError::Invalid(
                 "web.public_url must be empty or an http(s):// address".into(),
+            ));
+        }
+        let st = &self.storage;
+        if !(st.url.starts_with("file://") || st.url.starts_with("s3://")) {
+            return Err(ConfigError::Invalid(
+                "storage.url must be file://folder or s3://bucket/prefix".into(),
+            ));
+        }
+        if st.max_file_bytes == 0
+            || st.max_dossier_bytes < st.max_file_bytes
+            || st.max_files == 0
+            || st.cleanup_interval_secs == 0
+        {
+            return Err(ConfigError::Invalid(
+                "storage: max_file_bytes, max_files and cleanup_interval_secs must be positive and max_dossier_bytes at least max_file_bytes".into(),
             ));
         }
         if self.server.body_limit_bytes == 0 || self.server.request_timeout_secs == 0 {

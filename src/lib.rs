@@ -19,4 +19,5 @@ pub mod repo;
 pub mod security;
 pub mod services;
 pub mod state;
+pub mod storage;
 pub mod telemetry;

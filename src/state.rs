@@ -47,6 +47,8 @@ pub struct AppInner {
     /// Intakes waiting to be written, grouped into shared transactions (see
     /// `services::intake_writer`).
     pub intakes: crate::services::intake_writer::IntakeWriter,
+    /// The dossiers' files.
+    pub storage: crate::storage::Storage,
 }
 
 impl AppInner {
@@ -114,6 +116,8 @@ impl AppInner {
             intake: &self.settings.intake,
             throttle: &self.settings.auth.throttle,
             calendar: &self.settings.calendar,
+            storage: &self.storage,
+            files: &self.settings.storage,
         }
     }
 

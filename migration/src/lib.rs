@@ -12,6 +12,7 @@ mod m20250701_000007_audit_details;
 mod m20250701_000008_result_delivery;
 mod m20250701_000009_token_generation;
 mod m20250701_000010_web_sessions;
+mod m20250701_000011_documents;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000008_result_delivery::Migration),
             Box::new(m20250701_000009_token_generation::Migration),
             Box::new(m20250701_000010_web_sessions::Migration),
+            Box::new(m20250701_000011_documents::Migration),
         ]
     }
 }

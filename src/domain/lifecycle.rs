@@ -358,6 +358,19 @@ pub enum TransitionError {
     /// The deadline cannot be computed on the calendar (422 `outside_calendar`).
     #[error("{0}")]
     Calendar(String),
+    /// Receipt with mandatory components that have no file (422 `missing_components`).
+    #[error("missing components: {0:?}")]
+    MissingComponents(Vec<String>),
+    /// An electronic result without a result file (422 `result_file_required`).
+    #[error("an electronic result needs a result file")]
+    ResultFileRequired,
+    /// Nothing is attached to a closed dossier (409 `case_closed`).
+    #[error("the dossier is closed")]
+    Closed,
+    /// A file cannot be attached by this caller while the dossier is in this status (409
+    /// `attach_not_allowed`).
+    #[error("no file can be attached while the dossier is {0}")]
+    AttachNotNow(Status),
 }
 
 impl From<crate::domain::calendar::CalendarError> for TransitionError {

@@ -22,6 +22,7 @@ use crate::http::address::AddressBody;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, ClientAddr, ClientLang, RawJson};
 use crate::http::Page;
 use crate::services::cases::{self as svc, ActionRequest};
+use crate::services::documents::IntakeDocument;
 use crate::services::intake::{self, ApplicantIn, IntakeOutcome, IntakeRequest};
 use crate::text;
 
@@ -239,26 +240,89 @@ pub struct ApplicantBody {
     pub email: Option<String>,
 }
 
+/// A file named in a dossier: an upload (`POST /api/v1/uploads`) or, at filing, an earlier
+/// digitised document of the applicant's to reuse; in an action, a component (what a
+/// supplement request asks for) or an attached document.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentBody {
-    /// A document kind of the procedure (e.g. `to_khai`).
+    /// A component of the procedure (e.g. `to_khai`).
     pub kind: String,
-    pub file_name: String,
-    /// SHA-256 of the file, hex.
-    pub sha256: String,
-    pub size: u64,
+    /// Filing: an upload of the filer's, not yet used.
+    pub upload_id: Option<Uuid>,
+    /// Filing (citizens): an earlier digitised document of theirs, reused.
+    pub reuse_document_id: Option<Uuid>,
+    /// Actions: a document attached to the dossier.
+    pub document_id: Option<Uuid>,
+    /// No longer accepted (a file nobody received): 422 `upload_required`.
+    #[schema(deprecated)]
+    pub file_name: Option<String>,
+    #[schema(deprecated)]
+    pub sha256: Option<String>,
+    #[schema(deprecated)]
+    pub size: Option<u64>,
 }
 
-impl From<DocumentBody> for DocumentRef {
-    fn from(d: DocumentBody) -> Self {
-        DocumentRef {
-            kind: d.kind,
-            file_name: d.file_name,
-            sha256: d.sha256,
-            size: d.size,
+impl DocumentBody {
+    /// The metadata-only shape of earlier versions, which asserted files nobody received.
+    fn asserts_a_file(&self) -> bool {
+        self.file_name.is_some() || self.sha256.is_some() || self.size.is_some()
+    }
+}
+
+fn upload_required() -> ApiError {
+    ApiError::unprocessable(
+        "upload_required",
+        text!(
+            "Giấy tờ phải được tải lên (POST /api/v1/uploads) rồi gửi kèm upload_id; không nhận mô tả tệp không kèm tệp.",
+            "Documents must be uploaded (POST /api/v1/uploads) and named by upload_id; a description without the file is not accepted."
+        ),
+    )
+}
+
+/// The documents of an intake: each an upload or a reuse.
+fn intake_documents(docs: Vec<DocumentBody>) -> ApiResult<Vec<IntakeDocument>> {
+    if docs.iter().any(DocumentBody::asserts_a_file) {
+        return Err(upload_required());
+    }
+    let mut c = crate::error::Checks::default();
+    let mut out = Vec::with_capacity(docs.len());
+    for (i, d) in docs.into_iter().enumerate() {
+        match (d.upload_id, d.reuse_document_id, d.document_id) {
+            (Some(upload_id), None, None) => out.push(IntakeDocument::Upload {
+                kind: d.kind,
+                upload_id,
+            }),
+            (None, Some(document_id), None) => out.push(IntakeDocument::Reuse {
+                kind: d.kind,
+                document_id,
+            }),
+            _ => c.push(FieldError::new(
+                format!("documents[{i}]"),
+                "upload_or_reuse",
+                text!(
+                    "Mỗi giấy tờ có đúng một trong upload_id và reuse_document_id.",
+                    "Each document has exactly one of upload_id and reuse_document_id."
+                ),
+            )),
         }
     }
+    c.finish()?;
+    Ok(out)
+}
+
+/// The documents an action names.
+fn action_documents(docs: Vec<DocumentBody>) -> ApiResult<Vec<DocumentRef>> {
+    if docs.iter().any(DocumentBody::asserts_a_file) {
+        return Err(upload_required());
+    }
+    Ok(docs
+        .into_iter()
+        .map(|d| DocumentRef {
+            kind: d.kind,
+            document_id: d.document_id,
+        })
+        .collect())
 }
 
 /// A dossier to file.
@@ -312,7 +376,7 @@ pub(crate) fn parse_intake(raw: &Value) -> ApiResult<IntakeRequest> {
         received_at_unit: body.received_at_unit,
         channel: body.channel,
         form: body.form,
-        documents: body.documents.into_iter().map(Into::into).collect(),
+        documents: intake_documents(body.documents)?,
     })
 }
 
@@ -625,7 +689,7 @@ async fn act(
             assignee: body.assignee,
             amount_vnd: body.amount_vnd,
             new_appointment_at: body.new_appointment_at,
-            documents: body.documents.into_iter().map(Into::into).collect(),
+            documents: action_documents(body.documents)?,
             note: body.note,
             result_delivery: body.result_delivery,
         },
@@ -776,6 +840,9 @@ pub struct TrackingView {
     pub national_status: i16,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub appointment_at: Option<DateTime<FixedOffset>>,
+    /// An electronic result is issued and waits for the applicant, who downloads it after
+    /// signing in (tracking never gives the file).
+    pub result_ready: bool,
 }
 
 /// Public tracking without an account: status and appointment date only.
@@ -798,5 +865,6 @@ async fn tracking(
         status: case.status,
         national_status: i16::from(case.national_status()),
         appointment_at: local_opt(case.appointment_at),
+        result_ready: case.result_ready(),
     }))
 }

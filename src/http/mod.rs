@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod cases;
+pub mod documents;
 pub mod extract;
 pub mod geography;
 pub mod health;
@@ -27,6 +28,7 @@ use axum::Router;
 use serde::{Deserialize, Deserializer, Serialize};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -69,6 +71,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(procedures::router())
         .merge(routing::router())
         .merge(cases::router())
+        .merge(documents::router())
         .merge(calendar::router())
         .merge(stats::router())
 }
@@ -127,7 +130,17 @@ pub fn router(state: AppState) -> Router {
                 }))
                 // Outside `problem_details`, which replaces error bodies: compression applies
                 // to the body that is finally sent, never to one that is replaced after.
-                .layer(CompressionLayer::new())
+                // Files (`Accept-Ranges`) are sent as stored: ranges and lengths stay true.
+                .layer(
+                    CompressionLayer::new().compress_when(DefaultPredicate::new().and(
+                        |_: axum::http::StatusCode,
+                         _: axum::http::Version,
+                         h: &axum::http::HeaderMap,
+                         _: &axum::http::Extensions| {
+                            !h.contains_key(axum::http::header::ACCEPT_RANGES)
+                        },
+                    )),
+                )
                 .layer(axum::middleware::from_fn(middleware::track))
                 .layer(axum::middleware::from_fn(middleware::problem_details))
                 .layer(CatchPanicLayer::new())

@@ -325,6 +325,26 @@ pub fn indicators_csv(r: &Indicators) -> ApiResult<Vec<u8>> {
         ),
         ("late_with_apology", c.late_with_apology.to_string()),
         ("judged", c.judged.to_string()),
+        (
+            "components_digitised_rate",
+            opt(r.digitisation.components_digitised_rate),
+        ),
+        (
+            "results_digitised_rate",
+            opt(r.digitisation.results_digitised_rate),
+        ),
+        (
+            "digitised_reuse_rate",
+            opt(r.digitisation.digitised_reuse_rate),
+        ),
+        (
+            "digitised_documents",
+            r.digitisation.digitised_documents.to_string(),
+        ),
+        (
+            "digitised_reused",
+            r.digitisation.digitised_reused.to_string(),
+        ),
     ] {
         w.write_record([k, &v]).map_err(csv_error)?;
     }

@@ -4,6 +4,7 @@
 
 pub mod account_events;
 pub mod checkpoint;
+pub mod files;
 pub mod outbox;
 pub mod refresh;
 pub mod sla;
@@ -22,6 +23,9 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandl
     ];
     if state.settings.sla.sweeper_enabled {
         jobs.push(tokio::spawn(sla::run(state.clone(), stop.clone())));
+    }
+    if state.settings.storage.cleanup_enabled {
+        jobs.push(tokio::spawn(files::run(state.clone(), stop.clone())));
     }
     if state.settings.outbox.dispatcher_enabled {
         jobs.push(tokio::spawn(outbox::run(state.clone(), stop.clone())));

@@ -514,6 +514,8 @@ pub struct History {
     pub dossier: Dossier,
     pub events: Vec<DossierEvent>,
     pub pauses: Vec<Pause>,
+    /// Its files' rows (their objects stored already).
+    pub documents: Vec<crate::domain::dossier::Document>,
 }
 
 /// Insert whole histories with their ids and codes as given, in one write transaction:
@@ -545,6 +547,15 @@ pub async fn insert_histories(
         cases::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;
+    }
+    for h in histories {
+        crate::repo::documents::insert_documents(
+            &txn,
+            h.dossier.id,
+            h.dossier.applicant.account,
+            &h.documents,
+        )
+        .await?;
     }
     for chunk in events.chunks(INSERT_CHUNK * 4) {
         case_events::Entity::insert_many(chunk.to_vec())

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod calendar;
 pub mod cases;
 pub mod counters;
+pub mod documents;
 pub mod dossiers;
 pub mod events;
 pub mod geography;

@@ -373,3 +373,86 @@ pub async fn daily_flow<C: ConnectionTrait>(
         .all(db)
         .await
 }
+
+/// The counts behind Decision 766's digitisation indicators for a period.
+#[derive(Debug, Clone, Default, FromQueryResult)]
+pub struct DigitisationRow {
+    /// Dossiers received in the period.
+    pub received: i64,
+    /// Of those, with their components held as files (uploaded, scanned or reused).
+    pub received_with_files: i64,
+    /// Dossiers decided in the period.
+    pub decided: i64,
+    /// Of those, with the handling unit's result as a file.
+    pub decided_with_result_file: i64,
+    /// Digitised components first stored in the period (scans, not reuses).
+    pub digitised_documents: i64,
+    /// Of those, reused by a later dossier (up to now).
+    pub digitised_reused: i64,
+}
+
+/// Digitisation counts of dossiers received (or decided, or documents stored) in
+/// [`from`, `to`).
+pub async fn digitisation<C: ConnectionTrait>(
+    db: &C,
+    f: &Filter,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<DigitisationRow, DbErr> {
+    let backend = db.get_database_backend();
+    let component =
+        "EXISTS (SELECT 1 FROM case_documents d WHERE d.case_id = cases.id AND d.kind <> 'result')";
+    let result =
+        "EXISTS (SELECT 1 FROM case_documents d WHERE d.case_id = cases.id AND d.kind = 'result')";
+    let text = format!(
+        "SELECT \
+         COALESCE(SUM(CASE WHEN received_at >= ? AND received_at < ? THEN 1 ELSE 0 END), 0) AS received, \
+         COALESCE(SUM(CASE WHEN received_at >= ? AND received_at < ? AND {component} THEN 1 ELSE 0 END), 0) AS received_with_files, \
+         COALESCE(SUM(CASE WHEN decided_at >= ? AND decided_at < ? THEN 1 ELSE 0 END), 0) AS decided, \
+         COALESCE(SUM(CASE WHEN decided_at >= ? AND decided_at < ? AND {result} THEN 1 ELSE 0 END), 0) AS decided_with_result_file, \
+         0 AS digitised_documents, 0 AS digitised_reused \
+         FROM cases WHERE ((received_at >= ? AND received_at < ?) OR (decided_at >= ? AND decided_at < ?)){{filter}}"
+    );
+    let mut values: Vec<Value> = vec![
+        from.into(),
+        to.into(),
+        from.into(),
+        to.into(),
+        from.into(),
+        to.into(),
+        from.into(),
+        to.into(),
+        from.into(),
+        to.into(),
+        from.into(),
+        to.into(),
+    ];
+    let filter = f.clause(&mut values);
+    let text = text.replace("{filter}", &filter);
+    let mut row = DigitisationRow::find_by_statement(stmt(backend, &text, values))
+        .one(db)
+        .await?
+        .unwrap_or_default();
+
+    #[derive(FromQueryResult)]
+    struct Reuse {
+        digitised_documents: i64,
+        digitised_reused: i64,
+    }
+    let text = "SELECT COUNT(*) AS digitised_documents, \
+         COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM case_documents r WHERE r.reused_from = d.id) THEN 1 ELSE 0 END), 0) AS digitised_reused \
+         FROM case_documents d JOIN cases ON cases.id = d.case_id \
+         WHERE d.digitised = ? AND d.reused_from IS NULL AND d.kind <> 'result' \
+         AND d.uploaded_at >= ? AND d.uploaded_at < ?{filter}";
+    let mut values: Vec<Value> = vec![true.into(), from.into(), to.into()];
+    let filter = f.clause(&mut values);
+    let text = text.replace("{filter}", &filter);
+    if let Some(r) = Reuse::find_by_statement(stmt(backend, &text, values))
+        .one(db)
+        .await?
+    {
+        row.digitised_documents = r.digitised_documents;
+        row.digitised_reused = r.digitised_reused;
+    }
+    Ok(row)
+}

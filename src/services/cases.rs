@@ -43,6 +43,9 @@ pub struct Deps<'a> {
     pub throttle: &'a ThrottleSettings,
     /// Where calendar announcements are read from (deadline recomputation).
     pub calendar: &'a CalendarSettings,
+    /// The file store and its limits.
+    pub storage: &'a crate::storage::Storage,
+    pub files: &'a crate::config::StorageSettings,
 }
 
 /// The rules a dossier of `spec` lives by on this instance.
@@ -80,7 +83,7 @@ pub struct ActionRequest {
     pub result_delivery: Option<crate::domain::dossier::ResultDelivery>,
 }
 
-fn not_found(code: &str) -> ApiError {
+pub(crate) fn not_found(code: &str) -> ApiError {
     ApiError::not_found(
         "case_not_found",
         text!(
@@ -90,7 +93,7 @@ fn not_found(code: &str) -> ApiError {
     )
 }
 
-fn version_conflict() -> ApiError {
+pub(crate) fn version_conflict() -> ApiError {
     ApiError::conflict(
         "version_conflict",
         text!(
@@ -169,6 +172,35 @@ pub(crate) fn transition_error(e: TransitionError, d: Option<&Dossier>) -> ApiEr
             };
             ApiError::invalid_field(field, code, text!(vi.to_string(), en.to_string()))
         }
+        TransitionError::MissingComponents(missing) => ApiError::unprocessable(
+            "missing_components",
+            text!(
+                format!("Hồ sơ thiếu thành phần bắt buộc: {}.", missing.join(", ")),
+                format!("Mandatory components are missing: {}.", missing.join(", "))
+            ),
+        )
+        .with_extra("missing", json!(missing)),
+        TransitionError::ResultFileRequired => ApiError::unprocessable(
+            "result_file_required",
+            text!(
+                "Trả kết quả điện tử cần tệp kết quả (kind=result) của đơn vị giải quyết.",
+                "An electronic result needs the handling unit's result file (kind=result)."
+            ),
+        ),
+        TransitionError::Closed => ApiError::conflict(
+            "case_closed",
+            text!(
+                "Hồ sơ đã kết thúc; không thêm được giấy tờ.",
+                "The dossier is closed; nothing can be attached."
+            ),
+        ),
+        TransitionError::AttachNotNow(status) => ApiError::conflict(
+            "attach_not_allowed",
+            text!(
+                format!("Không thể thêm giấy tờ khi hồ sơ đang ở trạng thái '{status}'."),
+                format!("No file can be attached while the dossier is '{status}'.")
+            ),
+        ),
         TransitionError::Calendar(e) => ApiError::unprocessable(
             "outside_calendar",
             text!(
@@ -185,6 +217,11 @@ async fn pinned_spec<C: ConnectionTrait>(db: &C, d: &Dossier) -> ApiResult<Proce
         .await?
         .ok_or_else(|| internal("pinned procedure version missing"))?;
     Ok(repo::procedures::spec_of(&procedure)?)
+}
+
+/// The procedure version a dossier lives by (its components, steps, limit).
+pub async fn spec_of(deps: &Deps<'_>, d: &Dossier) -> ApiResult<ProcedureSpec> {
+    pinned_spec(deps.db, d).await
 }
 
 /// An action's free text: at most so many characters, no control characters but line

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::access::Actor;
 use crate::domain::account::{Email, IdNumber, Invalid, Phone, Role, TaxCode};
 use crate::domain::calendar::vn_offset;
-use crate::domain::dossier::{Applicant, Channel, DocumentRef, Dossier, Filing};
+use crate::domain::dossier::{Applicant, Channel, Dossier, Filing};
 use crate::domain::geography::{AddressInput, ProvinceCode, WardCode};
 use crate::domain::lifecycle::Status;
 use crate::domain::procedure::ProcedureCode;
@@ -20,6 +20,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::repo;
 use crate::services::auth::check_full_name;
 use crate::services::cases::{internal, rules, transition_error, Deps};
+use crate::services::documents::{new_documents, resolve_for_intake, IntakeDocument};
 use crate::services::intake_writer;
 use crate::text;
 
@@ -44,7 +45,8 @@ pub struct IntakeRequest {
     pub received_at_unit: Option<String>,
     pub channel: Option<String>,
     pub form: Value,
-    pub documents: Vec<DocumentRef>,
+    /// Uploads taken and digitised documents reused (see `services::documents`).
+    pub documents: Vec<IntakeDocument>,
 }
 
 /// The answer to an intake.
@@ -237,57 +239,6 @@ fn validate(deps: &Deps<'_>, actor: &Actor, req: &IntakeRequest) -> ApiResult<Va
             ),
         ));
     }
-    if req.documents.len() > deps.intake.max_documents {
-        c.push(FieldError::new(
-            "documents",
-            "too_many_documents",
-            text!("Quá nhiều giấy tờ.", "Too many documents."),
-        ));
-    }
-    for (i, d) in req.documents.iter().enumerate() {
-        let bad = |field: &str, code: &'static str, vi: &str, en: &str| {
-            FieldError::new(
-                format!("documents[{i}].{field}"),
-                code,
-                text!(vi.to_string(), en.to_string()),
-            )
-        };
-        if d.kind.trim().is_empty() || d.kind.len() > 64 {
-            c.push(bad(
-                "kind",
-                "invalid_document_kind",
-                "Loại giấy tờ không hợp lệ.",
-                "Invalid document kind.",
-            ));
-        }
-        if d.file_name.trim().is_empty()
-            || d.file_name.chars().count() > 255
-            || d.file_name.chars().any(char::is_control)
-        {
-            c.push(bad(
-                "file_name",
-                "invalid_file_name",
-                "Tên tệp không hợp lệ.",
-                "Invalid file name.",
-            ));
-        }
-        if d.sha256.len() != 64 || !d.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            c.push(bad(
-                "sha256",
-                "invalid_sha256",
-                "Mã băm SHA-256 phải gồm 64 ký tự hex.",
-                "SHA-256 must be 64 hex characters.",
-            ));
-        }
-        if d.size == 0 || d.size > 100 * 1024 * 1024 {
-            c.push(bad(
-                "size",
-                "invalid_size",
-                "Kích thước tệp không hợp lệ (tối đa 100 MiB).",
-                "Invalid file size (at most 100 MiB).",
-            ));
-        }
-    }
     let channel = match (actor.role, req.channel.as_deref()) {
         (Role::Citizen, None | Some("online")) => Some(Channel::Online),
         (Role::Citizen, Some(_)) => {
@@ -372,6 +323,7 @@ async fn create(
 ) -> ApiResult<Dossier> {
     let received_at_unit = check_filer(actor, req.received_at_unit.as_deref())?;
     let v = validate(deps, actor, &req)?;
+    let (documents, uploads) = resolve_for_intake(deps, actor, &req.documents).await?;
     // Microseconds, as PostgreSQL stores them: the dossier returned is built from these
     // values, not read back, and must equal what a later read gives.
     let now = Utc::now().trunc_subsecs(6);
@@ -471,7 +423,7 @@ async fn create(
         receiving_unit: unit(&receiving.code)?,
         handling_unit: handling.as_ref().map(|h| unit(&h.code)).transpose()?,
         form: req.form.clone(),
-        documents: serde_json::to_value(&req.documents).unwrap_or_default(),
+        documents: Dossier::summary_of(&new_documents(&documents)),
         routing: json!({
             "status": d.status,
             "explanation_vi": d.render(crate::domain::lang::Lang::Vi),
@@ -508,6 +460,8 @@ async fn create(
                     account: actor.account_id,
                     key: key.to_string(),
                 }),
+                documents,
+                uploads,
             },
         )
         .await?;

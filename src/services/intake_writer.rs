@@ -67,6 +67,10 @@ pub struct Draft {
     pub notice: Notice,
     /// Online submissions with an `Idempotency-Key`.
     pub answer: Option<StoredAnswer>,
+    /// The files it is filed with (stored already) and the uploads they came from, which
+    /// are marked taken in the same transaction.
+    pub documents: Vec<crate::domain::dossier::Document>,
+    pub uploads: Vec<uuid::Uuid>,
 }
 
 struct Queued {
@@ -343,7 +347,9 @@ async fn write_together(
     let mut written: Vec<Dossier> = drafts.iter().map(|d| d.dossier.clone()).collect();
     // With no answer to store, the batch commits in its one hand-over to the database:
     // on PostgreSQL a statement alone, on SQLite a text on the writer's own connection.
-    let answerless = drafts.iter().all(|d| d.answer.is_none());
+    let answerless = drafts
+        .iter()
+        .all(|d| d.answer.is_none() && d.documents.is_empty());
     let own = own.filter(|o| o.usable.load(Ordering::Relaxed));
     let alone = match db.get_database_backend() {
         _ if !answerless => None,
@@ -373,6 +379,12 @@ async fn write_together(
         let numbered = repo::cases::insert_numbered(&*txn, dossiers()).await?;
         for ((d, w), (id, code)) in drafts.iter().zip(&mut written).zip(&numbered) {
             (w.id, w.code) = (*id, Some(code.clone()));
+            repo::documents::insert_documents(&*txn, *id, w.applicant.account, &d.documents)
+                .await?;
+            let taken = repo::documents::mark_attached(&*txn, &d.uploads, d.event.at).await?;
+            if taken != d.uploads.len() as u64 {
+                return Err(Failed::from(crate::services::documents::upload_taken()));
+            }
             if let Some(a) = &d.answer {
                 let body = serde_json::to_string(&*w).map_err(ApiError::internal)?;
                 repo::idempotency::complete(&txn, a.account, &a.key, 201, &body).await?;

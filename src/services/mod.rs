@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod cases;
 pub mod deadlines;
 pub mod demo;
+pub mod documents;
 pub mod geography;
 pub mod intake;
 pub mod intake_writer;

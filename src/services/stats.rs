@@ -278,6 +278,27 @@ pub struct Indicators {
     pub online_full_score: bool,
     pub counts: IndicatorCounts,
     pub by_procedure: Vec<ProcedureTime>,
+    /// Decision 766's digitisation group (docs/INDICATORS.md).
+    pub digitisation: Digitisation,
+}
+
+/// Decision 766's digitisation indicators of a period, with the counts behind them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Digitisation {
+    /// Dossiers received in the period whose components are held as files (uploaded
+    /// online, scanned at the counter or reused) / dossiers received.
+    pub components_digitised_rate: Option<f64>,
+    /// Dossiers decided in the period with an electronic result file / dossiers decided.
+    pub results_digitised_rate: Option<f64>,
+    /// Digitised components first stored in the period that a later dossier reused /
+    /// digitised components first stored in the period.
+    pub digitised_reuse_rate: Option<f64>,
+    pub received: i64,
+    pub received_with_files: i64,
+    pub decided: i64,
+    pub decided_with_result_file: i64,
+    pub digitised_documents: i64,
+    pub digitised_reused: i64,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -327,6 +348,7 @@ pub async fn indicators(
     let end = to.min(now);
     let r = q::indicators(db, filter, from, to, end).await?;
     let per = q::processing_by_procedure(db, filter, from, to).await?;
+    let dg = q::digitisation(db, filter, from, to).await?;
     let judged = r.finished_on_time + r.finished_late + r.open_on_time + r.open_late;
     let online = ratio(r.received_online, r.received);
     let online_electronic = ratio(r.received_online_electronic_result, r.received);
@@ -367,6 +389,17 @@ pub async fn indicators(
                 }
             })
             .collect(),
+        digitisation: Digitisation {
+            components_digitised_rate: ratio(dg.received_with_files, dg.received),
+            results_digitised_rate: ratio(dg.decided_with_result_file, dg.decided),
+            digitised_reuse_rate: ratio(dg.digitised_reused, dg.digitised_documents),
+            received: dg.received,
+            received_with_files: dg.received_with_files,
+            decided: dg.decided,
+            decided_with_result_file: dg.decided_with_result_file,
+            digitised_documents: dg.digitised_documents,
+            digitised_reused: dg.digitised_reused,
+        },
     })
 }
 

@@ -13,15 +13,15 @@ use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{DatabaseConnection, DbErr};
-use serde_json::json;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::domain::access::Actor;
 use crate::domain::account::{IdNumber, Phone, Role};
 use crate::domain::calendar::vn_offset;
 use crate::domain::dossier::{
-    Applicant, Channel, Dossier, DossierCode, DossierEvent, Filing, Pause, PauseChange,
-    ResultDelivery, Rules,
+    Applicant, Channel, Document, Dossier, DossierCode, DossierEvent, Filing, Pause, PauseChange,
+    ResultDelivery, Rules, RESULT_KIND,
 };
 use crate::domain::geography::{Gazetteer, ProvinceCode};
 use crate::domain::lifecycle::{Action, Input, Status};
@@ -34,6 +34,7 @@ use crate::repo;
 use crate::repo::dossiers::History;
 use crate::services::calendar::Calendars;
 use crate::services::cases::Deps;
+use crate::services::documents::new_documents;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -88,6 +89,58 @@ struct Ctx<'a> {
     payment_pauses_clock: bool,
     now: DateTime<Utc>,
     start: DateTime<Utc>,
+    /// The one stored file every synthetic document is (hash, size).
+    specimen: (String, i64),
+}
+
+/// A synthetic dossier's file: the specimen, under the kind and actor given.
+fn specimen_doc(
+    ctx: &Ctx<'_>,
+    id: Uuid,
+    kind: &str,
+    digitised: bool,
+    by: &Actor,
+    at: DateTime<Utc>,
+) -> Document {
+    Document {
+        id,
+        kind: kind.to_string(),
+        file_name: format!("{kind}.pdf"),
+        sha256: ctx.specimen.0.clone(),
+        size: ctx.specimen.1,
+        media_type: "application/pdf".into(),
+        digitised,
+        version: 1,
+        replaces: None,
+        reused_from: None,
+        uploaded_by: Some(by.account_id),
+        uploaded_by_role: by.role.as_str().to_string(),
+        uploaded_at: at,
+        superseded: false,
+    }
+}
+
+/// Store the specimen file synthetic dossiers hold (once: it is content-addressed).
+async fn store_specimen(storage: &crate::storage::Storage) -> Result<(String, i64), DbErr> {
+    let bytes = bytes::Bytes::from_static(
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n% motcua synthetic specimen\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+    );
+    let stream = futures::stream::iter([Ok::<_, std::io::Error>(bytes)]);
+    let r = storage
+        .receive(stream, u64::MAX)
+        .await
+        .map_err(|e| DbErr::Custom(format!("storage: {e}")))?;
+    storage
+        .commit(&r)
+        .await
+        .map_err(|e| DbErr::Custom(format!("storage: {e}")))?;
+    Ok((r.sha256, r.size as i64))
+}
+
+/// A synthetic document's id: from the dossier's and the file's numbers, so that the same
+/// seed gives the same histories.
+fn doc_id(case: i64, k: usize) -> Uuid {
+    Uuid::from_u128(((case as u128) << 16) | k as u128)
 }
 
 /// A step of a simulated history.
@@ -405,8 +458,24 @@ fn plan(
         receiving_unit: UnitCode::parse(&receiving.code).ok()?,
         handling_unit: Some(unit_code),
         form: json!({}),
-        documents: json!([]),
+        documents: Value::Null,
         routing: json!({"status": "routed", "synthetic": true}),
+    };
+    // The mandatory components, uploaded online or scanned at the counter.
+    let walk_in = channel != Channel::Online;
+    let mut documents: Vec<Document> = spec
+        .required_documents
+        .iter()
+        .filter(|r| r.mandatory)
+        .enumerate()
+        .map(|(k, r)| {
+            let by = if walk_in { &reception } else { &applicant };
+            specimen_doc(ctx, doc_id(id, k), &r.kind, walk_in, by, submitted)
+        })
+        .collect();
+    let filing = Filing {
+        documents: Dossier::summary_of(&new_documents(&documents)),
+        ..filing
     };
     let filer = if channel == Channel::Online {
         &applicant
@@ -422,6 +491,20 @@ fn plan(
             break;
         }
         events.extend(dossier.sla_check(step.at));
+        // An electronic result is the handling unit's file, attached before it is returned.
+        if step.action == Action::ReturnResult
+            && step.input.result_delivery == Some(ResultDelivery::Electronic)
+        {
+            let doc = specimen_doc(ctx, doc_id(id, 99), RESULT_KIND, true, &clerk, step.at);
+            if let Ok(e) = dossier.attach(
+                &clerk,
+                &new_documents(std::slice::from_ref(&doc))[0],
+                step.at,
+            ) {
+                events.push(e);
+                documents.push(doc);
+            }
+        }
         // A step the rules refuse is skipped, as a clerk would find it refused.
         if let Ok(done) = dossier.act(who, step.action, &step.input, &rules, step.at) {
             events.extend(done);
@@ -436,6 +519,7 @@ fn plan(
             dossier,
             events,
             pauses,
+            documents,
         },
         open,
         overdue,
@@ -518,6 +602,7 @@ pub async fn generate(
         payment_pauses_clock: deps.sla.payment_pauses_clock,
         now: o.now,
         start: o.now - Duration::days(o.days.max(1)),
+        specimen: store_specimen(deps.storage).await?,
     };
 
     let mut report = Report {

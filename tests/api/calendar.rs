@@ -161,11 +161,7 @@ async fn an_announcement_moves_open_deadlines() {
     let admin = app.token_for("root", "admin", None, None).await;
     let cast = app.cast().await;
     let code = app
-        .post(
-            "/api/v1/cases",
-            Some(&cast.reception),
-            intake_body(MARITAL, BA_DINH),
-        )
+        .file(&cast.reception, intake_body(MARITAL, BA_DINH))
         .await
         .assert_status(201)["code"]
         .as_str()
@@ -240,11 +236,7 @@ async fn a_dossier_deadline_is_explained() {
     let app = spawn_app().await;
     let cast = app.cast().await;
     let code = app
-        .post(
-            "/api/v1/cases",
-            Some(&cast.reception),
-            intake_body(MARITAL, BA_DINH),
-        )
+        .file(&cast.reception, intake_body(MARITAL, BA_DINH))
         .await
         .assert_status(201)["code"]
         .as_str()

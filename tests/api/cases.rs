@@ -29,7 +29,6 @@ async fn intake_validates_every_field() {
         "applicant": {"full_name": "", "id_number": "123", "phone": "12", "email": "x"},
         "address": {"ward_code": BA_DINH},
         "form": [1, 2],
-        "documents": [{"kind": "", "file_name": "a", "sha256": "zz", "size": 0}]
     });
     let body = post(bad).await.assert_problem(422, "validation_failed");
     let fields: Vec<&str> = body["errors"]
@@ -44,9 +43,6 @@ async fn intake_validates_every_field() {
         "applicant.phone",
         "applicant.email",
         "form",
-        "documents[0].kind",
-        "documents[0].sha256",
-        "documents[0].size",
     ] {
         assert!(fields.contains(&f), "{f} not in {fields:?}");
     }
@@ -104,11 +100,7 @@ async fn the_intake_answer_is_the_stored_dossier() {
         .submit_online(&cast.citizen, intake_body(BIRTH, BA_DINH))
         .await;
     let walk_in = app
-        .post(
-            "/api/v1/cases",
-            Some(&cast.reception),
-            intake_body(MARITAL, BA_DINH),
-        )
+        .file(&cast.reception, intake_body(MARITAL, BA_DINH))
         .await
         .assert_status(201);
     for (answer, token) in [(&online, &cast.citizen), (&walk_in, &cast.reception)] {
@@ -156,13 +148,9 @@ async fn routing_refusals_are_422_with_the_reason() {
         .token_for("hcm", "clerk", Some("79.TTPVHCC"), None)
         .await;
     // A Hà Nội address received in Hồ Chí Minh City.
-    app.post(
-        "/api/v1/cases",
-        Some(&hcm_clerk),
-        intake_body(MARITAL, BA_DINH),
-    )
-    .await
-    .assert_problem(422, "receipt_in_other_province");
+    app.file(&hcm_clerk, intake_body(MARITAL, BA_DINH))
+        .await
+        .assert_problem(422, "receipt_in_other_province");
     // Residence registration is not boundary-independent: not at another commune's centre.
     let mut body = intake_body("1.004222", BA_DINH);
     body["received_at_unit"] = json!(NGOC_HA_CENTRE);
@@ -202,7 +190,7 @@ async fn idempotent_replay_other_body_and_concurrent_duplicate() {
         )
     };
     // Online submissions need a key.
-    app.post("/api/v1/cases", Some(&citizen), body.clone())
+    app.file(&citizen, body.clone())
         .await
         .assert_problem(400, "idempotency_key_required");
 
@@ -332,13 +320,7 @@ async fn the_ten_thousandth_dossier_of_a_day_has_a_five_digit_number() {
             .await;
         codes.push(a.assert_status(201)["code"].as_str().unwrap().to_string());
     }
-    let a = app
-        .post(
-            "/api/v1/cases",
-            Some(&reception),
-            intake_body(MARITAL, BA_DINH),
-        )
-        .await;
+    let a = app.file(&reception, intake_body(MARITAL, BA_DINH)).await;
     codes.push(a.assert_status(201)["code"].as_str().unwrap().to_string());
     let day_after = (chrono::Utc::now() + chrono::Duration::hours(7))
         .format("%y%m%d")
@@ -406,13 +388,14 @@ async fn waiting_intakes_are_written_together_each_with_its_own_rows() {
             Some(txn)
         }
     };
-    let bodies: Vec<_> = (0..N)
-        .map(|i| {
-            let mut body = intake_body(MARITAL, BA_DINH);
-            body["form"]["i"] = json!(i);
-            body
-        })
-        .collect();
+    let mut bodies = Vec::with_capacity(N);
+    for i in 0..N {
+        let mut body = app
+            .with_documents(&reception, intake_body(MARITAL, BA_DINH))
+            .await;
+        body["form"]["i"] = json!(i);
+        bodies.push(body);
+    }
     let send = |i: usize| {
         let req = app
             .client
@@ -491,11 +474,7 @@ async fn fifty_concurrent_claims_have_one_winner() {
         .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
         .await;
     let code = app
-        .post(
-            "/api/v1/cases",
-            Some(&reception),
-            intake_body(MARITAL, BA_DINH),
-        )
+        .file(&reception, intake_body(MARITAL, BA_DINH))
         .await
         .assert_status(201)["code"]
         .as_str()
@@ -560,11 +539,12 @@ async fn public_tracking_shows_little() {
         .assert_status(200);
     assert_eq!(r["status"], "submitted");
     assert_eq!(r["national_status"], 1);
+    assert_eq!(r["result_ready"], false);
     let keys: Vec<&String> = r.as_object().unwrap().keys().collect();
     assert_eq!(
         keys.len(),
-        4,
-        "only code, status, national status and appointment: {keys:?}"
+        5,
+        "only code, status, national status, appointment and result_ready: {keys:?}"
     );
     app.get(&format!("/api/v1/tracking/{code}?id_last4=0000"), None)
         .await
@@ -629,13 +609,7 @@ async fn a_failed_intake_write_leaves_nothing_and_a_clean_connection() {
     let reception = app
         .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
         .await;
-    let first = app
-        .post(
-            "/api/v1/cases",
-            Some(&reception),
-            intake_body(MARITAL, BA_DINH),
-        )
-        .await;
+    let first = app.file(&reception, intake_body(MARITAL, BA_DINH)).await;
     let first = first.assert_status(201)["code"]
         .as_str()
         .unwrap()

@@ -227,16 +227,60 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
 impl TestApp {
     /// A second instance serving the same database, as a replica behind a load balancer.
     pub async fn replica(&self) -> TestApp {
-        serve(
-            self.database_url.clone(),
-            self.dir.clone(),
-            &TestConfig::default(),
-        )
-        .await
+        // The same file store as this instance.
+        let st = &self.state.settings.storage;
+        let mut config = TestConfig::default().with("MOTCUA__STORAGE__URL", &st.url);
+        if !st.s3_endpoint.is_empty() {
+            config = config
+                .with("MOTCUA__STORAGE__S3_ENDPOINT", &st.s3_endpoint)
+                .with("MOTCUA__STORAGE__S3_ACCESS_KEY_ID", "test")
+                .with("MOTCUA__STORAGE__S3_SECRET_ACCESS_KEY", "test");
+        }
+        serve(self.database_url.clone(), self.dir.clone(), &config).await
     }
 }
 
+/// The test's file store: a folder in its temporary directory, or, with
+/// `MOTCUA_TEST_S3_ENDPOINT` (an S3-protocol server `.ci/run` starts), a prefix of its own in
+/// the bucket `motcua-test` there.
+async fn storage_env(dir: &tempfile::TempDir, config: &TestConfig) -> TestConfig {
+    let mut config = config.clone();
+    if config.env.iter().any(|(k, _)| k == "MOTCUA__STORAGE__URL") {
+        return config;
+    }
+    match std::env::var("MOTCUA_TEST_S3_ENDPOINT")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        Some(endpoint) => {
+            // Create the bucket (an existing one answers 409, which is fine).
+            let _ = reqwest::Client::new()
+                .put(format!("{endpoint}/motcua-test"))
+                .send()
+                .await;
+            let prefix = uuid::Uuid::new_v4();
+            config = config
+                .with(
+                    "MOTCUA__STORAGE__URL",
+                    &format!("s3://motcua-test/{prefix}"),
+                )
+                .with("MOTCUA__STORAGE__S3_ENDPOINT", &endpoint)
+                .with("MOTCUA__STORAGE__S3_ACCESS_KEY_ID", "test")
+                .with("MOTCUA__STORAGE__S3_SECRET_ACCESS_KEY", "test");
+        }
+        None => {
+            let files = dir.path().join("files");
+            config = config.with(
+                "MOTCUA__STORAGE__URL",
+                &format!("file://{}", files.display()),
+            );
+        }
+    }
+    config
+}
+
 async fn serve(url: String, dir: Arc<tempfile::TempDir>, config: &TestConfig) -> TestApp {
+    let config = &storage_env(&dir, config).await;
     let settings = settings_for(&url, config);
     let app = App::build(settings, StartOptions::default())
         .await
@@ -279,6 +323,7 @@ pub struct Resp {
     pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
     pub text: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -332,11 +377,13 @@ impl TestApp {
         let res = req.send().await.expect("request");
         let status = res.status();
         let headers = res.headers().clone();
-        let text = res.text().await.expect("body");
+        let bytes = res.bytes().await.expect("body").to_vec();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         Resp {
             status,
             headers,
             text,
+            bytes,
         }
     }
 
@@ -448,8 +495,15 @@ pub fn intake_body(procedure: &str, ward_code: &str) -> Value {
         "applicant": {"full_name": "Nguyễn Văn An", "id_number": "001203004567", "phone": "0912345678", "email": "an@example.vn"},
         "address": {"ward_code": ward_code},
         "form": {"child_name": "Nguyễn Văn Bình"},
-        "documents": [{"kind": "to_khai", "file_name": "to-khai.pdf", "sha256": "a".repeat(64), "size": 1024}]
     })
+}
+
+/// A small valid PDF (its bytes differ with `tag`, so each is its own object).
+pub fn pdf(tag: &str) -> Vec<u8> {
+    format!(
+        "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n% {tag}\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    )
+    .into_bytes()
 }
 
 /// The people of a test: a citizen, the reception clerk of Ba Đình's centre, a clerk and the
@@ -477,8 +531,94 @@ impl TestApp {
         }
     }
 
+    /// Upload a file as `token`'s account (multipart, as a browser sends it).
+    pub async fn upload(&self, token: &str, file_name: &str, bytes: Vec<u8>) -> Resp {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        self.send(
+            self.client
+                .post(self.url("/api/v1/uploads"))
+                .bearer_auth(token)
+                .multipart(form),
+        )
+        .await
+    }
+
+    /// Attach a file to a filed dossier (`fields` before the file, as the API asks).
+    pub async fn attach(
+        &self,
+        token: &str,
+        code: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Resp {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
+        form = form.part("file", part);
+        self.send(
+            self.client
+                .post(self.url(&format!("/api/v1/cases/{code}/documents")))
+                .bearer_auth(token)
+                .multipart(form),
+        )
+        .await
+    }
+
+    /// Upload a file for each mandatory component of `procedure`; the intake's `documents`.
+    pub async fn mandatory_documents(&self, token: &str, procedure: &str) -> Value {
+        let p = self
+            .get(&format!("/api/v1/procedures/{procedure}"), None)
+            .await
+            .assert_status(200);
+        let mut docs = Vec::new();
+        for r in p["required_documents"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            if r["mandatory"] != json!(true) {
+                continue;
+            }
+            let kind = r["kind"].as_str().unwrap().to_string();
+            let up = self
+                .upload(
+                    token,
+                    &format!("{kind}.pdf"),
+                    pdf(&format!("{kind} {}", uuid::Uuid::new_v4())),
+                )
+                .await
+                .assert_status(201);
+            docs.push(json!({"kind": kind, "upload_id": up["id"]}));
+        }
+        Value::Array(docs)
+    }
+
+    /// `body` with the files of its procedure's mandatory components, uploaded by `token`,
+    /// unless it names its documents itself.
+    pub async fn with_documents(&self, token: &str, mut body: Value) -> Value {
+        if body.get("documents").is_none() {
+            let procedure = body["procedure_code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            body["documents"] = self.mandatory_documents(token, &procedure).await;
+        }
+        body
+    }
+
+    /// File a walk-in (or any intake without an Idempotency-Key) with its mandatory files.
+    pub async fn file(&self, token: &str, body: Value) -> Resp {
+        let body = self.with_documents(token, body).await;
+        self.post("/api/v1/cases", Some(token), body).await
+    }
+
     /// File a dossier online; returns its body (asserting 201).
     pub async fn submit_online(&self, token: &str, body: Value) -> Value {
+        let body = self.with_documents(token, body).await;
         let key = uuid::Uuid::new_v4().to_string();
         let r = self
             .send(

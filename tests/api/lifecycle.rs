@@ -83,6 +83,16 @@ async fn happy_path_online_to_returned() {
     .await
     .assert_problem(422, "validation_failed");
     assert_eq!(app.case_row(&code).await, before);
+    // An electronic result is the handling unit's file.
+    app.attach(
+        &cast.clerk,
+        &code,
+        &[("kind", "result")],
+        "ket-qua.pdf",
+        pdf("result"),
+    )
+    .await
+    .assert_status(201);
     let r = app
         .act(
             &cast.reception,
@@ -98,7 +108,7 @@ async fn happy_path_online_to_returned() {
     );
     assert!(r["closed_at"].is_string());
     assert_eq!(r["result_delivery"], "electronic");
-    assert_eq!(r["version"], 7, "one version per change");
+    assert_eq!(r["version"], 8, "one version per change");
 
     // The trail: every step for officers, the public ones for the applicant.
     let all = app
@@ -120,6 +130,7 @@ async fn happy_path_online_to_returned() {
             "start_processing",
             "send_for_approval",
             "approve",
+            "attach_document",
             "return_result"
         ]
     );
@@ -129,7 +140,7 @@ async fn happy_path_online_to_returned() {
         .iter()
         .map(|e| e["seq"].as_i64().unwrap())
         .collect();
-    assert_eq!(seqs, (1..=7).collect::<Vec<_>>());
+    assert_eq!(seqs, (1..=8).collect::<Vec<_>>());
     let mine = app
         .get(&format!("/api/v1/cases/{code}/events"), Some(&cast.citizen))
         .await
@@ -140,7 +151,16 @@ async fn happy_path_online_to_returned() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert_eq!(public, ["submit", "receive", "approve", "return_result"]);
+    assert_eq!(
+        public,
+        [
+            "submit",
+            "receive",
+            "approve",
+            "attach_document",
+            "return_result"
+        ]
+    );
     assert!(mine[0].get("actor_id").is_none());
 
     // An outbox row per change, in the same transactions.
@@ -150,7 +170,7 @@ async fn happy_path_online_to_returned() {
         .count(&app.state.db)
         .await
         .unwrap();
-    assert_eq!(outbox, 7);
+    assert_eq!(outbox, 8);
 }
 
 #[tokio::test]
@@ -160,11 +180,7 @@ async fn walk_in_intake_is_received_at_once() {
         .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
         .await;
     let r = app
-        .post(
-            "/api/v1/cases",
-            Some(&reception),
-            intake_body(MARITAL, BA_DINH),
-        )
+        .file(&reception, intake_body(MARITAL, BA_DINH))
         .await
         .assert_status(201);
     assert_eq!(r["status"], "received");
@@ -176,17 +192,15 @@ async fn walk_in_intake_is_received_at_once() {
     // Postal too; never "online" from a clerk; never at another unit.
     let mut body = intake_body(MARITAL, BA_DINH);
     body["channel"] = json!("postal");
-    app.post("/api/v1/cases", Some(&reception), body)
-        .await
-        .assert_status(201);
+    app.file(&reception, body).await.assert_status(201);
     let mut body = intake_body(MARITAL, BA_DINH);
     body["channel"] = json!("online");
-    app.post("/api/v1/cases", Some(&reception), body)
+    app.file(&reception, body)
         .await
         .assert_problem(422, "validation_failed");
     let mut body = intake_body(MARITAL, BA_DINH);
     body["received_at_unit"] = json!(NGOC_HA_CENTRE);
-    app.post("/api/v1/cases", Some(&reception), body)
+    app.file(&reception, body)
         .await
         .assert_problem(422, "validation_failed");
 }
@@ -212,8 +226,13 @@ async fn supplement_pauses_the_clock_and_moves_the_deadline_by_the_paused_time()
         .await
         .assert_problem(422, "validation_failed");
     let r = app
-        .act(&cast.clerk, &code, "request_supplement", json!({"reason": "Thiếu bản sao giấy khai sinh",
-            "documents": [{"kind": "ban_sao", "file_name": "x.pdf", "sha256": "b".repeat(64), "size": 10}]}))
+        .act(
+            &cast.clerk,
+            &code,
+            "request_supplement",
+            json!({"reason": "Thiếu bản sao giấy khai sinh",
+            "documents": [{"kind": "ban_sao"}]}),
+        )
         .await
         .assert_status(200);
     assert_eq!(

@@ -10,6 +10,7 @@ mod calendar;
 mod cases;
 mod cli;
 mod config;
+mod documents;
 mod errors;
 mod geography;
 mod hardening;

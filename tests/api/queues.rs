@@ -14,11 +14,7 @@ async fn queue_order_filters_and_assignment() {
     let mut codes = Vec::new();
     for _ in 0..3 {
         let r = app
-            .post(
-                "/api/v1/cases",
-                Some(&cast.reception),
-                intake_body(MARITAL, BA_DINH),
-            )
+            .file(&cast.reception, intake_body(MARITAL, BA_DINH))
             .await
             .assert_status(201);
         codes.push(r["code"].as_str().unwrap().to_string());

@@ -9,7 +9,7 @@ use motcua::domain::sla::SlaState;
 use motcua::services::sla::sweep;
 
 async fn received_case(app: &TestApp, token: &str) -> String {
-    app.post("/api/v1/cases", Some(token), intake_body(MARITAL, BA_DINH))
+    app.file(token, intake_body(MARITAL, BA_DINH))
         .await
         .assert_status(201)["code"]
         .as_str()
@@ -154,14 +154,21 @@ async fn concurrent_sweepers_change_each_dossier_once() {
     let reception = app
         .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
         .await;
-    let body = intake_body(MARITAL, BA_DINH);
-    let futures: Vec<_> = (0..120)
-        .map(|_| {
+    let mut bodies = Vec::new();
+    for _ in 0..120 {
+        bodies.push(
+            app.with_documents(&reception, intake_body(MARITAL, BA_DINH))
+                .await,
+        );
+    }
+    let futures: Vec<_> = bodies
+        .iter()
+        .map(|body| {
             app.send(
                 app.client
                     .post(app.url("/api/v1/cases"))
                     .bearer_auth(&reception)
-                    .json(&body),
+                    .json(body),
             )
         })
         .collect();

@@ -128,6 +128,8 @@ pub enum EventKind {
     DeadlineRecomputed,
     /// Anonymous tracking of the dossier was blocked after repeated wrong digits.
     TrackingBlocked,
+    /// A file was attached (by the applicant, the counter or the handling unit).
+    DocumentAttached,
 }
 
 impl EventKind {
@@ -144,6 +146,7 @@ impl EventKind {
             EventKind::Sla { .. } => "sla_at_risk",
             EventKind::DeadlineRecomputed => "deadline_recomputed",
             EventKind::TrackingBlocked => "tracking_blocked",
+            EventKind::DocumentAttached => "attach_document",
         }
     }
 }
@@ -267,7 +270,11 @@ impl Dossier {
         now: DateTime<Utc>,
     ) -> Result<(Dossier, DossierEvent), TransitionError> {
         let walk_in = f.channel != Channel::Online;
-        let status = if walk_in && f.routed_status == Status::Submitted {
+        // A walk-in is received at once only with every mandatory component's file (scans
+        // uploaded first); otherwise it waits for them as an online filing does.
+        let received =
+            walk_in && super::documents::missing_from(&f.documents, rules.spec).is_empty();
+        let status = if received && f.routed_status == Status::Submitted {
             Status::Received
         } else {
             f.routed_status
@@ -315,7 +322,7 @@ impl Dossier {
             created_at: now,
             updated_at: now,
         };
-        if walk_in {
+        if received {
             let clock_unit = d.handling_unit.clone().unwrap_or(d.receiving_unit.clone());
             let cal = rules.calendar(Some(&clock_unit));
             d.start_clock(&cal, rules, now)?;
@@ -327,11 +334,11 @@ impl Dossier {
         let mut data = Map::new();
         data.insert("channel".into(), json!(d.channel));
         data.insert("procedure_version".into(), json!(d.procedure_version));
-        data.insert("form".into(), json!(walk_in.then_some("01")));
+        data.insert("form".into(), json!(received.then_some("01")));
         data.insert("due_at".into(), json!(d.due_at));
         data.insert("routing".into(), routing_status);
         let event = DossierEvent {
-            kind: if walk_in {
+            kind: if received {
                 EventKind::ReceivedAtCounter
             } else {
                 EventKind::Submitted
@@ -436,9 +443,7 @@ impl Dossier {
             new_appointment_at: Some(DateTime::<Utc>::MAX_UTC),
             documents: vec![DocumentRef {
                 kind: "-".into(),
-                file_name: "-".into(),
-                sha256: String::new(),
-                size: 0,
+                document_id: None,
             }],
             note: None,
             result_delivery: Some(ResultDelivery::InPerson),
@@ -468,6 +473,20 @@ impl Dossier {
         now: DateTime<Utc>,
     ) -> Result<Vec<DossierEvent>, TransitionError> {
         let t = lifecycle::transition(&self.facts(), actor, action, input)?;
+        // Receipt checks the components against the procedure version (Decision 766 counts
+        // a dossier received with its papers complete); nothing changes when one is missing.
+        if action == Action::Receive {
+            let missing = self.missing_components(rules.spec);
+            if !missing.is_empty() {
+                return Err(TransitionError::MissingComponents(missing));
+            }
+        }
+        if action == Action::ReturnResult
+            && input.result_delivery == Some(ResultDelivery::Electronic)
+            && !self.has_result_file()
+        {
+            return Err(TransitionError::ResultFileRequired);
+        }
         // Effects are applied to a copy, kept only if every one of them succeeds.
         let mut d = self.clone();
         let mut data = Map::new();

@@ -2,6 +2,7 @@
 //! state and rules ([`Dossier`]), and what it tells the outside ([`notice`]).
 
 mod aggregate;
+mod documents;
 pub mod notice;
 #[cfg(test)]
 mod tests;
@@ -10,6 +11,7 @@ pub use aggregate::{
     on_time, Applicant, CalendarSource, Dossier, DossierEvent, EventActor, EventKind, Filing,
     PauseChange, Rules, StepState, ON_TIME_MAX_SUPPLEMENTS,
 };
+pub use documents::{valid_kind, Attached, Document, MediaType, NewDocument, RESULT_KIND};
 
 use std::fmt;
 
@@ -88,14 +90,13 @@ impl ResultDelivery {
     }
 }
 
-/// A document of a dossier as declared by its applicant or a clerk (the file itself lives in
-/// the document store; the dossier keeps its digest).
+/// A component named by an action: what a supplement request asks for (a kind), or a file
+/// the supplement added (its attached document).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentRef {
     pub kind: String,
-    pub file_name: String,
-    pub sha256: String,
-    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<uuid::Uuid>,
 }
 
 /// A step of a dossier's history as stored (the read side of [`DossierEvent`]).

@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::*;
@@ -134,9 +134,195 @@ fn filing(channel: Channel) -> Filing {
         receiving_unit: UnitCode::parse(RECEPTION).unwrap(),
         handling_unit: Some(UnitCode::parse(HANDLING).unwrap()),
         form: json!({}),
-        documents: json!([]),
+        documents: complete(),
         routing: json!({"status": "routed"}),
     }
+}
+
+/// A file for each mandatory component of the procedure.
+fn complete() -> Value {
+    json!(world()
+        .spec
+        .required_documents
+        .iter()
+        .filter(|r| r.mandatory)
+        .map(|r| json!({"id": uuid::Uuid::new_v4(), "kind": r.kind}))
+        .collect::<Vec<_>>())
+}
+
+fn no_files(channel: Channel) -> Filing {
+    Filing {
+        documents: json!([]),
+        ..filing(channel)
+    }
+}
+
+#[test]
+fn a_walk_in_without_its_mandatory_files_waits_for_them_unreceived() {
+    let (mut d, e) = Dossier::file(
+        no_files(Channel::InPerson),
+        &reception(),
+        &rules(false),
+        monday(),
+    )
+    .unwrap();
+    assert_eq!(d.status, Status::Submitted);
+    assert_eq!(d.received_at, None);
+    assert_eq!(e.kind, EventKind::Submitted);
+    assert_eq!(e.data["form"], Value::Null);
+    let missing = d.missing_components(&world().spec);
+    assert!(!missing.is_empty());
+    let before = d.clone();
+    let err = d
+        .act(
+            &reception(),
+            Action::Receive,
+            &Input::default(),
+            &rules(false),
+            monday(),
+        )
+        .unwrap_err();
+    assert_eq!(err, TransitionError::MissingComponents(missing.clone()));
+    assert_eq!(d, before, "a refused receipt changes nothing");
+    // The counter scans the papers: each attachment is recorded, then receipt goes through.
+    for kind in &missing {
+        let e = d
+            .attach(
+                &reception(),
+                &NewDocument {
+                    id: uuid::Uuid::new_v4(),
+                    kind: kind.clone(),
+                    digitised: true,
+                    replaces: None,
+                    reused_from: None,
+                },
+                monday(),
+            )
+            .unwrap();
+        assert_eq!(e.kind, EventKind::DocumentAttached);
+        assert_eq!(e.data["digitised"], json!(true));
+    }
+    assert!(d.missing_components(&world().spec).is_empty());
+    act(
+        &mut d,
+        &reception(),
+        Action::Receive,
+        Input::default(),
+        monday(),
+    );
+    assert_eq!(d.status, Status::Received);
+}
+
+#[test]
+fn who_may_attach_what_and_when() {
+    let mut d = online();
+    d.applicant.account = Some(applicant().account_id);
+    let doc = |kind: &str| NewDocument {
+        id: uuid::Uuid::new_v4(),
+        kind: kind.into(),
+        digitised: false,
+        replaces: None,
+        reused_from: None,
+    };
+    assert_eq!(d.may_attach(&applicant(), "to_khai"), Ok(()));
+    assert_eq!(
+        d.may_attach(&stranger(), "to_khai"),
+        Err(TransitionError::Forbidden("not_the_applicant"))
+    );
+    assert_eq!(
+        d.may_attach(&applicant(), RESULT_KIND),
+        Err(TransitionError::Forbidden("result_by_handling_unit"))
+    );
+    assert_eq!(
+        d.may_attach(&other_clerk(), "to_khai"),
+        Err(TransitionError::Forbidden("not_your_unit"))
+    );
+    act(
+        &mut d,
+        &reception(),
+        Action::Receive,
+        Input::default(),
+        monday(),
+    );
+    // Received: the applicant waits for a supplement request to add anything.
+    assert_eq!(
+        d.may_attach(&applicant(), "to_khai"),
+        Err(TransitionError::AttachNotNow(Status::Received))
+    );
+    // No result before the handling unit examines it.
+    assert_eq!(
+        d.may_attach(&clerk(), RESULT_KIND),
+        Err(TransitionError::AttachNotNow(Status::Received))
+    );
+    let v = d.version;
+    d.attach(&reception(), &doc("ban_sao"), monday()).unwrap();
+    assert_eq!(d.version, v + 1);
+    // A replacement takes the old one's place in the summary.
+    let old = d.attached().last().unwrap().id;
+    let new = NewDocument {
+        replaces: Some(old),
+        ..doc("ban_sao")
+    };
+    d.attach(&reception(), &new, monday()).unwrap();
+    assert!(d.attached().iter().all(|a| a.id != old));
+    assert!(d.attached().iter().any(|a| a.id == new.id));
+}
+
+#[test]
+fn an_electronic_result_needs_the_result_file() {
+    let mut d = online();
+    let t = monday();
+    act(&mut d, &reception(), Action::Receive, Input::default(), t);
+    act(&mut d, &clerk(), Action::Claim, Input::default(), t);
+    act(
+        &mut d,
+        &clerk(),
+        Action::StartProcessing,
+        Input::default(),
+        t,
+    );
+    act(
+        &mut d,
+        &clerk(),
+        Action::SendForApproval,
+        Input::default(),
+        t,
+    );
+    act(&mut d, &head(), Action::Approve, Input::default(), t);
+    let electronic = Input {
+        result_delivery: Some(ResultDelivery::Electronic),
+        ..Default::default()
+    };
+    assert!(!d.result_ready());
+    assert_eq!(
+        d.act(
+            &reception(),
+            Action::ReturnResult,
+            &electronic,
+            &rules(false),
+            t
+        ),
+        Err(TransitionError::ResultFileRequired)
+    );
+    d.attach(
+        &clerk(),
+        &NewDocument {
+            id: uuid::Uuid::new_v4(),
+            kind: RESULT_KIND.into(),
+            digitised: true,
+            replaces: None,
+            reused_from: None,
+        },
+        t,
+    )
+    .unwrap();
+    assert!(d.result_ready());
+    act(&mut d, &reception(), Action::ReturnResult, electronic, t);
+    assert_eq!(d.status, Status::Returned);
+    assert_eq!(
+        d.may_attach(&clerk(), RESULT_KIND),
+        Err(TransitionError::Closed)
+    );
 }
 
 fn online() -> Dossier {
@@ -234,7 +420,7 @@ fn the_plain_path_with_its_events() {
     assert_eq!(d.on_time, Some(true));
     assert_eq!(d.outcome, Some(Outcome::Approved));
     let input = Input {
-        result_delivery: Some(ResultDelivery::Electronic),
+        result_delivery: Some(ResultDelivery::Postal),
         ..Default::default()
     };
     act(&mut d, &reception(), Action::ReturnResult, input, t);
@@ -242,7 +428,7 @@ fn the_plain_path_with_its_events() {
     assert_eq!(d.national_status(), 10);
     assert_eq!(d.closed_at, Some(t));
     assert_eq!(d.step, None);
-    assert_eq!(d.result_delivery, Some(ResultDelivery::Electronic));
+    assert_eq!(d.result_delivery, Some(ResultDelivery::Postal));
     assert_eq!(d.version, 7);
 }
 

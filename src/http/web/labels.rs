@@ -73,6 +73,7 @@ pub fn event(name: &str, lang: Lang) -> String {
         "sla_at_risk" => pick(lang, "Cảnh báo sắp đến hạn", "At-risk warning"),
         "sla_overdue" => pick(lang, "Quá hạn", "Overdue"),
         "deadline_recomputed" => pick(lang, "Tính lại hạn theo lịch mới", "Deadline recomputed"),
+        "attach_document" => pick(lang, "Bổ sung tệp giấy tờ", "File attached"),
         "tracking_blocked" => pick(
             lang,
             "Tạm khóa tra cứu công khai",

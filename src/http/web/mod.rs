@@ -10,6 +10,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod dashboard;
+pub mod files;
 pub mod labels;
 pub mod portal;
 pub mod session;
@@ -40,6 +41,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/intake", get(staff::intake_form).post(staff::intake))
         .route("/cases/{code}", get(staff::case_page))
         .route("/cases/{code}/slip", get(staff::slip))
+        .route("/cases/{code}/documents/{id}", get(files::download))
+        // Files stream to the store, bounded by `storage.max_file_bytes` as they come.
+        .route(
+            "/cases/{code}/documents",
+            post(files::attach).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/uploads",
+            post(files::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/cases/{code}/actions/{action}", post(staff::act))
         .route("/dashboard", get(dashboard::page_route))
         .route("/dashboard/export/{table}", get(dashboard::export))

@@ -237,6 +237,9 @@ pub async fn procedures(
 struct DocRow {
     name: String,
     mandatory: bool,
+    kind: String,
+    /// The upload already made for it (a form shown again).
+    upload: Option<String>,
 }
 
 #[derive(Template)]
@@ -274,6 +277,8 @@ pub async fn procedure(
                 d.name_vi.clone()
             },
             mandatory: d.mandatory,
+            kind: d.kind.clone(),
+            upload: None,
         })
         .collect();
     Ok(page(&ProcedurePage {
@@ -394,9 +399,43 @@ pub struct FileForm {
     email: String,
     #[serde(default)]
     details: String,
+    /// `doc_{kind}`: the upload made for a component; `reuse_{kind}`: a digitised document
+    /// chosen instead (and whatever else the form sends, ignored).
+    #[serde(flatten)]
+    files: std::collections::BTreeMap<String, String>,
 }
 
 impl FileForm {
+    /// The dossier's documents: each component's upload, or the digitised one reused.
+    fn documents(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        for (k, v) in &self.files {
+            let v = v.trim();
+            if v.is_empty() {
+                continue;
+            }
+            if let Some(kind) = k.strip_prefix("doc_") {
+                out.push(json!({"kind": kind, "upload_id": v}));
+            } else if let Some(kind) = k.strip_prefix("reuse_") {
+                if !self
+                    .files
+                    .get(&format!("doc_{kind}"))
+                    .is_some_and(|u| !u.trim().is_empty())
+                {
+                    out.push(json!({"kind": kind, "reuse_document_id": v}));
+                }
+            }
+        }
+        out
+    }
+
+    fn upload_of(&self, kind: &str) -> Option<&str> {
+        self.files
+            .get(&format!("doc_{kind}"))
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+
     /// The address as given: the chosen candidate when there is one, else the mode's fields.
     fn address(&self) -> Value {
         if !self.candidate.trim().is_empty() {
@@ -503,6 +542,8 @@ struct FilePage {
     code: String,
     name: String,
     documents: Vec<DocRow>,
+    /// The applicant's digitised documents (id, label) a component may reuse.
+    reusable: Vec<(String, String)>,
     f: FileForm,
     provinces: Vec<(String, String)>,
     wards: Vec<(String, String)>,
@@ -524,6 +565,7 @@ struct PreviewFragment {
 async fn file_page(
     state: &AppState,
     ui: Ui,
+    actor: &crate::domain::access::Actor,
     code: &str,
     f: FileForm,
     errors: Vec<String>,
@@ -556,6 +598,18 @@ async fn file_page(
                 d.name_vi.clone()
             },
             mandatory: d.mandatory,
+            kind: d.kind.clone(),
+            upload: f.upload_of(&d.kind).map(str::to_string),
+        })
+        .collect();
+    let reusable = crate::services::documents::reusable(&state.dossiers(), actor)
+        .await?
+        .into_iter()
+        .map(|d| {
+            (
+                d.id.to_string(),
+                format!("{} — {} ({})", d.file_name, ui::date(d.uploaded_at), d.kind),
+            )
         })
         .collect();
     let preview = preview(state, code, &f, lang);
@@ -569,6 +623,7 @@ async fn file_page(
                 l.spec.name_vi.clone()
             },
             documents,
+            reusable,
             f,
             provinces,
             wards,
@@ -605,7 +660,7 @@ pub async fn file_form(
         phone: s.session.phone.clone().unwrap_or_default(),
         ..Default::default()
     };
-    file_page(&state, s.ui, &code, f, Vec::new(), StatusCode::OK).await
+    file_page(&state, s.ui, &s.actor, &code, f, Vec::new(), StatusCode::OK).await
 }
 
 /// `POST /procedures/{code}/preview`: the resolution and routing of the address as typed
@@ -661,6 +716,7 @@ pub async fn file(
         "address": f.address(),
         "channel": "online",
         "form": form,
+        "documents": f.documents(),
     });
     let key = f.idempotency_key.trim().to_string();
     let mut outcome = Err(ApiError::bad_request(
@@ -712,7 +768,7 @@ pub async fn file(
         Err(e) if e.status().is_client_error() => {
             let status = e.status();
             let errors = problem_lines(&e, lang);
-            file_page(&state, s.ui, &code, f, errors, status).await
+            file_page(&state, s.ui, &s.actor, &code, f, errors, status).await
         }
         Err(e) => Err(e),
     }

@@ -126,9 +126,29 @@ pub async fn guard(state: axum::extract::State<AppState>, req: Request, next: Ne
             Some(365 * 86400),
         ));
     }
-    let req = if parts.method == Method::POST {
-        let bytes = match axum::body::to_bytes(body, FORM_LIMIT).await {
-            Ok(b) => b,
+    if parts.method != Method::POST {
+        let mut res = next.run(Request::from_parts(parts, body)).await;
+        add_cookies(&mut res, &set);
+        return res;
+    }
+    // A file form (multipart) streams its body to the store: its token comes in the header
+    // (htmx) or the form's action URL, and the body is not read here. Other forms are small
+    // and read whole for their `csrf_token` field.
+    let multipart = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (body, from_body) = if multipart {
+        (body, None)
+    } else {
+        match axum::body::to_bytes(body, FORM_LIMIT).await {
+            Ok(bytes) => {
+                let field = url_pairs(std::str::from_utf8(&bytes).unwrap_or(""))
+                    .find(|(k, _)| k == CSRF_FIELD)
+                    .map(|(_, v)| v);
+                (Body::from(bytes), field)
+            }
             Err(_) => {
                 return super::error_page(
                     &parts.headers,
@@ -137,37 +157,40 @@ pub async fn guard(state: axum::extract::State<AppState>, req: Request, next: Ne
                     None,
                 )
             }
-        };
-        let jar = CookieJar::from_headers(&parts.headers);
-        let given = parts
-            .headers
-            .get(CSRF_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-            .or_else(|| {
-                url_pairs(std::str::from_utf8(&bytes).unwrap_or(""))
-                    .find(|(k, _)| k == CSRF_FIELD)
-                    .map(|(_, v)| v)
-            });
-        let ok = match (csrf_secret(&jar), given) {
-            (Some(secret), Some(given)) => tokens::csrf_matches(&secret, &given),
-            _ => false,
-        };
-        if !ok {
-            tracing::warn!(http.path = %parts.uri.path(), "form refused: missing or wrong anti-forgery token");
-            let mut res = super::error_page_with(
-                &parts.headers,
-                parts.uri.query(),
-                StatusCode::FORBIDDEN,
-                Some(super::Detail::Csrf),
-            );
-            add_cookies(&mut res, &set);
-            return res;
         }
-        Request::from_parts(parts, Body::from(bytes))
-    } else {
-        Request::from_parts(parts, body)
     };
+    let jar = CookieJar::from_headers(&parts.headers);
+    let given = parts
+        .headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or(from_body)
+        .or_else(|| {
+            multipart
+                .then(|| {
+                    url_pairs(parts.uri.query().unwrap_or(""))
+                        .find(|(k, _)| k == CSRF_FIELD)
+                        .map(|(_, v)| v)
+                })
+                .flatten()
+        });
+    let ok = match (csrf_secret(&jar), given) {
+        (Some(secret), Some(given)) => tokens::csrf_matches(&secret, &given),
+        _ => false,
+    };
+    if !ok {
+        tracing::warn!(http.path = %parts.uri.path(), "form refused: missing or wrong anti-forgery token");
+        let mut res = super::error_page_with(
+            &parts.headers,
+            parts.uri.query(),
+            StatusCode::FORBIDDEN,
+            Some(super::Detail::Csrf),
+        );
+        add_cookies(&mut res, &set);
+        return res;
+    }
+    let req = Request::from_parts(parts, body);
     let mut res = next.run(req).await;
     add_cookies(&mut res, &set);
     res

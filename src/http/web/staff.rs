@@ -17,7 +17,8 @@ use super::session::{is_htmx, Signed};
 use super::ui::{self, Ui};
 use super::{labels, page, page_with_status, problem_lines};
 use crate::domain::access::Actor;
-use crate::domain::dossier::{DocumentRef, Dossier, ResultDelivery};
+use crate::domain::account::Role;
+use crate::domain::dossier::{DocumentRef, Dossier, ResultDelivery, RESULT_KIND};
 use crate::domain::lang::Lang;
 use crate::domain::lifecycle::{Action, Status};
 use crate::domain::sla::SlaState;
@@ -336,6 +337,13 @@ struct Doc {
     kind: String,
     file_name: String,
     size: String,
+    url: String,
+    digitised: bool,
+    version: i32,
+    superseded: bool,
+    /// Shown in the page: `pdf`, `image`, or empty (download only).
+    preview: &'static str,
+    uploaded_at: String,
 }
 
 #[derive(Template)]
@@ -353,6 +361,11 @@ struct CasePage {
     masked: bool,
     form: Vec<(String, String)>,
     documents: Vec<Doc>,
+    /// The kinds the user may attach now (value, label), empty: no attach form.
+    attach_kinds: Vec<(String, String)>,
+    /// Staff attach scans of paper (digitised).
+    attach_scan: bool,
+    missing: Vec<String>,
     routing: Vec<String>,
     deadline: Vec<String>,
     history: Vec<HistoryRow>,
@@ -378,7 +391,7 @@ pub async fn case_page(
     let done = q
         .done
         .as_deref()
-        .filter(|d| *d == "submit" || Action::parse(d).is_some())
+        .filter(|d| *d == "submit" || *d == "attach_document" || Action::parse(d).is_some())
         .map(|d| labels::event(d, s.ui.lang));
     render_case(&state, s, &code, None, done, StatusCode::OK).await
 }
@@ -564,27 +577,63 @@ async fn render_case(
     } else {
         Vec::new()
     };
-    let documents = d
-        .documents
-        .as_array()
-        .map(|docs| {
-            docs.iter()
-                .map(|doc| Doc {
-                    kind: doc.get("kind").and_then(Value::as_str).unwrap_or("").into(),
-                    file_name: doc
-                        .get("file_name")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .into(),
-                    size: doc
-                        .get("size")
-                        .and_then(Value::as_u64)
-                        .map(|b| format!("{} KB", ui::count(b.div_ceil(1024))))
-                        .unwrap_or_default(),
-                })
-                .collect()
+    let spec = svc::spec_of(&deps, d).await?;
+    let kind_name = |k: &str| {
+        if k == RESULT_KIND {
+            return t("Kết quả giải quyết", "Result").to_string();
+        }
+        spec.required_documents
+            .iter()
+            .find(|r| r.kind == k)
+            .map(|r| {
+                if lang == Lang::En {
+                    r.name_en.clone()
+                } else {
+                    r.name_vi.clone()
+                }
+            })
+            .unwrap_or_else(|| k.to_string())
+    };
+    let documents: Vec<Doc> = crate::services::documents::list(&deps, &s.actor, code)
+        .await?
+        .into_iter()
+        .map(|doc| Doc {
+            kind: kind_name(&doc.kind),
+            url: format!("/cases/{code}/documents/{}", doc.id),
+            size: ui::file_size(doc.size),
+            digitised: doc.digitised,
+            version: doc.version,
+            superseded: doc.superseded,
+            preview: match doc.media_type.as_str() {
+                "application/pdf" => "pdf",
+                "image/jpeg" | "image/png" => "image",
+                _ => "",
+            },
+            uploaded_at: ui::date_time(doc.uploaded_at),
+            file_name: doc.file_name,
         })
-        .unwrap_or_default();
+        .collect();
+    let mut attach_kinds: Vec<(String, String)> = spec
+        .required_documents
+        .iter()
+        .map(|r| r.kind.clone())
+        .chain(["giay_to_khac".to_string(), RESULT_KIND.to_string()])
+        .filter(|k| d.may_attach(&s.actor, k).is_ok())
+        .map(|k| {
+            let label = if k == "giay_to_khac" {
+                t("Giấy tờ khác", "Other document").to_string()
+            } else {
+                kind_name(&k)
+            };
+            (k, label)
+        })
+        .collect();
+    attach_kinds.dedup();
+    let missing: Vec<String> = d
+        .missing_components(&spec)
+        .iter()
+        .map(|k| kind_name(k))
+        .collect();
     let routing = d
         .routing
         .get(if lang == Lang::En {
@@ -666,6 +715,9 @@ async fn render_case(
         masked: !full,
         form,
         documents,
+        attach_scan: s.actor.role != Role::Citizen,
+        attach_kinds,
+        missing,
         routing,
         deadline: explained.lines.clone(),
         history,
@@ -762,9 +814,7 @@ fn parse_action_form(f: ActionFormBody) -> ApiResult<ActionRequest> {
                 .take(50)
                 .map(|l| DocumentRef {
                     kind: l.chars().take(200).collect(),
-                    file_name: String::new(),
-                    sha256: String::new(),
-                    size: 0,
+                    document_id: None,
                 })
                 .collect()
         })

@@ -186,3 +186,13 @@ mod tests {
         assert_eq!(working_duration(-1800, 8 * 3600, Lang::En), "30 min");
     }
 }
+
+/// A file size for people: `820 KB`, `12,4 MB` (Vietnamese decimal comma).
+pub fn file_size(bytes: i64) -> String {
+    let b = bytes.max(0) as u64;
+    if b < 1024 * 1024 {
+        format!("{} KB", count(b.div_ceil(1024)))
+    } else {
+        format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)).replace('.', ",")
+    }
+}
