@@ -54,14 +54,14 @@ use support::{drop_pg_database, env_or, fresh_pg_database, settings_for, Serving
 const UNIT: &str = "01.00004.TTPVHCC";
 const MARITAL: &str = "1.004873";
 
-/// A walk-in intake at the clerk's own ward.
+/// A walk-in intake at the clerk's own ward, without scans (so filed, not yet received: the
+/// counter's scans are uploads of their own, outside the intake measured here).
 fn intake_body(ward: &str) -> Json {
     json!({
         "procedure_code": MARITAL,
         "applicant": {"full_name": "Nguyễn Văn An", "id_number": "001203004567", "phone": "0912345678", "email": "an@example.vn"},
         "address": {"ward_code": ward},
         "form": {"child_name": "Nguyễn Văn Bình"},
-        "documents": [{"kind": "to_khai", "file_name": "to-khai.pdf", "sha256": "a".repeat(64), "size": 1024}]
     })
 }
 
@@ -515,7 +515,7 @@ fn intake_request(body: &Json) -> motcua::services::intake::IntakeRequest {
         received_at_unit: None,
         channel: None,
         form: body["form"].clone(),
-        documents: serde_json::from_value(body["documents"].clone()).expect("documents"),
+        documents: Vec::new(),
     }
 }
 

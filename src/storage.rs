@@ -25,7 +25,8 @@ use sha2::{Digest, Sha256};
 use crate::config::StorageSettings;
 use crate::domain::dossier::MediaType;
 
-/// Parts in flight per upload: with [`Storage`]'s part size, what one upload may buffer.
+/// Parts in flight per upload: with [`Storage`]'s part size, what one upload may buffer
+/// (a folder: 3 × 256 KiB; S3, whose parts are at least 5 MiB: 3 × 5 MiB).
 const PARTS_IN_FLIGHT: usize = 2;
 
 /// The store and where in it motcua's objects live.
@@ -98,7 +99,7 @@ impl Storage {
             return Ok(Storage {
                 store: Arc::new(store),
                 prefix: Path::default(),
-                part_bytes: 1024 * 1024,
+                part_bytes: 256 * 1024,
                 describe: format!("file://{}", dir.display()),
             });
         }

@@ -10,6 +10,9 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+import uuid
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,48 @@ BA_DINH_CENTRE = "01.00004.TTPVHCC"
 BA_DINH_PC = "01.00004.UBND"
 NGOC_HA_PC = "01.00008.UBND"
 BIRTH = "1.001193"
+# Its mandatory components: without a file for each, a dossier cannot be received.
+BIRTH_COMPONENTS = ["to_khai", "giay_chung_sinh"]
+
+
+def pdf_bytes(label="motcua"):
+    """A small, valid PDF (the store checks a file's type by its bytes); `label` makes the
+    bytes of two files differ."""
+    return (
+        b"%PDF-1.4\n% " + label.encode() + b"\n"
+        b"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+        b"trailer << /Root 1 0 R >>\n%%EOF\n"
+    )
+
+
+def png_bytes(width=2, height=2, rgb=(200, 30, 30)):
+    """A tiny, valid PNG."""
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def multipart_body(fields, file_name, data, content_type):
+    """A multipart/form-data body: the text fields, then the one file (field `file`)."""
+    boundary = f"----motcua{uuid.uuid4().hex}"
+    out = b""
+    for k, v in fields.items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+    out += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n"
+    ).encode()
+    out += data + f"\r\n--{boundary}--\r\n".encode()
+    return out, f"multipart/form-data; boundary={boundary}"
 
 
 def free_port():
@@ -110,19 +155,40 @@ class Server:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"null")
 
+    def upload(self, token, file_name, data, content_type="application/pdf", path="/api/v1/uploads", **fields):
+        """POST a file as multipart/form-data (an upload before filing, or with `path` an
+        attachment to a dossier)."""
+        body, ctype = multipart_body(fields, file_name, data, content_type)
+        req = urllib.request.Request(self.base + path, data=body, method="POST")
+        req.add_header("Accept", "application/json")
+        req.add_header("Content-Type", ctype)
+        req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
     def token(self, username):
         status, body = self.api("POST", "/api/v1/auth/login", {"username": username, "password": PASSWORD})
         assert status == 200, body
         return body["access_token"]
 
     def file_online(self, citizen):
-        """A citizen files a birth registration online at Ba Đình (through the API)."""
+        """A citizen files a birth registration online at Ba Đình (through the API), with a
+        PDF for each mandatory component uploaded first, as the portal does."""
         token = self.token(citizen)
+        documents = []
+        for kind in BIRTH_COMPONENTS:
+            status, up = self.upload(token, f"{kind}.pdf", pdf_bytes(kind))
+            assert status == 201, up
+            documents.append({"kind": kind, "upload_id": up["id"]})
         body = {
             "procedure_code": BIRTH,
             "applicant": {"full_name": "Nguyễn Văn An", "id_number": "001203004567", "phone": "0912345678"},
             "address": {"ward_code": BA_DINH},
             "form": {"child_name": "Nguyễn Văn Bình"},
+            "documents": documents,
         }
         status, case = self.api("POST", "/api/v1/cases", body, token, {"Idempotency-Key": f"k-{time.time_ns()}"})
         assert status == 201, case
@@ -189,7 +255,9 @@ class Watch:
         if block_outside:
             def route(r):
                 url = r.request.url
-                if url.startswith(base) or url.startswith("data:") or url.startswith("blob:"):
+                # The browser's own resources (its PDF viewer, in a preview's frame) stay on
+                # the machine too.
+                if url.startswith((base, "data:", "blob:", "chrome://", "chrome-extension://")):
                     r.continue_()
                 else:
                     self.outside.append(url)
@@ -226,6 +294,20 @@ class Watch:
 
     def close(self):
         self.context.close()
+
+
+def act(page, action, **fields):
+    """Press an action's button on the dossier page, filling its fields first."""
+    form = page.locator(f"#action-{action}")
+    for name, value in fields.items():
+        el = form.locator(f"[name={name}]")
+        if el.evaluate("e => e.tagName") == "SELECT":
+            el.select_option(value)
+        else:
+            el.fill(value)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("#case-done").is_visible(), page.locator("main").inner_text()
 
 
 CONTRAST_JS = """() => {

@@ -5,7 +5,18 @@ import re
 import sqlite3
 import threading
 
-from conftest import BA_DINH_CENTRE, BA_DINH_PC, PASSWORD, Watch, contrast_failures
+from conftest import (
+    BA_DINH,
+    BA_DINH_CENTRE,
+    BA_DINH_PC,
+    HN,
+    PASSWORD,
+    Watch,
+    act,
+    contrast_failures,
+    pdf_bytes,
+    png_bytes,
+)
 
 ID_NUMBER = "001203004567"
 
@@ -232,5 +243,146 @@ def test_4_scenario_1_on_a_phone(server_factory, browser):
     assert not contrast_failures(p), contrast_failures(p)
     p.goto(s.base + "/procedures/1.001193")
     assert not contrast_failures(p), contrast_failures(p)
+    w.check_clean()
+    w.close()
+
+
+def open_files(w, code, expected):
+    """On the dossier's page: the table lists the files; each preview opens in the page and
+    each download link answers the file's bytes with their type."""
+    p = w.page
+    table = p.locator("#h-docs ~ table.docs, section[aria-labelledby=h-docs] table.docs")
+    text = table.inner_text()
+    for name in expected:
+        assert name in text, (name, text)
+    links = table.locator("a.download")
+    assert links.count() == len(expected), text
+    for name, (data, media) in expected.items():
+        row = table.locator("tbody tr:not(.preview-row)", has_text=name)
+        href = row.locator("a.download").get_attribute("href")
+        assert href.startswith(f"/cases/{code}/documents/"), href
+        # The preview, in the page.
+        details = table.locator("details.doc-preview", has=p.locator("summary", has_text=name))
+        details.locator("summary").click()
+        assert details.evaluate("d => d.open")
+        framed = "iframe" if media == "application/pdf" else "img"
+        inner = details.locator(framed)
+        assert inner.get_attribute("src") == href + "?inline=1"
+        assert inner.is_visible()
+        if framed == "img":
+            p.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=inner.element_handle())
+        r = w.context.request.get(w.base + href + "?inline=1")
+        assert r.status == 200 and r.headers["content-type"] == media, (r.status, r.headers)
+        assert r.headers["content-disposition"].startswith("inline"), r.headers
+        # The download, with the session's cookies.
+        r = w.context.request.get(w.base + href)
+        assert r.status == 200, (href, r.status)
+        assert r.headers["content-type"] == media, r.headers
+        assert r.headers["content-disposition"].startswith("attachment"), r.headers
+        assert r.body() == data
+
+
+def test_5_documents_filed_online_previewed_by_staff_and_the_result_downloaded(server_factory, browser, tmp_path):
+    s = server_factory()
+    s.user("dan", "citizen", full_name="Nguyễn Văn An")
+    s.user("letan", "clerk", BA_DINH_CENTRE, full_name="Lễ Tân Ba Đình")
+    s.user("canbo", "clerk", BA_DINH_PC, full_name="Cán Bộ Ba Đình")
+    s.user("truong", "unit_head", BA_DINH_PC, full_name="Trưởng Ba Đình")
+    form_pdf, birth_png, result_pdf = pdf_bytes("to khai"), png_bytes(), pdf_bytes("quyet dinh")
+    files = {"to-khai.pdf": form_pdf, "giay-chung-sinh.png": birth_png, "ket-qua.pdf": result_pdf}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+
+    w = Watch(browser, s.base)
+    p = w.page
+    # The citizen files online, choosing a file for each component (each uploaded at once).
+    w.login("dan")
+    p.goto(f"{s.base}/procedures/1.001193/file")
+    docs = p.locator("#documents")
+    assert docs.locator("label[for=file-to_khai]").inner_text().endswith("*")
+    assert docs.locator("label[for=file-giay_chung_sinh]").inner_text().endswith("*")
+    p.select_option("#province", HN)
+    p.locator(f"#ward option[value='{BA_DINH}']").wait_for(state="attached")
+    p.select_option("#ward", BA_DINH)
+    p.fill("#full_name", "Nguyễn Văn An")
+    p.fill("#id_number", ID_NUMBER)
+    p.fill("#phone", "0912345678")
+    p.fill("#details", "Đăng ký khai sinh cho con")
+    p.set_input_files("#file-to_khai", str(tmp_path / "to-khai.pdf"))
+    p.locator("#up-to_khai .uploaded").wait_for()
+    assert "to-khai.pdf" in p.locator("#up-to_khai").inner_text()
+    p.set_input_files("#file-giay_chung_sinh", str(tmp_path / "giay-chung-sinh.png"))
+    # The second upload too (each sends its own file only).
+    second = p.locator("#up-giay_chung_sinh")
+    p.wait_for_function("e => e.textContent.trim() !== ''", arg=second.element_handle())
+    assert second.locator(".uploaded").count() == 1, f"the second file was refused: {second.inner_text()}"
+    assert "giay-chung-sinh.png" in second.inner_text()
+    assert p.locator("input[type=hidden][name=doc_to_khai]").count() == 1
+    assert p.locator("input[type=hidden][name=doc_giay_chung_sinh]").count() == 1
+    with p.expect_navigation():
+        p.click("#submit-dossier")
+    assert p.locator("#case-done").is_visible(), p.locator("main").inner_text()[:2000]
+    code = p.locator("#case-code").inner_text()
+    assert "Còn thiếu" not in p.locator("section[aria-labelledby=h-docs]").inner_text()
+    w.logout()
+
+    components = {"to-khai.pdf": (form_pdf, "application/pdf"), "giay-chung-sinh.png": (birth_png, "image/png")}
+    # Reception opens the files, then receives: nothing mandatory is missing.
+    w.login("letan")
+    p.goto(f"{s.base}/cases/{code}")
+    open_files(w, code, components)
+    act(p, "receive")
+    assert p.locator("#case-status").inner_text() != "Mới nộp, chờ tiếp nhận"
+    w.logout()
+
+    # The commune clerk claims it, opens the files and works it; the head approves.
+    w.login("canbo")
+    p.locator("tr", has_text=code).locator("button", has_text="Nhận xử lý").click()
+    p.locator("tr", has_text=code).locator("td", has_text="tôi").wait_for()
+    p.goto(f"{s.base}/cases/{code}")
+    open_files(w, code, components)
+    act(p, "start_processing")
+    act(p, "send_for_approval")
+    w.logout()
+    w.login("truong")
+    p.goto(f"{s.base}/cases/{code}")
+    act(p, "approve")
+    w.logout()
+
+    # The clerk returns the result electronically: not without its file.
+    w.login("canbo")
+    p.goto(f"{s.base}/cases/{code}")
+    form = p.locator("#action-return_result")
+    form.locator("[name=result_delivery]").select_option("electronic")
+    with p.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert p.locator("#case-error").is_visible(), p.locator("main").inner_text()[:2000]
+    assert p.locator("#case-status").inner_text() == "Đã có kết quả"
+    p.goto(f"{s.base}/cases/{code}")
+    attach = p.locator("form#attach-form")
+    attach.locator("#attach-kind").select_option(label="Kết quả giải quyết")
+    attach.locator("#attach-file").set_input_files(str(tmp_path / "ket-qua.pdf"))
+    with p.expect_navigation():
+        attach.locator("button[type=submit]").click()
+    assert p.locator("#case-done").is_visible(), p.locator("main").inner_text()[:2000]
+    assert "ket-qua.pdf" in p.locator("table.docs").inner_text()
+    act(p, "return_result", result_delivery="electronic")
+    assert p.locator("#case-status").inner_text() == "Đã trả kết quả"
+    w.logout()
+
+    # The citizen sees the result among the dossier's files and downloads it.
+    w.login("dan")
+    p.goto(s.base + "/me/cases")
+    p.locator("#my-cases a", has_text=code).first.click()
+    p.wait_for_load_state()
+    assert p.locator("#case-code").inner_text() == code
+    row = p.locator("table.docs tbody tr:not(.preview-row)", has_text="ket-qua.pdf")
+    assert row.count() == 1, p.locator("table.docs").inner_text()
+    assert "Kết quả giải quyết" in row.inner_text()
+    with p.expect_download() as d:
+        row.locator("a.download").click()
+    assert d.value.suggested_filename == "ket-qua.pdf"
+    assert open(d.value.path(), "rb").read() == result_pdf
+    w.shot("portal-5")
     w.check_clean()
     w.close()

@@ -11,21 +11,8 @@ from conftest import (
     NGOC_HA_PC,
     PASSWORD,
     Watch,
+    act,
 )
-
-
-def act(page, action, **fields):
-    """Press an action's button on the dossier page, filling its fields first."""
-    form = page.locator(f"#action-{action}")
-    for name, value in fields.items():
-        el = form.locator(f"[name={name}]")
-        if el.evaluate("e => e.tagName") == "SELECT":
-            el.select_option(value)
-        else:
-            el.fill(value)
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
-    assert page.locator("#case-done").is_visible(), page.locator("main").inner_text()
 
 
 def history_steps(page):

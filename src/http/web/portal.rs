@@ -417,11 +417,7 @@ impl FileForm {
             if let Some(kind) = k.strip_prefix("doc_") {
                 out.push(json!({"kind": kind, "upload_id": v}));
             } else if let Some(kind) = k.strip_prefix("reuse_") {
-                if !self
-                    .files
-                    .get(&format!("doc_{kind}"))
-                    .is_some_and(|u| !u.trim().is_empty())
-                {
+                if self.upload_of(kind).is_none() {
                     out.push(json!({"kind": kind, "reuse_document_id": v}));
                 }
             }

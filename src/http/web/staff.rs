@@ -978,7 +978,14 @@ pub async fn intake(
     match outcome {
         Ok(crate::services::intake::IntakeOutcome::Created(d))
         | Ok(crate::services::intake::IntakeOutcome::Replayed(d)) => {
-            Ok(Redirect::to(&format!("/cases/{}?done=receive", d.code_str())).into_response())
+            // Without the scans of its mandatory components it is filed, not yet received:
+            // its page asks for them.
+            let done = if d.status == Status::Received {
+                "receive"
+            } else {
+                "submit"
+            };
+            Ok(Redirect::to(&format!("/cases/{}?done={done}", d.code_str())).into_response())
         }
         Ok(crate::services::intake::IntakeOutcome::ReplayedBody { .. }) => {
             Ok(Redirect::to("/queue").into_response())
