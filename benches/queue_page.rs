@@ -100,16 +100,58 @@ async fn run_on(url: &str, label: &str, dossiers: usize, n: usize) {
         }
     };
     let reception = token(reception_pw, "bench_reception").await;
+    // The mandatory components of each procedure: a walk-in is received at once only with
+    // their scans, uploaded first.
+    let mut mandatory = std::collections::HashMap::new();
+    for code in ["1.001193", "1.004873"] {
+        let p: Value = api
+            .get(format!("{base}/api/v1/procedures/{code}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let kinds: Vec<String> = p["required_documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["mandatory"] == json!(true))
+            .map(|r| r["kind"].as_str().unwrap().to_string())
+            .collect();
+        mandatory.insert(code, kinds);
+    }
     let started = Instant::now();
     for i in 0..dossiers {
+        let procedure = if i % 2 == 0 { "1.001193" } else { "1.004873" };
+        let mut documents = Vec::new();
+        for kind in &mandatory[procedure] {
+            let scan = format!("%PDF-1.4\n% scan {i} {kind}\n%%EOF\n").into_bytes();
+            let form = reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(scan).file_name(format!("{kind}.pdf")),
+            );
+            let up: Value = api
+                .post(format!("{base}/api/v1/uploads"))
+                .bearer_auth(&reception)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            documents.push(json!({"kind": kind, "upload_id": up["id"]}));
+        }
         let r = api
             .post(format!("{base}/api/v1/cases"))
             .bearer_auth(&reception)
             .json(&json!({
-                "procedure_code": if i % 2 == 0 { "1.001193" } else { "1.004873" },
+                "procedure_code": procedure,
                 "applicant": {"full_name": format!("Nguyễn Văn {i}"), "id_number": format!("00120300{:04}", i % 10000), "phone": "0912345678"},
                 "address": {"ward_code": "00004"},
                 "channel": "in_person",
+                "documents": documents,
             }))
             .send()
             .await

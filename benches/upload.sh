@@ -8,9 +8,11 @@
 # Each round: FILES fresh files of FILE_MIB MiB (random bytes behind `%PDF-1.4\n`, so the
 # server takes them for PDFs, and new bytes each round, so its content-addressed store
 # never finds them already there) are generated first; then, after `sync`, they are all
-# uploaded at once (one curl each, in parallel) and timed; then, after `sync`, they are
+# uploaded at once (one curl each, in parallel) and timed until they are on the disk (the
+# time includes a final `sync`, as a store is for keeping); then, after `sync`, they are
 # all copied at once (one cp each, in parallel, into a directory of the same temporary
-# directory, so the same filesystem as the server's store) and timed. The server's VmRSS
+# directory, so the same filesystem as the server's store) and timed the same way (with
+# its final `sync`). The server's VmRSS
 # is sampled every 0.1 s during the uploads. Medians over the rounds are reported.
 #
 # Targets: upload throughput >= 70 % of cp's, and the server's peak RSS during the
@@ -235,6 +237,8 @@ upload_all() {
         pids+=($!)
     done
     for i in "${pids[@]}"; do wait "$i" || true; done
+    # Until the bytes are on the disk, not only in the page cache: a store is there for keeping.
+    sync
     t1=$(now)
     kill "$SAMPLER_PID" 2>/dev/null || true
     wait "$SAMPLER_PID" 2>/dev/null || true
@@ -271,6 +275,8 @@ copy_all() {
         pids+=($!)
     done
     for p in "${pids[@]}"; do wait "$p" || rc=1; done
+    # Until the bytes are on the disk, not only in the page cache: a store is there for keeping.
+    sync
     t1=$(now)
     ((rc == 0)) || die "a cp failed"
     elapsed "$t0" "$t1"

@@ -462,7 +462,7 @@ async fn serve_demo(global: &GlobalArgs, args: ServeArgs) -> Result<(), BoxError
         let f = format!("{}{suffix}", path.display());
         let _ = std::fs::remove_file(&f);
     }
-    let settings = Settings::load(&Sources {
+    let mut settings = Settings::load(&Sources {
         file: global.config.clone(),
         env: None,
         overrides: Overrides {
@@ -470,6 +470,11 @@ async fn serve_demo(global: &GlobalArgs, args: ServeArgs) -> Result<(), BoxError
             database_url: Some(format!("sqlite://{}?mode=rwc", path.display())),
         },
     })?;
+    // The demo's files beside its database, apart from a real run's (unless configured).
+    if settings.storage.url == "file://motcua-files" {
+        let _ = std::fs::remove_dir_all("motcua-demo-files");
+        settings.storage.url = "file://motcua-demo-files".into();
+    }
     telemetry::init(&settings.log);
     let app = App::build(settings, StartOptions::default()).await?;
     println!(

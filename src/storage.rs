@@ -175,7 +175,10 @@ impl Storage {
                 }
                 hasher.update(&chunk);
                 w.wait_for_capacity(PARTS_IN_FLIGHT).await?;
-                w.put(chunk);
+                // Copied into the part being filled, not kept by reference: a chunk of the
+                // request body shares the connection's read buffer, which it would keep
+                // alive (hundreds of KiB for a few KiB of data) until the part is written.
+                w.write(&chunk);
             }
             Ok(())
         }

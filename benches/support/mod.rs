@@ -23,7 +23,15 @@ pub fn env_or(key: &str, default: &str) -> String {
 /// (the sweeper and the dispatcher would compete for the same cores), warnings only; then
 /// `extra` variables.
 pub fn settings_for(url: &str, extra: &[(&str, &str)]) -> Settings {
+    // The files of a run in a temporary folder of their own (never the working directory).
+    let files = format!(
+        "file://{}",
+        std::env::temp_dir()
+            .join(format!("motcua-bench-files-{}", std::process::id()))
+            .display()
+    );
     let env: HashMap<String, String> = [
+        ("MOTCUA__STORAGE__URL", files.as_str()),
         ("MOTCUA__DATABASE__URL", url),
         ("MOTCUA__SERVER__BIND", "127.0.0.1:0"),
         ("MOTCUA__SLA__SWEEPER_ENABLED", "false"),

@@ -116,12 +116,22 @@ pub(crate) struct Parts {
     pub file: Option<(Received, Option<String>)>,
 }
 
-pub(crate) async fn read_parts(state: &AppState, mut m: Multipart) -> ApiResult<Parts> {
+pub(crate) async fn read_parts(state: &AppState, m: Multipart) -> ApiResult<Parts> {
+    read_parts_named(state, m, |name| name == "file").await
+}
+
+/// [`read_parts`] with the file field recognised by `is_file` (the portal's form names each
+/// component's file input apart: `file_{kind}`).
+pub(crate) async fn read_parts_named(
+    state: &AppState,
+    mut m: Multipart,
+    is_file: impl Fn(&str) -> bool,
+) -> ApiResult<Parts> {
     let mut parts = Parts::default();
     let outcome: ApiResult<()> = async {
         while let Some(field) = m.next_field().await.map_err(bad_multipart)? {
             let name = field.name().unwrap_or_default().to_string();
-            if name == "file" {
+            if is_file(&name) {
                 if parts.file.is_some() {
                     return Err(ApiError::invalid_field(
                         "file",

@@ -78,6 +78,10 @@ fn add_common_errors(path: &str, op: &mut Operation) {
         .request_body
         .as_ref()
         .is_some_and(|b| b.content.contains_key("application/json"));
+    let multipart_body = op
+        .request_body
+        .as_ref()
+        .is_some_and(|b| b.content.contains_key("multipart/form-data"));
     let secured = op
         .security
         .as_ref()
@@ -102,6 +106,24 @@ fn add_common_errors(path: &str, op: &mut Operation) {
         add(
             "415",
             "The body is not `application/json` (`unsupported_media_type`)",
+        );
+        add(
+            "422",
+            "A field is invalid (`validation_failed`, with the fields)",
+        );
+    }
+    if multipart_body {
+        add(
+            "400",
+            "The multipart body cannot be read (`invalid_multipart`, `upload_incomplete`)",
+        );
+        add(
+            "413",
+            "The file is larger than `storage.max_file_bytes` (`file_too_large`)",
+        );
+        add(
+            "415",
+            "Not multipart/form-data (`multipart_required`) or not an accepted file type",
         );
         add(
             "422",

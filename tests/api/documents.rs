@@ -711,3 +711,70 @@ async fn a_storage_outage_is_a_503_and_leaves_no_row() {
     assert_eq!(upload_rows(&app).await, before);
     assert_eq!(app.case_version(&code).await, version);
 }
+
+/// `motcua storage verify`, run as the real binary on the test's database and store.
+fn verify_cli(app: &TestApp) -> (bool, String) {
+    let st = &app.state.settings.storage;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(["storage", "verify", "--database-url", &app.database_url])
+        .env("MOTCUA__LOG__LEVEL", "error")
+        .env("MOTCUA__STORAGE__URL", &st.url)
+        .env("MOTCUA__STORAGE__S3_ENDPOINT", &st.s3_endpoint)
+        .env("MOTCUA__STORAGE__S3_ACCESS_KEY_ID", &st.s3_access_key_id)
+        .env("MOTCUA__STORAGE__S3_SECRET_ACCESS_KEY", "test")
+        .output()
+        .expect("run motcua");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[tokio::test]
+async fn storage_verify_on_the_command_line_reports_what_it_finds() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let code = filed(&app, &cast).await;
+    let (ok, out) = verify_cli(&app);
+    assert!(ok, "{out}");
+    assert!(out.contains("0 mismatched, 0 missing, 0 orphans"), "{out}");
+    // An upload nobody took is an object a row still names (not an orphan) until the
+    // cleanup deletes both; an object with no row at all is reported as an orphan.
+    let up = app
+        .upload(&cast.citizen, "x.pdf", pdf("orphan"))
+        .await
+        .assert_status(201);
+    {
+        use sea_orm::EntityTrait;
+        entity::uploads::Entity::delete_by_id(
+            uuid::Uuid::parse_str(up["id"].as_str().unwrap()).unwrap(),
+        )
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    }
+    let (ok, out) = verify_cli(&app);
+    assert!(ok, "orphans alone are not damage: {out}");
+    assert!(
+        out.contains(&format!("orphan   {}", up["sha256"].as_str().unwrap())),
+        "{out}"
+    );
+    if app.state.settings.storage.url.starts_with("file://") {
+        let docs = app
+            .get(
+                &format!("/api/v1/cases/{code}/documents"),
+                Some(&cast.citizen),
+            )
+            .await
+            .assert_status(200);
+        let h = docs[0]["sha256"].as_str().unwrap();
+        std::fs::remove_file(app.dir.path().join("files/sha256").join(&h[..2]).join(h)).unwrap();
+        let (ok, out) = verify_cli(&app);
+        assert!(!ok, "{out}");
+        assert!(out.contains(&format!("missing  {h}")), "{out}");
+    }
+}

@@ -251,7 +251,7 @@ def open_files(w, code, expected):
     """On the dossier's page: the table lists the files; each preview opens in the page and
     each download link answers the file's bytes with their type."""
     p = w.page
-    table = p.locator("#h-docs ~ table.docs, section[aria-labelledby=h-docs] table.docs")
+    table = p.locator("section[aria-labelledby=h-docs] table.docs")
     text = table.inner_text()
     for name in expected:
         assert name in text, (name, text)

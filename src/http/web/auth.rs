@@ -206,6 +206,7 @@ struct Tracked {
     status: String,
     national_status: u8,
     appointment: String,
+    result_ready: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,6 +243,7 @@ pub async fn track(
                 status: labels::status(d.status, t.ui.lang).to_string(),
                 national_status: d.national_status(),
                 appointment: ui::opt_date_time(d.appointment_at),
+                result_ready: d.result_ready(),
             });
             page(&t)
         }

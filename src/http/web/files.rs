@@ -13,7 +13,9 @@ use uuid::Uuid;
 use super::page;
 use super::session::Signed;
 use crate::error::ApiResult;
-use crate::http::documents::{attach_parts, download as send_file, multipart, no_file, read_parts};
+use crate::http::documents::{
+    attach_parts, download as send_file, multipart, no_file, read_parts, read_parts_named,
+};
 use crate::services::documents as svc;
 use crate::state::AppState;
 
@@ -34,7 +36,10 @@ pub async fn upload(
     s: Signed,
     m: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
-    let parts = read_parts(&state, multipart(m)?).await?;
+    let parts = read_parts_named(&state, multipart(m)?, |name| {
+        name == "file" || name.starts_with("file_")
+    })
+    .await?;
     let kind = parts.fields.get("kind").cloned().unwrap_or_default();
     let (received, file_name) = parts.file.ok_or_else(no_file)?;
     if !crate::domain::dossier::valid_kind(&kind) {

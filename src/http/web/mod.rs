@@ -157,6 +157,7 @@ pub fn is_page_request(path: &str, headers: &HeaderMap) -> bool {
             | "/procedures"
             | "/me/cases"
             | "/admin"
+            | "/uploads"
     ) || [
         "/cases/",
         "/dashboard/",

@@ -167,7 +167,9 @@ pub fn working_duration(secs: i64, secs_per_day: i64, lang: Lang) -> String {
 /// A file size for people: `820 KB`, `12,4 MB` (Vietnamese decimal comma).
 pub fn file_size(bytes: i64) -> String {
     let b = bytes.max(0) as u64;
-    if b < 1024 * 1024 {
+    if b < 1024 {
+        format!("{b} B")
+    } else if b < 1024 * 1024 {
         format!("{} KB", count(b.div_ceil(1024)))
     } else {
         format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)).replace('.', ",")
