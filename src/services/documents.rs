@@ -528,6 +528,14 @@ pub async fn attach(
 /// A dossier's documents, for whoever may read the dossier.
 pub async fn list(deps: &Deps<'_>, actor: &Actor, code: &str) -> ApiResult<Vec<Document>> {
     let (d, _) = get(deps, actor, code).await?;
+    list_of(deps, &d).await
+}
+
+/// The documents of a dossier the caller has already read (with `cases::get`).
+pub async fn list_of(
+    deps: &Deps<'_>,
+    d: &crate::domain::dossier::Dossier,
+) -> ApiResult<Vec<Document>> {
     Ok(repo::documents::of_case(deps.db, d.id).await?)
 }
 

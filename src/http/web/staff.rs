@@ -594,7 +594,7 @@ async fn render_case(
             })
             .unwrap_or_else(|| k.to_string())
     };
-    let documents: Vec<Doc> = crate::services::documents::list(&deps, &s.actor, code)
+    let documents: Vec<Doc> = crate::services::documents::list_of(&deps, d)
         .await?
         .into_iter()
         .map(|doc| Doc {
