@@ -410,7 +410,7 @@ pub async fn digitisation<C: ConnectionTrait>(
          COALESCE(SUM(CASE WHEN received_at >= ? AND received_at < ? AND {component} THEN 1 ELSE 0 END), 0) AS received_with_files, \
          COALESCE(SUM(CASE WHEN decided_at >= ? AND decided_at < ? THEN 1 ELSE 0 END), 0) AS decided, \
          COALESCE(SUM(CASE WHEN decided_at >= ? AND decided_at < ? AND {result} THEN 1 ELSE 0 END), 0) AS decided_with_result_file, \
-         0 AS digitised_documents, 0 AS digitised_reused \
+         CAST(0 AS BIGINT) AS digitised_documents, CAST(0 AS BIGINT) AS digitised_reused \
          FROM cases WHERE ((received_at >= ? AND received_at < ?) OR (decided_at >= ? AND decided_at < ?)){{filter}}"
     );
     let mut values: Vec<Value> = vec![
