@@ -435,8 +435,10 @@ fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<u
         ("Range" = Option<String>, Header, description = "One byte range, `bytes=start-end`"),
     ),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
-        (status = 206, description = "A byte range of it", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, with the type decided from its bytes at upload", content(
+            (String = "application/pdf"), (String = "image/jpeg"), (String = "image/png"), (String = "application/xml"))),
+        (status = 206, description = "A byte range of it", content(
+            (String = "application/pdf"), (String = "image/jpeg"), (String = "image/png"), (String = "application/xml"))),
         (status = 304, description = "Not modified (ETag)"),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
         (status = 416, description = "`range_not_satisfiable`", body = ProblemDocument, content_type = "application/problem+json"),
