@@ -240,11 +240,7 @@ impl Storage {
 
     /// Whether an object is stored.
     pub async fn exists(&self, sha256: &str) -> Result<bool, object_store::Error> {
-        match self.store.head(&self.key(sha256)).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(e),
-        }
+        Ok(self.modified_at(sha256).await?.is_some())
     }
 
     /// When an object was last written (`None`: not stored).

@@ -7,7 +7,7 @@
 //! and only then named by a row. What fails after the object is written leaves an orphan
 //! object, which [`clean_orphans`] and `motcua storage verify` find.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -242,7 +242,8 @@ pub async fn resolve_for_intake(
         .collect();
     let uploads = repo::documents::uploads_by_id(deps.db, &upload_ids).await?;
     let reused = repo::documents::by_ids(deps.db, &reuse_ids).await?;
-    let now = Utc::now().trunc_subsecs_micros();
+    // Microseconds, as PostgreSQL stores them: what is returned equals a later read.
+    let now = Utc::now().trunc_subsecs(6);
     let mut docs = Vec::with_capacity(given.len());
     let mut taken = Vec::new();
     let mut bytes: i64 = 0;
@@ -336,6 +337,18 @@ pub async fn resolve_for_intake(
     Ok((docs, taken))
 }
 
+/// 422 for a `kind` that is not a component key.
+pub fn invalid_kind() -> ApiError {
+    ApiError::invalid_field(
+        "kind",
+        "invalid_document_kind",
+        text!(
+            "Loại giấy tờ phải gồm 1–64 ký tự a-z, 0-9, _.",
+            "The kind must be 1–64 of a-z, 0-9, _."
+        ),
+    )
+}
+
 fn too_many_files(max: usize) -> ApiError {
     ApiError::unprocessable(
         "too_many_files",
@@ -398,17 +411,6 @@ pub async fn attach(
         .await;
     }
     let mut kind = req.kind.trim().to_string();
-    if !valid_kind(&kind) && req.replaces.is_none() {
-        return dropped(ApiError::invalid_field(
-            "kind",
-            "invalid_document_kind",
-            text!(
-                "Loại giấy tờ phải gồm 1–64 ký tự a-z, 0-9, _.",
-                "The kind must be 1–64 of a-z, 0-9, _."
-            ),
-        ))
-        .await;
-    }
     // The first look, before the object is kept: scope, whether the dossier takes a file
     // now, the limits. All are checked again under the write lock.
     let (dossier, _) = match get(deps, actor, code).await {
@@ -437,15 +439,7 @@ pub async fn attach(
         None => None,
     };
     if !valid_kind(&kind) {
-        return dropped(ApiError::invalid_field(
-            "kind",
-            "invalid_document_kind",
-            text!(
-                "Loại giấy tờ phải gồm 1–64 ký tự a-z, 0-9, _.",
-                "The kind must be 1–64 of a-z, 0-9, _."
-            ),
-        ))
-        .await;
+        return dropped(invalid_kind()).await;
     }
     if let Err(e) = dossier.may_attach(actor, &kind) {
         return dropped(transition_error(e, Some(&dossier))).await;
@@ -459,7 +453,8 @@ pub async fn attach(
     }
     let result = kind == RESULT_KIND;
     let media = accept(deps.storage, &r, req.sha256.as_deref(), result).await?;
-    let now = Utc::now().trunc_subsecs_micros();
+    // Microseconds, as PostgreSQL stores them: what is returned equals a later read.
+    let now = Utc::now().trunc_subsecs(6);
     let doc = Document {
         id: Uuid::now_v7(),
         kind: kind.clone(),
@@ -671,15 +666,4 @@ pub async fn verify(
         }
     }
     Ok(v)
-}
-
-trait Micros {
-    fn trunc_subsecs_micros(self) -> Self;
-}
-
-impl Micros for DateTime<Utc> {
-    /// As PostgreSQL stores it, so that what is returned equals what a later read gives.
-    fn trunc_subsecs_micros(self) -> Self {
-        chrono::SubsecRound::trunc_subsecs(self, 6)
-    }
 }

@@ -44,11 +44,7 @@ pub async fn upload(
     let (received, file_name) = parts.file.ok_or_else(no_file)?;
     if !crate::domain::dossier::valid_kind(&kind) {
         state.storage.discard(&received).await;
-        return Err(crate::error::ApiError::invalid_field(
-            "kind",
-            "invalid_document_kind",
-            crate::text!("Loại giấy tờ không hợp lệ.", "Invalid document kind."),
-        ));
+        return Err(svc::invalid_kind());
     }
     let receipt = svc::create_upload(
         &state.dossiers(),
