@@ -103,6 +103,7 @@ fn row(i: usize, now: DateTime<Utc>) -> cases::ActiveModel {
         paused_at: Set(None),
         paused_working_secs: Set(0),
         resume_status: Set(None),
+        withdrawn_from: Set(None),
         supplement_count: Set(0),
         step_key: Set(Some("processing".into())),
         step_started_at: Set(Some(received)),

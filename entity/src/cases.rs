@@ -63,6 +63,8 @@ pub struct Model {
     pub paused_working_secs: i64,
     #[sea_orm(nullable)]
     pub resume_status: Option<String>,
+    #[sea_orm(nullable)]
+    pub withdrawn_from: Option<String>,
     pub supplement_count: i32,
     #[sea_orm(nullable)]
     pub step_key: Option<String>,

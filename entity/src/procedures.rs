@@ -33,6 +33,11 @@ pub struct Model {
     pub steps: Json,
     #[sea_orm(column_type = "Double", nullable)]
     pub at_risk_ratio: Option<f64>,
+    #[sea_orm(nullable)]
+    pub time_limit_days: Option<i32>,
+    #[sea_orm(nullable)]
+    pub payment_pauses_clock: Option<bool>,
+    pub fee_by_province: bool,
     #[sea_orm(column_type = "Text")]
     pub legal_basis: String,
     pub active: bool,

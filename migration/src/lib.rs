@@ -13,6 +13,7 @@ mod m20250701_000008_result_delivery;
 mod m20250701_000009_token_generation;
 mod m20250701_000010_web_sessions;
 mod m20250701_000011_documents;
+mod m20250701_000012_lifecycle_rules;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000009_token_generation::Migration),
             Box::new(m20250701_000010_web_sessions::Migration),
             Box::new(m20250701_000011_documents::Migration),
+            Box::new(m20250701_000012_lifecycle_rules::Migration),
         ]
     }
 }

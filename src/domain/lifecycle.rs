@@ -22,6 +22,10 @@ use super::unit::UnitCode;
 pub enum Status {
     /// Filed online, not yet accepted (1).
     Submitted,
+    /// Incomplete at the counter: Form 02 lists what is missing; not received, so the clock
+    /// has not started and no supplement is counted (1). Decree 118/2025/NĐ-CP on receipt (as
+    /// Decree 61/2018/NĐ-CP art. 19 before it); Form 02 of Circular 03/2025/TT-VPCP.
+    SupplementAtCounter,
     /// The address was ambiguous: in the province's coordination queue (1, or 2 once received).
     AwaitingRouting,
     /// Accepted; the legal clock runs (2).
@@ -49,8 +53,9 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 13] = [
+    pub const ALL: [Status; 14] = [
         Status::Submitted,
+        Status::SupplementAtCounter,
         Status::AwaitingRouting,
         Status::Received,
         Status::Assigned,
@@ -68,6 +73,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Submitted => "submitted",
+            Status::SupplementAtCounter => "supplement_at_counter",
             Status::AwaitingRouting => "awaiting_routing",
             Status::Received => "received",
             Status::Assigned => "assigned",
@@ -90,7 +96,7 @@ impl Status {
     /// The national status code (1–10). `received`: whether valid receipt happened.
     pub fn national(self, received: bool) -> u8 {
         match self {
-            Status::Submitted => 1,
+            Status::Submitted | Status::SupplementAtCounter => 1,
             Status::AwaitingRouting => {
                 if received {
                     2
@@ -153,13 +159,14 @@ pub enum Action {
     ConfirmPayment,
     ReturnResult,
     RequestWithdrawal,
+    CancelWithdrawal,
     Stop,
     Transfer,
     ApologizeAndExtend,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::Receive,
         Action::Refuse,
         Action::Assign,
@@ -174,6 +181,7 @@ impl Action {
         Action::ConfirmPayment,
         Action::ReturnResult,
         Action::RequestWithdrawal,
+        Action::CancelWithdrawal,
         Action::Stop,
         Action::Transfer,
         Action::ApologizeAndExtend,
@@ -195,6 +203,7 @@ impl Action {
             Action::ConfirmPayment => "confirm_payment",
             Action::ReturnResult => "return_result",
             Action::RequestWithdrawal => "request_withdrawal",
+            Action::CancelWithdrawal => "cancel_withdrawal",
             Action::Stop => "stop",
             Action::Transfer => "transfer",
             Action::ApologizeAndExtend => "apologize_and_extend",
@@ -277,6 +286,11 @@ pub enum Effect {
     CountSupplement,
     /// Remember the status to return to after a pause or payment.
     RememberResume(Status),
+    /// Remember the status a withdrawal request interrupted (kept apart from the pause's
+    /// own status to return to, so a withdrawal asked during a supplement can be cancelled).
+    RememberWithdrawal(Status),
+    /// The withdrawal request is over (cancelled).
+    ForgetWithdrawal,
     SetAssignee(Option<Uuid>),
     /// Route or transfer to another handling unit (validated by the service).
     SetHandlingUnit(String),
@@ -297,6 +311,8 @@ pub struct Facts<'a> {
     pub applicant: Option<Uuid>,
     pub assigned_to: Option<Uuid>,
     pub resume_status: Option<Status>,
+    /// The status a pending withdrawal request interrupted.
+    pub withdrawn_from: Option<Status>,
     pub received: bool,
     pub paused: bool,
 }
@@ -317,8 +333,10 @@ pub struct Input {
     pub amount_vnd: Option<i64>,
     /// `apologize_and_extend`: the new appointment.
     pub new_appointment_at: Option<DateTime<Utc>>,
-    /// `request_supplement` (what is missing) or `submit_supplement` (what was added).
+    /// `submit_supplement`: what was added.
     pub documents: Vec<DocumentRef>,
+    /// `request_supplement`: the missing component kinds of the procedure (Form 02's list).
+    pub components: Vec<String>,
     pub note: Option<String>,
     /// `return_result`: how the result was handed over (not recorded when absent).
     pub result_delivery: Option<ResultDelivery>,
@@ -400,6 +418,16 @@ fn is_coordinator(actor: &Actor, province: &str) -> bool {
     }
 }
 
+/// A supplement request names what is missing (Form 02 lists the components).
+fn need_components(input: &Input) -> Result<(), TransitionError> {
+    if input.components.iter().all(|c| c.trim().is_empty()) {
+        return Err(TransitionError::Missing {
+            field: "components",
+        });
+    }
+    Ok(())
+}
+
 fn need_reason(input: &Input) -> Result<(), TransitionError> {
     match input.reason.as_deref().map(str::trim) {
         Some(r) if !r.is_empty() => Ok(()),
@@ -436,9 +464,9 @@ pub fn transition(
         }
         A::Refuse => {
             match from {
-                S::Submitted if is_staff_of(actor, receiving) => {}
+                S::Submitted | S::SupplementAtCounter if is_staff_of(actor, receiving) => {}
                 S::AwaitingRouting if is_coordinator(actor, f.province) => {}
-                S::Submitted | S::AwaitingRouting => {
+                S::Submitted | S::SupplementAtCounter | S::AwaitingRouting => {
                     return Err(TransitionError::Forbidden("receiving_unit_staff_only"))
                 }
                 _ => return Err(invalid()),
@@ -515,6 +543,16 @@ pub fn transition(
             _ => Err(invalid()),
         },
         A::RequestSupplement => {
+            if from == S::Submitted {
+                // At the counter, before receipt (Decree 118/2025/NĐ-CP, Form 02): the
+                // dossier is not received, so no clock pauses and nothing is counted.
+                if !is_staff_of(actor, receiving) {
+                    return Err(TransitionError::Forbidden("receiving_unit_staff_only"));
+                }
+                need_reason(input)?;
+                need_components(input)?;
+                return ok(S::SupplementAtCounter, vec![]);
+            }
             if !from.in_handling() {
                 return Err(invalid());
             }
@@ -522,6 +560,7 @@ pub fn transition(
                 return Err(TransitionError::Forbidden("handling_unit_staff_only"));
             }
             need_reason(input)?;
+            need_components(input)?;
             ok(
                 S::SupplementRequested,
                 vec![
@@ -532,6 +571,14 @@ pub fn transition(
             )
         }
         A::SubmitSupplement => {
+            if from == S::SupplementAtCounter {
+                // Completed online by the applicant or at the counter: back to waiting for
+                // receipt, which checks the components again.
+                if !(is_applicant(actor, f) || is_staff_of(actor, receiving)) {
+                    return Err(TransitionError::Forbidden("applicant_only"));
+                }
+                return ok(S::Submitted, vec![]);
+            }
             if from != S::SupplementRequested {
                 return Err(invalid());
             }
@@ -617,7 +664,23 @@ pub fn transition(
             if !(is_applicant(actor, f) || (f.applicant.is_none() && staff_either)) {
                 return Err(TransitionError::Forbidden("applicant_only"));
             }
-            ok(S::WithdrawalRequested, vec![Effect::RememberResume(from)])
+            ok(
+                S::WithdrawalRequested,
+                vec![Effect::RememberWithdrawal(from)],
+            )
+        }
+        A::CancelWithdrawal => {
+            // The applicant changes their mind before the unit stops the dossier: it goes on
+            // where it was (Decree 118/2025/NĐ-CP sets no pause for a withdrawal request, so
+            // the clock never stopped).
+            if from != S::WithdrawalRequested {
+                return Err(invalid());
+            }
+            if !(is_applicant(actor, f) || (f.applicant.is_none() && staff_either)) {
+                return Err(TransitionError::Forbidden("applicant_only"));
+            }
+            let to = f.withdrawn_from.ok_or_else(invalid)?;
+            ok(to, vec![Effect::ForgetWithdrawal])
         }
         A::Stop => {
             let unit = handling.or(receiving);
@@ -706,6 +769,7 @@ mod tests {
             applicant: Some(Uuid::from_u128(7)),
             assigned_to: None,
             resume_status: None,
+            withdrawn_from: None,
             received: status != Status::Submitted,
             paused: false,
         }
@@ -714,6 +778,7 @@ mod tests {
     fn reason() -> Input {
         Input {
             reason: Some("thiếu giấy tờ".into()),
+            components: vec!["to_khai".into()],
             ..Default::default()
         }
     }
@@ -883,5 +948,93 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.to, Status::Stopped);
+    }
+
+    /// Decree 118/2025/NĐ-CP (receipt): incomplete at the counter → Form 02, not received.
+    #[test]
+    fn a_counter_supplement_is_before_receipt() {
+        let reception = actor(Role::Clerk, Some("01.00004.TTPVHCC"));
+        let clerk = actor(Role::Clerk, Some("01.00004.UBND"));
+        let t = transition(
+            &facts(Status::Submitted),
+            &reception,
+            Action::RequestSupplement,
+            &reason(),
+        )
+        .unwrap();
+        assert_eq!((t.to, t.effects), (Status::SupplementAtCounter, vec![]));
+        assert_eq!(Status::SupplementAtCounter.national(false), 1);
+        assert!(matches!(
+            transition(
+                &facts(Status::Submitted),
+                &clerk,
+                Action::RequestSupplement,
+                &reason()
+            ),
+            Err(TransitionError::Forbidden(_))
+        ));
+        let no_components = Input {
+            components: vec![],
+            ..reason()
+        };
+        assert_eq!(
+            transition(
+                &facts(Status::Submitted),
+                &reception,
+                Action::RequestSupplement,
+                &no_components
+            ),
+            Err(TransitionError::Missing {
+                field: "components"
+            })
+        );
+        let t = transition(
+            &facts(Status::SupplementAtCounter),
+            &reception,
+            Action::SubmitSupplement,
+            &Input::default(),
+        )
+        .unwrap();
+        assert_eq!((t.to, t.effects), (Status::Submitted, vec![]));
+        assert!(matches!(
+            transition(
+                &facts(Status::SupplementAtCounter),
+                &reception,
+                Action::Receive,
+                &Input::default()
+            ),
+            Err(TransitionError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn a_withdrawal_request_is_cancelled_back_to_where_it_was() {
+        let citizen = Actor {
+            account_id: Uuid::from_u128(7),
+            ..actor(Role::Citizen, None)
+        };
+        let t = transition(
+            &facts(Status::SupplementRequested),
+            &citizen,
+            Action::RequestWithdrawal,
+            &Input::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            t.effects,
+            vec![Effect::RememberWithdrawal(Status::SupplementRequested)]
+        );
+        let mut f = facts(Status::WithdrawalRequested);
+        f.withdrawn_from = Some(Status::SupplementRequested);
+        let t = transition(&f, &citizen, Action::CancelWithdrawal, &Input::default()).unwrap();
+        assert_eq!(
+            (t.to, t.effects),
+            (Status::SupplementRequested, vec![Effect::ForgetWithdrawal])
+        );
+        let clerk = actor(Role::Clerk, Some("01.00004.UBND"));
+        assert!(matches!(
+            transition(&f, &clerk, Action::CancelWithdrawal, &Input::default()),
+            Err(TransitionError::Forbidden(_))
+        ));
     }
 }

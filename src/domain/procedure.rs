@@ -125,6 +125,9 @@ pub enum Limit {
     SameDay,
     /// A number of working hours (8 per working day).
     WorkingHours { hours: u32 },
+    /// Days of the calendar, where the law says `ngày` rather than `ngày làm việc`
+    /// (counted as the Civil Code 2015 counts periods, arts. 147–148).
+    CalendarDays { days: u32 },
 }
 
 impl Limit {
@@ -133,6 +136,8 @@ impl Limit {
         match self {
             Limit::SameDay => 8,
             Limit::WorkingHours { hours } => hours,
+            // At most one working day per calendar day: a bound for the steps' budgets.
+            Limit::CalendarDays { days } => days * 8,
         }
     }
 }
@@ -147,9 +152,12 @@ pub struct ProcedureSpec {
     pub field: String,
     pub level: Level,
     pub competent_unit_kind: UnitKind,
-    /// Working hours; absent for same-day procedures.
+    /// Working hours; absent for same-day procedures and limits in calendar days.
     #[serde(default)]
     pub time_limit_hours: Option<u32>,
+    /// Calendar days, where the law counts `ngày` (not `ngày làm việc`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_limit_days: Option<u32>,
     #[serde(default)]
     pub same_day: bool,
     pub boundary_independent: bool,
@@ -158,6 +166,14 @@ pub struct ProcedureSpec {
     pub fee_vnd: i64,
     #[serde(default)]
     pub fee_note: String,
+    /// The fee is set by each province's People's Council (`fee_vnd` is then 0 here and
+    /// `fee_note` names the resolution to look up).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fee_by_province: bool,
+    /// Whether waiting for this procedure's fee or tax payment pauses the clock (default:
+    /// the configuration's `sla.payment_pauses_clock`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_pauses_clock: Option<bool>,
     #[serde(default)]
     pub required_documents: Vec<RequiredDocument>,
     #[serde(default)]
@@ -173,6 +189,8 @@ impl ProcedureSpec {
     pub fn limit(&self) -> Limit {
         if self.same_day {
             Limit::SameDay
+        } else if let Some(days) = self.time_limit_days {
+            Limit::CalendarDays { days }
         } else {
             Limit::WorkingHours {
                 hours: self.time_limit_hours.unwrap_or(0),
@@ -201,13 +219,23 @@ impl ProcedureSpec {
         if self.competent_unit_kind.receives_dossiers() {
             out.push(Invalid::new("competent_unit_kind", "not_a_handling_kind"));
         }
-        match (self.same_day, self.time_limit_hours) {
-            (true, Some(_)) => out.push(Invalid::new("time_limit_hours", "same_day_has_no_hours")),
-            (false, None) => out.push(Invalid::new("time_limit_hours", "required")),
-            (false, Some(h)) if h == 0 || h > 8 * 365 => {
+        match (self.same_day, self.time_limit_hours, self.time_limit_days) {
+            (true, Some(_), _) => {
+                out.push(Invalid::new("time_limit_hours", "same_day_has_no_hours"))
+            }
+            (true, _, Some(_)) => out.push(Invalid::new("time_limit_days", "same_day_has_no_days")),
+            (false, Some(_), Some(_)) => out.push(Invalid::new("time_limit_days", "hours_or_days")),
+            (false, None, None) => out.push(Invalid::new("time_limit_hours", "required")),
+            (false, Some(h), None) if h == 0 || h > 8 * 365 => {
                 out.push(Invalid::new("time_limit_hours", "out_of_range"))
             }
+            (false, None, Some(d)) if d == 0 || d > 365 => {
+                out.push(Invalid::new("time_limit_days", "out_of_range"))
+            }
             _ => {}
+        }
+        if self.fee_by_province && self.fee_vnd != 0 {
+            out.push(Invalid::new("fee_vnd", "fee_set_by_province"));
         }
         if self.fee_vnd < 0 {
             out.push(Invalid::new("fee_vnd", "out_of_range"));

@@ -61,6 +61,7 @@ pub fn time_limit(limit: Limit) -> TimeLimit {
     match limit {
         Limit::SameDay => TimeLimit::SameDay,
         Limit::WorkingHours { hours } => TimeLimit::WorkingHours(hours),
+        Limit::CalendarDays { days } => TimeLimit::CalendarDays(days),
     }
 }
 

@@ -455,7 +455,7 @@ pub struct ListQuery {
     pub mine: Option<bool>,
     /// Comma-separated internal statuses.
     #[param(
-        pattern = r"^ *(submitted|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *(, *(submitted|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *)*$"
+        pattern = r"^ *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *(, *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *)*$"
     )]
     pub status: Option<String>,
     #[param(pattern = r"^[0-9]{1,2}\.[0-9]{6,7}$")]
@@ -610,9 +610,15 @@ pub struct ActionBody {
     pub amount_vnd: Option<i64>,
     /// `apologize_and_extend`: the new appointment (RFC 3339).
     pub new_appointment_at: Option<DateTime<Utc>>,
-    /// `request_supplement` (what is missing) or `submit_supplement` (what was added).
+    /// `submit_supplement`: the documents added (each `{kind, document_id}`).
     #[serde(default)]
     pub documents: Vec<DocumentBody>,
+    /// `request_supplement` (required): the missing components, as the procedure's component
+    /// kinds (`required_documents[].kind`); Form 02 lists them. Files that do not exist yet are
+    /// never described.
+    #[serde(default)]
+    #[schema(max_items = 50, example = json!(["giay_chung_sinh"]))]
+    pub components: Vec<String>,
     pub note: Option<String>,
     /// `return_result`: how the result was handed over: `electronic`, `in_person` or
     /// `postal` (Decision 766's indicator 3.3 counts online dossiers with an electronic one).
@@ -690,6 +696,7 @@ async fn act(
             amount_vnd: body.amount_vnd,
             new_appointment_at: body.new_appointment_at,
             documents: action_documents(body.documents)?,
+            components: body.components,
             note: body.note,
             result_delivery: body.result_delivery,
         },
@@ -703,7 +710,7 @@ async fn act(
 pub struct QueueQuery {
     /// Comma-separated statuses.
     #[param(
-        pattern = r"^ *(submitted|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *(, *(submitted|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *)*$"
+        pattern = r"^ *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *(, *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *)*$"
     )]
     pub status: Option<String>,
     /// true: only claimed or assigned; false: only unclaimed.

@@ -25,8 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The legal time limit.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TimeLimitView {
-    /// `same_day` (the 15:00 rule: received after 15:00, returned the next working day) or
-    /// `working_hours`.
+    /// `same_day` (the 15:00 rule: received after 15:00, returned the next working day),
+    /// `working_hours`, or `calendar_days` (the law says `ngày`: Civil Code arts. 147–148).
     #[schema(example = "working_hours")]
     pub kind: &'static str,
     /// Working hours (8 per working day); absent for same-day procedures.
@@ -35,6 +35,9 @@ pub struct TimeLimitView {
     /// The same in working days.
     #[schema(example = 3.0)]
     pub working_days: Option<f64>,
+    /// Calendar days, for `calendar_days`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
 }
 
 impl TimeLimitView {
@@ -44,11 +47,19 @@ impl TimeLimitView {
                 kind: "same_day",
                 hours: None,
                 working_days: None,
+                days: None,
             },
             Limit::WorkingHours { hours } => TimeLimitView {
                 kind: "working_hours",
                 hours: Some(hours),
                 working_days: Some(f64::from(hours) / 8.0),
+                days: None,
+            },
+            Limit::CalendarDays { days } => TimeLimitView {
+                kind: "calendar_days",
+                hours: None,
+                working_days: None,
+                days: Some(days),
             },
         }
     }
@@ -78,6 +89,10 @@ pub struct ProcedureView {
     pub online_level: String,
     pub fee_vnd: i64,
     pub fee_note: String,
+    /// The fee is set by each province's People's Council (`fee_note` names where).
+    pub fee_by_province: bool,
+    /// Whether waiting for the payment pauses the clock (none: the configured default).
+    pub payment_pauses_clock: Option<bool>,
     pub required_documents: Vec<RequiredDocument>,
     pub steps: Vec<Step>,
     /// Share of the time limit after which a dossier is at risk (none: the configured default).
@@ -105,6 +120,8 @@ impl ProcedureView {
             online_level: spec.online_level.as_str().to_string(),
             fee_vnd: spec.fee_vnd,
             fee_note: spec.fee_note,
+            fee_by_province: spec.fee_by_province,
+            payment_pauses_clock: spec.payment_pauses_clock,
             required_documents: spec.required_documents,
             steps: spec.steps,
             at_risk_ratio: spec.at_risk_ratio,
@@ -166,8 +183,8 @@ pub struct GetProcedureQuery {
     pub version: Option<i32>,
 }
 
-/// A new procedure. Give the time limit as `time_limit_hours` (working hours) or
-/// `same_day: true`.
+/// A new procedure. Give the time limit as `time_limit_hours` (working hours),
+/// `time_limit_days` (calendar days, where the law says `ngày`) or `same_day: true`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProcedureRequest {
@@ -180,12 +197,18 @@ pub struct CreateProcedureRequest {
     pub level: Option<String>,
     pub competent_unit_kind: Option<String>,
     pub time_limit_hours: Option<u32>,
+    /// Calendar days (the law says `ngày`, not `ngày làm việc`).
+    pub time_limit_days: Option<u32>,
     pub same_day: Option<bool>,
     pub boundary_independent: Option<bool>,
     /// `full`, `partial` or `none`.
     pub online_level: Option<String>,
     pub fee_vnd: Option<i64>,
     pub fee_note: Option<String>,
+    /// The fee is set by each province (then `fee_vnd` is 0).
+    pub fee_by_province: Option<bool>,
+    /// Whether waiting for the payment pauses the clock (default: configuration).
+    pub payment_pauses_clock: Option<bool>,
     pub required_documents: Option<Vec<RequiredDocument>>,
     pub steps: Option<Vec<Step>>,
     pub at_risk_ratio: Option<f64>,
@@ -205,11 +228,18 @@ pub struct EditProcedureRequest {
     pub competent_unit_kind: Option<String>,
     /// Giving hours makes the limit `working_hours`.
     pub time_limit_hours: Option<u32>,
+    /// Giving days makes the limit `calendar_days`.
+    pub time_limit_days: Option<u32>,
     pub same_day: Option<bool>,
     pub boundary_independent: Option<bool>,
     pub online_level: Option<String>,
     pub fee_vnd: Option<i64>,
     pub fee_note: Option<String>,
+    pub fee_by_province: Option<bool>,
+    /// `null` clears it (the configured default applies).
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<bool>)]
+    pub payment_pauses_clock: Option<Option<bool>>,
     pub required_documents: Option<Vec<RequiredDocument>>,
     pub steps: Option<Vec<Step>>,
     /// `null` clears it (the configured default applies).
@@ -323,11 +353,14 @@ async fn create_procedure(
             level: b.level,
             competent_unit_kind: b.competent_unit_kind,
             time_limit_hours: b.time_limit_hours,
+            time_limit_days: b.time_limit_days,
             same_day: b.same_day,
             boundary_independent: b.boundary_independent,
             online_level: b.online_level,
             fee_vnd: b.fee_vnd,
             fee_note: b.fee_note,
+            fee_by_province: b.fee_by_province,
+            payment_pauses_clock: b.payment_pauses_clock.map(Some),
             required_documents: b.required_documents,
             steps: b.steps,
             at_risk_ratio: b.at_risk_ratio.map(Some),
@@ -377,11 +410,14 @@ async fn edit_procedure(
             level: b.level,
             competent_unit_kind: b.competent_unit_kind,
             time_limit_hours: b.time_limit_hours,
+            time_limit_days: b.time_limit_days,
             same_day: b.same_day,
             boundary_independent: b.boundary_independent,
             online_level: b.online_level,
             fee_vnd: b.fee_vnd,
             fee_note: b.fee_note,
+            fee_by_province: b.fee_by_province,
+            payment_pauses_clock: b.payment_pauses_clock,
             required_documents: b.required_documents,
             steps: b.steps,
             at_risk_ratio: b.at_risk_ratio,

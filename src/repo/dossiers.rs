@@ -101,6 +101,9 @@ pub fn from_row(m: cases::Model) -> Result<Dossier, DbErr> {
         resume_status: parse_opt("status", m.resume_status.as_deref(), |s| {
             Status::parse(s).ok_or(())
         })?,
+        withdrawn_from: parse_opt("status", m.withdrawn_from.as_deref(), |s| {
+            Status::parse(s).ok_or(())
+        })?,
         supplement_count: m.supplement_count,
         step,
         outcome: parse_opt("outcome", m.outcome.as_deref(), |s| {
@@ -156,6 +159,7 @@ pub fn to_row(d: &Dossier) -> cases::ActiveModel {
         paused_at: Set(d.paused_at),
         paused_working_secs: Set(d.paused_working_secs),
         resume_status: Set(d.resume_status.map(|s| s.as_str().to_string())),
+        withdrawn_from: Set(d.withdrawn_from.map(|s| s.as_str().to_string())),
         supplement_count: Set(d.supplement_count),
         step_key: Set(d.step.as_ref().map(|s| s.key.as_str().to_string())),
         step_started_at: Set(d.step.as_ref().and_then(|s| s.started_at)),

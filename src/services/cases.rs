@@ -78,6 +78,8 @@ pub struct ActionRequest {
     pub amount_vnd: Option<i64>,
     pub new_appointment_at: Option<DateTime<Utc>>,
     pub documents: Vec<DocumentRef>,
+    /// `request_supplement`: the missing component kinds.
+    pub components: Vec<String>,
     pub note: Option<String>,
     /// `return_result`: how the result was handed over (not recorded when absent).
     pub result_delivery: Option<crate::domain::dossier::ResultDelivery>,
@@ -167,6 +169,10 @@ pub(crate) fn transition_error(e: TransitionError, d: Option<&Dossier>) -> ApiEr
                 "appointment_not_later" => (
                     "Ngày hẹn mới phải sau thời điểm hiện tại và sau ngày hẹn đang có.",
                     "The new appointment must be in the future and after the current one.",
+                ),
+                "unknown_component" => (
+                    "Thành phần không có trong danh mục thành phần hồ sơ của thủ tục.",
+                    "That is not a component of the procedure's dossier.",
                 ),
                 _ => ("Giá trị không hợp lệ.", "Invalid value."),
             };
@@ -295,6 +301,7 @@ pub async fn act(
         amount_vnd: req.amount_vnd,
         new_appointment_at: req.new_appointment_at,
         documents: req.documents,
+        components: req.components,
         note: req.note,
         result_delivery: req.result_delivery,
     };

@@ -63,6 +63,18 @@ pub fn invalid_text(code: &str) -> Text {
             "Thủ tục giải quyết trong ngày không có số giờ làm việc.",
             "A same-day procedure has no time limit in hours."
         ),
+        "same_day_has_no_days" => text!(
+            "Thủ tục giải quyết trong ngày không có số ngày.",
+            "A same-day procedure has no time limit in days."
+        ),
+        "hours_or_days" => text!(
+            "Thời hạn tính bằng giờ làm việc hoặc bằng ngày theo lịch, không cả hai.",
+            "The time limit is in working hours or in calendar days, not both."
+        ),
+        "fee_set_by_province" => text!(
+            "Phí do HĐND tỉnh quyết định thì không ghi mức thu ở đây.",
+            "A fee set by each province has no amount here."
+        ),
         "required" => text!("Trường này là bắt buộc.", "This field is required."),
         "out_of_range" => text!(
             "Giá trị ngoài phạm vi cho phép.",
@@ -114,11 +126,15 @@ pub struct ProcedureInput {
     pub level: Option<String>,
     pub competent_unit_kind: Option<String>,
     pub time_limit_hours: Option<u32>,
+    pub time_limit_days: Option<u32>,
     pub same_day: Option<bool>,
     pub boundary_independent: Option<bool>,
     pub online_level: Option<String>,
     pub fee_vnd: Option<i64>,
     pub fee_note: Option<String>,
+    pub fee_by_province: Option<bool>,
+    /// `Some(None)` clears it (the configured default applies).
+    pub payment_pauses_clock: Option<Option<bool>>,
     pub required_documents: Option<Vec<RequiredDocument>>,
     pub steps: Option<Vec<Step>>,
     /// `Some(None)` clears it (the configured default applies).
@@ -137,11 +153,14 @@ impl ProcedureInput {
             level,
             competent_unit_kind,
             time_limit_hours,
+            time_limit_days,
             same_day,
             boundary_independent,
             online_level,
             fee_vnd,
             fee_note,
+            fee_by_province,
+            payment_pauses_clock,
             required_documents,
             steps,
             at_risk_ratio,
@@ -155,11 +174,14 @@ impl ProcedureInput {
             && level.is_none()
             && competent_unit_kind.is_none()
             && time_limit_hours.is_none()
+            && time_limit_days.is_none()
             && same_day.is_none()
             && boundary_independent.is_none()
             && online_level.is_none()
             && fee_vnd.is_none()
             && fee_note.is_none()
+            && fee_by_province.is_none()
+            && payment_pauses_clock.is_none()
             && required_documents.is_none()
             && steps.is_none()
             && at_risk_ratio.is_none()
@@ -199,21 +221,31 @@ fn apply(base: &mut ProcedureSpec, input: &ProcedureInput, c: &mut Checks) {
             Err(e) => push(c, e),
         }
     }
-    // The time limit: `same_day: true`, or hours (which implies not same-day).
-    match (input.same_day, input.time_limit_hours) {
-        (Some(true), hours) => {
+    // The time limit: `same_day: true`, or hours, or calendar days (either implies not
+    // same-day; giving one replaces the limit's form).
+    match (
+        input.same_day,
+        input.time_limit_hours,
+        input.time_limit_days,
+    ) {
+        (Some(true), hours, days) => {
             base.same_day = true;
             base.time_limit_hours = hours;
+            base.time_limit_days = days;
         }
-        (Some(false), hours) => {
+        (Some(false), None, None) => base.same_day = false,
+        (None, None, None) => {}
+        (_, hours, days) => {
             base.same_day = false;
-            base.time_limit_hours = hours.or(base.time_limit_hours);
+            base.time_limit_hours = hours;
+            base.time_limit_days = days;
         }
-        (None, Some(h)) => {
-            base.same_day = false;
-            base.time_limit_hours = Some(h);
-        }
-        (None, None) => {}
+    }
+    if let Some(b) = input.fee_by_province {
+        base.fee_by_province = b;
+    }
+    if let Some(p) = input.payment_pauses_clock {
+        base.payment_pauses_clock = p;
     }
     if let Some(b) = input.boundary_independent {
         base.boundary_independent = b;
@@ -434,11 +466,14 @@ pub async fn create(
         level: Level::Commune,
         competent_unit_kind: UnitKind::CommunePc,
         time_limit_hours: None,
+        time_limit_days: None,
         same_day: false,
         boundary_independent: false,
         online_level: OnlineLevel::None,
         fee_vnd: 0,
         fee_note: String::new(),
+        fee_by_province: false,
+        payment_pauses_clock: None,
         required_documents: Vec::new(),
         steps: Vec::new(),
         at_risk_ratio: None,

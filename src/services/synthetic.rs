@@ -365,7 +365,15 @@ fn plan(
                 Step {
                     action: Action::RequestSupplement,
                     at: t,
-                    input: with_reason("Thiếu giấy tờ"),
+                    input: Input {
+                        components: spec
+                            .required_documents
+                            .iter()
+                            .take(1)
+                            .map(|c| c.kind.clone())
+                            .collect(),
+                        ..with_reason("Thiếu giấy tờ")
+                    },
                 },
                 &clerk,
             ));

@@ -249,7 +249,7 @@ async fn a_dossier_deadline_is_explained() {
         &cast.clerk,
         &code,
         "request_supplement",
-        json!({"reason": "thiếu"}),
+        json!({"reason": "thiếu", "components": ["to_khai"]}),
     )
     .await
     .assert_status(200);

@@ -230,8 +230,8 @@ async fn supplement_pauses_the_clock_and_moves_the_deadline_by_the_paused_time()
             &cast.clerk,
             &code,
             "request_supplement",
-            json!({"reason": "Thiếu bản sao giấy khai sinh",
-            "documents": [{"kind": "ban_sao"}]}),
+            json!({"reason": "Thiếu tờ khai có chữ ký",
+            "components": ["to_khai"]}),
         )
         .await
         .assert_status(200);
@@ -563,6 +563,7 @@ async fn illegal_transitions_change_nothing() {
         "confirm_payment",
         "return_result",
         "request_withdrawal",
+        "cancel_withdrawal",
         "stop",
         "transfer",
         "apologize_and_extend",

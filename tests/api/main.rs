@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod calendar;
 mod cases;
+mod clerks;
 mod cli;
 mod config;
 mod documents;

@@ -133,7 +133,7 @@ async fn paused_and_closed_dossiers_are_not_swept() {
         &cast.clerk,
         &code,
         "request_supplement",
-        json!({"reason": "thiếu giấy tờ"}),
+        json!({"reason": "thiếu giấy tờ", "components": ["to_khai"]}),
     )
     .await
     .assert_status(200);

@@ -94,6 +94,7 @@ async fn insert(app: &TestApp, n: usize, fx: &Fx) -> String {
         paused_at: Set(None),
         paused_working_secs: Set(0),
         resume_status: Set(None),
+        withdrawn_from: Set(None),
         supplement_count: Set(fx.supplements),
         step_key: Set(Some("processing".into())),
         step_started_at: Set(fx.received),

@@ -174,12 +174,13 @@ class Server:
         assert status == 200, body
         return body["access_token"]
 
-    def file_online(self, citizen):
+    def file_online(self, citizen, components=BIRTH_COMPONENTS):
         """A citizen files a birth registration online at Ba Đình (through the API), with a
-        PDF for each mandatory component uploaded first, as the portal does."""
+        PDF for each of `components` (by default every mandatory one) uploaded first, as the
+        portal does."""
         token = self.token(citizen)
         documents = []
-        for kind in BIRTH_COMPONENTS:
+        for kind in components:
             status, up = self.upload(token, f"{kind}.pdf", pdf_bytes(kind))
             assert status == 201, up
             documents.append({"kind": kind, "upload_id": up["id"]})
@@ -277,12 +278,12 @@ class Watch:
             p.goto(self.base + "/login")
         p.fill("#username", username)
         p.fill("#password", password)
-        p.click("form[action='/login'] button[type=submit]")
-        p.wait_for_load_state()
+        with p.expect_navigation():
+            p.click("form[action='/login'] button[type=submit]")
 
     def logout(self):
-        self.page.click("form[action='/logout'] button")
-        self.page.wait_for_load_state()
+        with self.page.expect_navigation():
+            self.page.click("form[action='/logout'] button")
 
     def shot(self, name):
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -305,8 +306,10 @@ def act(page, action, **fields):
             el.select_option(value)
         else:
             el.fill(value)
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    # The form posts and the server redirects back to the page: wait for that navigation
+    # itself (a bare wait_for_load_state may return on the old page, already loaded).
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
     assert page.locator("#case-done").is_visible(), page.locator("main").inner_text()
 
 

@@ -41,15 +41,15 @@ def file_birth_with_old_address(w, s, shots=None):
     p.wait_for_url("**/procedures")
     # Without diacritics.
     p.fill("#q", "khai sinh")
-    p.press("#q", "Enter")
-    p.wait_for_load_state()
+    with p.expect_navigation():
+        p.press("#q", "Enter")
     shot("2-search")
-    p.locator("#procedure-list a", has_text="khai sinh").first.click()
-    p.wait_for_load_state()
+    with p.expect_navigation():
+        p.locator("#procedure-list a", has_text="khai sinh").first.click()
     assert "1.001193" in p.locator("main").inner_text()
     shot("3-procedure")
-    p.click("#file-online")
-    p.wait_for_load_state()
+    with p.expect_navigation():
+        p.click("#file-online")
     key = p.locator("input[name=idempotency_key]").get_attribute("value")
     assert re.fullmatch(r"[0-9a-f-]{36}", key)
     p.check("input[name=mode][value=legacy]")
@@ -133,7 +133,7 @@ def test_2_the_citizen_answers_a_supplement_request_and_the_deadline_moves(serve
         (reception, "receive", {}),
         (clerk, "claim", {}),
         (clerk, "start_processing", {}),
-        (clerk, "request_supplement", {"reason": "Thiếu giấy chứng sinh", "documents": []}),
+        (clerk, "request_supplement", {"reason": "Thiếu giấy chứng sinh", "components": ["giay_chung_sinh"]}),
     ]:
         status, case = s.api("GET", f"/api/v1/cases/{code}", token=who)
         body["version"] = case["version"]
@@ -146,8 +146,8 @@ def test_2_the_citizen_answers_a_supplement_request_and_the_deadline_moves(serve
     w.login("dan")
     p.goto(s.base + "/me/cases")
     assert p.locator(".todo").is_visible()
-    p.locator(".todo a").click()
-    p.wait_for_load_state()
+    with p.expect_navigation():
+        p.locator(".todo a").click()
     facts = p.locator("main dl.facts").first
     before = facts.locator("dt:has-text('Hạn giải quyết') + dd").inner_text()
     form = p.locator("#action-submit_supplement")
@@ -189,10 +189,10 @@ def test_3_an_administrator_edits_a_unit_and_an_override_and_the_audit_shows_bot
     assert p.url.endswith("/admin")
     p.click("a[href='/admin/units']")
     p.fill("#q", "ba dinh")
-    p.press("#q", "Enter")
-    p.wait_for_load_state()
-    p.click(f"a[href='/admin/units/{BA_DINH_PC}']")
-    p.wait_for_load_state()
+    with p.expect_navigation():
+        p.press("#q", "Enter")
+    with p.expect_navigation():
+        p.click(f"a[href='/admin/units/{BA_DINH_PC}']")
     # A malformed value is refused with the API's message, and what was typed is kept.
     p.fill("#working_hours", "7h30 đến 17h")
     with p.expect_navigation():
@@ -206,8 +206,8 @@ def test_3_an_administrator_edits_a_unit_and_an_override_and_the_audit_shows_bot
     assert p.locator("#working_hours").input_value() == "08:00-12:00,13:30-17:30"
 
     p.goto(f"{s.base}/admin/overrides")
-    p.click(f"a[href='/admin/overrides/{o['id']}']")
-    p.wait_for_load_state()
+    with p.expect_navigation():
+        p.click(f"a[href='/admin/overrides/{o['id']}']")
     p.fill("#priority", "20")
     p.fill("#reason", "Ba Đình quá tải, tăng ưu tiên")
     with p.expect_navigation():
@@ -373,8 +373,8 @@ def test_5_documents_filed_online_previewed_by_staff_and_the_result_downloaded(s
     # The citizen sees the result among the dossier's files and downloads it.
     w.login("dan")
     p.goto(s.base + "/me/cases")
-    p.locator("#my-cases a", has_text=code).first.click()
-    p.wait_for_load_state()
+    with p.expect_navigation():
+        p.locator("#my-cases a", has_text=code).first.click()
     assert p.locator("#case-code").inner_text() == code
     row = p.locator("table.docs tbody tr:not(.preview-row)", has_text="ket-qua.pdf")
     assert row.count() == 1, p.locator("table.docs").inner_text()

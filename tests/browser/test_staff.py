@@ -12,6 +12,7 @@ from conftest import (
     PASSWORD,
     Watch,
     act,
+    pdf_bytes,
 )
 
 
@@ -36,15 +37,15 @@ def test_1_reception_receives_prints_and_the_clerk_returns_the_result(server_fac
     assert p.url.endswith("/queue")
     row = p.locator("tr", has_text=code)
     assert row.count() == 1
-    row.locator("a", has_text=code).click()
-    p.wait_for_load_state()
+    with p.expect_navigation():
+        row.locator("a", has_text=code).click()
     assert p.locator("#case-code").inner_text() == code
     # Only what the state machine allows a reception clerk now.
     forms = sorted(f.get_attribute("id") for f in p.locator("form.action").all())
-    assert forms == ["action-receive", "action-refuse"], forms
+    assert forms == ["action-receive", "action-refuse", "action-request_supplement"], forms
     act(p, "receive")
-    p.click("#print-slip")
-    p.wait_for_load_state()
+    with p.expect_navigation():
+        p.click("#print-slip")
     assert p.locator("#slip-code").inner_text() == code
     assert re.match(r"\d\d/\d\d/\d{4} \d\d:\d\d", p.locator("#slip-appointment").inner_text())
     assert p.locator(".slip-qr svg").count() == 1
@@ -58,8 +59,8 @@ def test_1_reception_receives_prints_and_the_clerk_returns_the_result(server_fac
     row = p.locator("tr", has_text=code)
     row.locator("button", has_text="Nhận xử lý").click()
     p.locator("tr", has_text=code).locator("td", has_text="tôi").wait_for()
-    p.locator("a", has_text=code).click()
-    p.wait_for_load_state()
+    with p.expect_navigation():
+        p.locator("a", has_text=code).click()
     act(p, "start_processing")
     act(p, "send_for_approval")
     w.logout()
@@ -146,8 +147,8 @@ def test_3_supervisors_see_their_province_only(server_factory, browser):
     csv = open(d.value.path(), encoding="utf-8").read()
     assert csv.splitlines()[0].startswith("group,name,open")
     # Drill down to the unit.
-    p.locator("#backlog tbody a").first.click()
-    p.wait_for_load_state()
+    with p.expect_navigation():
+        p.locator("#backlog tbody a").first.click()
     assert "unit=" in p.url
     w.logout()
 
@@ -250,6 +251,58 @@ def test_5_docs_render_with_the_outside_network_blocked(server_factory, browser)
     w.shot("scenario-5")
     assert not w.outside, f"/docs tried to reach: {w.outside}"
     w.close()
+
+
+def test_6_a_counter_supplement_before_receipt(server_factory, browser):
+    """Issue 20: an incomplete dossier is not received; the counter issues Form 02 naming
+    the missing component (Decree 118/2025/NĐ-CP on receipt), the applicant completes it
+    online, and the counter receives it."""
+    s = server_factory()
+    s.user("dan", "citizen", full_name="Nguyễn Văn An")
+    s.user("letan", "clerk", BA_DINH_CENTRE, full_name="Lễ Tân Ba Đình")
+    code = s.file_online("dan", components=["to_khai"])
+
+    w = Watch(browser, s.base)
+    p = w.page
+    w.login("letan")
+    p.goto(f"{s.base}/cases/{code}")
+    forms = sorted(f.get_attribute("id") for f in p.locator("form.action").all())
+    assert forms == ["action-receive", "action-refuse", "action-request_supplement"], forms
+    # Receipt is refused with what is missing; nothing changes.
+    with p.expect_navigation():
+        p.locator("#action-receive button[type=submit]").click()
+    assert "Giấy chứng sinh" in p.locator("#case-error").inner_text() or \
+        "giay_chung_sinh" in p.locator("#case-error").inner_text()
+    # Form 02: tick the missing component, give the reason.
+    form = p.locator("#action-request_supplement")
+    assert form.locator("input[name=components]").count() == len(BIRTH_KINDS)
+    form.locator("input[name=components][value=giay_chung_sinh]").check()
+    act(p, "request_supplement", reason="Thiếu giấy chứng sinh")
+    assert p.locator("#case-status").inner_text() == "Chờ bổ sung trước tiếp nhận"
+    assert p.locator("#case-sla").inner_text() == "Chưa tính giờ"
+    assert p.locator("#action-receive").count() == 0
+    w.logout()
+
+    # The applicant adds the file and says it is complete.
+    status, doc = s.upload(s.token("dan"), "giay-chung-sinh.pdf", pdf_bytes("giay chung sinh"),
+                           path=f"/api/v1/cases/{code}/documents", kind="giay_chung_sinh")
+    assert status == 201, doc
+    w.login("dan")
+    p.goto(f"{s.base}/cases/{code}")
+    act(p, "submit_supplement")
+    assert p.locator("#case-status").inner_text() == "Mới nộp, chờ tiếp nhận"
+    w.logout()
+
+    # The counter receives it now: the clock starts.
+    w.login("letan")
+    p.goto(f"{s.base}/cases/{code}")
+    act(p, "receive")
+    assert p.locator("#case-status").inner_text() == "Đã tiếp nhận"
+    w.shot("6-counter-supplement")
+    w.close()
+
+
+BIRTH_KINDS = ["to_khai", "giay_chung_sinh"]
 
 
 def test_pages_fit_a_phone_and_work_by_keyboard(server_factory, browser):

@@ -32,6 +32,11 @@ pub enum TimeLimit {
     WorkingDays(u32),
     /// Same day, or next working day when received at or after the cut-off.
     SameDay,
+    /// Days of the calendar (`ngày`, not `ngày làm việc`), counted as the Civil Code 2015
+    /// counts periods: from the day after receipt (Art. 147(2)), ending with the last day
+    /// (Art. 148(1)), or with the next working day when that is a day off (Art. 148(5)).
+    /// An office's day ends when it closes.
+    CalendarDays(u32),
 }
 
 /// A computed deadline.
@@ -72,6 +77,10 @@ impl WorkCalendar {
                 let (due_day, _) = self.same_day(ts)?;
                 return Ok(Self::instant(self.ts_of(due_day, self.hours().closing())));
             }
+            TimeLimit::CalendarDays(n) => {
+                let (_, due_day) = self.calendar_days(ts, n)?;
+                return Ok(Self::instant(self.ts_of(due_day, self.hours().closing())));
+            }
         };
         let off = self.offset_ts(ts);
         let found = if secs == 0 {
@@ -99,6 +108,23 @@ impl WorkCalendar {
             .next_working_day_index(day)
             .ok_or_else(|| self.out_of_range("the next working day"))?;
         Ok((next, Some(reason)))
+    }
+
+    /// A period of `n` calendar days from the day of `ts`: (its last day, the day it ends:
+    /// the last day, or the next working day when the last day is off).
+    fn calendar_days(&self, ts: i64, n: u32) -> Result<(usize, usize), CalendarError> {
+        let (day, _) = self.split(ts);
+        let last = day as usize + n as usize;
+        if last >= self.days() {
+            return Err(self.out_of_range(format_args!("{n} days")));
+        }
+        if self.day_is_working(last) {
+            return Ok((last, last));
+        }
+        let next = self
+            .next_working_day_index(last)
+            .ok_or_else(|| self.out_of_range("the next working day"))?;
+        Ok((last, next))
     }
 
     fn same_day_cutoff_secs(&self) -> u32 {
@@ -148,9 +174,18 @@ impl WorkCalendar {
         let working_secs = match limit {
             TimeLimit::WorkingHours(h) => i64::from(h) * 3600,
             TimeLimit::WorkingDays(n) => i64::from(n) * self.secs_per_day(),
-            TimeLimit::SameDay => self.working_secs_between(clock_start, due_at),
+            TimeLimit::SameDay | TimeLimit::CalendarDays(_) => {
+                self.working_secs_between(clock_start, due_at)
+            }
         };
-        if let TimeLimit::SameDay = limit {
+        if let TimeLimit::CalendarDays(days) = limit {
+            let (last, due_day) = self.calendar_days(ts, days)?;
+            explanation.push(Explanation::CalendarDays {
+                days,
+                last_date: self.date_of(last),
+                due_date: self.date_of(due_day),
+            });
+        } else if let TimeLimit::SameDay = limit {
             let (due_day, next_day) = self.same_day(ts)?;
             explanation.push(Explanation::SameDay {
                 received_at: received,
@@ -300,6 +335,42 @@ mod tests {
             c.due_at(vn(2026, 3, 6, 16, 0), TimeLimit::WorkingHours(2))
                 .unwrap(),
             vn(2026, 3, 9, 8, 30)
+        );
+    }
+
+    /// Civil Code 2015 arts. 147(2), 148(1) and 148(5): a period in days runs from the day
+    /// after receipt, ends with its last day, and moves to the next working day's end when
+    /// that day is off. 10 days from Thu 19 Nov 2026 end on Sun 29 Nov → Mon 30 Nov 17:00;
+    /// 15 days from Mon 9 Nov end on Tue 24 Nov (Culture Day, in 2026's data) → Wed 25 Nov.
+    #[test]
+    fn calendar_days_as_the_civil_code_counts_them() {
+        let c = cal();
+        let d = c
+            .deadline(vn(2026, 11, 19, 10, 0), TimeLimit::CalendarDays(10))
+            .unwrap();
+        assert_eq!(d.due_at, vn(2026, 11, 30, 17, 0));
+        let vi = d.render(Lang::Vi);
+        assert!(vi.contains("10 ngày theo lịch"), "{vi}");
+        assert!(
+            vi.contains("chủ nhật, 29/11/2026") || vi.contains("Chủ nhật, 29/11/2026"),
+            "{vi}"
+        );
+        assert!(vi.contains("thứ Hai, 30/11/2026"), "{vi}");
+        let d = c
+            .deadline(vn(2026, 11, 9, 8, 0), TimeLimit::CalendarDays(15))
+            .unwrap();
+        assert_eq!(d.due_at, vn(2026, 11, 25, 17, 0));
+        // A last day that is a working day ends that day, whatever the hour of receipt.
+        assert_eq!(
+            c.due_at(vn(2026, 11, 2, 16, 59), TimeLimit::CalendarDays(10))
+                .unwrap(),
+            vn(2026, 11, 12, 17, 0)
+        );
+        // Received on a Saturday: the period still starts the next day.
+        assert_eq!(
+            c.due_at(vn(2026, 3, 7, 9, 0), TimeLimit::CalendarDays(3))
+                .unwrap(),
+            vn(2026, 3, 10, 17, 0)
         );
     }
 

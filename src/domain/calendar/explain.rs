@@ -56,6 +56,14 @@ pub enum Explanation {
         working_secs: i64,
         secs_per_day: i64,
     },
+    /// A limit in calendar days (Civil Code 2015 arts. 147–148).
+    CalendarDays {
+        days: u32,
+        /// The period's last day.
+        last_date: NaiveDate,
+        /// The day it ends: the last day, or the next working day when that is off.
+        due_date: NaiveDate,
+    },
     /// The same-day rule.
     SameDay {
         received_at: DateTime<Utc>,
@@ -212,9 +220,51 @@ impl Explanation {
                     "The time limit is {} of working time.",
                     duration(*working_secs, lang)
                 ),
+                (TimeLimit::CalendarDays(n), Lang::Vi) => format!("Thời hạn giải quyết là {n} ngày."),
+                (TimeLimit::CalendarDays(n), Lang::En) => format!("The time limit is {n} days."),
                 (TimeLimit::SameDay, Lang::Vi) => "Thủ tục được giải quyết trong ngày.".to_owned(),
                 (TimeLimit::SameDay, Lang::En) => "The procedure is a same-day procedure.".to_owned(),
             },
+            (
+                Self::CalendarDays {
+                    days,
+                    last_date,
+                    due_date,
+                },
+                Lang::Vi,
+            ) => {
+                let mut s = format!(
+                    "Thời hạn giải quyết là {days} ngày theo lịch (không phải ngày làm việc), tính từ ngày tiếp theo ngày tiếp nhận (Bộ luật Dân sự 2015, Điều 147): ngày cuối cùng là {}.",
+                    day(*last_date, lang)
+                );
+                if due_date != last_date {
+                    s.push_str(&format!(
+                        " Ngày đó là ngày nghỉ nên thời hạn kết thúc vào cuối ngày làm việc tiếp theo, {} (Điều 148 khoản 5).",
+                        day(*due_date, lang)
+                    ));
+                }
+                s
+            }
+            (
+                Self::CalendarDays {
+                    days,
+                    last_date,
+                    due_date,
+                },
+                Lang::En,
+            ) => {
+                let mut s = format!(
+                    "The time limit is {days} calendar days (not working days), counted from the day after receipt (Civil Code 2015, Art. 147): the last day is {}.",
+                    day(*last_date, lang)
+                );
+                if due_date != last_date {
+                    s.push_str(&format!(
+                        " That day is a day off, so the period ends at the close of the next working day, {} (Art. 148(5)).",
+                        day(*due_date, lang)
+                    ));
+                }
+                s
+            }
             (
                 Self::SameDay {
                     cutoff,

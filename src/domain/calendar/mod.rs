@@ -40,7 +40,7 @@ pub use deadline::{Deadline, TimeLimit};
 pub use explain::{render_all, Explanation, Lang, NextDayReason, StartReason};
 pub use holidays::{
     default_national_day_adjacent, default_tet_days, weekday_en, weekday_vi, year_view, DayOff,
-    DayOffKind, Holidays, YearView, CULTURE_DAY_FROM,
+    DayOffKind, Holidays, YearView,
 };
 pub use hours::WorkingHours;
 pub use index::{WorkCalendar, SAME_DAY_CUTOFF};

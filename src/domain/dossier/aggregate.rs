@@ -96,8 +96,10 @@ pub struct Dossier {
     /// The clock is paused since then (supplement, or payment where that pauses it).
     pub paused_at: Option<DateTime<Utc>>,
     pub paused_working_secs: i64,
-    /// The status to go back to after a supplement, a payment or a withdrawal request.
+    /// The status to go back to after a supplement or a payment.
     pub resume_status: Option<Status>,
+    /// The status a pending withdrawal request interrupted (`cancel_withdrawal` goes back).
+    pub withdrawn_from: Option<Status>,
     pub supplement_count: i32,
     pub step: Option<StepState>,
     pub outcome: Option<Outcome>,
@@ -224,7 +226,7 @@ pub struct Rules<'a> {
     /// The share of the working time after which a dossier is at risk, unless its
     /// procedure sets its own.
     pub at_risk_ratio: f64,
-    /// Whether waiting for a payment pauses the clock.
+    /// Whether waiting for a payment pauses the clock, unless the procedure says.
     pub payment_pauses_clock: bool,
 }
 
@@ -237,6 +239,14 @@ impl Rules<'_> {
 
     fn risk_ratio(&self) -> f64 {
         self.spec.at_risk_ratio.unwrap_or(self.at_risk_ratio)
+    }
+
+    /// Whether waiting for a payment pauses this procedure's clock: its own rule, else the
+    /// configured default.
+    fn payment_pauses_clock(&self) -> bool {
+        self.spec
+            .payment_pauses_clock
+            .unwrap_or(self.payment_pauses_clock)
     }
 }
 
@@ -311,6 +321,7 @@ impl Dossier {
             paused_at: None,
             paused_working_secs: 0,
             resume_status: None,
+            withdrawn_from: None,
             supplement_count: 0,
             step: None,
             outcome: None,
@@ -395,6 +406,7 @@ impl Dossier {
             applicant: self.applicant.account,
             assigned_to: self.assigned_to,
             resume_status: self.resume_status,
+            withdrawn_from: self.withdrawn_from,
             received: self.received_at.is_some(),
             paused: self.paused_at.is_some(),
         }
@@ -445,6 +457,7 @@ impl Dossier {
                 kind: "-".into(),
                 document_id: None,
             }],
+            components: vec!["-".into()],
             note: None,
             result_delivery: Some(ResultDelivery::InPerson),
         };
@@ -481,6 +494,10 @@ impl Dossier {
                 return Err(TransitionError::MissingComponents(missing));
             }
         }
+        if action == Action::RequestSupplement {
+            check_components(&input.components, rules.spec)?;
+            // Form 02 lists what is missing, whether at the counter or after receipt.
+        }
         if action == Action::ReturnResult
             && input.result_delivery == Some(ResultDelivery::Electronic)
             && !self.has_result_file()
@@ -500,7 +517,7 @@ impl Dossier {
                     data.insert("due_at".into(), json!(due));
                 }
                 Effect::PauseClock(reason) => {
-                    if *reason == PauseReason::Payment && !rules.payment_pauses_clock {
+                    if *reason == PauseReason::Payment && !rules.payment_pauses_clock() {
                         continue;
                     }
                     if self.received_at.is_some() && self.paused_at.is_none() {
@@ -508,9 +525,6 @@ impl Dossier {
                         d.next_check_at = None;
                         pause = Some(PauseChange::Started(*reason));
                         data.insert("clock".into(), json!("paused"));
-                    }
-                    if *reason == PauseReason::Supplement {
-                        data.insert("form".into(), json!("02"));
                     }
                 }
                 Effect::ResumeClock => {
@@ -558,11 +572,10 @@ impl Dossier {
                         "supplement_request_number".into(),
                         json!(d.supplement_count),
                     );
-                    if !input.documents.is_empty() {
-                        data.insert("documents".into(), json!(input.documents));
-                    }
                 }
                 Effect::RememberResume(s) => d.resume_status = Some(*s),
+                Effect::RememberWithdrawal(s) => d.withdrawn_from = Some(*s),
+                Effect::ForgetWithdrawal => d.withdrawn_from = None,
                 Effect::SetAssignee(who) => {
                     if let Some(id) = who {
                         let eligible =
@@ -658,6 +671,13 @@ impl Dossier {
         }
         if action == Action::RequestPayment {
             data.insert("amount_vnd".into(), json!(input.amount_vnd));
+        }
+        if action == Action::RequestSupplement {
+            let mut components: Vec<&str> = input.components.iter().map(|c| c.trim()).collect();
+            components.dedup();
+            data.insert("form".into(), json!("02"));
+            data.insert("components".into(), json!(components));
+            data.insert("at_counter".into(), json!(t.from == Status::Submitted));
         }
         if let (Action::ReturnResult, Some(delivery)) = (action, input.result_delivery) {
             d.result_delivery = Some(delivery);
@@ -897,6 +917,19 @@ impl Dossier {
         }
         Ok(unit)
     }
+}
+
+/// The components a supplement request names: each a component of the procedure version
+/// the dossier was filed under (Form 02 lists them by name).
+fn check_components(components: &[String], spec: &ProcedureSpec) -> Result<(), TransitionError> {
+    let known = |c: &str| spec.required_documents.iter().any(|d| d.kind == c);
+    if components.iter().any(|c| !known(c.trim())) {
+        return Err(TransitionError::InvalidField {
+            field: "components",
+            code: "unknown_component",
+        });
+    }
+    Ok(())
 }
 
 /// Province codes as text, indexed by number (`"01"` … `"99"`), so that a dossier can lend

@@ -165,7 +165,7 @@ impl Dossier {
                 return Err(TransitionError::Forbidden("result_by_handling_unit"));
             }
             return match self.status {
-                Submitted | AwaitingRouting | SupplementRequested => Ok(()),
+                Submitted | SupplementAtCounter | AwaitingRouting | SupplementRequested => Ok(()),
                 _ => Err(invalid()),
             };
         }
@@ -184,7 +184,7 @@ impl Dossier {
         }
         let counter = matches!(
             self.status,
-            Submitted | AwaitingRouting | Received | SupplementRequested
+            Submitted | SupplementAtCounter | AwaitingRouting | Received | SupplementRequested
         );
         if (receiving && counter) || (handling && self.status != Decided) {
             Ok(())

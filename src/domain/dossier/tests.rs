@@ -337,9 +337,11 @@ fn online() -> Dossier {
     d
 }
 
+/// A reason, and the component a supplement request names (the procedure's form).
 fn reason(r: &str) -> Input {
     Input {
         reason: Some(r.into()),
+        components: vec!["to_khai".into()],
         ..Default::default()
     }
 }
@@ -801,6 +803,11 @@ fn full_input(action: Action, now: DateTime<Utc>, d: &Dossier, variant: u8) -> I
             d.appointment_at.unwrap_or(now) + Duration::days(i64::from(variant % 3)),
         ),
         documents: Vec::new(),
+        components: if variant % 7 == 0 {
+            vec!["khong_co".into()]
+        } else {
+            vec!["to_khai".into()]
+        },
         note: None,
         result_delivery: (action == Action::ReturnResult).then_some(ResultDelivery::InPerson),
     }
@@ -818,6 +825,24 @@ fn check_consistent(d: &Dossier) {
         assert!(n >= 2);
     }
     assert_eq!(d.status.is_final(), d.closed_at.is_some(), "{:?}", d.status);
+    if d.status == Status::SupplementAtCounter {
+        assert!(
+            d.received_at.is_none(),
+            "a counter supplement comes before receipt"
+        );
+    }
+    if d.status == Status::WithdrawalRequested {
+        assert!(
+            d.withdrawn_from.is_some(),
+            "a withdrawal remembers where it was"
+        );
+    } else if d.withdrawn_from.is_some() {
+        assert_eq!(
+            d.status,
+            Status::Stopped,
+            "only a stop ends a withdrawal otherwise"
+        );
+    }
     if d.paused_at.is_some() {
         assert_eq!(d.next_check_at, None, "a paused clock is not checked");
     }

@@ -957,11 +957,16 @@ pub struct ProcedureForm {
     name_en: String,
     #[serde(default)]
     time_limit_hours: String,
+    /// Calendar days (where the law says `ngày`); empty for a limit in working hours.
+    #[serde(default)]
+    time_limit_days: String,
     same_day: Option<String>,
     #[serde(default)]
     fee_vnd: String,
     #[serde(default)]
     fee_note: String,
+    /// Checked: the fee is set by each province (then 0 here).
+    fee_by_province: Option<String>,
     active: Option<String>,
     /// Vietnam's wall-clock time; empty: now.
     #[serde(default)]
@@ -997,10 +1002,15 @@ async fn procedure_page(
             .time_limit_hours
             .map(|h| h.to_string())
             .unwrap_or_default(),
+        time_limit_days: spec
+            .time_limit_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         same_day: spec.same_day.then(|| "1".to_string()),
         fee_vnd: spec.fee_vnd.to_string(),
         fee_note: spec.fee_note.clone(),
         active: l.stored.active.then(|| "1".to_string()),
+        fee_by_province: spec.fee_by_province.then(|| "1".to_string()),
         valid_from: String::new(),
     });
     Ok(page_with_status(
@@ -1071,6 +1081,7 @@ pub async fn save_procedure(
         }
     };
     let hours = number(&f.time_limit_hours, "time_limit_hours", &mut errors);
+    let days = number(&f.time_limit_days, "time_limit_days", &mut errors);
     let fee = number(&f.fee_vnd, "fee_vnd", &mut errors);
     let valid_from = match f.valid_from.trim() {
         "" => None,
@@ -1087,9 +1098,11 @@ pub async fn save_procedure(
             name_vi: Some(f.name_vi.clone()),
             name_en: Some(f.name_en.clone()),
             time_limit_hours: hours.map(|h| h.min(u32::MAX as i64) as u32),
+            time_limit_days: days.map(|d| d.min(u32::MAX as i64) as u32),
             same_day: Some(checked(&f.same_day)),
             fee_vnd: fee,
             fee_note: Some(f.fee_note.clone()),
+            fee_by_province: Some(checked(&f.fee_by_province)),
             active: Some(checked(&f.active)),
             valid_from,
             ..Default::default()

@@ -16,6 +16,11 @@ pub fn status(s: Status, lang: Lang) -> &'static str {
     use Status as S;
     match s {
         S::Submitted => pick(lang, "Mới nộp, chờ tiếp nhận", "Filed, awaiting receipt"),
+        S::SupplementAtCounter => pick(
+            lang,
+            "Chờ bổ sung trước tiếp nhận",
+            "To complete before receipt",
+        ),
         S::AwaitingRouting => pick(lang, "Chờ điều phối", "Awaiting routing"),
         S::Received => pick(lang, "Đã tiếp nhận", "Received"),
         S::Assigned => pick(lang, "Đã phân công", "Assigned"),
@@ -57,6 +62,11 @@ pub fn action(a: Action, lang: Lang) -> &'static str {
         A::ConfirmPayment => pick(lang, "Xác nhận đã nộp phí", "Confirm payment"),
         A::ReturnResult => pick(lang, "Trả kết quả", "Return the result"),
         A::RequestWithdrawal => pick(lang, "Ghi nhận xin rút", "Record a withdrawal request"),
+        A::CancelWithdrawal => pick(
+            lang,
+            "Hủy yêu cầu rút hồ sơ",
+            "Cancel the withdrawal request",
+        ),
         A::Stop => pick(lang, "Dừng xử lý", "Stop"),
         A::Transfer => pick(lang, "Chuyển đơn vị", "Transfer"),
         A::ApologizeAndExtend => pick(lang, "Xin lỗi và hẹn lại", "Apologize and extend"),

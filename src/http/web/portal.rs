@@ -139,6 +139,9 @@ fn limit_text(spec: &ProcedureSpec, lang: Lang) -> String {
         }
         .into();
     }
+    if let Some(d) = spec.time_limit_days {
+        return format!("{d} {}", if lang == Lang::En { "days" } else { "ngày" });
+    }
     match spec.time_limit_hours {
         Some(h) if h % 8 == 0 => format!(
             "{} {}",
@@ -793,7 +796,7 @@ struct MyCases {
 fn step_of(s: Status) -> usize {
     use Status as S;
     match s {
-        S::Submitted | S::AwaitingRouting => 1,
+        S::Submitted | S::SupplementAtCounter | S::AwaitingRouting => 1,
         S::Received | S::Assigned => 2,
         S::Processing | S::AwaitingApproval | S::SupplementRequested | S::AwaitingPayment => 3,
         _ => 4,
@@ -826,11 +829,13 @@ pub async fn my_cases(State(state): State<AppState>, s: Signed) -> ApiResult<Res
             submitted: ui::date_time(d.submitted_at),
             appointment: ui::opt_date_time(d.appointment_at),
             todo: match d.status {
-                Status::SupplementRequested => Some(if lang == Lang::En {
-                    "Add the missing components"
-                } else {
-                    "Cần bổ sung hồ sơ"
-                }),
+                Status::SupplementRequested | Status::SupplementAtCounter => {
+                    Some(if lang == Lang::En {
+                        "Add the missing components"
+                    } else {
+                        "Cần bổ sung hồ sơ"
+                    })
+                }
                 Status::AwaitingPayment => Some(if lang == Lang::En {
                     "Pay the fee"
                 } else {

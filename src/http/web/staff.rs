@@ -298,6 +298,8 @@ pub struct ActionForm {
     pub reason: bool,
     pub reason_required: bool,
     pub documents: bool,
+    /// `request_supplement`: the procedure's components to tick (kind, name): Form 02's list.
+    pub components: Vec<(String, String)>,
     pub unit: bool,
     pub assignee: bool,
     pub appointment: bool,
@@ -307,7 +309,7 @@ pub struct ActionForm {
     pub negative: bool,
 }
 
-fn action_form(a: Action, d: &Dossier, lang: Lang) -> ActionForm {
+fn action_form(a: Action, d: &Dossier, components: &[(String, String)], lang: Lang) -> ActionForm {
     use Action as A;
     let reason_required = matches!(
         a,
@@ -323,7 +325,12 @@ fn action_form(a: Action, d: &Dossier, lang: Lang) -> ActionForm {
         label: labels::action(a, lang),
         reason: reason_required || matches!(a, A::RequestWithdrawal),
         reason_required,
-        documents: matches!(a, A::RequestSupplement | A::SubmitSupplement),
+        documents: a == A::SubmitSupplement,
+        components: if a == A::RequestSupplement {
+            components.to_vec()
+        } else {
+            Vec::new()
+        },
         unit: a == A::Transfer || (a == A::Assign && d.status == Status::AwaitingRouting),
         assignee: a == A::Assign && d.status != Status::AwaitingRouting,
         appointment: a == A::ApologizeAndExtend,
@@ -689,7 +696,15 @@ async fn render_case(
     } else {
         Vec::new()
     };
-    let actions = available.iter().map(|a| action_form(*a, d, lang)).collect();
+    let components: Vec<(String, String)> = spec
+        .required_documents
+        .iter()
+        .map(|r| (r.kind.clone(), kind_name(&r.kind)))
+        .collect();
+    let actions = available
+        .iter()
+        .map(|a| action_form(*a, d, &components, lang))
+        .collect();
     let left = match left {
         None => "—".to_string(),
         Some(x) if x < 0 => format!(
@@ -738,6 +753,9 @@ pub struct ActionFormBody {
     version: Option<i32>,
     reason: Option<String>,
     documents: Option<String>,
+    /// `request_supplement`: one per ticked component.
+    #[serde(default)]
+    components: Vec<String>,
     unit: Option<String>,
     assignee: Option<String>,
     new_appointment_at: Option<String>,
@@ -827,6 +845,7 @@ fn parse_action_form(f: ActionFormBody) -> ApiResult<ActionRequest> {
         amount_vnd,
         new_appointment_at,
         documents,
+        components: f.components,
         note: None,
         result_delivery,
     })
@@ -839,7 +858,8 @@ pub async fn act(
     s: Signed,
     headers: axum::http::HeaderMap,
     Path((code, action)): Path<(String, String)>,
-    Form(f): Form<ActionFormBody>,
+    // axum-extra's form takes a repeated field (`components`) as a list.
+    axum_extra::extract::Form(f): axum_extra::extract::Form<ActionFormBody>,
 ) -> ApiResult<Response> {
     let action = Action::parse(&action).ok_or_else(|| {
         ApiError::not_found(
