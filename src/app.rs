@@ -75,7 +75,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
         .await
         .map_err(|e| StartError::Seed(e.to_string()))?;
         if !report.loaded.is_empty() {
-            tracing::info!(seed.loaded = ?report.loaded, seed.units = report.units_added, seed.procedures = report.procedures_added, "reference data loaded");
+            tracing::info!(seed.loaded = ?report.loaded, seed.units = report.units_added, seed.procedures = report.procedures_added, seed.procedures_corrected = report.procedures_corrected, "reference data loaded");
         }
     }
     let (gazetteer, quirks) = crate::services::geography::load_gazetteer(&db).await?;

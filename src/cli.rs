@@ -446,8 +446,8 @@ fn describe_seed(r: &crate::services::reference::SeedReport) -> String {
             )),
             "units" => s.push_str(&format!("loaded units: {} added\n", r.units_added)),
             "procedures" => s.push_str(&format!(
-                "loaded procedures: {} added\n",
-                r.procedures_added
+                "loaded procedures: {} added, {} corrected\n",
+                r.procedures_added, r.procedures_corrected
             )),
             other => s.push_str(&format!("loaded {other}\n")),
         }

@@ -65,6 +65,12 @@ pub struct Model {
     pub resume_status: Option<String>,
     #[sea_orm(nullable)]
     pub withdrawn_from: Option<String>,
+    #[sea_orm(nullable)]
+    pub consulted_unit: Option<String>,
+    #[sea_orm(nullable)]
+    pub consult_due_at: Option<DateTimeUtc>,
+    #[sea_orm(nullable)]
+    pub limit_variant: Option<String>,
     pub supplement_count: i32,
     #[sea_orm(nullable)]
     pub step_key: Option<String>,

@@ -38,6 +38,8 @@ pub struct Model {
     #[sea_orm(nullable)]
     pub payment_pauses_clock: Option<bool>,
     pub fee_by_province: bool,
+    #[sea_orm(column_type = "Json", nullable)]
+    pub limit_variants: Option<Json>,
     #[sea_orm(column_type = "Text")]
     pub legal_basis: String,
     pub active: bool,

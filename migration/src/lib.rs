@@ -14,6 +14,8 @@ mod m20250701_000009_token_generation;
 mod m20250701_000010_web_sessions;
 mod m20250701_000011_documents;
 mod m20250701_000012_lifecycle_rules;
+mod m20250701_000013_interagency;
+mod m20250701_000014_limit_variants;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -34,6 +36,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000010_web_sessions::Migration),
             Box::new(m20250701_000011_documents::Migration),
             Box::new(m20250701_000012_lifecycle_rules::Migration),
+            Box::new(m20250701_000013_interagency::Migration),
+            Box::new(m20250701_000014_limit_variants::Migration),
         ]
     }
 }

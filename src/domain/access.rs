@@ -35,7 +35,8 @@ const fn denied(reason: &'static str) -> Denied {
 pub enum CaseScope {
     /// A citizen: the dossiers they submitted.
     Applicant(Uuid),
-    /// Clerks and unit heads: dossiers received or handled by their unit.
+    /// Clerks and unit heads: dossiers received or handled by their unit, or sent to it for
+    /// its part (liên thông) while it has them.
     Unit { unit: UnitCode, province: String },
     /// A provincial supervisor.
     Province(String),
@@ -52,6 +53,8 @@ pub struct CaseFacts<'a> {
     pub province: &'a str,
     pub receiving_unit: Option<&'a str>,
     pub handling_unit: Option<&'a str>,
+    /// The agency consulted (liên thông) while it has the dossier.
+    pub consulted_unit: Option<&'a str>,
 }
 
 impl CaseScope {
@@ -62,6 +65,7 @@ impl CaseScope {
             CaseScope::Unit { unit, .. } => {
                 case.receiving_unit == Some(unit.as_str())
                     || case.handling_unit == Some(unit.as_str())
+                    || case.consulted_unit == Some(unit.as_str())
             }
             CaseScope::Province(p) => case.province == p,
             CaseScope::National | CaseScope::Audited => true,
@@ -207,6 +211,7 @@ mod tests {
             province: "01",
             receiving_unit: Some("01.TTPVHCC"),
             handling_unit: Some("01.00004.UBND"),
+            consulted_unit: None,
         };
         let clerk = actor(Role::Clerk, Some("01.00004.UBND"), Some("01"));
         assert!(clerk.case_scope().unwrap().covers(&facts));

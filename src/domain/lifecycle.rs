@@ -36,6 +36,9 @@ pub enum Status {
     Processing,
     /// Sent for the leader's signature (4).
     AwaitingApproval,
+    /// Sent to another agency (liên thông) for its opinion, a verification or its part of the
+    /// decision, with its share of the time limit; the clock runs (4).
+    AwaitingAgency,
     /// Supplement requested (Form 02); the clock is paused (5).
     SupplementRequested,
     /// Waiting for a fee or tax payment (6).
@@ -53,7 +56,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 14] = [
+    pub const ALL: [Status; 15] = [
         Status::Submitted,
         Status::SupplementAtCounter,
         Status::AwaitingRouting,
@@ -61,6 +64,7 @@ impl Status {
         Status::Assigned,
         Status::Processing,
         Status::AwaitingApproval,
+        Status::AwaitingAgency,
         Status::SupplementRequested,
         Status::AwaitingPayment,
         Status::WithdrawalRequested,
@@ -79,6 +83,7 @@ impl Status {
             Status::Assigned => "assigned",
             Status::Processing => "processing",
             Status::AwaitingApproval => "awaiting_approval",
+            Status::AwaitingAgency => "awaiting_agency",
             Status::SupplementRequested => "supplement_requested",
             Status::AwaitingPayment => "awaiting_payment",
             Status::WithdrawalRequested => "withdrawal_requested",
@@ -106,7 +111,7 @@ impl Status {
             }
             Status::Received | Status::Assigned => 2,
             Status::Refused => 3,
-            Status::Processing | Status::AwaitingApproval => 4,
+            Status::Processing | Status::AwaitingApproval | Status::AwaitingAgency => 4,
             Status::SupplementRequested => 5,
             Status::AwaitingPayment => 6,
             Status::WithdrawalRequested => 7,
@@ -163,10 +168,12 @@ pub enum Action {
     Stop,
     Transfer,
     ApologizeAndExtend,
+    SendToAgency,
+    AgencyReply,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 20] = [
         Action::Receive,
         Action::Refuse,
         Action::Assign,
@@ -185,6 +192,8 @@ impl Action {
         Action::Stop,
         Action::Transfer,
         Action::ApologizeAndExtend,
+        Action::SendToAgency,
+        Action::AgencyReply,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -207,6 +216,8 @@ impl Action {
             Action::Stop => "stop",
             Action::Transfer => "transfer",
             Action::ApologizeAndExtend => "apologize_and_extend",
+            Action::SendToAgency => "send_to_agency",
+            Action::AgencyReply => "agency_reply",
         }
     }
 
@@ -297,6 +308,11 @@ pub enum Effect {
     SetOutcome(Outcome),
     /// Record a new appointment date (Form 04); the legal due date is kept.
     SetAppointment,
+    /// Send the dossier to another agency with its share of the time limit (liên thông;
+    /// the unit and the share are checked by the dossier).
+    Consult(String),
+    /// The agency answered: the dossier is back with the handling unit.
+    EndConsult,
     /// The dossier is finished.
     Close,
 }
@@ -313,6 +329,8 @@ pub struct Facts<'a> {
     pub resume_status: Option<Status>,
     /// The status a pending withdrawal request interrupted.
     pub withdrawn_from: Option<Status>,
+    /// The agency consulted (liên thông) while `awaiting_agency`.
+    pub consulted_unit: Option<&'a str>,
     pub received: bool,
     pub paused: bool,
 }
@@ -337,6 +355,10 @@ pub struct Input {
     pub documents: Vec<DocumentRef>,
     /// `request_supplement`: the missing component kinds of the procedure (Form 02's list).
     pub components: Vec<String>,
+    /// `send_to_agency`: the agency's share of the time limit, in its working days.
+    pub working_days: Option<u32>,
+    /// `receive`: a longer limit the procedure allows in a named case (with a reason).
+    pub variant: Option<String>,
     pub note: Option<String>,
     /// `return_result`: how the result was handed over (not recorded when absent).
     pub result_delivery: Option<ResultDelivery>,
@@ -459,6 +481,10 @@ pub fn transition(
             }
             if !is_staff_of(actor, receiving) {
                 return Err(TransitionError::Forbidden("receiving_unit_staff_only"));
+            }
+            // A longer limit is chosen for a stated reason.
+            if input.variant.is_some() {
+                need_reason(input)?;
             }
             ok(S::Received, vec![Effect::StartClock])
         }
@@ -694,6 +720,7 @@ pub fn transition(
                 | S::Assigned
                 | S::Processing
                 | S::AwaitingApproval
+                | S::AwaitingAgency
                 | S::SupplementRequested
                 | S::AwaitingPayment => {
                     if !is_head_of(actor, handling) {
@@ -726,7 +753,10 @@ pub fn transition(
             if !(from.in_handling()
                 || matches!(
                     from,
-                    S::AwaitingApproval | S::SupplementRequested | S::AwaitingPayment
+                    S::AwaitingApproval
+                        | S::AwaitingAgency
+                        | S::SupplementRequested
+                        | S::AwaitingPayment
                 ))
             {
                 return Err(invalid());
@@ -741,6 +771,43 @@ pub fn transition(
                 });
             }
             ok(from, vec![Effect::SetAppointment])
+        }
+        A::SendToAgency => {
+            // Liên thông: the handling unit asks another agency for its opinion, a
+            // verification or its part of the decision (Decree 118/2025/NĐ-CP; Form 06).
+            if !from.in_handling() {
+                return Err(invalid());
+            }
+            if !staff_handling {
+                return Err(TransitionError::Forbidden("handling_unit_staff_only"));
+            }
+            need_reason(input)?;
+            let unit = input
+                .unit
+                .clone()
+                .ok_or(TransitionError::Missing { field: "unit" })?;
+            match input.working_days {
+                Some(d) if d > 0 => {}
+                _ => {
+                    return Err(TransitionError::Missing {
+                        field: "working_days",
+                    })
+                }
+            }
+            ok(
+                S::AwaitingAgency,
+                vec![Effect::RememberResume(from), Effect::Consult(unit)],
+            )
+        }
+        A::AgencyReply => {
+            if from != S::AwaitingAgency {
+                return Err(invalid());
+            }
+            if !is_staff_of(actor, f.consulted_unit) {
+                return Err(TransitionError::Forbidden("consulted_agency_only"));
+            }
+            let to = f.resume_status.unwrap_or(S::Processing);
+            ok(to, vec![Effect::EndConsult])
         }
     }
 }
@@ -770,6 +837,7 @@ mod tests {
             assigned_to: None,
             resume_status: None,
             withdrawn_from: None,
+            consulted_unit: None,
             received: status != Status::Submitted,
             paused: false,
         }

@@ -117,6 +117,21 @@ fn yes() -> bool {
     true
 }
 
+/// A limit the law allows instead of the usual one in a named case (verification needed,
+/// many documents, a remote commune), chosen at receipt with a reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitVariant {
+    /// Stable key, given as `variant` to `receive`.
+    pub key: String,
+    pub name_vi: String,
+    pub name_en: String,
+    /// The limit in this case, in working hours (8 per working day).
+    pub time_limit_hours: u32,
+    /// The article that allows it.
+    pub legal_basis: String,
+}
+
 /// The legal time limit of a procedure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -183,9 +198,27 @@ pub struct ProcedureSpec {
     pub at_risk_ratio: Option<f64>,
     #[serde(default)]
     pub legal_basis: String,
+    /// Longer limits the law allows in named cases, chosen at receipt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub limit_variants: Vec<LimitVariant>,
 }
 
 impl ProcedureSpec {
+    /// A variant by key.
+    pub fn variant(&self, key: &str) -> Option<&LimitVariant> {
+        self.limit_variants.iter().find(|v| v.key == key)
+    }
+
+    /// The limit of a dossier received with `variant` (the usual one without).
+    pub fn limit_with(&self, variant: Option<&str>) -> Limit {
+        match variant.and_then(|k| self.variant(k)) {
+            Some(v) => Limit::WorkingHours {
+                hours: v.time_limit_hours,
+            },
+            None => self.limit(),
+        }
+    }
+
     pub fn limit(&self) -> Limit {
         if self.same_day {
             Limit::SameDay
@@ -254,6 +287,28 @@ impl ProcedureSpec {
         keys.dedup();
         if keys.len() != self.steps.len() {
             out.push(Invalid::new("steps", "duplicate_step"));
+        }
+        let mut keys: Vec<&str> = self.limit_variants.iter().map(|v| v.key.as_str()).collect();
+        keys.sort();
+        keys.dedup();
+        if keys.len() != self.limit_variants.len() {
+            out.push(Invalid::new("limit_variants", "duplicate_variant"));
+        }
+        for v in &self.limit_variants {
+            let key_ok = !v.key.is_empty()
+                && v.key.len() <= 64
+                && v.key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !key_ok || v.name_vi.trim().is_empty() || v.name_en.trim().is_empty() {
+                out.push(Invalid::new("limit_variants", "invalid_variant"));
+            } else if v.time_limit_hours > 8 * 365 {
+                out.push(Invalid::new("limit_variants", "out_of_range"));
+            } else if v.time_limit_hours <= self.limit().budget_hours() {
+                // A variant is a longer limit than the usual one (for a limit in calendar
+                // days the budget is an upper bound, so this errs on the strict side).
+                out.push(Invalid::new("limit_variants", "variant_not_longer"));
+            }
         }
         let mut kinds: Vec<&str> = self
             .required_documents

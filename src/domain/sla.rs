@@ -120,6 +120,7 @@ pub fn step_of(status: Status) -> Option<StepKey> {
         Status::Received | Status::Assigned => Some(StepKey::Reception),
         Status::Processing => Some(StepKey::Processing),
         Status::AwaitingApproval => Some(StepKey::Approval),
+        Status::AwaitingAgency => Some(StepKey::Interagency),
         Status::Decided => Some(StepKey::Result),
         _ => None,
     }

@@ -88,6 +88,13 @@ pub struct CaseView {
     pub province_code: String,
     pub receiving_unit: String,
     pub handling_unit: Option<String>,
+    /// The agency that has the dossier for its part (liên thông), while `awaiting_agency`.
+    pub consulted_unit: Option<String>,
+    /// When the agency's share ends (on its calendar).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub consult_due_at: Option<DateTime<FixedOffset>>,
+    /// The longer limit chosen at receipt (`limit_variants[].key` of the procedure version).
+    pub limit_variant: Option<String>,
     pub assigned_to: Option<Uuid>,
     #[schema(value_type = String, format = DateTime)]
     pub submitted_at: DateTime<FixedOffset>,
@@ -199,6 +206,9 @@ impl CaseView {
             province_code: c.province_code.to_string(),
             receiving_unit: c.receiving_unit.to_string(),
             handling_unit: c.handling_unit.as_ref().map(|u| u.to_string()),
+            consulted_unit: c.consulted_unit.as_ref().map(|u| u.to_string()),
+            consult_due_at: local_opt(c.consult_due_at),
+            limit_variant: c.limit_variant.clone(),
             assigned_to: c.assigned_to,
             submitted_at: local(c.submitted_at),
             received_at: local_opt(c.received_at),
@@ -455,7 +465,7 @@ pub struct ListQuery {
     pub mine: Option<bool>,
     /// Comma-separated internal statuses.
     #[param(
-        pattern = r"^ *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *(, *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *)*$"
+        pattern = r"^ *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|awaiting_agency|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *(, *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|awaiting_agency|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *)*$"
     )]
     pub status: Option<String>,
     #[param(pattern = r"^[0-9]{1,2}\.[0-9]{6,7}$")]
@@ -600,10 +610,19 @@ pub struct ActionBody {
     /// The dossier's current version.
     pub version: Option<i32>,
     /// Required for refuse, request_supplement, reject, stop (by a unit head), transfer,
-    /// apologize_and_extend.
+    /// apologize_and_extend, send_to_agency.
     pub reason: Option<String>,
-    /// `assign` in the coordination queue and `transfer`: the target unit code.
+    /// `assign` in the coordination queue, `transfer` and `send_to_agency`: the target unit
+    /// code.
     pub unit: Option<String>,
+    /// `send_to_agency`: the agency's share of the time limit, in its working days (it must
+    /// end by the dossier's deadline).
+    #[schema(minimum = 1, maximum = 365)]
+    pub working_days: Option<u32>,
+    /// `receive`: the key of a longer limit the procedure allows in a named case
+    /// (`limit_variants[].key`, e.g. verification needed); needs a `reason`.
+    #[schema(max_length = 64)]
+    pub variant: Option<String>,
     /// `assign` by a unit head: the clerk's account id.
     pub assignee: Option<Uuid>,
     /// `request_payment`: the amount in VND.
@@ -697,6 +716,8 @@ async fn act(
             new_appointment_at: body.new_appointment_at,
             documents: action_documents(body.documents)?,
             components: body.components,
+            working_days: body.working_days,
+            variant: body.variant,
             note: body.note,
             result_delivery: body.result_delivery,
         },
@@ -710,7 +731,7 @@ async fn act(
 pub struct QueueQuery {
     /// Comma-separated statuses.
     #[param(
-        pattern = r"^ *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *(, *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *)*$"
+        pattern = r"^ *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|awaiting_agency|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *(, *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|awaiting_agency|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *)*$"
     )]
     pub status: Option<String>,
     /// true: only claimed or assigned; false: only unclaimed.

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::domain::procedure::{Limit, ProcedureSpec, RequiredDocument, Step};
+use crate::domain::procedure::{Limit, LimitVariant, ProcedureSpec, RequiredDocument, Step};
 use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::procedures as service;
@@ -93,6 +93,8 @@ pub struct ProcedureView {
     pub fee_by_province: bool,
     /// Whether waiting for the payment pauses the clock (none: the configured default).
     pub payment_pauses_clock: Option<bool>,
+    /// Longer limits the law allows in named cases, chosen at receipt.
+    pub limit_variants: Vec<LimitVariant>,
     pub required_documents: Vec<RequiredDocument>,
     pub steps: Vec<Step>,
     /// Share of the time limit after which a dossier is at risk (none: the configured default).
@@ -122,6 +124,7 @@ impl ProcedureView {
             fee_note: spec.fee_note,
             fee_by_province: spec.fee_by_province,
             payment_pauses_clock: spec.payment_pauses_clock,
+            limit_variants: spec.limit_variants,
             required_documents: spec.required_documents,
             steps: spec.steps,
             at_risk_ratio: spec.at_risk_ratio,
@@ -209,6 +212,7 @@ pub struct CreateProcedureRequest {
     pub fee_by_province: Option<bool>,
     /// Whether waiting for the payment pauses the clock (default: configuration).
     pub payment_pauses_clock: Option<bool>,
+    pub limit_variants: Option<Vec<LimitVariant>>,
     pub required_documents: Option<Vec<RequiredDocument>>,
     pub steps: Option<Vec<Step>>,
     pub at_risk_ratio: Option<f64>,
@@ -240,6 +244,8 @@ pub struct EditProcedureRequest {
     #[serde(default, deserialize_with = "crate::http::double_option")]
     #[schema(value_type = Option<bool>)]
     pub payment_pauses_clock: Option<Option<bool>>,
+    /// Replaces the list (an empty list removes them).
+    pub limit_variants: Option<Vec<LimitVariant>>,
     pub required_documents: Option<Vec<RequiredDocument>>,
     pub steps: Option<Vec<Step>>,
     /// `null` clears it (the configured default applies).
@@ -361,6 +367,7 @@ async fn create_procedure(
             fee_note: b.fee_note,
             fee_by_province: b.fee_by_province,
             payment_pauses_clock: b.payment_pauses_clock.map(Some),
+            limit_variants: b.limit_variants,
             required_documents: b.required_documents,
             steps: b.steps,
             at_risk_ratio: b.at_risk_ratio.map(Some),
@@ -418,6 +425,7 @@ async fn edit_procedure(
             fee_note: b.fee_note,
             fee_by_province: b.fee_by_province,
             payment_pauses_clock: b.payment_pauses_clock,
+            limit_variants: b.limit_variants,
             required_documents: b.required_documents,
             steps: b.steps,
             at_risk_ratio: b.at_risk_ratio,

@@ -422,7 +422,8 @@ pub fn scope_condition(scope: &CaseScope) -> Condition {
         CaseScope::Applicant(id) => Condition::all().add(Column::ApplicantAccountId.eq(*id)),
         CaseScope::Unit { unit, .. } => Condition::any()
             .add(Column::ReceivingUnit.eq(unit.as_str()))
-            .add(Column::HandlingUnit.eq(unit.as_str())),
+            .add(Column::HandlingUnit.eq(unit.as_str()))
+            .add(Column::ConsultedUnit.eq(unit.as_str())),
         CaseScope::Province(p) => Condition::all().add(Column::ProvinceCode.eq(p.as_str())),
         CaseScope::National | CaseScope::Audited => Condition::all(),
     }
@@ -487,7 +488,8 @@ pub struct QueueFilter {
     pub sort: QueueSort,
 }
 
-/// A unit's open work: dossiers it handles, and online dossiers waiting for it to receive them.
+/// A unit's open work: dossiers it handles, online dossiers waiting for it to receive them
+/// (or to be completed at its counter), and other units' dossiers sent to it for its part.
 pub async fn queue<C: ConnectionTrait>(
     db: &C,
     unit: &str,
@@ -496,11 +498,14 @@ pub async fn queue<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<(Vec<cases::Model>, u64), DbErr> {
     let mut q = Entity::find().filter(Column::ClosedAt.is_null()).filter(
-        Condition::any().add(Column::HandlingUnit.eq(unit)).add(
-            Condition::all()
-                .add(Column::ReceivingUnit.eq(unit))
-                .add(Column::Status.eq("submitted")),
-        ),
+        Condition::any()
+            .add(Column::HandlingUnit.eq(unit))
+            .add(Column::ConsultedUnit.eq(unit))
+            .add(
+                Condition::all()
+                    .add(Column::ReceivingUnit.eq(unit))
+                    .add(Column::Status.is_in(["submitted", "supplement_at_counter"])),
+            ),
     );
     if !f.statuses.is_empty() {
         q = q.filter(Column::Status.is_in(f.statuses.clone()));

@@ -104,6 +104,9 @@ pub fn from_row(m: cases::Model) -> Result<Dossier, DbErr> {
         withdrawn_from: parse_opt("status", m.withdrawn_from.as_deref(), |s| {
             Status::parse(s).ok_or(())
         })?,
+        consulted_unit: parse_opt("unit", m.consulted_unit.as_deref(), UnitCode::parse)?,
+        consult_due_at: m.consult_due_at,
+        limit_variant: m.limit_variant,
         supplement_count: m.supplement_count,
         step,
         outcome: parse_opt("outcome", m.outcome.as_deref(), |s| {
@@ -160,6 +163,9 @@ pub fn to_row(d: &Dossier) -> cases::ActiveModel {
         paused_working_secs: Set(d.paused_working_secs),
         resume_status: Set(d.resume_status.map(|s| s.as_str().to_string())),
         withdrawn_from: Set(d.withdrawn_from.map(|s| s.as_str().to_string())),
+        consulted_unit: Set(d.consulted_unit.as_ref().map(|u| u.to_string())),
+        consult_due_at: Set(d.consult_due_at),
+        limit_variant: Set(d.limit_variant.clone()),
         supplement_count: Set(d.supplement_count),
         step_key: Set(d.step.as_ref().map(|s| s.key.as_str().to_string())),
         step_started_at: Set(d.step.as_ref().and_then(|s| s.started_at)),

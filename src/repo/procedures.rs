@@ -34,6 +34,8 @@ pub fn active_model(
         time_limit_days: Set(p.time_limit_days.map(|d| d as i32)),
         fee_by_province: Set(p.fee_by_province),
         payment_pauses_clock: Set(p.payment_pauses_clock),
+        limit_variants: Set((!p.limit_variants.is_empty())
+            .then(|| serde_json::to_value(&p.limit_variants).unwrap_or_default())),
         same_day: Set(p.same_day),
         boundary_independent: Set(p.boundary_independent),
         online_level: Set(p.online_level.as_str().to_string()),
@@ -83,6 +85,10 @@ pub fn spec_of(m: &ProcedureRow) -> Result<ProcedureSpec, DbErr> {
         time_limit_days: m.time_limit_days.map(|d| d as u32),
         fee_by_province: m.fee_by_province,
         payment_pauses_clock: m.payment_pauses_clock,
+        limit_variants: match &m.limit_variants {
+            Some(v) => serde_json::from_value(v.clone()).map_err(|_| corrupt("limit_variants"))?,
+            None => Vec::new(),
+        },
         same_day: m.same_day,
         boundary_independent: m.boundary_independent,
         online_level: OnlineLevel::parse(&m.online_level).map_err(|_| corrupt("online_level"))?,

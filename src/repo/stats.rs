@@ -73,7 +73,9 @@ impl GroupBy {
     fn expr(self) -> &'static str {
         match self {
             GroupBy::Province => "province_code",
-            GroupBy::Unit => "COALESCE(handling_unit, receiving_unit)",
+            // The unit that holds the dossier now: the agency consulted (liên thông) while
+            // it has it, else the handling unit, else the receiving one.
+            GroupBy::Unit => "COALESCE(consulted_unit, handling_unit, receiving_unit)",
             GroupBy::Procedure => "procedure_code",
             GroupBy::Step => "COALESCE(step_key, 'none')",
         }
@@ -315,7 +317,8 @@ pub struct OpenRow {
     pub assigned: bool,
 }
 
-/// Open, undecided dossiers with a deadline, by unit then deadline (the urgency order).
+/// Open, undecided dossiers with a deadline, by the unit holding them (the agency consulted
+/// while it has one) then deadline (the urgency order).
 pub async fn open_with_deadlines<C: ConnectionTrait>(
     db: &C,
     f: &Filter,
@@ -324,10 +327,10 @@ pub async fn open_with_deadlines<C: ConnectionTrait>(
     let mut values: Vec<Value> = Vec::new();
     let filter = f.clause(&mut values);
     let text = format!(
-        "SELECT handling_unit AS unit, procedure_code, status, due_at, sla_state, step_key, step_started_at, step_due_at, \
+        "SELECT COALESCE(consulted_unit, handling_unit) AS unit, procedure_code, status, due_at, sla_state, step_key, step_started_at, step_due_at, \
          (assigned_to IS NOT NULL) AS assigned \
          FROM cases WHERE closed_at IS NULL AND decided_at IS NULL AND due_at IS NOT NULL AND handling_unit IS NOT NULL \
-         AND paused_at IS NULL{filter} ORDER BY handling_unit, due_at"
+         AND paused_at IS NULL{filter} ORDER BY 1, due_at"
     );
     OpenRow::find_by_statement(stmt(backend, &text, values))
         .all(db)

@@ -80,6 +80,10 @@ pub struct ActionRequest {
     pub documents: Vec<DocumentRef>,
     /// `request_supplement`: the missing component kinds.
     pub components: Vec<String>,
+    /// `send_to_agency`: the agency's share in its working days.
+    pub working_days: Option<u32>,
+    /// `receive`: a longer limit of the procedure, for a named case.
+    pub variant: Option<String>,
     pub note: Option<String>,
     /// `return_result`: how the result was handed over (not recorded when absent).
     pub result_delivery: Option<crate::domain::dossier::ResultDelivery>,
@@ -169,6 +173,14 @@ pub(crate) fn transition_error(e: TransitionError, d: Option<&Dossier>) -> ApiEr
                 "appointment_not_later" => (
                     "Ngày hẹn mới phải sau thời điểm hiện tại và sau ngày hẹn đang có.",
                     "The new appointment must be in the future and after the current one.",
+                ),
+                "share_exceeds_remaining" => (
+                    "Thời gian dành cho cơ quan phối hợp vượt quá thời hạn còn lại của hồ sơ.",
+                    "The agency's share ends after the dossier's deadline.",
+                ),
+                "unknown_variant" => (
+                    "Thủ tục không có trường hợp thời hạn này.",
+                    "The procedure has no such limit variant.",
                 ),
                 "unknown_component" => (
                     "Thành phần không có trong danh mục thành phần hồ sơ của thủ tục.",
@@ -302,6 +314,8 @@ pub async fn act(
         new_appointment_at: req.new_appointment_at,
         documents: req.documents,
         components: req.components,
+        working_days: req.working_days,
+        variant: req.variant,
         note: req.note,
         result_delivery: req.result_delivery,
     };

@@ -62,11 +62,27 @@ pub async fn explain(
     let cals = deps.calendars.current();
     let directory = deps.directory.current();
     let cal = rules(deps.sla, &spec, &directory, &cals).calendar(Some(case.current_unit()));
+    let variant = case.limit_variant.as_deref().and_then(|k| spec.variant(k));
     let d = cal
-        .deadline(received, sla::time_limit(spec.limit()))
+        .deadline(
+            received,
+            sla::time_limit(spec.limit_with(variant.map(|v| v.key.as_str()))),
+        )
         .map_err(|e| {
             ApiError::unprocessable("outside_calendar", text!(e.to_string(), e.to_string()))
         })?;
+    if let Some(v) = variant {
+        lines.push(match lang {
+            Lang::Vi => format!(
+                "Khi tiếp nhận, hồ sơ được áp dụng thời hạn của trường hợp \"{}\" ({}).",
+                v.name_vi, v.legal_basis
+            ),
+            Lang::En => format!(
+                "At receipt the dossier was given the limit for \"{}\" ({}).",
+                v.name_en, v.legal_basis
+            ),
+        });
+    }
     lines.extend(d.explanation.iter().map(|e: &Explanation| e.render(lang)));
     for p in &pauses {
         let hours = p.working_secs.unwrap_or(0) as f64 / 3600.0;

@@ -17,7 +17,7 @@ use crate::db;
 use crate::domain::account::Invalid;
 use crate::domain::geography::normalize;
 use crate::domain::procedure::{
-    is_procedure_code, OnlineLevel, ProcedureSpec, RequiredDocument, Step,
+    is_procedure_code, LimitVariant, OnlineLevel, ProcedureSpec, RequiredDocument, Step,
 };
 use crate::domain::unit::{Level, UnitKind};
 use crate::error::{ApiError, ApiResult, Checks, FieldError, Text};
@@ -62,6 +62,18 @@ pub fn invalid_text(code: &str) -> Text {
         "same_day_has_no_hours" => text!(
             "Thủ tục giải quyết trong ngày không có số giờ làm việc.",
             "A same-day procedure has no time limit in hours."
+        ),
+        "duplicate_variant" => text!(
+            "Có trường hợp thời hạn bị lặp lại.",
+            "A limit variant appears twice."
+        ),
+        "invalid_variant" => text!(
+            "Trường hợp thời hạn cần khóa (a-z, 0-9, _) và tên tiếng Việt, tiếng Anh.",
+            "A limit variant needs a key (a-z, 0-9, _) and names in Vietnamese and English."
+        ),
+        "variant_not_longer" => text!(
+            "Thời hạn của trường hợp đặc biệt phải dài hơn thời hạn thông thường.",
+            "A variant's limit must be longer than the usual one."
         ),
         "same_day_has_no_days" => text!(
             "Thủ tục giải quyết trong ngày không có số ngày.",
@@ -135,6 +147,7 @@ pub struct ProcedureInput {
     pub fee_by_province: Option<bool>,
     /// `Some(None)` clears it (the configured default applies).
     pub payment_pauses_clock: Option<Option<bool>>,
+    pub limit_variants: Option<Vec<LimitVariant>>,
     pub required_documents: Option<Vec<RequiredDocument>>,
     pub steps: Option<Vec<Step>>,
     /// `Some(None)` clears it (the configured default applies).
@@ -161,6 +174,7 @@ impl ProcedureInput {
             fee_note,
             fee_by_province,
             payment_pauses_clock,
+            limit_variants,
             required_documents,
             steps,
             at_risk_ratio,
@@ -182,6 +196,7 @@ impl ProcedureInput {
             && fee_note.is_none()
             && fee_by_province.is_none()
             && payment_pauses_clock.is_none()
+            && limit_variants.is_none()
             && required_documents.is_none()
             && steps.is_none()
             && at_risk_ratio.is_none()
@@ -246,6 +261,9 @@ fn apply(base: &mut ProcedureSpec, input: &ProcedureInput, c: &mut Checks) {
     }
     if let Some(p) = input.payment_pauses_clock {
         base.payment_pauses_clock = p;
+    }
+    if let Some(v) = &input.limit_variants {
+        base.limit_variants = v.clone();
     }
     if let Some(b) = input.boundary_independent {
         base.boundary_independent = b;
@@ -474,6 +492,7 @@ pub async fn create(
         fee_note: String::new(),
         fee_by_province: false,
         payment_pauses_clock: None,
+        limit_variants: Vec::new(),
         required_documents: Vec::new(),
         steps: Vec::new(),
         at_risk_ratio: None,

@@ -59,6 +59,9 @@ pub struct SeedReport {
     pub conversions: usize,
     pub units_added: u64,
     pub procedures_added: u64,
+    /// Shipped procedures whose catalog entry changed (a corrected limit, fee or legal
+    /// basis): each got a new version in force from this run.
+    pub procedures_corrected: u64,
 }
 
 /// Why seeding failed.
@@ -162,14 +165,51 @@ pub async fn seed(
         != Some(sums[2].1.as_str())
     {
         let catalog = parse_catalog(CATALOG_TOML).map_err(SeedError::Catalog)?;
+        let now = Utc::now();
         report.procedures_added =
-            repo::reference::insert_procedures(&txn, &catalog, reform_day(), Utc::now()).await?;
+            repo::reference::insert_procedures(&txn, &catalog, reform_day(), now).await?;
+        report.procedures_corrected = correct_procedures(&txn, &catalog, now).await?;
         repo::reference::mark(&txn, "procedures", &sums[2].1).await?;
         report.loaded.push("procedures");
     }
     txn.commit().await?;
     progress.finish();
     Ok(report)
+}
+
+/// A corrected catalog reaches a running deployment: where a shipped procedure's newest
+/// version was itself shipped (no administrator made it) and differs from the catalog, the
+/// catalog's entry becomes a new version in force from `now`. Dossiers keep the version they
+/// were filed under; a version an administrator made is never overridden.
+async fn correct_procedures<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    catalog: &[crate::domain::procedure::ProcedureSpec],
+    now: chrono::DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut corrected = 0;
+    for spec in catalog {
+        let versions = repo::procedures::versions(db, &spec.code).await?;
+        let Some(newest) = versions.first() else {
+            continue;
+        };
+        if newest.created_by.is_some() || repo::procedures::spec_of(newest)? == *spec {
+            continue;
+        }
+        let valid_from = now.max(newest.valid_from);
+        repo::procedures::insert_version(
+            db,
+            spec,
+            newest.version + 1,
+            valid_from,
+            newest.active,
+            None,
+            now,
+        )
+        .await?;
+        tracing::info!(procedure.code = %spec.code, procedure.version = newest.version + 1, "shipped procedure corrected");
+        corrected += 1;
+    }
+    Ok(corrected)
 }
 
 /// The standard units of every province and commune.

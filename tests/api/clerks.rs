@@ -451,3 +451,307 @@ async fn a_procedure_says_whether_its_payment_pauses_the_clock() {
     let r = pay(filed().await).await;
     assert_eq!(r["paused"], true, "the procedure's own rule");
 }
+
+/// Inter-agency work (liên thông, Decree 118/2025/NĐ-CP; the procedure's `interagency`
+/// step): the handling unit sends the dossier to another agency of the province with that
+/// agency's share of the time limit, timed on the agency's own calendar; the agency sees it
+/// in its queue, answers, and the dossier returns. Each hand-over is a line of the
+/// processing control sheet (Form 06, Circular 03/2025/TT-VPCP).
+#[tokio::test]
+async fn a_dossier_goes_to_the_commune_police_for_its_part_and_comes_back() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    const POLICE: &str = "01.00004.CA";
+    let police = app.token_for("police", "clerk", Some(POLICE), None).await;
+    let other_police = app
+        .token_for("police2", "clerk", Some("01.00008.CA"), None)
+        .await;
+    let other_province = app
+        .token_for("hcm", "clerk", Some("79.TTPVHCC"), None)
+        .await;
+    let other_citizen = app.token_for("other.citizen", "citizen", None, None).await;
+    let code = app
+        .file(&cast.reception, intake_body(MARITAL, BA_DINH))
+        .await
+        .assert_status(201)["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .act(&cast.clerk, &code, "claim", json!({}))
+        .await
+        .assert_status(200);
+    let claim_events = app
+        .get(&format!("/api/v1/cases/{code}/events"), Some(&cast.clerk))
+        .await
+        .assert_status(200);
+    assert_eq!(
+        claim_events.as_array().unwrap().last().unwrap()["data"]["form"],
+        "06",
+        "a hand-over to an officer is a Form 06 line"
+    );
+    assert_eq!(r["status"], "assigned");
+    app.act(&cast.clerk, &code, "start_processing", json!({}))
+        .await
+        .assert_status(200);
+    let before = app.case_row(&code).await;
+
+    // Bad input: each a stable code, and nothing changes.
+    let version = app.case_version(&code).await;
+    let send = |unit: &str, days: u32| json!({"unit": unit, "working_days": days, "reason": "Xác minh nơi cư trú"});
+    for (body, field, code_) in [
+        (send("79.CAT", 1), "unit", "unit_in_other_province"),
+        (send(BA_DINH_CENTRE, 1), "unit", "not_a_handling_unit"),
+        (send(BA_DINH_PC, 1), "unit", "same_unit"),
+        (send("01.99999.CA", 1), "unit", "unknown_unit"),
+        (send(POLICE, 30), "working_days", "share_exceeds_remaining"),
+        (
+            json!({"unit": POLICE, "reason": "x"}),
+            "working_days",
+            "required",
+        ),
+    ] {
+        let p = app
+            .act(&cast.clerk, &code, "send_to_agency", body)
+            .await
+            .assert_problem(422, "validation_failed");
+        assert_eq!(errors_of(&p), [(field.to_string(), code_.to_string())]);
+    }
+    assert_eq!(app.case_version(&code).await, version, "nothing changed");
+    // Only the handling unit sends; outsiders do not see the dossier.
+    app.act(&police, &code, "send_to_agency", send(POLICE, 1))
+        .await
+        .assert_problem(404, "case_not_found");
+    app.act(&cast.reception, &code, "send_to_agency", send(POLICE, 1))
+        .await
+        .assert_problem(403, "forbidden");
+
+    let r = app
+        .act(&cast.clerk, &code, "send_to_agency", send(POLICE, 1))
+        .await
+        .assert_status(200);
+    assert_eq!(
+        (r["status"].as_str(), r["national_status"].as_i64()),
+        (Some("awaiting_agency"), Some(4))
+    );
+    assert_eq!(r["consulted_unit"], POLICE);
+    assert_eq!(r["step"]["key"], "interagency");
+    assert_eq!(r["paused"], false, "the total limit keeps running");
+    let row = app.case_row(&code).await;
+    assert_eq!(row.due_at, before.due_at);
+    let cal = app.state.calendars.current().default_calendar();
+    let sent_at = row.updated_at;
+    assert_eq!(
+        row.consult_due_at.unwrap(),
+        cal.add_working_secs(sent_at, cal.secs_per_day()).unwrap(),
+        "one working day on the agency's calendar"
+    );
+    assert_eq!(row.step_due_at, row.consult_due_at);
+
+    // The agency's queue holds it; another commune's police does not see it.
+    let q = app
+        .get(&format!("/api/v1/units/{POLICE}/queue"), Some(&police))
+        .await
+        .assert_status(200);
+    let codes: Vec<&str> = q["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, [code.as_str()]);
+    app.get(&format!("/api/v1/cases/{code}"), Some(&police))
+        .await
+        .assert_status(200);
+    for outsider in [&other_police, &other_province, &other_citizen] {
+        app.act(outsider, &code, "agency_reply", json!({"note": "?"}))
+            .await
+            .assert_problem(404, "case_not_found");
+    }
+    app.act(&cast.clerk, &code, "agency_reply", json!({"note": "?"}))
+        .await
+        .assert_problem(403, "forbidden");
+    app.act(&cast.citizen, &code, "agency_reply", json!({"note": "?"}))
+        .await
+        .assert_problem(404, "case_not_found");
+
+    let r = app
+        .act(
+            &police,
+            &code,
+            "agency_reply",
+            json!({"note": "Đã xác minh: thường trú tại phường Ba Đình"}),
+        )
+        .await
+        .assert_status(200);
+    assert_eq!(r["status"], "processing");
+    assert!(r["consulted_unit"].is_null());
+    let events = app
+        .get(&format!("/api/v1/cases/{code}/events"), Some(&cast.clerk))
+        .await
+        .assert_status(200);
+    let events = events.as_array().unwrap();
+    let (sent, reply) = (&events[events.len() - 2], &events[events.len() - 1]);
+    assert_eq!(sent["action"], "send_to_agency");
+    assert_eq!(sent["data"]["form"], "06");
+    assert_eq!(sent["data"]["to_unit"], POLICE);
+    assert_eq!(reply["action"], "agency_reply");
+    assert_eq!(reply["data"]["form"], "06");
+    assert_eq!(reply["data"]["from_unit"], POLICE);
+    assert_eq!(reply["data"]["to_unit"], BA_DINH_PC);
+    assert_eq!(reply["data"]["agency_on_time"], true);
+    assert_eq!(
+        reply["data"]["note"],
+        "Đã xác minh: thường trú tại phường Ba Đình"
+    );
+    // Back with the handling unit: the police no longer sees it.
+    app.get(&format!("/api/v1/cases/{code}"), Some(&police))
+        .await
+        .assert_problem(404, "case_not_found");
+}
+
+/// A longer limit the law allows in a named case is chosen at receipt with a reason, and the
+/// deadline explanation names it: marriage registration when the conditions must be verified,
+/// at most 5 working days instead of the same day (Law on Civil Status 2014, art. 18(2)).
+#[tokio::test]
+async fn a_variant_limit_is_chosen_at_receipt_with_its_reason() {
+    use motcua::domain::calendar::TimeLimit;
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let p = app
+        .get("/api/v1/procedures/1.000894", None)
+        .await
+        .assert_status(200);
+    assert_eq!(p["limit_variants"][0]["key"], "can_xac_minh");
+    assert_eq!(p["limit_variants"][0]["time_limit_hours"], 40);
+    let code = app
+        .submit_online(&cast.citizen, intake_body("1.000894", BA_DINH))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let version = app.case_version(&code).await;
+    let p = app
+        .act(
+            &cast.reception,
+            &code,
+            "receive",
+            json!({"variant": "can_xac_minh"}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(errors_of(&p), [("reason".into(), "required".into())]);
+    let p = app
+        .act(
+            &cast.reception,
+            &code,
+            "receive",
+            json!({"variant": "nhieu_giay_to", "reason": "x"}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(
+        errors_of(&p),
+        [("variant".into(), "unknown_variant".into())]
+    );
+    assert_eq!(app.case_version(&code).await, version, "nothing changed");
+
+    let r = app
+        .act(
+            &cast.reception,
+            &code,
+            "receive",
+            json!({"variant": "can_xac_minh", "reason": "Bên nữ thường trú ở tỉnh khác"}),
+        )
+        .await
+        .assert_status(200);
+    assert_eq!(r["limit_variant"], "can_xac_minh");
+    let row = app.case_row(&code).await;
+    let cal = app.state.calendars.current().default_calendar();
+    assert_eq!(
+        row.due_at.unwrap(),
+        cal.due_at(row.received_at.unwrap(), TimeLimit::WorkingHours(40))
+            .unwrap()
+    );
+    let events = app
+        .get(
+            &format!("/api/v1/cases/{code}/events"),
+            Some(&cast.reception),
+        )
+        .await
+        .assert_status(200);
+    let received = events.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(received["data"]["variant"], "can_xac_minh");
+    assert_eq!(received["reason"], "Bên nữ thường trú ở tỉnh khác");
+    let d = app
+        .get(
+            &format!("/api/v1/cases/{code}/deadline"),
+            Some(&cast.reception),
+        )
+        .await
+        .assert_status(200)
+        .to_string();
+    assert!(d.contains("Cần xác minh điều kiện kết hôn"), "{d}");
+    assert!(d.contains("Điều 18 khoản 2"), "{d}");
+}
+
+/// A corrected catalog reaches a running deployment: a shipped procedure whose stored
+/// version differs from the catalog (here 2.000806 as an earlier release shipped it, 5
+/// working days instead of Decree 123/2015/NĐ-CP art. 31(1)'s 10) gets a new version in force
+/// from the next start; a version an administrator made is left alone; dossiers keep theirs.
+#[tokio::test]
+async fn a_corrected_catalog_becomes_new_versions_of_shipped_procedures() {
+    use motcua::repo::procedures::versions;
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let newest = |code: &'static str| async move {
+        versions(db, code)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+            .unwrap()
+    };
+    let mut am = newest("2.000806").await.into_active_model();
+    am.time_limit_hours = Set(Some(40));
+    am.update(db).await.unwrap();
+    // An administrator's own version of another procedure.
+    let admin = app.token_for("admin1", "admin", None, None).await;
+    app.patch(
+        "/api/v1/procedures/1.004222",
+        Some(&admin),
+        json!({"fee_note": "Theo Nghị quyết của HĐND thành phố"}),
+    )
+    .await
+    .assert_status(200);
+    entity::reference_data::Entity::delete_by_id("procedures".to_string())
+        .exec(db)
+        .await
+        .unwrap();
+
+    let report = motcua::services::reference::seed(
+        db,
+        motcua::domain::unit::DEFAULT_WORKING_HOURS,
+        &mut motcua::progress::Quiet,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.procedures_added, 0);
+    assert_eq!(report.procedures_corrected, 1, "2.000806 only");
+    let v = newest("2.000806").await;
+    assert_eq!((v.version, v.time_limit_hours), (2, Some(80)));
+    assert!(v.created_by.is_none());
+    let admins = newest("1.004222").await;
+    assert_eq!(admins.version, 2);
+    assert!(
+        admins.created_by.is_some(),
+        "the administrator's version stays newest"
+    );
+    let p = app
+        .get("/api/v1/procedures/2.000806", None)
+        .await
+        .assert_status(200);
+    assert_eq!(p["version"], 2);
+    assert_eq!(p["time_limit"]["hours"], 80);
+}

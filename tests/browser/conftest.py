@@ -174,10 +174,10 @@ class Server:
         assert status == 200, body
         return body["access_token"]
 
-    def file_online(self, citizen, components=BIRTH_COMPONENTS):
-        """A citizen files a birth registration online at Ba Đình (through the API), with a
-        PDF for each of `components` (by default every mandatory one) uploaded first, as the
-        portal does."""
+    def file_online(self, citizen, components=BIRTH_COMPONENTS, procedure=BIRTH):
+        """A citizen files a birth registration (or `procedure`) online at Ba Đình (through
+        the API), with a PDF for each of `components` (by default every mandatory one of a
+        birth registration) uploaded first, as the portal does."""
         token = self.token(citizen)
         documents = []
         for kind in components:
@@ -185,7 +185,7 @@ class Server:
             assert status == 201, up
             documents.append({"kind": kind, "upload_id": up["id"]})
         body = {
-            "procedure_code": BIRTH,
+            "procedure_code": procedure,
             "applicant": {"full_name": "Nguyễn Văn An", "id_number": "001203004567", "phone": "0912345678"},
             "address": {"ward_code": BA_DINH},
             "form": {"child_name": "Nguyễn Văn Bình"},

@@ -253,14 +253,18 @@ def test_5_docs_render_with_the_outside_network_blocked(server_factory, browser)
     w.close()
 
 
-def test_6_a_counter_supplement_before_receipt(server_factory, browser):
+def test_6_a_counter_supplement_then_receipt_then_the_commune_police(server_factory, browser):
     """Issue 20: an incomplete dossier is not received; the counter issues Form 02 naming
     the missing component (Decree 118/2025/NĐ-CP on receipt), the applicant completes it
-    online, and the counter receives it."""
+    online, and the counter receives it. The handling clerk then consults the commune police
+    (liên thông), who find it in their queue and answer; it comes back."""
     s = server_factory()
     s.user("dan", "citizen", full_name="Nguyễn Văn An")
     s.user("letan", "clerk", BA_DINH_CENTRE, full_name="Lễ Tân Ba Đình")
-    code = s.file_online("dan", components=["to_khai"])
+    s.user("canbo", "clerk", BA_DINH_PC, full_name="Cán Bộ Ba Đình")
+    s.user("congan", "clerk", BA_DINH_POLICE, full_name="Công An Ba Đình")
+    # A marital-status certificate (3 working days), filed without its form.
+    code = s.file_online("dan", components=[], procedure=MARITAL)
 
     w = Watch(browser, s.base)
     p = w.page
@@ -271,21 +275,20 @@ def test_6_a_counter_supplement_before_receipt(server_factory, browser):
     # Receipt is refused with what is missing; nothing changes.
     with p.expect_navigation():
         p.locator("#action-receive button[type=submit]").click()
-    assert "Giấy chứng sinh" in p.locator("#case-error").inner_text() or \
-        "giay_chung_sinh" in p.locator("#case-error").inner_text()
+    assert "to_khai" in p.locator("#case-error").inner_text()
     # Form 02: tick the missing component, give the reason.
     form = p.locator("#action-request_supplement")
-    assert form.locator("input[name=components]").count() == len(BIRTH_KINDS)
-    form.locator("input[name=components][value=giay_chung_sinh]").check()
-    act(p, "request_supplement", reason="Thiếu giấy chứng sinh")
+    assert form.locator("input[name=components]").count() == 1
+    form.locator("input[name=components][value=to_khai]").check()
+    act(p, "request_supplement", reason="Thiếu tờ khai có chữ ký")
     assert p.locator("#case-status").inner_text() == "Chờ bổ sung trước tiếp nhận"
     assert p.locator("#case-sla").inner_text() == "Chưa tính giờ"
     assert p.locator("#action-receive").count() == 0
     w.logout()
 
     # The applicant adds the file and says it is complete.
-    status, doc = s.upload(s.token("dan"), "giay-chung-sinh.pdf", pdf_bytes("giay chung sinh"),
-                           path=f"/api/v1/cases/{code}/documents", kind="giay_chung_sinh")
+    status, doc = s.upload(s.token("dan"), "to-khai.pdf", pdf_bytes("to khai"),
+                           path=f"/api/v1/cases/{code}/documents", kind="to_khai")
     assert status == 201, doc
     w.login("dan")
     p.goto(f"{s.base}/cases/{code}")
@@ -298,11 +301,42 @@ def test_6_a_counter_supplement_before_receipt(server_factory, browser):
     p.goto(f"{s.base}/cases/{code}")
     act(p, "receive")
     assert p.locator("#case-status").inner_text() == "Đã tiếp nhận"
-    w.shot("6-counter-supplement")
+    w.logout()
+
+    # The handling clerk asks the commune police to verify the residence, for 1 working day.
+    w.login("canbo")
+    p.goto(f"{s.base}/cases/{code}")
+    act(p, "start_processing")
+    act(p, "send_to_agency", unit=BA_DINH_POLICE, working_days="1", reason="Xác minh nơi cư trú")
+    assert p.locator("#case-status").inner_text() == "Chờ cơ quan phối hợp"
+    w.logout()
+
+    # The police find it in their queue and answer; it goes back to the commune.
+    w.login("congan")
+    p.goto(f"{s.base}/queue")
+    row = p.locator("tr", has_text=code)
+    assert row.count() == 1
+    with p.expect_navigation():
+        row.locator("a", has_text=code).click()
+    form = p.locator("#action-agency_reply")
+    form.locator("[name=note]").fill("Đã xác minh: thường trú tại phường")
+    with p.expect_navigation():
+        form.locator("button[type=submit]").click()
+    # Back in the police's queue, which no longer holds it.
+    assert code in p.locator("#queue-sent").inner_text()
+    assert p.locator("#queue tr", has_text=code).count() == 0
+    w.logout()
+    w.login("canbo")
+    p.goto(f"{s.base}/cases/{code}")
+    assert p.locator("#case-status").inner_text() == "Đang xử lý"
+    history = p.locator("#history").inner_text()
+    assert "Chuyển cơ quan phối hợp" in history and "Trả lời, chuyển lại" in history, history
+    w.shot("6-counter-supplement-and-police")
     w.close()
 
 
-BIRTH_KINDS = ["to_khai", "giay_chung_sinh"]
+BA_DINH_POLICE = "01.00004.CA"
+MARITAL = "1.004873"
 
 
 def test_pages_fit_a_phone_and_work_by_keyboard(server_factory, browser):

@@ -100,6 +100,12 @@ pub struct Dossier {
     pub resume_status: Option<Status>,
     /// The status a pending withdrawal request interrupted (`cancel_withdrawal` goes back).
     pub withdrawn_from: Option<Status>,
+    /// The agency that has the dossier for its part (liên thông), and when its share ends
+    /// (on its own calendar).
+    pub consulted_unit: Option<UnitCode>,
+    pub consult_due_at: Option<DateTime<Utc>>,
+    /// The procedure's longer limit chosen at receipt for a named case (`None`: the usual).
+    pub limit_variant: Option<String>,
     pub supplement_count: i32,
     pub step: Option<StepState>,
     pub outcome: Option<Outcome>,
@@ -322,6 +328,9 @@ impl Dossier {
             paused_working_secs: 0,
             resume_status: None,
             withdrawn_from: None,
+            consulted_unit: None,
+            consult_due_at: None,
+            limit_variant: None,
             supplement_count: 0,
             step: None,
             outcome: None,
@@ -388,6 +397,7 @@ impl Dossier {
             province: self.province_code_str(),
             receiving_unit: Some(self.receiving_unit.as_str()),
             handling_unit: self.handling_unit.as_ref().map(UnitCode::as_str),
+            consulted_unit: self.consulted_unit.as_ref().map(UnitCode::as_str),
         }
     }
 
@@ -407,6 +417,7 @@ impl Dossier {
             assigned_to: self.assigned_to,
             resume_status: self.resume_status,
             withdrawn_from: self.withdrawn_from,
+            consulted_unit: self.consulted_unit.as_ref().map(UnitCode::as_str),
             received: self.received_at.is_some(),
             paused: self.paused_at.is_some(),
         }
@@ -437,7 +448,9 @@ impl Dossier {
         }
         actor.role.is_unit_staff()
             && actor.unit.as_ref().is_some_and(|u| {
-                *u == self.receiving_unit || self.handling_unit.as_ref() == Some(u)
+                *u == self.receiving_unit
+                    || self.handling_unit.as_ref() == Some(u)
+                    || self.consulted_unit.as_ref() == Some(u)
             })
     }
 
@@ -458,6 +471,8 @@ impl Dossier {
                 document_id: None,
             }],
             components: vec!["-".into()],
+            working_days: Some(1),
+            variant: None,
             note: None,
             result_delivery: Some(ResultDelivery::InPerson),
         };
@@ -486,6 +501,15 @@ impl Dossier {
         now: DateTime<Utc>,
     ) -> Result<Vec<DossierEvent>, TransitionError> {
         let t = lifecycle::transition(&self.facts(), actor, action, input)?;
+        let variant = match input.variant.as_deref() {
+            Some(key) if action == Action::Receive => Some(rules.spec.variant(key).ok_or(
+                TransitionError::InvalidField {
+                    field: "variant",
+                    code: "unknown_variant",
+                },
+            )?),
+            _ => None,
+        };
         // Receipt checks the components against the procedure version (Decision 766 counts
         // a dossier received with its papers complete); nothing changes when one is missing.
         if action == Action::Receive {
@@ -511,10 +535,16 @@ impl Dossier {
         for effect in &t.effects {
             match effect {
                 Effect::StartClock => {
+                    d.limit_variant = variant.map(|v| v.key.clone());
                     let cal = rules.calendar(d.handling_unit.as_ref());
                     let due = d.start_clock(&cal, rules, now)?;
                     data.insert("form".into(), json!("01"));
                     data.insert("due_at".into(), json!(due));
+                    if let Some(v) = variant {
+                        data.insert("variant".into(), json!(v.key));
+                        data.insert("variant_hours".into(), json!(v.time_limit_hours));
+                        data.insert("variant_basis".into(), json!(v.legal_basis));
+                    }
                 }
                 Effect::PauseClock(reason) => {
                     if *reason == PauseReason::Payment && !rules.payment_pauses_clock() {
@@ -587,6 +617,11 @@ impl Dossier {
                             });
                         }
                     }
+                    // A hand-over between officers is a line of the control sheet (Form 06).
+                    if who.is_some() && *who != self.assigned_to {
+                        data.insert("form".into(), json!("06"));
+                        data.insert("from_assignee".into(), json!(self.assigned_to));
+                    }
                     d.assigned_to = *who;
                     data.insert("assignee".into(), json!(who));
                 }
@@ -646,8 +681,32 @@ impl Dossier {
                         json!(self.due_at.is_some_and(|due| now < due)),
                     );
                 }
+                Effect::Consult(target) => {
+                    let (unit, due) = self.check_agency(rules, target, input, now)?;
+                    data.insert("form".into(), json!("06"));
+                    data.insert("from_unit".into(), json!(self.handling_unit));
+                    data.insert("to_unit".into(), json!(unit));
+                    data.insert("working_days".into(), json!(input.working_days));
+                    data.insert("agency_due_at".into(), json!(due));
+                    d.consulted_unit = Some(unit);
+                    d.consult_due_at = Some(due);
+                }
+                Effect::EndConsult => {
+                    data.insert("form".into(), json!("06"));
+                    data.insert("from_unit".into(), json!(self.consulted_unit));
+                    data.insert("to_unit".into(), json!(self.handling_unit));
+                    data.insert("agency_due_at".into(), json!(self.consult_due_at));
+                    data.insert(
+                        "agency_on_time".into(),
+                        json!(self.consult_due_at.is_none_or(|due| now <= due)),
+                    );
+                    d.consulted_unit = None;
+                    d.consult_due_at = None;
+                }
                 Effect::Close => {
                     d.closed_at = Some(now);
+                    d.consulted_unit = None;
+                    d.consult_due_at = None;
                     d.next_check_at = None;
                     if let Some(paused_at) = self.paused_at {
                         let cal = rules.calendar(d.handling_unit.as_ref());
@@ -693,6 +752,10 @@ impl Dossier {
         if t.to != t.from {
             let cal = rules.calendar(d.handling_unit.as_ref());
             d.enter_step(rules.spec, &cal, now);
+            // The agency's step ends with the share it was given, not the procedure's budget.
+            if let (Status::AwaitingAgency, Some(step)) = (d.status, d.step.as_mut()) {
+                step.due_at = d.consult_due_at;
+            }
         }
         d.version += 1;
         d.updated_at = now;
@@ -759,6 +822,11 @@ impl Dossier {
         data.insert("reached_at".into(), json!(reached_at));
         data.insert("due_at".into(), json!(self.due_at));
         data.insert("detected_at".into(), json!(now));
+        // Who has it when the threshold passes: the agency consulted, or the handling unit.
+        data.insert(
+            "held_by".into(),
+            json!(self.consulted_unit.as_ref().or(self.handling_unit.as_ref())),
+        );
         DossierEvent {
             kind: EventKind::Sla { from, to },
             actor: None,
@@ -788,7 +856,8 @@ impl Dossier {
             return None;
         }
         let cal = rules.calendar(Some(self.current_unit()));
-        let base = sla::schedule(&cal, received, rules.spec.limit(), rules.risk_ratio()).ok()?;
+        let limit = rules.spec.limit_with(self.limit_variant.as_deref());
+        let base = sla::schedule(&cal, received, limit, rules.risk_ratio()).ok()?;
         let paused: i64 = pauses
             .iter()
             .map(|(start, end)| cal.working_secs_between(*start, *end))
@@ -854,7 +923,8 @@ impl Dossier {
         rules: &Rules<'_>,
         now: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, TransitionError> {
-        let s = sla::schedule(cal, now, rules.spec.limit(), rules.risk_ratio())?;
+        let limit = rules.spec.limit_with(self.limit_variant.as_deref());
+        let s = sla::schedule(cal, now, limit, rules.risk_ratio())?;
         let state = sla::state_at(now, s.at_risk_at, s.due_at);
         self.received_at = Some(now);
         self.due_at = Some(s.due_at);
@@ -885,6 +955,46 @@ impl Dossier {
             None if self.status.is_final() => self.step = None,
             None => {}
         }
+    }
+
+    /// The agency a dossier may be sent to for its part, and the end of its share: a unit of
+    /// the province other than the handling one, whose share (its working days, on its own
+    /// calendar) ends by the dossier's deadline.
+    fn check_agency(
+        &self,
+        rules: &Rules<'_>,
+        target: &str,
+        input: &Input,
+        now: DateTime<Utc>,
+    ) -> Result<(UnitCode, DateTime<Utc>), TransitionError> {
+        let bad =
+            |field: &'static str, code: &'static str| TransitionError::InvalidField { field, code };
+        let info = rules
+            .units
+            .unit(target)
+            .ok_or(bad("unit", "unknown_unit"))?;
+        if !info.active {
+            return Err(bad("unit", "unit_inactive"));
+        }
+        if info.province_code != self.province_code_str() {
+            return Err(bad("unit", "unit_in_other_province"));
+        }
+        if info.receives_dossiers {
+            return Err(bad("unit", "not_a_handling_unit"));
+        }
+        if self.handling_unit.as_ref().map(UnitCode::as_str) == Some(target) {
+            return Err(bad("unit", "same_unit"));
+        }
+        let unit = UnitCode::parse(&info.code).map_err(|_| bad("unit", "unknown_unit"))?;
+        let days = input.working_days.ok_or(TransitionError::Missing {
+            field: "working_days",
+        })?;
+        let cal = rules.calendar(Some(&unit));
+        let due = cal.add_working_secs(now, i64::from(days) * cal.secs_per_day())?;
+        if self.due_at.is_some_and(|limit| due > limit) {
+            return Err(bad("working_days", "share_exceeds_remaining"));
+        }
+        Ok((unit, due))
     }
 
     /// The unit a dossier may be routed (`assign` from the coordination queue) or

@@ -808,6 +808,8 @@ fn full_input(action: Action, now: DateTime<Utc>, d: &Dossier, variant: u8) -> I
         } else {
             vec!["to_khai".into()]
         },
+        working_days: Some(u32::from(variant % 4) * 3),
+        variant: None,
         note: None,
         result_delivery: (action == Action::ReturnResult).then_some(ResultDelivery::InPerson),
     }
@@ -825,6 +827,14 @@ fn check_consistent(d: &Dossier) {
         assert!(n >= 2);
     }
     assert_eq!(d.status.is_final(), d.closed_at.is_some(), "{:?}", d.status);
+    assert_eq!(
+        d.consulted_unit.is_some(),
+        d.status == Status::AwaitingAgency
+            || (d.status == Status::WithdrawalRequested
+                && d.withdrawn_from == Some(Status::AwaitingAgency)),
+        "{:?}",
+        d.status
+    );
     if d.status == Status::SupplementAtCounter {
         assert!(
             d.received_at.is_none(),

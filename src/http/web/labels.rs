@@ -26,6 +26,7 @@ pub fn status(s: Status, lang: Lang) -> &'static str {
         S::Assigned => pick(lang, "Đã phân công", "Assigned"),
         S::Processing => pick(lang, "Đang xử lý", "Processing"),
         S::AwaitingApproval => pick(lang, "Chờ phê duyệt", "Awaiting approval"),
+        S::AwaitingAgency => pick(lang, "Chờ cơ quan phối hợp", "With another agency"),
         S::SupplementRequested => pick(lang, "Chờ bổ sung", "Supplement requested"),
         S::AwaitingPayment => pick(lang, "Chờ nộp phí", "Awaiting payment"),
         S::WithdrawalRequested => pick(lang, "Xin rút hồ sơ", "Withdrawal requested"),
@@ -70,6 +71,8 @@ pub fn action(a: Action, lang: Lang) -> &'static str {
         A::Stop => pick(lang, "Dừng xử lý", "Stop"),
         A::Transfer => pick(lang, "Chuyển đơn vị", "Transfer"),
         A::ApologizeAndExtend => pick(lang, "Xin lỗi và hẹn lại", "Apologize and extend"),
+        A::SendToAgency => pick(lang, "Chuyển cơ quan phối hợp", "Send to another agency"),
+        A::AgencyReply => pick(lang, "Trả lời, chuyển lại", "Reply and send back"),
     }
 }
 

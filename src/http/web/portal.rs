@@ -798,7 +798,11 @@ fn step_of(s: Status) -> usize {
     match s {
         S::Submitted | S::SupplementAtCounter | S::AwaitingRouting => 1,
         S::Received | S::Assigned => 2,
-        S::Processing | S::AwaitingApproval | S::SupplementRequested | S::AwaitingPayment => 3,
+        S::Processing
+        | S::AwaitingApproval
+        | S::AwaitingAgency
+        | S::SupplementRequested
+        | S::AwaitingPayment => 3,
         _ => 4,
     }
 }

@@ -48,6 +48,8 @@ pub struct QueueParams {
     unit: Option<String>,
     page: Option<u64>,
     per_page: Option<u64>,
+    /// A dossier the caller just handed back (an agency's reply): it left this queue.
+    sent: Option<String>,
 }
 
 /// A queue row as shown.
@@ -85,6 +87,8 @@ pub struct QueuePage {
     pub slas: Vec<(&'static str, &'static str)>,
     pub prev_href: Option<String>,
     pub next_href: Option<String>,
+    /// A dossier just sent back, shown as done (its page is no longer the caller's).
+    pub sent: Option<String>,
 }
 
 #[derive(Template)]
@@ -272,6 +276,10 @@ pub async fn queue(
         slas,
         prev_href: (page_no > 1).then(|| link(page_no - 1)),
         next_href: (page_no < pages).then(|| link(page_no + 1)),
+        sent: q
+            .sent
+            .clone()
+            .filter(|c| crate::domain::dossier::DossierCode::parse(c).is_ok()),
     }))
 }
 
@@ -300,7 +308,13 @@ pub struct ActionForm {
     pub documents: bool,
     /// `request_supplement`: the procedure's components to tick (kind, name): Form 02's list.
     pub components: Vec<(String, String)>,
+    /// `receive`: the procedure's longer limits for named cases (key, label).
+    pub variants: Vec<(String, String)>,
     pub unit: bool,
+    /// `send_to_agency`: the agency's share in working days.
+    pub working_days: bool,
+    /// `agency_reply`: the agency's answer.
+    pub note: bool,
     pub assignee: bool,
     pub appointment: bool,
     pub amount: bool,
@@ -309,7 +323,13 @@ pub struct ActionForm {
     pub negative: bool,
 }
 
-fn action_form(a: Action, d: &Dossier, components: &[(String, String)], lang: Lang) -> ActionForm {
+fn action_form(
+    a: Action,
+    d: &Dossier,
+    components: &[(String, String)],
+    variants: &[(String, String)],
+    lang: Lang,
+) -> ActionForm {
     use Action as A;
     let reason_required = matches!(
         a,
@@ -319,11 +339,14 @@ fn action_form(a: Action, d: &Dossier, components: &[(String, String)], lang: La
             | A::Stop
             | A::Transfer
             | A::ApologizeAndExtend
+            | A::SendToAgency
     );
     ActionForm {
         action: a.as_str(),
         label: labels::action(a, lang),
-        reason: reason_required || matches!(a, A::RequestWithdrawal),
+        reason: reason_required
+            || a == A::RequestWithdrawal
+            || (a == A::Receive && !variants.is_empty()),
         reason_required,
         documents: a == A::SubmitSupplement,
         components: if a == A::RequestSupplement {
@@ -331,7 +354,15 @@ fn action_form(a: Action, d: &Dossier, components: &[(String, String)], lang: La
         } else {
             Vec::new()
         },
-        unit: a == A::Transfer || (a == A::Assign && d.status == Status::AwaitingRouting),
+        variants: if a == A::Receive {
+            variants.to_vec()
+        } else {
+            Vec::new()
+        },
+        unit: matches!(a, A::Transfer | A::SendToAgency)
+            || (a == A::Assign && d.status == Status::AwaitingRouting),
+        working_days: a == A::SendToAgency,
+        note: a == A::AgencyReply,
         assignee: a == A::Assign && d.status != Status::AwaitingRouting,
         appointment: a == A::ApologizeAndExtend,
         amount: a == A::RequestPayment,
@@ -701,9 +732,26 @@ async fn render_case(
         .iter()
         .map(|r| (r.kind.clone(), kind_name(&r.kind)))
         .collect();
+    let variants: Vec<(String, String)> = spec
+        .limit_variants
+        .iter()
+        .map(|v| {
+            let name = if lang == Lang::En {
+                &v.name_en
+            } else {
+                &v.name_vi
+            };
+            let days = f64::from(v.time_limit_hours) / 8.0;
+            let unit = t("ngày làm việc", "working days");
+            (
+                v.key.clone(),
+                format!("{name} ({days} {unit}; {})", v.legal_basis),
+            )
+        })
+        .collect();
     let actions = available
         .iter()
-        .map(|a| action_form(*a, d, &components, lang))
+        .map(|a| action_form(*a, d, &components, &variants, lang))
         .collect();
     let left = match left {
         None => "—".to_string(),
@@ -756,6 +804,10 @@ pub struct ActionFormBody {
     /// `request_supplement`: one per ticked component.
     #[serde(default)]
     components: Vec<String>,
+    working_days: Option<String>,
+    note: Option<String>,
+    /// `receive`: a longer limit's key (empty: the usual limit).
+    variant: Option<String>,
     unit: Option<String>,
     assignee: Option<String>,
     new_appointment_at: Option<String>,
@@ -824,6 +876,21 @@ fn parse_action_form(f: ActionFormBody) -> ApiResult<ActionRequest> {
             ))
         }
     };
+    let working_days = match nonempty(f.working_days) {
+        None => None,
+        Some(v) => Some(
+            v.parse::<u32>()
+                .ok()
+                .filter(|d| (1..=365).contains(d))
+                .ok_or_else(|| {
+                    field_error(
+                        "working_days",
+                        "Số ngày làm việc phải là số nguyên từ 1 đến 365.",
+                        "The working days must be a whole number from 1 to 365.",
+                    )
+                })?,
+        ),
+    };
     let documents = nonempty(f.documents)
         .map(|text| {
             text.lines()
@@ -846,7 +913,9 @@ fn parse_action_form(f: ActionFormBody) -> ApiResult<ActionRequest> {
         new_appointment_at,
         documents,
         components: f.components,
-        note: None,
+        working_days,
+        variant: nonempty(f.variant),
+        note: nonempty(f.note),
         result_delivery,
     })
 }
@@ -879,6 +948,15 @@ pub async fn act(
                 .pop()
                 .expect("one dossier, one row");
             Ok(page(&RowFragment { ui: s.ui, r }))
+        }
+        // An agency that answered no longer has the dossier: back to its queue.
+        Ok(d)
+            if !s
+                .actor
+                .case_scope()
+                .is_ok_and(|scope| scope.covers(&d.access_facts())) =>
+        {
+            Ok(Redirect::to(&format!("/queue?sent={}", d.code_str())).into_response())
         }
         Ok(d) => Ok(
             Redirect::to(&format!("/cases/{}?done={}", d.code_str(), action.as_str()))
