@@ -220,6 +220,9 @@ pub struct StorageSettings {
     /// Run the cleanup of unattached uploads inside `serve`, this often (seconds).
     pub cleanup_enabled: bool,
     pub cleanup_interval_secs: u64,
+    /// Time limit of a request that sends files (multipart), in seconds, in place of
+    /// `server.request_timeout_secs`: a file takes as long as the client's link needs.
+    pub upload_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -391,9 +394,10 @@ impl Settings {
             || st.max_dossier_bytes < st.max_file_bytes
             || st.max_files == 0
             || st.cleanup_interval_secs == 0
+            || st.upload_timeout_secs == 0
         {
             return Err(ConfigError::Invalid(
-                "storage: max_file_bytes, max_files and cleanup_interval_secs must be positive and max_dossier_bytes at least max_file_bytes".into(),
+                "storage: max_file_bytes, max_files, cleanup_interval_secs and upload_timeout_secs must be positive and max_dossier_bytes at least max_file_bytes".into(),
             ));
         }
         if self.server.body_limit_bytes == 0 || self.server.request_timeout_secs == 0 {

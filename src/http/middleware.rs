@@ -31,6 +31,31 @@ pub fn request_id_of(headers: &HeaderMap) -> Option<String> {
 /// Render every error response as problem+json in the caller's language, with the request id.
 /// A browser's page request gets an HTML error page in the same look instead (see
 /// [`super::web::is_page_request`]), saying what the problem document would have said.
+/// The whole-request time limit: `server.request_timeout_secs`, or for a request that sends
+/// files (a multipart body, which takes as long as the client's link needs)
+/// `storage.upload_timeout_secs`. A request past its limit is cancelled with 408
+/// (`request_timeout`); the upload it was writing is discarded with it.
+pub async fn time_limit(
+    limits: (std::time::Duration, std::time::Duration),
+    req: Request,
+    next: Next,
+) -> Response {
+    let sends_files = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .get(..19)
+                .is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data"))
+        });
+    let limit = if sends_files { limits.1 } else { limits.0 };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
 pub async fn problem_details(req: Request, next: Next) -> Response {
     let lang = lang_of(req.headers());
     let request_id = request_id_of(req.headers());

@@ -23,7 +23,7 @@ pub mod web;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::Router;
 use serde::{Deserialize, Deserializer, Serialize};
 use tower::ServiceBuilder;
@@ -32,7 +32,6 @@ use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 use utoipa::ToSchema;
@@ -87,6 +86,10 @@ pub fn router(state: AppState) -> Router {
 
     let cors = cors_layer(&settings.cors_allowed_origins);
     let hsts = settings.hsts;
+    let limits = (
+        Duration::from_secs(settings.request_timeout_secs),
+        Duration::from_secs(state.settings.storage.upload_timeout_secs),
+    );
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request| {
             let route = req
@@ -144,10 +147,9 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::middleware::from_fn(middleware::track))
                 .layer(axum::middleware::from_fn(middleware::problem_details))
                 .layer(CatchPanicLayer::new())
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    Duration::from_secs(settings.request_timeout_secs),
-                ))
+                .layer(axum::middleware::from_fn(move |req, next| {
+                    middleware::time_limit(limits, req, next)
+                }))
                 .layer(cors),
         )
 }

@@ -778,3 +778,61 @@ async fn storage_verify_on_the_command_line_reports_what_it_finds() {
         assert!(out.contains(&format!("missing  {h}")), "{out}");
     }
 }
+
+/// A body sent in `parts` pieces over about `secs` seconds, as a slow link sends it.
+fn slow_body(bytes: Vec<u8>, parts: usize, secs: f64) -> reqwest::Body {
+    use futures::StreamExt as _;
+    let size = bytes.len().div_ceil(parts);
+    let pause = std::time::Duration::from_secs_f64(secs / parts as f64);
+    let chunks: Vec<Vec<u8>> = bytes.chunks(size).map(<[u8]>::to_vec).collect();
+    let stream = futures::stream::iter(chunks).then(move |c| async move {
+        tokio::time::sleep(pause).await;
+        Ok::<_, std::io::Error>(c)
+    });
+    reqwest::Body::wrap_stream(stream)
+}
+
+/// A file takes as long as the client's link needs: a request that sends files has
+/// `storage.upload_timeout_secs`, every other one `server.request_timeout_secs` (here 1 s).
+#[tokio::test]
+async fn an_upload_on_a_slow_link_has_its_own_time_limit() {
+    let app =
+        spawn_app_with(TestConfig::default().with("MOTCUA__SERVER__REQUEST_TIMEOUT_SECS", "1"))
+            .await;
+    let citizen = app.token_for("citizen", "citizen", None, None).await;
+    let boundary = "motcua-slow-link";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"to-khai.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(pdf("slow link"));
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/uploads"))
+                .bearer_auth(&citizen)
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(slow_body(body, 5, 2.0)),
+        )
+        .await;
+    r.assert_status(201);
+
+    // The same pace for a dossier's JSON is past its limit: 408, nothing filed.
+    let json = serde_json::to_vec(&intake_body(BIRTH, BA_DINH)).unwrap();
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/cases"))
+                .bearer_auth(&citizen)
+                .header("content-type", "application/json")
+                .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+                .body(slow_body(json, 5, 2.0)),
+        )
+        .await;
+    r.assert_problem(408, "request_timeout");
+    assert_eq!(upload_rows(&app).await, 1, "only the upload");
+}

@@ -48,7 +48,7 @@ pub struct QueueParams {
     unit: Option<String>,
     page: Option<u64>,
     per_page: Option<u64>,
-    /// A dossier the caller just handed back (an agency's reply): it left this queue.
+    /// A dossier the caller's action sent away (an agency's reply, a transfer).
     sent: Option<String>,
 }
 
@@ -87,7 +87,7 @@ pub struct QueuePage {
     pub slas: Vec<(&'static str, &'static str)>,
     pub prev_href: Option<String>,
     pub next_href: Option<String>,
-    /// A dossier just sent back, shown as done (its page is no longer the caller's).
+    /// A dossier just sent away, shown as done (its page is no longer the caller's).
     pub sent: Option<String>,
 }
 
@@ -949,7 +949,8 @@ pub async fn act(
                 .expect("one dossier, one row");
             Ok(page(&RowFragment { ui: s.ui, r }))
         }
-        // An agency that answered no longer has the dossier: back to its queue.
+        // A unit the dossier has left (an agency that answered, a transfer) no longer sees
+        // it: back to its queue, which says so.
         Ok(d)
             if !s
                 .actor
