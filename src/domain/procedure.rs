@@ -152,7 +152,7 @@ impl Limit {
             Limit::SameDay => 8,
             Limit::WorkingHours { hours } => hours,
             // At most one working day per calendar day: a bound for the steps' budgets.
-            Limit::CalendarDays { days } => days * 8,
+            Limit::CalendarDays { days } => days.saturating_mul(8),
         }
     }
 }
@@ -278,7 +278,10 @@ impl ProcedureSpec {
                 out.push(Invalid::new("at_risk_ratio", "out_of_range"));
             }
         }
-        let total: u32 = self.steps.iter().map(|s| s.hours).sum();
+        let total = self
+            .steps
+            .iter()
+            .fold(0u32, |t, s| t.saturating_add(s.hours));
         if total > self.limit().budget_hours() {
             out.push(Invalid::new("steps", "steps_exceed_limit"));
         }
@@ -432,5 +435,16 @@ mod tests {
         assert!(codes.contains(&"invalid_procedure_code"));
         assert!(codes.contains(&"kind_level_mismatch"));
         assert!(codes.contains(&"same_day_has_no_hours"));
+    }
+
+    /// Absurd numbers are refused, never overflowed (found by fuzzing the API).
+    #[test]
+    fn huge_limits_are_out_of_range() {
+        let mut p = parse_catalog(CATALOG_TOML).unwrap().remove(0);
+        p.same_day = false;
+        p.time_limit_days = Some(u32::MAX);
+        p.steps[0].hours = u32::MAX;
+        let codes: Vec<&str> = p.validate().iter().map(|e| e.code).collect();
+        assert!(codes.contains(&"out_of_range"), "{codes:?}");
     }
 }
