@@ -431,6 +431,11 @@ fn is_applicant(actor: &Actor, f: &Facts<'_>) -> bool {
     actor.role == Role::Citizen && f.applicant == Some(actor.account_id)
 }
 
+/// The applicant, or for a walk-in without an account the unit staff who filed for them.
+fn speaks_for_applicant(actor: &Actor, f: &Facts<'_>, staff_either: bool) -> bool {
+    is_applicant(actor, f) || (f.applicant.is_none() && staff_either)
+}
+
 /// Coordinators of a province: its supervisors and the staff of its units.
 fn is_coordinator(actor: &Actor, province: &str) -> bool {
     match actor.role {
@@ -687,7 +692,7 @@ pub fn transition(
             if !from.is_open() || matches!(from, S::WithdrawalRequested | S::Decided) {
                 return Err(invalid());
             }
-            if !(is_applicant(actor, f) || (f.applicant.is_none() && staff_either)) {
+            if !speaks_for_applicant(actor, f, staff_either) {
                 return Err(TransitionError::Forbidden("applicant_only"));
             }
             ok(
@@ -702,7 +707,7 @@ pub fn transition(
             if from != S::WithdrawalRequested {
                 return Err(invalid());
             }
-            if !(is_applicant(actor, f) || (f.applicant.is_none() && staff_either)) {
+            if !speaks_for_applicant(actor, f, staff_either) {
                 return Err(TransitionError::Forbidden("applicant_only"));
             }
             let to = f.withdrawn_from.ok_or_else(invalid)?;

@@ -967,38 +967,28 @@ impl Dossier {
         input: &Input,
         now: DateTime<Utc>,
     ) -> Result<(UnitCode, DateTime<Utc>), TransitionError> {
-        let bad =
-            |field: &'static str, code: &'static str| TransitionError::InvalidField { field, code };
-        let info = rules
-            .units
-            .unit(target)
-            .ok_or(bad("unit", "unknown_unit"))?;
-        if !info.active {
-            return Err(bad("unit", "unit_inactive"));
-        }
-        if info.province_code != self.province_code_str() {
-            return Err(bad("unit", "unit_in_other_province"));
-        }
-        if info.receives_dossiers {
-            return Err(bad("unit", "not_a_handling_unit"));
-        }
-        if self.handling_unit.as_ref().map(UnitCode::as_str) == Some(target) {
-            return Err(bad("unit", "same_unit"));
-        }
-        let unit = UnitCode::parse(&info.code).map_err(|_| bad("unit", "unknown_unit"))?;
+        // The same unit checks as a transfer's (any kind of handling unit may be consulted).
+        let info = self.check_handling_unit(rules, target, Action::SendToAgency)?;
+        let unit = UnitCode::parse(&info.code).map_err(|_| TransitionError::InvalidField {
+            field: "unit",
+            code: "unknown_unit",
+        })?;
         let days = input.working_days.ok_or(TransitionError::Missing {
             field: "working_days",
         })?;
         let cal = rules.calendar(Some(&unit));
         let due = cal.add_working_secs(now, i64::from(days) * cal.secs_per_day())?;
         if self.due_at.is_some_and(|limit| due > limit) {
-            return Err(bad("working_days", "share_exceeds_remaining"));
+            return Err(TransitionError::InvalidField {
+                field: "working_days",
+                code: "share_exceeds_remaining",
+            });
         }
         Ok((unit, due))
     }
 
-    /// The unit a dossier may be routed (`assign` from the coordination queue) or
-    /// transferred to.
+    /// The unit a dossier may be routed (`assign` from the coordination queue), transferred
+    /// or sent for its part (`send_to_agency`) to.
     fn check_handling_unit<'u>(
         &self,
         rules: &'u Rules<'_>,
