@@ -107,6 +107,8 @@ fn row(i: usize, now: DateTime<Utc>) -> cases::ActiveModel {
         consulted_unit: Set(None),
         consult_due_at: Set(None),
         limit_variant: Set(None),
+        bundle_code: Set(None),
+        part_share_hours: Set(None),
         supplement_count: Set(0),
         step_key: Set(Some("processing".into())),
         step_started_at: Set(Some(received)),

@@ -71,6 +71,8 @@ pub struct Model {
     pub consult_due_at: Option<DateTimeUtc>,
     #[sea_orm(nullable)]
     pub limit_variant: Option<String>,
+    pub bundle_code: Option<String>,
+    pub part_share_hours: Option<i32>,
     pub supplement_count: i32,
     #[sea_orm(nullable)]
     pub step_key: Option<String>,

@@ -40,6 +40,7 @@ pub struct Model {
     pub fee_by_province: bool,
     #[sea_orm(column_type = "Json", nullable)]
     pub limit_variants: Option<Json>,
+    pub parts: Option<Json>,
     #[sea_orm(column_type = "Text")]
     pub legal_basis: String,
     pub active: bool,

@@ -16,6 +16,7 @@ mod m20250701_000011_documents;
 mod m20250701_000012_lifecycle_rules;
 mod m20250701_000013_interagency;
 mod m20250701_000014_limit_variants;
+mod m20250701_000015_bundles;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000012_lifecycle_rules::Migration),
             Box::new(m20250701_000013_interagency::Migration),
             Box::new(m20250701_000014_limit_variants::Migration),
+            Box::new(m20250701_000015_bundles::Migration),
         ]
     }
 }

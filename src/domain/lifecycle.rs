@@ -331,6 +331,8 @@ pub struct Facts<'a> {
     pub withdrawn_from: Option<Status>,
     /// The agency consulted (liên thông) while `awaiting_agency`.
     pub consulted_unit: Option<&'a str>,
+    /// A sub-dossier of a bundle: its result goes back, and it is withdrawn, with the bundle.
+    pub bundle_part: bool,
     pub received: bool,
     pub paused: bool,
 }
@@ -359,6 +361,9 @@ pub struct Input {
     pub working_days: Option<u32>,
     /// `receive`: a longer limit the procedure allows in a named case (with a reason).
     pub variant: Option<String>,
+    /// A bundle's `approve` and `reject`: the parts not decided yet, as the caller found
+    /// them (each part's procedure code); the bundle is decided only after every part.
+    pub parts_pending: Vec<String>,
     pub note: Option<String>,
     /// `return_result`: how the result was handed over (not recorded when absent).
     pub result_delivery: Option<ResultDelivery>,
@@ -404,6 +409,13 @@ pub enum TransitionError {
     /// An electronic result without a result file (422 `result_file_required`).
     #[error("an electronic result needs a result file")]
     ResultFileRequired,
+    /// A bundle is decided only when each of its parts is (409 `parts_pending`).
+    #[error("parts not decided: {0:?}")]
+    PartsPending(Vec<String>),
+    /// A part of a bundle returns its result, and is withdrawn, only with the bundle (409
+    /// `bundle_part`).
+    #[error("a part of a bundle")]
+    BundlePart,
     /// Nothing is attached to a closed dossier (409 `case_closed`).
     #[error("the dossier is closed")]
     Closed,
@@ -639,6 +651,9 @@ pub fn transition(
             if action == A::Reject {
                 need_reason(input)?;
             }
+            if !input.parts_pending.is_empty() {
+                return Err(TransitionError::PartsPending(input.parts_pending.clone()));
+            }
             let outcome = if action == A::Approve {
                 Outcome::Approved
             } else {
@@ -683,6 +698,9 @@ pub fn transition(
             if from != S::Decided {
                 return Err(invalid());
             }
+            if f.bundle_part {
+                return Err(TransitionError::BundlePart);
+            }
             if !staff_either {
                 return Err(TransitionError::Forbidden("unit_staff_only"));
             }
@@ -691,6 +709,10 @@ pub fn transition(
         A::RequestWithdrawal => {
             if !from.is_open() || matches!(from, S::WithdrawalRequested | S::Decided) {
                 return Err(invalid());
+            }
+            // The applicant withdraws the bundle they filed, not one of its parts.
+            if f.bundle_part {
+                return Err(TransitionError::BundlePart);
             }
             if !speaks_for_applicant(actor, f, staff_either) {
                 return Err(TransitionError::Forbidden("applicant_only"));
@@ -843,6 +865,7 @@ mod tests {
             resume_status: None,
             withdrawn_from: None,
             consulted_unit: None,
+            bundle_part: false,
             received: status != Status::Submitted,
             paused: false,
         }

@@ -132,6 +132,22 @@ pub struct LimitVariant {
     pub legal_basis: String,
 }
 
+/// One procedure of a bundle (Decree 63/2024/NĐ-CP's liên thông): filed once with the
+/// bundle, it becomes a sub-dossier at the unit competent for it, with its share of the
+/// bundle's combined limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BundlePart {
+    /// The part's own procedure (its code in the catalog; never a bundle itself).
+    pub procedure: String,
+    /// Its share of the combined limit, in the competent unit's working hours (8 per day).
+    pub share_hours: u32,
+    /// A part that must be decided (approved) first, by procedure code: residence
+    /// registration needs the child's personal ID number that birth registration gives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
 /// The legal time limit of a procedure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -201,9 +217,29 @@ pub struct ProcedureSpec {
     /// Longer limits the law allows in named cases, chosen at receipt.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub limit_variants: Vec<LimitVariant>,
+    /// A bundle's procedures (empty for an ordinary procedure). The bundle's own competent
+    /// unit receives it, coordinates the parts and returns their results as one set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<BundlePart>,
 }
 
 impl ProcedureSpec {
+    /// Whether this is a bundle of procedures.
+    pub fn is_bundle(&self) -> bool {
+        !self.parts.is_empty()
+    }
+
+    /// The parts to open when the part `decided` is approved (`None`: at the bundle's
+    /// receipt, the parts that wait for nothing).
+    pub fn parts_after<'a>(
+        &'a self,
+        decided: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a BundlePart> {
+        self.parts
+            .iter()
+            .filter(move |p| p.after.as_deref() == decided)
+    }
+
     /// A variant by key.
     pub fn variant(&self, key: &str) -> Option<&LimitVariant> {
         self.limit_variants.iter().find(|v| v.key == key)
@@ -313,6 +349,7 @@ impl ProcedureSpec {
                 out.push(Invalid::new("limit_variants", "variant_not_longer"));
             }
         }
+        out.extend(self.validate_parts());
         let mut kinds: Vec<&str> = self
             .required_documents
             .iter()
@@ -327,6 +364,50 @@ impl ProcedureSpec {
             ));
         }
         out
+    }
+}
+
+impl ProcedureSpec {
+    /// A bundle's parts: each a procedure code, once, other than the bundle's; each waits
+    /// for an earlier part or for nothing; a chain of shares fits the combined limit.
+    fn validate_parts(&self) -> Vec<Invalid> {
+        let mut out = Vec::new();
+        let budget = self.limit().budget_hours();
+        for (i, p) in self.parts.iter().enumerate() {
+            let earlier = &self.parts[..i];
+            if !is_procedure_code(&p.procedure) || p.procedure == self.code {
+                out.push(Invalid::new("parts", "invalid_part"));
+            } else if earlier.iter().any(|e| e.procedure == p.procedure) {
+                out.push(Invalid::new("parts", "duplicate_part"));
+            } else if p.share_hours == 0 || p.share_hours > 8 * 365 {
+                out.push(Invalid::new("parts", "out_of_range"));
+            } else if p
+                .after
+                .as_ref()
+                .is_some_and(|a| !earlier.iter().any(|e| &e.procedure == a))
+            {
+                out.push(Invalid::new("parts", "after_unknown_part"));
+            } else if self.chain_hours(i) > budget {
+                out.push(Invalid::new("parts", "shares_exceed_limit"));
+            }
+        }
+        out
+    }
+
+    /// The shares of part `i` and of the parts it waits for, in working hours.
+    fn chain_hours(&self, i: usize) -> u32 {
+        let mut total = 0u32;
+        let mut at = Some(&self.parts[i]);
+        // Each `after` names an earlier part, so the walk ends within `parts.len()` steps.
+        for _ in 0..self.parts.len() {
+            let Some(p) = at else { break };
+            total = total.saturating_add(p.share_hours);
+            at = p
+                .after
+                .as_ref()
+                .and_then(|a| self.parts.iter().find(|e| &e.procedure == a));
+        }
+        total
     }
 }
 
@@ -370,14 +451,35 @@ impl From<ProcedureCode> for String {
 
 /// Procedure codes of the national database look like `1.001193` or `2.000815`.
 pub fn is_procedure_code(s: &str) -> bool {
-    let Some((a, b)) = s.split_once('.') else {
+    let digits = |x: &str, len: std::ops::RangeInclusive<usize>| {
+        len.contains(&x.len()) && x.bytes().all(|c| c.is_ascii_digit())
+    };
+    let mut groups = s.split('.');
+    let (Some(a), Some(b)) = (groups.next(), groups.next()) else {
         return false;
     };
-    !a.is_empty()
-        && a.len() <= 2
-        && a.bytes().all(|c| c.is_ascii_digit())
-        && (6..=7).contains(&b.len())
-        && b.bytes().all(|c| c.is_ascii_digit())
+    // A part or variant without a national code of its own carries its bundle's code and
+    // its number, as provinces publish them (`3.000722.03`).
+    let part = groups.next();
+    digits(a, 1..=2)
+        && digits(b, 6..=7)
+        && part.is_none_or(|p| digits(p, 1..=2))
+        && groups.next().is_none()
+}
+
+/// Each part of a bundle is a procedure `find` knows that is not a bundle itself; `Err`
+/// names the first that is not.
+pub fn parts_known<'a>(
+    bundle: &ProcedureSpec,
+    find: impl Fn(&str) -> Option<&'a ProcedureSpec>,
+) -> Result<(), String> {
+    for part in &bundle.parts {
+        match find(&part.procedure) {
+            Some(p) if !p.is_bundle() => {}
+            _ => return Err(part.procedure.clone()),
+        }
+    }
+    Ok(())
 }
 
 /// The catalog file's shape.
@@ -398,6 +500,12 @@ pub fn parse_catalog(toml_text: &str) -> Result<Vec<ProcedureSpec>, String> {
         if !errors.is_empty() {
             return Err(format!("procedure {}: {:?}", p.code, errors));
         }
+        if let Err(part) = parts_known(p, |code| file.procedure.iter().find(|q| q.code == code)) {
+            return Err(format!(
+                "procedure {}: part {part} is not an ordinary procedure of the catalog",
+                p.code
+            ));
+        }
     }
     Ok(file.procedure)
 }
@@ -405,6 +513,36 @@ pub fn parse_catalog(toml_text: &str) -> Result<Vec<ProcedureSpec>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bundle_parts_are_checked() {
+        let catalog = parse_catalog(CATALOG_TOML).unwrap();
+        let mut b = catalog
+            .iter()
+            .find(|p| p.code == "3.000722")
+            .unwrap()
+            .clone();
+        assert!(b.validate().is_empty());
+        // A chain of shares longer than the combined limit: 8 + 24 > 24 hours.
+        b.parts[1].share_hours = 24;
+        assert!(b.validate().iter().any(|e| e.code == "shares_exceed_limit"));
+        b.parts[1].share_hours = 16;
+        b.parts[1].after = Some("1.000001".into());
+        assert!(b.validate().iter().any(|e| e.code == "after_unknown_part"));
+        b.parts[1].after = None;
+        b.parts.push(b.parts[0].clone());
+        assert!(b.validate().iter().any(|e| e.code == "duplicate_part"));
+        b.parts.pop();
+        assert!(parts_known(&b, |c| catalog.iter().find(|p| p.code == c)).is_ok());
+        b.parts[0].procedure = "2.002913".into();
+        assert_eq!(
+            parts_known(&b, |c| catalog.iter().find(|p| p.code == c)),
+            Err("2.002913".into())
+        );
+        assert!(is_procedure_code("3.000722.03"));
+        assert!(!is_procedure_code("3.000722.003"));
+        assert!(!is_procedure_code("3.000722.03.1"));
+    }
 
     #[test]
     fn the_shipped_catalog_is_valid_and_complete() {
@@ -419,6 +557,20 @@ mod tests {
         }
         let birth = catalog.iter().find(|p| p.code == "1.001193").unwrap();
         assert_eq!(birth.limit(), Limit::SameDay);
+        // Decree 63/2024 (amended by Decree 301/2026): the birth bundle in 3 working days,
+        // birth registration first, then residence and the card side by side.
+        let bundle = catalog.iter().find(|p| p.code == "3.000722").unwrap();
+        assert_eq!(bundle.limit(), Limit::WorkingHours { hours: 24 });
+        let after_birth: Vec<&str> = bundle
+            .parts_after(Some("1.001193"))
+            .map(|p| p.procedure.as_str())
+            .collect();
+        assert_eq!(after_birth, ["1.004222", "3.000722.03"]);
+        let card = catalog.iter().find(|p| p.code == "3.000722.03").unwrap();
+        assert_eq!(card.competent_unit_kind, UnitKind::SocialInsurance);
+        let death = catalog.iter().find(|p| p.code == "2.002913").unwrap();
+        assert_eq!(death.limit(), Limit::WorkingHours { hours: 48 });
+        assert_eq!(death.parts.len(), 3);
         assert_eq!(birth.competent_unit_kind, UnitKind::CommunePc);
         let enterprise = catalog.iter().find(|p| p.code == "2.001610").unwrap();
         assert_eq!(enterprise.level, Level::Province);

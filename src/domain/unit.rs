@@ -154,6 +154,7 @@ unit_kinds! {
     DeptEducation => "dept_education", "SGDDT", Province, false, "Sở Giáo dục và Đào tạo", "Department of Education and Training";
     DeptHomeAffairs => "dept_home_affairs", "SNV", Province, false, "Sở Nội vụ", "Department of Home Affairs";
     ProvincePolice => "province_police", "CAT", Province, false, "Công an", "Police";
+    SocialInsurance => "social_insurance", "BHXH", Province, false, "Bảo hiểm xã hội", "Social Insurance";
     CommunePc => "commune_pc", "UBND", Commune, false, "Ủy ban nhân dân", "People's Committee";
     CommuneServiceCentre => "commune_service_centre", "TTPVHCC", Commune, true, "Trung tâm Phục vụ hành chính công", "Public Administrative Service Centre";
     CommunePolice => "commune_police", "CA", Commune, false, "Công an", "Police";
@@ -237,7 +238,8 @@ mod tests {
     #[test]
     fn standard_sets() {
         let p = standard_province_units("01", "Thành phố Hà Nội");
-        assert_eq!(p.len(), 11);
+        assert_eq!(p.len(), 12);
+        assert!(p.iter().any(|u| u.code.as_str() == "01.BHXH"));
         assert!(p
             .iter()
             .any(|u| u.code.as_str() == "01.TTPVHCC" && u.kind.receives_dossiers()));

@@ -133,9 +133,47 @@ pub struct CaseView {
     /// How it was routed, in the caller's language (omitted in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub routing: Option<RoutingView>,
+    /// A part of a bundled dossier (Decree 63/2024 liên thông): the bundle's code. Its
+    /// result is returned with the bundle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle_code: Option<String>,
+    /// A bundle's parts, each a dossier at its competent unit (`GET` of the bundle only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<Vec<PartView>>,
 }
 
 /// The routing recorded at intake.
+/// One part of a bundled dossier, as its bundle's page lists it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartView {
+    pub code: String,
+    pub procedure_code: String,
+    pub handling_unit: Option<String>,
+    pub status: Status,
+    pub national_status: i16,
+    pub due_at: Option<DateTime<FixedOffset>>,
+    /// `approved` or `rejected` once decided.
+    pub outcome: Option<String>,
+    pub decided_at: Option<DateTime<FixedOffset>>,
+    pub on_time: Option<bool>,
+}
+
+impl PartView {
+    pub fn of(d: &Dossier) -> PartView {
+        PartView {
+            code: d.code_str().to_string(),
+            procedure_code: d.procedure_code.to_string(),
+            handling_unit: d.handling_unit.as_ref().map(|u| u.to_string()),
+            status: d.status,
+            national_status: i16::from(d.national_status()),
+            due_at: local_opt(d.due_at),
+            outcome: d.outcome.map(|o| o.as_str().to_string()),
+            decided_at: local_opt(d.decided_at),
+            on_time: d.on_time,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoutingView {
     pub status: Value,
@@ -231,6 +269,8 @@ impl CaseView {
             form: full.then(|| c.form.clone()),
             documents: full.then(|| c.documents.clone()),
             routing,
+            bundle_code: c.bundle_code.as_ref().map(|b| b.to_string()),
+            parts: None,
         }
     }
 }
@@ -540,8 +580,14 @@ async fn get_case(
     ClientLang(lang): ClientLang,
     ApiPath(code): ApiPath<String>,
 ) -> ApiResult<Response> {
-    let (case, _) = svc::get(&state.dossiers(), &actor, &code).await?;
-    let mut res = ApiJson(CaseView::of(&case, Detail::Full, lang)).into_response();
+    let deps = state.dossiers();
+    let (case, _) = svc::get(&deps, &actor, &code).await?;
+    let mut view = CaseView::of(&case, Detail::Full, lang);
+    if case.bundle_code.is_none() {
+        let parts = crate::services::bundles::parts(&deps, &case).await?;
+        view.parts = (!parts.is_empty()).then(|| parts.iter().map(PartView::of).collect());
+    }
+    let mut res = ApiJson(view).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", case.version)) {
         res.headers_mut().insert(axum::http::header::ETAG, v);
     }
@@ -679,7 +725,7 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<i32>> {
         (status = 200, description = "The dossier after the action", body = CaseView),
         (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "Unknown dossier or action", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 409, description = "invalid_transition, version_conflict or already_claimed", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "invalid_transition, version_conflict, already_claimed, parts_pending (a bundle decided before its parts) or bundle_part (a part returned or withdrawn on its own)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
         (status = 428, description = "No version given", body = ProblemDocument, content_type = "application/problem+json"),
     ))]

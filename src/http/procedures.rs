@@ -9,7 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
-use crate::domain::procedure::{Limit, LimitVariant, ProcedureSpec, RequiredDocument, Step};
+use crate::domain::procedure::{
+    BundlePart, Limit, LimitVariant, ProcedureSpec, RequiredDocument, Step,
+};
 use crate::error::{ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::procedures as service;
@@ -95,6 +97,9 @@ pub struct ProcedureView {
     pub payment_pauses_clock: Option<bool>,
     /// Longer limits the law allows in named cases, chosen at receipt.
     pub limit_variants: Vec<LimitVariant>,
+    /// A bundle's procedures (Decree 63/2024 liên thông), each with its share of the
+    /// combined limit; empty for an ordinary procedure.
+    pub parts: Vec<BundlePart>,
     pub required_documents: Vec<RequiredDocument>,
     pub steps: Vec<Step>,
     /// Share of the time limit after which a dossier is at risk (none: the configured default).
@@ -125,6 +130,7 @@ impl ProcedureView {
             fee_by_province: spec.fee_by_province,
             payment_pauses_clock: spec.payment_pauses_clock,
             limit_variants: spec.limit_variants,
+            parts: spec.parts,
             required_documents: spec.required_documents,
             steps: spec.steps,
             at_risk_ratio: spec.at_risk_ratio,
@@ -213,6 +219,8 @@ pub struct CreateProcedureRequest {
     /// Whether waiting for the payment pauses the clock (default: configuration).
     pub payment_pauses_clock: Option<bool>,
     pub limit_variants: Option<Vec<LimitVariant>>,
+    /// A bundle's procedures, each a procedure of the catalog that is not a bundle.
+    pub parts: Option<Vec<BundlePart>>,
     pub required_documents: Option<Vec<RequiredDocument>>,
     pub steps: Option<Vec<Step>>,
     pub at_risk_ratio: Option<f64>,
@@ -246,6 +254,8 @@ pub struct EditProcedureRequest {
     pub payment_pauses_clock: Option<Option<bool>>,
     /// Replaces the list (an empty list removes them).
     pub limit_variants: Option<Vec<LimitVariant>>,
+    /// Replaces the bundle's parts (an empty list makes it an ordinary procedure).
+    pub parts: Option<Vec<BundlePart>>,
     pub required_documents: Option<Vec<RequiredDocument>>,
     pub steps: Option<Vec<Step>>,
     /// `null` clears it (the configured default applies).
@@ -368,6 +378,7 @@ async fn create_procedure(
             fee_by_province: b.fee_by_province,
             payment_pauses_clock: b.payment_pauses_clock.map(Some),
             limit_variants: b.limit_variants,
+            parts: b.parts,
             required_documents: b.required_documents,
             steps: b.steps,
             at_risk_ratio: b.at_risk_ratio.map(Some),
@@ -426,6 +437,7 @@ async fn edit_procedure(
             fee_by_province: b.fee_by_province,
             payment_pauses_clock: b.payment_pauses_clock,
             limit_variants: b.limit_variants,
+            parts: b.parts,
             required_documents: b.required_documents,
             steps: b.steps,
             at_risk_ratio: b.at_risk_ratio,

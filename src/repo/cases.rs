@@ -429,6 +429,15 @@ pub fn scope_condition(scope: &CaseScope) -> Condition {
     }
 }
 
+/// The sub-dossiers of bundle `code`, oldest first.
+pub async fn parts_of<C: ConnectionTrait>(db: &C, code: &str) -> Result<Vec<cases::Model>, DbErr> {
+    Entity::find()
+        .filter(Column::BundleCode.eq(code))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
+}
+
 /// Filters of a dossier list.
 #[derive(Debug, Default, Clone)]
 pub struct CaseFilter {
@@ -447,6 +456,10 @@ pub async fn list<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<(Vec<cases::Model>, u64), DbErr> {
     let mut q = Entity::find().filter(scope_condition(scope));
+    // An applicant's list shows what they filed: a bundle once, not each of its parts.
+    if matches!(scope, CaseScope::Applicant(_)) {
+        q = q.filter(Column::BundleCode.is_null());
+    }
     if !f.statuses.is_empty() {
         q = q.filter(Column::Status.is_in(f.statuses.clone()));
     }

@@ -107,6 +107,13 @@ pub fn from_row(m: cases::Model) -> Result<Dossier, DbErr> {
         consulted_unit: parse_opt("unit", m.consulted_unit.as_deref(), UnitCode::parse)?,
         consult_due_at: m.consult_due_at,
         limit_variant: m.limit_variant,
+        bundle_code: m
+            .bundle_code
+            .map(|c| {
+                DossierCode::parse(&c).map_err(|_| DbErr::Custom(format!("bad bundle code {c}")))
+            })
+            .transpose()?,
+        part_share_hours: m.part_share_hours.map(|h| h.max(0) as u32),
         supplement_count: m.supplement_count,
         step,
         outcome: parse_opt("outcome", m.outcome.as_deref(), |s| {
@@ -166,6 +173,8 @@ pub fn to_row(d: &Dossier) -> cases::ActiveModel {
         consulted_unit: Set(d.consulted_unit.as_ref().map(|u| u.to_string())),
         consult_due_at: Set(d.consult_due_at),
         limit_variant: Set(d.limit_variant.clone()),
+        bundle_code: Set(d.bundle_code.as_ref().map(|c| c.to_string())),
+        part_share_hours: Set(d.part_share_hours.map(|h| h.min(i32::MAX as u32) as i32)),
         supplement_count: Set(d.supplement_count),
         step_key: Set(d.step.as_ref().map(|s| s.key.as_str().to_string())),
         step_started_at: Set(d.step.as_ref().and_then(|s| s.started_at)),
@@ -429,6 +438,15 @@ pub async fn list<C: ConnectionTrait>(
 ) -> Result<(Vec<Dossier>, u64), DbErr> {
     let (rows, total) = sql::list(db, scope, f, offset, limit).await?;
     page_of(rows, total)
+}
+
+/// The parts of bundle `code` (sub-dossiers), in the order they were opened.
+pub async fn parts_of<C: ConnectionTrait>(db: &C, code: &str) -> Result<Vec<Dossier>, DbErr> {
+    sql::parts_of(db, code)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
 }
 
 /// A page of a unit's queue.

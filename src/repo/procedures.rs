@@ -36,6 +36,9 @@ pub fn active_model(
         payment_pauses_clock: Set(p.payment_pauses_clock),
         limit_variants: Set((!p.limit_variants.is_empty())
             .then(|| serde_json::to_value(&p.limit_variants).unwrap_or_default())),
+        parts: Set(
+            (!p.parts.is_empty()).then(|| serde_json::to_value(&p.parts).unwrap_or_default())
+        ),
         same_day: Set(p.same_day),
         boundary_independent: Set(p.boundary_independent),
         online_level: Set(p.online_level.as_str().to_string()),
@@ -87,6 +90,10 @@ pub fn spec_of(m: &ProcedureRow) -> Result<ProcedureSpec, DbErr> {
         payment_pauses_clock: m.payment_pauses_clock,
         limit_variants: match &m.limit_variants {
             Some(v) => serde_json::from_value(v.clone()).map_err(|_| corrupt("limit_variants"))?,
+            None => Vec::new(),
+        },
+        parts: match &m.parts {
+            Some(v) => serde_json::from_value(v.clone()).map_err(|_| corrupt("parts"))?,
             None => Vec::new(),
         },
         same_day: m.same_day,

@@ -205,6 +205,27 @@ pub(crate) fn transition_error(e: TransitionError, d: Option<&Dossier>) -> ApiEr
                 "An electronic result needs the handling unit's result file (kind=result)."
             ),
         ),
+        TransitionError::PartsPending(pending) => ApiError::conflict(
+            "parts_pending",
+            text!(
+                format!("Hồ sơ liên thông còn phần chưa giải quyết xong: {}.", pending.join(", ")),
+                format!("Parts of the bundle are not decided yet: {}.", pending.join(", "))
+            ),
+        )
+        .with_extra("pending", json!(pending)),
+        TransitionError::BundlePart => ApiError::conflict(
+            "bundle_part",
+            text!(
+                format!(
+                    "Hồ sơ là một phần của hồ sơ liên thông {}: kết quả được trả, và việc rút hồ sơ được thực hiện, trên hồ sơ liên thông.",
+                    d.and_then(|d| d.bundle_code.as_ref()).map(|c| c.to_string()).unwrap_or_default()
+                ),
+                format!(
+                    "A part of the bundled dossier {}: results are returned, and withdrawals made, on the bundle.",
+                    d.and_then(|d| d.bundle_code.as_ref()).map(|c| c.to_string()).unwrap_or_default()
+                )
+            ),
+        ),
         TransitionError::Closed => ApiError::conflict(
             "case_closed",
             text!(
@@ -230,7 +251,10 @@ pub(crate) fn transition_error(e: TransitionError, d: Option<&Dossier>) -> ApiEr
 }
 
 /// The procedure version a dossier was filed under.
-async fn pinned_spec<C: ConnectionTrait>(db: &C, d: &Dossier) -> ApiResult<ProcedureSpec> {
+pub(crate) async fn pinned_spec<C: ConnectionTrait>(
+    db: &C,
+    d: &Dossier,
+) -> ApiResult<ProcedureSpec> {
     let procedure = repo::procedures::version(db, d.procedure_code.as_str(), d.procedure_version)
         .await?
         .ok_or_else(|| internal("pinned procedure version missing"))?;
@@ -305,7 +329,11 @@ pub async fn act(
         Some(id) => repo::dossiers::staff_unit(&txn, id).await?,
         None => None,
     };
+    let spec = pinned_spec(&txn, &dossier).await?;
+    let parts_pending =
+        crate::services::bundles::pending_for(&txn, &dossier, &spec, action).await?;
     let input = Input {
+        parts_pending,
         reason: req.reason,
         unit: req.unit,
         assignee: req.assignee,
@@ -319,7 +347,6 @@ pub async fn act(
         note: req.note,
         result_delivery: req.result_delivery,
     };
-    let spec = pinned_spec(&txn, &dossier).await?;
     let directory = deps.directory.current();
     let calendars = deps.calendars.current();
     let before = dossier.clone();
@@ -336,6 +363,7 @@ pub async fn act(
         return Err(version_conflict());
     }
     repo::dossiers::record(&txn, &dossier, &events, now).await?;
+    crate::services::bundles::after_action(&txn, deps, &dossier, &spec, action, now).await?;
     txn.commit().await?;
     tracing::info!(case.code = %dossier.code_str(), case.action = %action, case.status = %dossier.status, "dossier action");
     Ok(dossier)

@@ -64,13 +64,22 @@ pub async fn explain(
     let cal = rules(deps.sla, &spec, &directory, &cals).calendar(Some(case.current_unit()));
     let variant = case.limit_variant.as_deref().and_then(|k| spec.variant(k));
     let d = cal
-        .deadline(
-            received,
-            sla::time_limit(spec.limit_with(variant.map(|v| v.key.as_str()))),
-        )
+        .deadline(received, sla::time_limit(case.limit(&spec)))
         .map_err(|e| {
             ApiError::unprocessable("outside_calendar", text!(e.to_string(), e.to_string()))
         })?;
+    if let (Some(bundle), Some(hours)) = (&case.bundle_code, case.part_share_hours) {
+        lines.push(match lang {
+            Lang::Vi => format!(
+                "Hồ sơ là một phần của hồ sơ liên thông {bundle}: thời hạn là phần thời gian dành cho đơn vị này, {} ngày làm việc (Nghị định 63/2024/NĐ-CP).",
+                hours as f64 / 8.0
+            ),
+            Lang::En => format!(
+                "A part of the bundled dossier {bundle}: its limit is this unit's share, {} working days (Decree 63/2024/NĐ-CP).",
+                hours as f64 / 8.0
+            ),
+        });
+    }
     if let Some(v) = variant {
         lines.push(match lang {
             Lang::Vi => format!(

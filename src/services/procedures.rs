@@ -17,7 +17,7 @@ use crate::db;
 use crate::domain::account::Invalid;
 use crate::domain::geography::normalize;
 use crate::domain::procedure::{
-    is_procedure_code, LimitVariant, OnlineLevel, ProcedureSpec, RequiredDocument, Step,
+    is_procedure_code, BundlePart, LimitVariant, OnlineLevel, ProcedureSpec, RequiredDocument, Step,
 };
 use crate::domain::unit::{Level, UnitKind};
 use crate::error::{ApiError, ApiResult, Checks, FieldError, Text};
@@ -148,6 +148,8 @@ pub struct ProcedureInput {
     /// `Some(None)` clears it (the configured default applies).
     pub payment_pauses_clock: Option<Option<bool>>,
     pub limit_variants: Option<Vec<LimitVariant>>,
+    /// A bundle's procedures (an empty list makes it an ordinary procedure again).
+    pub parts: Option<Vec<BundlePart>>,
     pub required_documents: Option<Vec<RequiredDocument>>,
     pub steps: Option<Vec<Step>>,
     /// `Some(None)` clears it (the configured default applies).
@@ -175,6 +177,7 @@ impl ProcedureInput {
             fee_by_province,
             payment_pauses_clock,
             limit_variants,
+            parts,
             required_documents,
             steps,
             at_risk_ratio,
@@ -197,6 +200,7 @@ impl ProcedureInput {
             && fee_by_province.is_none()
             && payment_pauses_clock.is_none()
             && limit_variants.is_none()
+            && parts.is_none()
             && required_documents.is_none()
             && steps.is_none()
             && at_risk_ratio.is_none()
@@ -264,6 +268,9 @@ fn apply(base: &mut ProcedureSpec, input: &ProcedureInput, c: &mut Checks) {
     }
     if let Some(v) = &input.limit_variants {
         base.limit_variants = v.clone();
+    }
+    if let Some(p) = &input.parts {
+        base.parts = p.clone();
     }
     if let Some(b) = input.boundary_independent {
         base.boundary_independent = b;
@@ -493,6 +500,7 @@ pub async fn create(
         fee_by_province: false,
         payment_pauses_clock: None,
         limit_variants: Vec::new(),
+        parts: Vec::new(),
         required_documents: Vec::new(),
         steps: Vec::new(),
         at_risk_ratio: None,
@@ -519,6 +527,7 @@ pub async fn create(
     if !repo::procedures::versions(&txn, &code).await?.is_empty() {
         return Err(procedure_exists(&code));
     }
+    check_parts_known(&txn, &spec).await?;
     let active = input.active.unwrap_or(true);
     let model = insert_version(&txn, &spec, 1, valid_from, active, actor, now)
         .await
@@ -541,6 +550,31 @@ pub async fn create(
     txn.commit().await?;
     catalog.reload(db).await;
     Ok((&model).into())
+}
+
+/// Each part of a bundle is a procedure of the catalog, not a bundle itself (422 on `parts`,
+/// `unknown_part`).
+async fn check_parts_known<C: ConnectionTrait>(db: &C, spec: &ProcedureSpec) -> ApiResult<()> {
+    let mut found = Vec::with_capacity(spec.parts.len());
+    for part in &spec.parts {
+        if let Some(newest) = repo::procedures::versions(db, &part.procedure)
+            .await?
+            .first()
+        {
+            found.push(repo::procedures::spec_of(newest)?);
+        }
+    }
+    crate::domain::procedure::parts_known(spec, |code| found.iter().find(|p| p.code == code))
+        .map_err(|part| {
+            ApiError::invalid_field(
+                "parts",
+                "unknown_part",
+                text!(
+                    format!("Thủ tục {part} không có trong danh mục, hoặc chính nó là thủ tục liên thông."),
+                    format!("Procedure {part} is not in the catalog, or is a bundle itself.")
+                ),
+            )
+        })
 }
 
 fn procedure_exists(code: &str) -> ApiError {
@@ -614,6 +648,7 @@ pub async fn edit(
         );
     }
     c.finish()?;
+    check_parts_known(&txn, &spec).await?;
     let active = input.active.unwrap_or(latest.active);
     let model = insert_version(
         &txn,

@@ -85,7 +85,8 @@ fn checksum(parts: &[&[u8]]) -> String {
 }
 
 /// Checksums of the three data sets. Units depend on the geography and on the scheme of
-/// standard units (bump the tag when it changes).
+/// standard units (bump the tag when it changes: v2 added each province's social insurance
+/// office, which issues the health-insurance cards of the birth bundle).
 fn checksums() -> [(&'static str, String); 3] {
     let geo = checksum(&[
         files::PROVINCES,
@@ -95,7 +96,7 @@ fn checksums() -> [(&'static str, String); 3] {
         files::LEGACY_WARDS,
         files::WARD_CONVERSION,
     ]);
-    let units = checksum(&[b"standard-units-v1", geo.as_bytes()]);
+    let units = checksum(&[b"standard-units-v2", geo.as_bytes()]);
     let procedures = checksum(&[CATALOG_TOML.as_bytes()]);
     [
         ("geography", geo),
@@ -214,7 +215,7 @@ async fn correct_procedures<C: sea_orm::ConnectionTrait>(
 
 /// The standard units of every province and commune.
 pub fn standard_units(data: &GazetteerData) -> Vec<StandardUnit> {
-    let mut units = Vec::with_capacity(data.provinces.len() * 11 + data.wards.len() * 3);
+    let mut units = Vec::with_capacity(data.provinces.len() * 12 + data.wards.len() * 3);
     for p in &data.provinces {
         units.extend(standard_province_units(&p.code.to_string(), &p.name));
     }

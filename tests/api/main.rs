@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod audit;
 mod auth;
+mod bundles;
 mod calendar;
 mod cases;
 mod clerks;

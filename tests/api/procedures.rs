@@ -18,7 +18,10 @@ fn codes(v: &Value) -> Vec<String> {
 async fn list_and_read_the_catalog() {
     let app = spawn_app().await;
     let all = app.get("/api/v1/procedures", None).await.assert_status(200);
-    assert_eq!(all["total"], 21);
+    assert_eq!(
+        all["total"], 25,
+        "21 procedures of domain.md §6, 2 bundles and 2 of their parts"
+    );
     assert!(all["items"]
         .as_array()
         .unwrap()
@@ -48,7 +51,11 @@ async fn list_and_read_the_catalog() {
         )
         .await
         .assert_status(200);
-    assert_eq!(codes(&b), ["1.001193", "2.000528"]);
+    assert_eq!(
+        codes(&b),
+        ["1.001193", "2.000528", "3.000722"],
+        "and the birth bundle"
+    );
     let b = app
         .get("/api/v1/procedures?q=1.0042", None)
         .await
@@ -58,7 +65,10 @@ async fn list_and_read_the_catalog() {
         .get("/api/v1/procedures?level=province", None)
         .await
         .assert_status(200);
-    assert_eq!(codes(&b), ["1.012783", "2.001610", "3.000333"]);
+    assert_eq!(
+        codes(&b),
+        ["1.012783", "2.001610", "3.000333", "3.000722.03"]
+    );
     let b = app
         .get("/api/v1/procedures?field=ho%20tich&level=commune", None)
         .await
@@ -315,8 +325,30 @@ async fn admins_create_procedures() {
     assert_eq!(p["at_risk_ratio"], 0.75);
     assert_eq!(
         app.get("/api/v1/procedures", None).await.assert_status(200)["total"],
-        22
+        26
     );
+    // A bundle's parts are procedures of the catalog, never bundles themselves.
+    for (part, status, code) in [
+        ("1.999777", 422, "unknown_part"),
+        ("3.000722", 422, "unknown_part"),
+    ] {
+        let mut bundle = body.clone();
+        bundle["code"] = json!("1.999002");
+        bundle["parts"] = json!([{"procedure": part, "share_hours": 8}]);
+        let p = app
+            .post("/api/v1/procedures", Some(&admin), bundle)
+            .await
+            .assert_problem(status, "validation_failed");
+        assert_eq!(p["errors"][0]["code"], code, "{p}");
+    }
+    let mut bundle = body.clone();
+    bundle["code"] = json!("1.999002");
+    bundle["parts"] = json!([{"procedure": "1.999001", "share_hours": 8}]);
+    let b = app
+        .post("/api/v1/procedures", Some(&admin), bundle)
+        .await
+        .assert_status(201);
+    assert_eq!(b["parts"][0]["procedure"], "1.999001");
     app.post("/api/v1/procedures", Some(&admin), body.clone())
         .await
         .assert_problem(409, "procedure_exists");

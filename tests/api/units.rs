@@ -8,7 +8,7 @@ use crate::helpers::spawn_app;
 async fn list_and_filter_units() {
     let app = spawn_app().await;
     let all = app.get("/api/v1/units", None).await.assert_status(200);
-    assert_eq!(all["total"], 34 * 11 + 3321 * 3);
+    assert_eq!(all["total"], 34 * 12 + 3321 * 3);
     assert_eq!(all["per_page"], 50);
     assert_eq!(all["items"].as_array().unwrap().len(), 50);
 

@@ -18,7 +18,7 @@ fn csrf_of(html: &str) -> String {
 }
 
 /// A browser-like client of its own (its own cookie jar).
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .gzip(true)
         .cookie_store(true)
@@ -26,7 +26,7 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-async fn sign_in(
+pub(crate) async fn sign_in(
     app: &TestApp,
     c: &reqwest::Client,
     username: &str,

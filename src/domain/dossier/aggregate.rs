@@ -106,6 +106,10 @@ pub struct Dossier {
     pub consult_due_at: Option<DateTime<Utc>>,
     /// The procedure's longer limit chosen at receipt for a named case (`None`: the usual).
     pub limit_variant: Option<String>,
+    /// A sub-dossier of a bundle (Decree 63/2024): the bundle's code, and this part's share
+    /// of the combined limit in working hours, which is its limit.
+    pub bundle_code: Option<DossierCode>,
+    pub part_share_hours: Option<u32>,
     pub supplement_count: i32,
     pub step: Option<StepState>,
     pub outcome: Option<Outcome>,
@@ -138,6 +142,12 @@ pub enum EventKind {
     TrackingBlocked,
     /// A file was attached (by the applicant, the counter or the handling unit).
     DocumentAttached,
+    /// A bundle's part was opened at its competent unit (the sub-dossier's first event).
+    PartOpened,
+    /// A part of this bundle was decided (the bundle's history).
+    PartDecided,
+    /// The part's bundle was closed, and the part with it.
+    ClosedWithBundle,
 }
 
 impl EventKind {
@@ -155,6 +165,9 @@ impl EventKind {
             EventKind::DeadlineRecomputed => "deadline_recomputed",
             EventKind::TrackingBlocked => "tracking_blocked",
             EventKind::DocumentAttached => "attach_document",
+            EventKind::PartOpened => "open_part",
+            EventKind::PartDecided => "part_decided",
+            EventKind::ClosedWithBundle => "close_with_bundle",
         }
     }
 }
@@ -288,8 +301,11 @@ impl Dossier {
         let walk_in = f.channel != Channel::Online;
         // A walk-in is received at once only with every mandatory component's file (scans
         // uploaded first); otherwise it waits for them as an online filing does.
-        let received =
-            walk_in && super::documents::missing_from(&f.documents, rules.spec).is_empty();
+        // A bundle is received by the `receive` action, which opens its parts in the same
+        // transaction (`services::bundles`).
+        let received = walk_in
+            && !rules.spec.is_bundle()
+            && super::documents::missing_from(&f.documents, rules.spec).is_empty();
         let status = if received && f.routed_status == Status::Submitted {
             Status::Received
         } else {
@@ -331,6 +347,8 @@ impl Dossier {
             consulted_unit: None,
             consult_due_at: None,
             limit_variant: None,
+            bundle_code: None,
+            part_share_hours: None,
             supplement_count: 0,
             step: None,
             outcome: None,
@@ -373,6 +391,15 @@ impl Dossier {
             pause: None,
         };
         Ok((d, event))
+    }
+
+    /// The dossier's legal limit: a part's share of its bundle's combined limit, or the
+    /// procedure's (with the variant chosen at receipt).
+    pub fn limit(&self, spec: &ProcedureSpec) -> crate::domain::procedure::Limit {
+        match self.part_share_hours {
+            Some(hours) => crate::domain::procedure::Limit::WorkingHours { hours },
+            None => spec.limit_with(self.limit_variant.as_deref()),
+        }
     }
 
     /// The national status code (1–10), derived from the internal status.
@@ -418,6 +445,7 @@ impl Dossier {
             resume_status: self.resume_status,
             withdrawn_from: self.withdrawn_from,
             consulted_unit: self.consulted_unit.as_ref().map(UnitCode::as_str),
+            bundle_part: self.bundle_code.is_some(),
             received: self.received_at.is_some(),
             paused: self.paused_at.is_some(),
         }
@@ -475,6 +503,7 @@ impl Dossier {
             variant: None,
             note: None,
             result_delivery: Some(ResultDelivery::InPerson),
+            parts_pending: Vec::new(),
         };
         let facts = self.facts();
         Action::ALL
@@ -484,7 +513,8 @@ impl Dossier {
                     lifecycle::transition(&facts, actor, action, &probe),
                     Err(TransitionError::Invalid { .. }
                         | TransitionError::Forbidden(_)
-                        | TransitionError::AlreadyClaimed)
+                        | TransitionError::AlreadyClaimed
+                        | TransitionError::BundlePart)
                 )
             })
             .collect()
@@ -856,7 +886,7 @@ impl Dossier {
             return None;
         }
         let cal = rules.calendar(Some(self.current_unit()));
-        let limit = rules.spec.limit_with(self.limit_variant.as_deref());
+        let limit = self.limit(rules.spec);
         let base = sla::schedule(&cal, received, limit, rules.risk_ratio()).ok()?;
         let paused: i64 = pauses
             .iter()
@@ -917,13 +947,13 @@ impl Dossier {
     }
 
     /// Start the legal clock at `now`; returns the deadline.
-    fn start_clock(
+    pub(super) fn start_clock(
         &mut self,
         cal: &WorkCalendar,
         rules: &Rules<'_>,
         now: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, TransitionError> {
-        let limit = rules.spec.limit_with(self.limit_variant.as_deref());
+        let limit = self.limit(rules.spec);
         let s = sla::schedule(cal, now, limit, rules.risk_ratio())?;
         let state = sla::state_at(now, s.at_risk_at, s.due_at);
         self.received_at = Some(now);
@@ -938,7 +968,12 @@ impl Dossier {
 
     /// Enter the step of the current status, with its due time from the procedure's hour
     /// budgets; a final status leaves every step, a pause keeps the current one.
-    fn enter_step(&mut self, spec: &ProcedureSpec, cal: &WorkCalendar, now: DateTime<Utc>) {
+    pub(super) fn enter_step(
+        &mut self,
+        spec: &ProcedureSpec,
+        cal: &WorkCalendar,
+        now: DateTime<Utc>,
+    ) {
         match sla::step_of(self.status) {
             Some(key) => {
                 let due = spec

@@ -131,6 +131,20 @@ impl Dossier {
         missing_from(&self.documents, spec)
     }
 
+    /// Files copied from another dossier of the same filing (a bundle and its parts): held
+    /// as this dossier's own. The opening of the part, or the bundle's `part_decided`,
+    /// records them.
+    pub fn hold_copies(&mut self, docs: &[Document]) {
+        let mut held = self.attached();
+        held.extend(docs.iter().map(|d| Attached {
+            id: d.id,
+            kind: d.kind.clone(),
+            digitised: d.digitised,
+            reused_from: d.reused_from,
+        }));
+        self.documents = json!(held);
+    }
+
     /// Whether the handling unit attached a result file.
     pub fn has_result_file(&self) -> bool {
         self.attached().iter().any(|a| a.kind == RESULT_KIND)

@@ -2,6 +2,7 @@
 //! state and rules ([`Dossier`]), and what it tells the outside ([`notice`]).
 
 mod aggregate;
+mod bundle;
 mod documents;
 pub mod notice;
 #[cfg(test)]
@@ -11,6 +12,7 @@ pub use aggregate::{
     on_time, Applicant, CalendarSource, Dossier, DossierEvent, EventActor, EventKind, Filing,
     PauseChange, Rules, StepState, ON_TIME_MAX_SUPPLEMENTS,
 };
+pub use bundle::parts_pending;
 pub use documents::{valid_kind, Attached, Document, MediaType, NewDocument, RESULT_KIND};
 
 use std::fmt;

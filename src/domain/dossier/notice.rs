@@ -43,7 +43,8 @@ impl Dossier {
     /// Who is told: the applicant for public steps, the unit that has the dossier always.
     fn recipients(&self, public: bool) -> Value {
         let mut r = Vec::new();
-        if public {
+        // A bundle's parts tell the applicant through the bundle (`part_decided`).
+        if public && self.bundle_code.is_none() {
             if let Some(a) = self.applicant.account {
                 r.push(json!({"kind": "applicant", "account_id": a}));
             }

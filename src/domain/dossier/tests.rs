@@ -803,6 +803,7 @@ fn full_input(action: Action, now: DateTime<Utc>, d: &Dossier, variant: u8) -> I
             d.appointment_at.unwrap_or(now) + Duration::days(i64::from(variant % 3)),
         ),
         documents: Vec::new(),
+        parts_pending: Vec::new(),
         components: if variant % 7 == 0 {
             vec!["khong_co".into()]
         } else {
@@ -919,4 +920,76 @@ proptest! {
             check_consistent(&d);
         }
     }
+}
+
+/// Decree 63/2024/NĐ-CP (amended by Decree 301/2026/NĐ-CP): a bundle's part is a dossier at
+/// its unit, timed by its share; parts waiting for a refused one never open; a part returns
+/// nothing itself and closes with its bundle.
+#[test]
+fn a_bundle_part_is_timed_by_its_share_and_closes_with_its_bundle() {
+    let catalog = parse_catalog(CATALOG_TOML).unwrap();
+    let spec = catalog.iter().find(|p| p.code == "3.000722").unwrap();
+    let mut bundle = online();
+    bundle.id = 1;
+    bundle.code = Some(DossierCode::parse("01.00004.TTPVHCC-250707-0001").unwrap());
+    act(
+        &mut bundle,
+        &reception(),
+        Action::Receive,
+        Input::default(),
+        monday(),
+    );
+    let at = monday() + Duration::hours(1);
+    let unit = crate::domain::unit::UnitCode::parse(HANDLING).unwrap();
+    let (part, event) = bundle
+        .open_part(&spec.parts[0], 1, unit, &rules(false), at)
+        .unwrap();
+    assert_eq!(part.bundle_code, bundle.code);
+    assert_eq!(part.procedure_code.as_str(), "1.001193");
+    assert_eq!(part.status, Status::Received);
+    assert_eq!(part.documents, json!([]), "the caller gives it copies");
+    assert_eq!(
+        part.due_at,
+        Some(world().calendar.add_working_secs(at, 8 * 3600).unwrap()),
+        "its share: 8 working hours"
+    );
+    assert_eq!((event.kind, event.public), (EventKind::PartOpened, false));
+
+    let all = ["1.001193", "1.004222", "3.000722.03"];
+    assert_eq!(parts_pending(spec, std::slice::from_ref(&part)), all);
+    let mut decided = part.clone();
+    (decided.status, decided.decided_at) = (Status::Decided, Some(at));
+    decided.outcome = Some(Outcome::Rejected);
+    assert!(
+        parts_pending(spec, std::slice::from_ref(&decided)).is_empty(),
+        "nothing waits for a refused birth registration"
+    );
+    decided.outcome = Some(Outcome::Approved);
+    assert_eq!(
+        parts_pending(spec, std::slice::from_ref(&decided)),
+        &all[1..]
+    );
+
+    let refused = decided.clone().act(
+        &head(),
+        Action::ReturnResult,
+        &Input::default(),
+        &rules(false),
+        at,
+    );
+    assert!(matches!(refused, Err(TransitionError::BundlePart)));
+    assert!(!decided
+        .available_actions(&head())
+        .contains(&Action::ReturnResult));
+
+    bundle.status = Status::Returned;
+    let mut open = part.clone();
+    let e = decided.close_with_bundle(&bundle, at).unwrap();
+    assert_eq!(
+        (e.kind, decided.status),
+        (EventKind::ClosedWithBundle, Status::Returned)
+    );
+    open.close_with_bundle(&bundle, at).unwrap();
+    assert_eq!(open.status, Status::Stopped, "an undecided part stops");
+    assert!(open.close_with_bundle(&bundle, at).is_none(), "closed once");
 }

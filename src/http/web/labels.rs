@@ -87,6 +87,17 @@ pub fn event(name: &str, lang: Lang) -> String {
         "sla_overdue" => pick(lang, "Quá hạn", "Overdue"),
         "deadline_recomputed" => pick(lang, "Tính lại hạn theo lịch mới", "Deadline recomputed"),
         "attach_document" => pick(lang, "Bổ sung tệp giấy tờ", "File attached"),
+        "open_part" => pick(lang, "Mở hồ sơ thành phần liên thông", "Bundle part opened"),
+        "part_decided" => pick(
+            lang,
+            "Một thủ tục liên thông đã có kết quả",
+            "A part of the bundle was decided",
+        ),
+        "close_with_bundle" => pick(
+            lang,
+            "Kết thúc cùng hồ sơ liên thông",
+            "Closed with its bundle",
+        ),
         "tracking_blocked" => pick(
             lang,
             "Tạm khóa tra cứu công khai",
@@ -111,6 +122,11 @@ pub fn unit_kind(kind: &str, lang: Lang) -> &'static str {
             "Commune service centre",
         ),
         "commune_police" => pick(lang, "Công an xã, phường", "Commune police"),
+        "social_insurance" => pick(
+            lang,
+            "Bảo hiểm xã hội tỉnh, thành phố",
+            "Provincial social insurance",
+        ),
         "province_pc" => pick(
             lang,
             "Ủy ban nhân dân tỉnh, thành phố",

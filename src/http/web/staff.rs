@@ -410,8 +410,23 @@ struct CasePage {
     actions: Vec<ActionForm>,
     staff: Vec<(String, String)>,
     can_print: bool,
+    /// A part of a bundle: the bundle's code (its page is linked).
+    bundle: Option<String>,
+    /// A bundle's parts, each at its competent unit.
+    parts: Vec<PartRow>,
     error: Option<String>,
     done: Option<String>,
+}
+
+/// One part of a bundle on the bundle's page.
+#[derive(Debug)]
+struct PartRow {
+    code: String,
+    procedure: String,
+    unit: String,
+    status: String,
+    due: String,
+    outcome: String,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -766,7 +781,37 @@ async fn render_case(
             t("làm việc", "of working time")
         ),
     };
+    let parts = if d.bundle_code.is_none() {
+        crate::services::bundles::parts(&deps, d).await?
+    } else {
+        Vec::new()
+    };
+    let parts = parts
+        .iter()
+        .map(|p| PartRow {
+            code: p.code_str().to_string(),
+            procedure: format!(
+                "{} — {}",
+                p.procedure_code,
+                svc::procedure_name(&deps, p.procedure_code.as_str(), lang).unwrap_or_default()
+            ),
+            unit: p
+                .handling_unit
+                .as_ref()
+                .map(|u| unit_name(u.as_str()))
+                .unwrap_or_default(),
+            status: labels::status(p.status, lang).to_string(),
+            due: ui::opt_date_time(p.due_at),
+            outcome: match p.outcome.map(|o| o.as_str()) {
+                Some("approved") => t("Chấp thuận", "Approved").into(),
+                Some(_) => t("Không chấp thuận", "Rejected").into(),
+                None => "—".into(),
+            },
+        })
+        .collect();
     let page = CasePage {
+        bundle: d.bundle_code.as_ref().map(|b| b.to_string()),
+        parts,
         code: d.code_str().to_string(),
         version: d.version,
         status: labels::status(d.status, lang).to_string(),
