@@ -508,7 +508,7 @@ pub struct ListQuery {
         pattern = r"^ *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|awaiting_agency|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *(, *(submitted|supplement_at_counter|awaiting_routing|received|assigned|processing|awaiting_approval|awaiting_agency|supplement_requested|awaiting_payment|withdrawal_requested|refused|stopped|decided|returned) *)*$"
     )]
     pub status: Option<String>,
-    #[param(pattern = r"^[0-9]{1,2}\.[0-9]{6,7}$")]
+    #[param(pattern = r"^[0-9]{1,2}\.[0-9]{6,7}(\.[0-9]{1,2})?$")]
     pub procedure: Option<String>,
     /// Only dossiers not yet closed.
     pub open: Option<bool>,
@@ -788,7 +788,7 @@ pub struct QueueQuery {
     #[param(pattern = r"^(urgency|received_at)$")]
     pub sort: Option<String>,
     /// Only dossiers of this procedure.
-    #[param(pattern = r"^[0-9]{1,2}\.[0-9]{6,7}$")]
+    #[param(pattern = r"^[0-9]{1,2}\.[0-9]{6,7}(\.[0-9]{1,2})?$")]
     pub procedure: Option<String>,
     /// Only dossiers in this SLA state.
     #[param(pattern = r"^(not_started|on_track|at_risk|overdue)$")]

@@ -303,7 +303,7 @@ async fn list_procedures(
 
 /// One procedure: the version in force now (or `?version=N`), with the list of versions.
 #[utoipa::path(get, path = "/api/v1/procedures/{code}", tag = "procedures",
-    params(("code" = String, Path, description = "Procedure code, e.g. 1.001193", pattern = r"^[0-9]{1,2}\.[0-9]{6,7}$"), GetProcedureQuery),
+    params(("code" = String, Path, description = "Procedure code, e.g. 1.001193", pattern = r"^[0-9]{1,2}\.[0-9]{6,7}(\.[0-9]{1,2})?$"), GetProcedureQuery),
     responses(
         (status = 200, body = ProcedureDetail),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
@@ -399,7 +399,7 @@ async fn create_procedure(
 /// now); earlier versions stay readable and keep governing the dossiers received under them.
 #[utoipa::path(patch, path = "/api/v1/procedures/{code}", tag = "procedures",
     security(("bearer" = [])),
-    params(("code" = String, Path, description = "Procedure code", pattern = r"^[0-9]{1,2}\.[0-9]{6,7}$")),
+    params(("code" = String, Path, description = "Procedure code", pattern = r"^[0-9]{1,2}\.[0-9]{6,7}(\.[0-9]{1,2})?$")),
     request_body = EditProcedureRequest,
     responses(
         (status = 200, body = ProcedureDetail),

@@ -57,7 +57,7 @@ pub struct BacklogQuery {
     pub province: Option<String>,
     #[param(pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*$")]
     pub unit: Option<String>,
-    #[param(pattern = r"^[0-9]{1,2}\.[0-9]{6,7}$")]
+    #[param(pattern = r"^[0-9]{1,2}\.[0-9]{6,7}(\.[0-9]{1,2})?$")]
     pub procedure: Option<String>,
     /// province, unit (default), procedure or step.
     #[param(pattern = r"^(province|unit|procedure|step)$")]
