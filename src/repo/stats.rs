@@ -187,6 +187,10 @@ pub async fn indicators<C: ConnectionTrait>(
     // not stopped or withdrawn before it.
     let finished = "(decided_at IS NOT NULL AND decided_at >= ? AND decided_at < ?)";
     let open = "((decided_at IS NULL OR decided_at >= ?) AND NOT (closed_at IS NOT NULL AND closed_at < ? AND decided_at IS NULL))";
+    // A dossier whose clock stopped (supplement, payment) before its deadline is not late: its
+    // deadline moves on by the paused time when the clock resumes (Decree 118/2025/NĐ-CP:
+    // the time waiting for the applicant is not counted).
+    let paused_in_time = "(paused_at IS NOT NULL AND paused_at < due_at)";
     let text = format!(
         "SELECT \
          COALESCE(SUM(CASE WHEN received_at >= ? THEN 1 ELSE 0 END), 0) AS received, \
@@ -195,8 +199,8 @@ pub async fn indicators<C: ConnectionTrait>(
          COALESCE(SUM(CASE WHEN {finished} THEN 1 ELSE 0 END), 0) AS finished, \
          COALESCE(SUM(CASE WHEN {finished} AND decided_at <= due_at AND supplement_count <= {max_supplements} THEN 1 ELSE 0 END), 0) AS finished_on_time, \
          COALESCE(SUM(CASE WHEN {finished} AND NOT (decided_at <= due_at AND supplement_count <= {max_supplements}) THEN 1 ELSE 0 END), 0) AS finished_late, \
-         COALESCE(SUM(CASE WHEN {open} AND due_at > ? AND supplement_count <= {max_supplements} THEN 1 ELSE 0 END), 0) AS open_on_time, \
-         COALESCE(SUM(CASE WHEN {open} AND NOT (due_at > ? AND supplement_count <= {max_supplements}) THEN 1 ELSE 0 END), 0) AS open_late, \
+         COALESCE(SUM(CASE WHEN {open} AND (due_at > ? OR {paused_in_time}) AND supplement_count <= {max_supplements} THEN 1 ELSE 0 END), 0) AS open_on_time, \
+         COALESCE(SUM(CASE WHEN {open} AND NOT ((due_at > ? OR {paused_in_time}) AND supplement_count <= {max_supplements}) THEN 1 ELSE 0 END), 0) AS open_late, \
          COALESCE(SUM(CASE WHEN supplement_count > {max_supplements} THEN 1 ELSE 0 END), 0) AS many_supplements, \
          COALESCE(SUM(CASE WHEN appointment_at > due_at AND ((decided_at IS NOT NULL AND decided_at > due_at) OR (decided_at IS NULL AND due_at <= ?)) THEN 1 ELSE 0 END), 0) AS apologized_late, \
          CAST(COALESCE(SUM(CASE WHEN {finished} THEN processing_working_secs ELSE 0 END), 0) AS BIGINT) AS processing_secs_sum, \
@@ -204,6 +208,7 @@ pub async fn indicators<C: ConnectionTrait>(
          FROM cases WHERE received_at IS NOT NULL AND received_at < ? \
          AND (decided_at IS NULL OR decided_at >= ?){filter}",
         filter = "{filter}",
+        paused_in_time = paused_in_time,
         // Decision 766's on-time rule (`domain::dossier::on_time`), in SQL.
         max_supplements = ON_TIME_MAX_SUPPLEMENTS
     );

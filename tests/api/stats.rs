@@ -33,6 +33,8 @@ struct Fx {
     assigned: bool,
     /// How the result was handed over, once returned.
     delivery: Option<&'static str>,
+    /// The clock stopped then (waiting for the applicant), and has not resumed.
+    paused: Option<DateTime<Utc>>,
 }
 
 impl Default for Fx {
@@ -52,6 +54,7 @@ impl Default for Fx {
             sla: "on_track",
             assigned: true,
             delivery: None,
+            paused: None,
         }
     }
 }
@@ -91,7 +94,7 @@ async fn insert(app: &TestApp, n: usize, fx: &Fx) -> String {
         at_risk_at: Set(fx.due.map(|d| d - Duration::hours(4))),
         sla_state: Set(fx.sla.into()),
         next_check_at: Set(None),
-        paused_at: Set(None),
+        paused_at: Set(fx.paused),
         paused_working_secs: Set(0),
         resume_status: Set(None),
         withdrawn_from: Set(None),
@@ -249,6 +252,32 @@ async fn indicators_match_a_hand_checked_fixture() {
     )
     .await
     .assert_problem(422, "validation_failed");
+}
+
+/// Decree 118/2025/NĐ-CP: the time a dossier waits for the applicant (a supplement, a
+/// payment where it pauses the clock) is not counted, so a dossier whose clock stopped before
+/// its deadline is not late while it waits, even when the deadline it had has passed; one
+/// that stopped after its deadline was late already.
+#[tokio::test]
+async fn a_dossier_waiting_for_the_applicant_is_not_late() {
+    let app = spawn_app().await;
+    let sup = app.token_for("sup", "supervisor", None, Some(HN)).await;
+    let waiting = |paused: DateTime<Utc>| Fx {
+        status: "supplement_requested",
+        received: Some(vn(3, 10, 9)),
+        due: Some(vn(3, 13, 17)),
+        paused: Some(paused),
+        ..Default::default()
+    };
+    insert(&app, 1, &waiting(vn(3, 12, 9))).await; // paused with a day left
+    insert(&app, 2, &waiting(vn(3, 16, 9))).await; // paused three days late
+    let r = app
+        .get("/api/v1/stats/indicators?from=2026-03-01T00:00:00%2B07:00&to=2026-04-01T00:00:00%2B07:00", Some(&sup))
+        .await
+        .assert_status(200);
+    let c = &r["counts"];
+    assert_eq!((c["open_on_time"].as_i64(), c["open_late"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(r["on_time_rate"], 0.5);
 }
 
 #[tokio::test]
