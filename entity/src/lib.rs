@@ -8,6 +8,7 @@ pub mod audit_log;
 pub mod calendar_announcements;
 pub mod case_documents;
 pub mod case_events;
+pub mod case_feedback;
 pub mod case_pauses;
 pub mod cases;
 pub mod idempotency_keys;

@@ -5,6 +5,7 @@ pub use super::app_secrets::Entity as AppSecrets;
 pub use super::audit_log::Entity as AuditLog;
 pub use super::calendar_announcements::Entity as CalendarAnnouncements;
 pub use super::case_events::Entity as CaseEvents;
+pub use super::case_feedback::Entity as CaseFeedback;
 pub use super::case_pauses::Entity as CasePauses;
 pub use super::cases::Entity as Cases;
 pub use super::idempotency_keys::Entity as IdempotencyKeys;

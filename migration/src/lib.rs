@@ -17,6 +17,7 @@ mod m20250701_000012_lifecycle_rules;
 mod m20250701_000013_interagency;
 mod m20250701_000014_limit_variants;
 mod m20250701_000015_bundles;
+mod m20250701_000016_feedback;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000013_interagency::Migration),
             Box::new(m20250701_000014_limit_variants::Migration),
             Box::new(m20250701_000015_bundles::Migration),
+            Box::new(m20250701_000016_feedback::Migration),
         ]
     }
 }

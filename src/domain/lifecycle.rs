@@ -416,6 +416,9 @@ pub enum TransitionError {
     /// `bundle_part`).
     #[error("a part of a bundle")]
     BundlePart,
+    /// The service is rated once its result was returned (409 `result_not_returned`).
+    #[error("the result was not returned yet")]
+    ResultNotReturned,
     /// Nothing is attached to a closed dossier (409 `case_closed`).
     #[error("the dossier is closed")]
     Closed,

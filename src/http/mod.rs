@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod cases;
 pub mod documents;
 pub mod extract;
+pub mod feedback;
 pub mod geography;
 pub mod health;
 pub mod metrics;
@@ -71,6 +72,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routing::router())
         .merge(cases::router())
         .merge(documents::router())
+        .merge(feedback::router())
         .merge(calendar::router())
         .merge(stats::router())
 }

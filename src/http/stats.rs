@@ -345,6 +345,9 @@ pub fn indicators_csv(r: &Indicators) -> ApiResult<Vec<u8>> {
             "digitised_reused",
             r.digitisation.digitised_reused.to_string(),
         ),
+        ("ratings", r.satisfaction.ratings.to_string()),
+        ("average_rating", opt(r.satisfaction.average_rating)),
+        ("satisfied_rate", opt(r.satisfaction.satisfied_rate)),
     ] {
         w.write_record([k, &v]).map_err(csv_error)?;
     }

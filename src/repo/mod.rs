@@ -9,6 +9,7 @@ pub mod counters;
 pub mod documents;
 pub mod dossiers;
 pub mod events;
+pub mod feedback;
 pub mod geography;
 pub mod idempotency;
 pub mod outbox;

@@ -246,6 +246,38 @@ pub async fn indicators<C: ConnectionTrait>(
     )
 }
 
+/// Applicants' ratings given in a period, per unit rated (the unit that handled the dossier).
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct SatisfactionRow {
+    pub unit: String,
+    pub ratings: i64,
+    pub rating_sum: i64,
+    /// Ratings of 4 or 5.
+    pub satisfied: i64,
+}
+
+pub async fn satisfaction<C: ConnectionTrait>(
+    db: &C,
+    f: &Filter,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<SatisfactionRow>, DbErr> {
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = vec![from.into(), to.into()];
+    // The filter names the dossiers' columns: applied to them, not to the ratings.
+    let filter = f.clause(&mut values);
+    let text = format!(
+        "SELECT unit, COUNT(*) AS ratings, CAST(SUM(rating) AS BIGINT) AS rating_sum, \
+         CAST(SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END) AS BIGINT) AS satisfied \
+         FROM case_feedback WHERE created_at >= ? AND created_at < ? \
+         AND case_id IN (SELECT id FROM cases WHERE 1 = 1{filter}) \
+         GROUP BY unit ORDER BY unit"
+    );
+    SatisfactionRow::find_by_statement(stmt(backend, &text, values))
+        .all(db)
+        .await
+}
+
 /// Average processing time per procedure for dossiers decided in a period.
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct ProcedureTimeRow {

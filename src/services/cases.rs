@@ -226,6 +226,13 @@ pub(crate) fn transition_error(e: TransitionError, d: Option<&Dossier>) -> ApiEr
                 )
             ),
         ),
+        TransitionError::ResultNotReturned => ApiError::conflict(
+            "result_not_returned",
+            text!(
+                "Chỉ đánh giá được sau khi đã nhận kết quả.",
+                "The service can be rated once the result was returned."
+            ),
+        ),
         TransitionError::Closed => ApiError::conflict(
             "case_closed",
             text!(

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod deadlines;
 pub mod demo;
 pub mod documents;
+pub mod feedback;
 pub mod geography;
 pub mod intake;
 pub mod intake_writer;

@@ -280,6 +280,28 @@ pub struct Indicators {
     pub by_procedure: Vec<ProcedureTime>,
     /// Decision 766's digitisation group (docs/INDICATORS.md).
     pub digitisation: Digitisation,
+    /// Applicants' ratings given in the period (Decision 766's satisfaction group).
+    pub satisfaction: Satisfaction,
+}
+
+/// Applicants' ratings (1–5, one per dossier after its result) given in a period.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Satisfaction {
+    pub ratings: i64,
+    /// Mean rating; `null` without ratings.
+    pub average_rating: Option<f64>,
+    /// Ratings of 4 or 5 / ratings.
+    pub satisfied_rate: Option<f64>,
+    /// Per unit rated (the unit that handled the dossier).
+    pub by_unit: Vec<UnitSatisfaction>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UnitSatisfaction {
+    pub unit: String,
+    pub ratings: i64,
+    pub average_rating: Option<f64>,
+    pub satisfied_rate: Option<f64>,
 }
 
 /// Decision 766's digitisation indicators of a period, with the counts behind them.
@@ -349,6 +371,11 @@ pub async fn indicators(
     let r = q::indicators(db, filter, from, to, end).await?;
     let per = q::processing_by_procedure(db, filter, from, to).await?;
     let dg = q::digitisation(db, filter, from, to).await?;
+    let rated = q::satisfaction(db, filter, from, to).await?;
+    let mean = |sum: i64, n: i64| (n > 0).then(|| (sum as f64 / n as f64 * 100.0).round() / 100.0);
+    let (ratings, rating_sum, satisfied) = rated.iter().fold((0, 0, 0), |(n, s, k), r| {
+        (n + r.ratings, s + r.rating_sum, k + r.satisfied)
+    });
     let judged = r.finished_on_time + r.finished_late + r.open_on_time + r.open_late;
     let online = ratio(r.received_online, r.received);
     let online_electronic = ratio(r.received_online_electronic_result, r.received);
@@ -399,6 +426,20 @@ pub async fn indicators(
             decided_with_result_file: dg.decided_with_result_file,
             digitised_documents: dg.digitised_documents,
             digitised_reused: dg.digitised_reused,
+        },
+        satisfaction: Satisfaction {
+            ratings,
+            average_rating: mean(rating_sum, ratings),
+            satisfied_rate: ratio(satisfied, ratings),
+            by_unit: rated
+                .into_iter()
+                .map(|r| UnitSatisfaction {
+                    average_rating: mean(r.rating_sum, r.ratings),
+                    satisfied_rate: ratio(r.satisfied, r.ratings),
+                    unit: r.unit,
+                    ratings: r.ratings,
+                })
+                .collect(),
         },
     })
 }

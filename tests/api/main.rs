@@ -14,6 +14,7 @@ mod cli;
 mod config;
 mod documents;
 mod errors;
+mod feedback;
 mod geography;
 mod hardening;
 mod health;

@@ -276,7 +276,10 @@ async fn a_dossier_waiting_for_the_applicant_is_not_late() {
         .await
         .assert_status(200);
     let c = &r["counts"];
-    assert_eq!((c["open_on_time"].as_i64(), c["open_late"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(
+        (c["open_on_time"].as_i64(), c["open_late"].as_i64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(r["on_time_rate"], 0.5);
 }
 

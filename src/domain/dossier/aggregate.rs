@@ -148,6 +148,8 @@ pub enum EventKind {
     PartDecided,
     /// The part's bundle was closed, and the part with it.
     ClosedWithBundle,
+    /// The applicant rated the service.
+    Rated,
 }
 
 impl EventKind {
@@ -168,6 +170,7 @@ impl EventKind {
             EventKind::PartOpened => "open_part",
             EventKind::PartDecided => "part_decided",
             EventKind::ClosedWithBundle => "close_with_bundle",
+            EventKind::Rated => "feedback",
         }
     }
 }

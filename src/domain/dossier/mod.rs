@@ -4,6 +4,7 @@
 mod aggregate;
 mod bundle;
 mod documents;
+mod feedback;
 pub mod notice;
 #[cfg(test)]
 mod tests;
@@ -14,6 +15,7 @@ pub use aggregate::{
 };
 pub use bundle::parts_pending;
 pub use documents::{valid_kind, Attached, Document, MediaType, NewDocument, RESULT_KIND};
+pub use feedback::Rating;
 
 use std::fmt;
 

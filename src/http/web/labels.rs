@@ -87,6 +87,7 @@ pub fn event(name: &str, lang: Lang) -> String {
         "sla_overdue" => pick(lang, "Quá hạn", "Overdue"),
         "deadline_recomputed" => pick(lang, "Tính lại hạn theo lịch mới", "Deadline recomputed"),
         "attach_document" => pick(lang, "Bổ sung tệp giấy tờ", "File attached"),
+        "feedback" => pick(lang, "Người dân đánh giá", "Rated by the applicant"),
         "open_part" => pick(lang, "Mở hồ sơ thành phần liên thông", "Bundle part opened"),
         "part_decided" => pick(
             lang,
