@@ -18,7 +18,7 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::domain::calendar::vn_offset;
-use crate::domain::dossier::{parts_pending, Document, Dossier, RESULT_KIND};
+use crate::domain::dossier::{parts_pending, CalendarSource, Document, Dossier, RESULT_KIND};
 use crate::domain::lifecycle::{Action, Outcome};
 use crate::domain::procedure::ProcedureSpec;
 use crate::domain::unit::UnitCode;
@@ -35,7 +35,11 @@ pub(crate) async fn pending_for<C: ConnectionTrait>(
     spec: &ProcedureSpec,
     action: Action,
 ) -> ApiResult<Vec<String>> {
-    if !spec.is_bundle() || !matches!(action, Action::Approve | Action::Reject) {
+    // A part is never a bundle itself, whatever its procedure became since.
+    if !spec.is_bundle()
+        || d.bundle_code.is_some()
+        || !matches!(action, Action::Approve | Action::Reject)
+    {
         return Ok(Vec::new());
     }
     let parts = repo::dossiers::parts_of(db, d.code_str()).await?;
@@ -51,36 +55,43 @@ pub(crate) async fn after_action<C: ConnectionTrait>(
     action: Action,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    if spec.is_bundle() {
+    if spec.is_bundle() && d.bundle_code.is_none() {
         if action == Action::Receive {
-            open_parts(db, deps, d, spec, None, now).await?;
+            open_parts(db, deps, d, spec, None, &[], now).await?;
         }
         if !d.status.is_open() {
-            close_parts(db, d, now).await?;
+            close_parts(db, deps, d, now).await?;
         }
     }
-    if d.bundle_code.is_some() && matches!(action, Action::Approve | Action::Reject) {
+    // A part decided, or closed by its own unit (stopped) without a decision: its bundle
+    // records it; the parts waiting for it open only after an approval.
+    let ended = matches!(action, Action::Approve | Action::Reject) || !d.status.is_open();
+    if d.bundle_code.is_some() && ended {
         part_decided(db, deps, d, now).await?;
     }
     Ok(())
 }
 
-/// Open the parts of `bundle` that wait for `after` (`None`: for nothing); their codes.
+/// Open the parts of `bundle` that wait for `after` (`None`: for nothing), with the bundle's
+/// files and `results` (the results of the part they waited for: the birth extract that
+/// residence registration and the card need); their codes.
 async fn open_parts<C: ConnectionTrait>(
     db: &C,
     deps: &Deps<'_>,
     bundle: &Dossier,
     spec: &ProcedureSpec,
     after: Option<&str>,
+    results: &[Document],
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<String>> {
     let directory = deps.directory.current();
     let calendars = deps.calendars.current();
-    let documents: Vec<_> = repo::documents::of_case(db, bundle.id)
+    let mut documents: Vec<_> = repo::documents::of_case(db, bundle.id)
         .await?
         .into_iter()
         .filter(|doc| !doc.superseded && doc.kind != RESULT_KIND)
         .collect();
+    documents.extend(results.iter().cloned());
     let mut opened = Vec::new();
     for part in spec.parts_after(after) {
         let row = repo::procedures::in_force(db, &part.procedure, now)
@@ -146,19 +157,6 @@ async fn part_decided<C: ConnectionTrait>(
         .await?
         .ok_or_else(|| internal("bundle of a part missing"))?;
     let spec = crate::services::cases::pinned_spec(db, &bundle).await?;
-    let opened = if part.outcome == Some(Outcome::Approved) {
-        open_parts(
-            db,
-            deps,
-            &bundle,
-            &spec,
-            Some(part.procedure_code.as_str()),
-            now,
-        )
-        .await?
-    } else {
-        Vec::new()
-    };
     let results: Vec<_> = repo::documents::of_case(db, part.id)
         .await?
         .into_iter()
@@ -166,6 +164,12 @@ async fn part_decided<C: ConnectionTrait>(
         .map(|doc| copy_of(&doc))
         .collect();
     repo::documents::insert_documents(db, bundle.id, bundle.applicant.account, &results).await?;
+    let opened = if part.outcome == Some(Outcome::Approved) {
+        let after = Some(part.procedure_code.as_str());
+        open_parts(db, deps, &bundle, &spec, after, &results, now).await?
+    } else {
+        Vec::new()
+    };
     let expected = bundle.version;
     bundle.hold_copies(&results);
     let event = bundle.part_decided(part, &opened, now);
@@ -179,12 +183,17 @@ async fn part_decided<C: ConnectionTrait>(
 /// `bundle` closed: every part still open closes with it.
 async fn close_parts<C: ConnectionTrait>(
     db: &C,
+    deps: &Deps<'_>,
     bundle: &Dossier,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
+    let directory = deps.directory.current();
+    let calendars = deps.calendars.current();
     for mut part in repo::dossiers::parts_of(db, bundle.code_str()).await? {
         let expected = part.version;
-        if let Some(event) = part.close_with_bundle(bundle, now) {
+        let unit = directory.unit(part.current_unit().as_str());
+        let cal = calendars.calendar_of(unit.map(|u| u.as_ref()));
+        if let Some(event) = part.close_with_bundle(bundle, &cal, now) {
             if !repo::dossiers::save(db, &part, expected).await? {
                 return Err(version_conflict());
             }

@@ -322,6 +322,16 @@ pub async fn act(
     }
     let now = Utc::now();
     let txn = db::begin_write(deps.db).await?;
+    // A part's decision changes its bundle too: lock the bundle first, as the bundle's own
+    // actions do before touching their parts, so that the two never wait for each other.
+    if matches!(action, Action::Approve | Action::Reject | Action::Stop) {
+        if let Some(bundle) = repo::dossiers::find(&txn, code)
+            .await?
+            .and_then(|d| d.bundle_code)
+        {
+            repo::dossiers::find_for_update(&txn, bundle.as_str()).await?;
+        }
+    }
     let mut dossier = repo::dossiers::find_for_update(&txn, code)
         .await?
         .ok_or_else(|| not_found(code))?;

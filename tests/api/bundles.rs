@@ -131,8 +131,28 @@ async fn a_birth_bundle_is_filed_once_and_each_part_is_worked_at_its_competent_u
         .await
         .assert_problem(404, "case_not_found");
 
-    // The commune registers the birth: residence and the card open side by side.
-    decide(&app, &cast.clerk, &cast.head, &birth, "approve").await;
+    // The commune registers the birth, with the electronic extract as its result: residence
+    // and the card open side by side, each holding the extract.
+    for action in ["claim", "start_processing"] {
+        app.act(&cast.clerk, &birth, action, json!({}))
+            .await
+            .assert_status(200);
+    }
+    app.attach(
+        &cast.clerk,
+        &birth,
+        &[("kind", "result")],
+        "trich-luc-khai-sinh.pdf",
+        pdf("trich luc"),
+    )
+    .await
+    .assert_status(201);
+    app.act(&cast.clerk, &birth, "send_for_approval", json!({}))
+        .await
+        .assert_status(200);
+    app.act(&cast.head, &birth, "approve", json!({}))
+        .await
+        .assert_status(200);
     let b = bundle(&app, &cast.citizen, &code).await;
     let all = parts(&b);
     let units: Vec<(&str, &str)> = all.iter().map(|p| (p.0.as_str(), p.1.as_str())).collect();
@@ -145,6 +165,20 @@ async fn a_birth_bundle_is_filed_once_and_each_part_is_worked_at_its_competent_u
         ]
     );
     let (residence, card) = (all[1].2.clone(), all[2].2.clone());
+    let docs = app
+        .get(
+            &format!("/api/v1/cases/{residence}/documents"),
+            Some(&police),
+        )
+        .await
+        .assert_status(200);
+    assert!(
+        docs.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["file_name"] == "trich-luc-khai-sinh.pdf"),
+        "{docs}"
+    );
     let row = app.case_row(&residence).await;
     assert_eq!(
         row.due_at.unwrap(),
@@ -324,4 +358,44 @@ async fn a_refused_first_part_opens_nothing_after_it() {
     );
     let html = page(format!("/cases/{}", first[0].2)).await;
     assert!(html.contains(&format!(r#"href="/cases/{code}" id="bundle-link""#)));
+}
+
+/// A part its own unit stops (Form 05) is settled without a decision: the bundle records it,
+/// nothing waiting for it opens, and the bundle can be decided.
+#[tokio::test]
+async fn a_part_stopped_by_its_unit_is_recorded_on_the_bundle() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let code = app
+        .submit_online(&cast.citizen, intake_body(BIRTH_BUNDLE, BA_DINH))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.act(&cast.reception, &code, "receive", json!({}))
+        .await
+        .assert_status(200);
+    let birth = parts(&bundle(&app, &cast.citizen, &code).await)[0]
+        .2
+        .clone();
+    app.act(
+        &cast.head,
+        &birth,
+        "stop",
+        json!({"reason": "Người yêu cầu không bổ sung giấy tờ"}),
+    )
+    .await
+    .assert_status(200);
+    let events = app
+        .get(&format!("/api/v1/cases/{code}/events"), Some(&cast.citizen))
+        .await
+        .assert_status(200);
+    let last = events.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "part_decided");
+    assert_eq!(last["data"]["part"], birth.as_str());
+    assert!(last["data"]["outcome"].is_null());
+    let b = bundle(&app, &cast.citizen, &code).await;
+    assert_eq!(parts(&b).len(), 1, "nothing waits for a stopped part");
+    let r = decide(&app, &cast.clerk, &cast.head, &code, "reject").await;
+    assert_eq!(r["status"], "decided");
 }

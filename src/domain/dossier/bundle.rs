@@ -13,7 +13,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map};
 
-use super::aggregate::{Dossier, DossierEvent, EventKind, Rules};
+use super::aggregate::{Dossier, DossierEvent, EventKind, PauseChange, Rules};
+use crate::domain::calendar::WorkCalendar;
 use crate::domain::lifecycle::{Outcome, Status, TransitionError};
 use crate::domain::procedure::{BundlePart, ProcedureSpec};
 use crate::domain::sla::SlaState;
@@ -137,6 +138,7 @@ impl Dossier {
     pub fn close_with_bundle(
         &mut self,
         bundle: &Dossier,
+        cal: &WorkCalendar,
         now: DateTime<Utc>,
     ) -> Option<DossierEvent> {
         if !self.status.is_open() {
@@ -154,8 +156,10 @@ impl Dossier {
         self.consulted_unit = None;
         self.consult_due_at = None;
         self.step = None;
-        // A pause still open ends without moving anything: the part is over.
-        self.paused_at = None;
+        // A pause still open ends now (on the part's unit's calendar), as any closing ends it.
+        let pause = self.paused_at.take().map(|at| PauseChange::Ended {
+            working_secs: cal.working_secs_between(at, now),
+        });
         self.version += 1;
         self.updated_at = now;
         let mut data = Map::new();
@@ -170,7 +174,7 @@ impl Dossier {
             data,
             public: false,
             at: now,
-            pause: None,
+            pause,
         })
     }
 }

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::{Dossier, DossierEvent, EventKind};
 use crate::domain::calendar::vn_offset;
+use crate::domain::lifecycle::Action;
 use crate::domain::sla::SlaState;
 
 /// The key of the dossier code in a notice's payload (filled in by the database when the
@@ -31,9 +32,21 @@ impl Dossier {
                     EventKind::ReceivedAtCounter => "case.received".to_string(),
                     other => format!("case.{}", other.as_str()),
                 };
+                // A bundle's parts tell the applicant through the bundle (`part_decided`),
+                // except the steps that ask something of them or move their appointment.
+                let tell_applicant = event.public
+                    && (self.bundle_code.is_none()
+                        || matches!(
+                            kind,
+                            EventKind::Action(
+                                Action::RequestSupplement
+                                    | Action::ApologizeAndExtend
+                                    | Action::RequestPayment
+                            )
+                        ));
                 Notice {
                     topic,
-                    recipients: self.recipients(event.public),
+                    recipients: self.recipients(tell_applicant),
                     payload: self.sync_payload(kind.as_str(), now),
                 }
             }
@@ -43,8 +56,7 @@ impl Dossier {
     /// Who is told: the applicant for public steps, the unit that has the dossier always.
     fn recipients(&self, public: bool) -> Value {
         let mut r = Vec::new();
-        // A bundle's parts tell the applicant through the bundle (`part_decided`).
-        if public && self.bundle_code.is_none() {
+        if public {
             if let Some(a) = self.applicant.account {
                 r.push(json!({"kind": "applicant", "account_id": a}));
             }

@@ -984,12 +984,24 @@ fn a_bundle_part_is_timed_by_its_share_and_closes_with_its_bundle() {
 
     bundle.status = Status::Returned;
     let mut open = part.clone();
-    let e = decided.close_with_bundle(&bundle, at).unwrap();
+    let cal = &world().calendar;
+    let e = decided.close_with_bundle(&bundle, cal, at).unwrap();
     assert_eq!(
         (e.kind, decided.status),
         (EventKind::ClosedWithBundle, Status::Returned)
     );
-    open.close_with_bundle(&bundle, at).unwrap();
+    open.paused_at = Some(at);
+    let e = open
+        .close_with_bundle(&bundle, cal, at + Duration::minutes(20))
+        .unwrap();
     assert_eq!(open.status, Status::Stopped, "an undecided part stops");
-    assert!(open.close_with_bundle(&bundle, at).is_none(), "closed once");
+    assert_eq!(
+        e.pause,
+        Some(PauseChange::Ended { working_secs: 1200 }),
+        "its pause ends"
+    );
+    assert!(
+        open.close_with_bundle(&bundle, cal, at).is_none(),
+        "closed once"
+    );
 }
