@@ -516,6 +516,9 @@ fn intake_request(body: &Json) -> motcua::services::intake::IntakeRequest {
         channel: None,
         form: body["form"].clone(),
         documents: Vec::new(),
+        result_point: None,
+        payment_channel: None,
+        payment_reference: None,
     }
 }
 

@@ -124,6 +124,8 @@ fn bench(c: &mut Criterion) {
                             procedure,
                             resolution: &resolution,
                             received_at: None,
+                            result_point: None,
+                            boundary_independent: procedure.boundary_independent,
                             overrides: &overrides,
                             at,
                         },

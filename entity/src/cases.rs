@@ -92,6 +92,17 @@ pub struct Model {
     pub on_time: Option<bool>,
     #[sea_orm(nullable)]
     pub result_delivery: Option<String>,
+    #[sea_orm(nullable)]
+    pub result_point: Option<String>,
+    #[sea_orm(nullable)]
+    pub fee_vnd: Option<i64>,
+    #[sea_orm(nullable)]
+    pub payment_due_vnd: Option<i64>,
+    #[sea_orm(column_type = "Json", nullable)]
+    pub receipts: Option<Json>,
+    #[sea_orm(nullable)]
+    pub paid_at: Option<DateTimeUtc>,
+    pub paid_online: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

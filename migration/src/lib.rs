@@ -18,6 +18,7 @@ mod m20250701_000013_interagency;
 mod m20250701_000014_limit_variants;
 mod m20250701_000015_bundles;
 mod m20250701_000016_feedback;
+mod m20250701_000017_province_rules;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000014_limit_variants::Migration),
             Box::new(m20250701_000015_bundles::Migration),
             Box::new(m20250701_000016_feedback::Migration),
+            Box::new(m20250701_000017_province_rules::Migration),
         ]
     }
 }

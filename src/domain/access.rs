@@ -96,6 +96,16 @@ impl Actor {
         }
     }
 
+    /// Who edits a province's published lists: administrators, and the province's own
+    /// administrators (`province_admin` of that province).
+    pub fn require_province_admin(&self, province: &str) -> Result<(), Denied> {
+        match (&self.role, &self.province) {
+            (Role::Admin, _) => Ok(()),
+            (Role::ProvinceAdmin, Some(p)) if p == province => Ok(()),
+            _ => Err(denied("not_province_admin")),
+        }
+    }
+
     /// Any staff role (not a citizen).
     pub fn require_staff(&self) -> Result<(), Denied> {
         if self.role == Role::Citizen {
@@ -121,6 +131,7 @@ impl Actor {
                 None => CaseScope::National,
             }),
             Role::Admin => Ok(CaseScope::Audited),
+            Role::ProvinceAdmin => Err(denied("no_case_access")),
         }
     }
 
@@ -185,7 +196,7 @@ impl Actor {
                 _ => Err(denied("no_unit")),
             },
             Role::Admin => Ok(StatsScope::National),
-            Role::Citizen | Role::Clerk => Err(denied("supervisors_only")),
+            Role::Citizen | Role::Clerk | Role::ProvinceAdmin => Err(denied("supervisors_only")),
         }
     }
 }

@@ -16,15 +16,20 @@ pub enum Role {
     UnitHead,
     Supervisor,
     Admin,
+    /// Administers one province's published lists (boundary-independent procedures, fees):
+    /// a province's own People's Committee publishes them (Decree 118/2025/NĐ-CP art. 21),
+    /// not the national administrators alone. Reads no dossier.
+    ProvinceAdmin,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Citizen,
         Role::Clerk,
         Role::UnitHead,
         Role::Supervisor,
         Role::Admin,
+        Role::ProvinceAdmin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +39,7 @@ impl Role {
             Role::UnitHead => "unit_head",
             Role::Supervisor => "supervisor",
             Role::Admin => "admin",
+            Role::ProvinceAdmin => "province_admin",
         }
     }
 

@@ -367,6 +367,8 @@ pub struct Input {
     pub note: Option<String>,
     /// `return_result`: how the result was handed over (not recorded when absent).
     pub result_delivery: Option<ResultDelivery>,
+    /// `confirm_payment` (required) and `receive` (the fee, at the counter): how it was paid.
+    pub payment: Option<crate::domain::dossier::Payment>,
 }
 
 /// The result of a legal transition.
@@ -672,6 +674,12 @@ pub fn transition(
                 return Err(TransitionError::Forbidden("handling_unit_staff_only"));
             }
             match input.amount_vnd {
+                Some(a) if a > crate::domain::dossier::MAX_AMOUNT_VND => {
+                    return Err(TransitionError::InvalidField {
+                        field: "amount_vnd",
+                        code: "amount_too_large",
+                    })
+                }
                 Some(a) if a > 0 => {}
                 _ => {
                     return Err(TransitionError::Missing {
@@ -693,6 +701,11 @@ pub fn transition(
             }
             if !staff_either {
                 return Err(TransitionError::Forbidden("unit_staff_only"));
+            }
+            if input.payment.is_none() {
+                return Err(TransitionError::Missing {
+                    field: "payment_channel",
+                });
             }
             let to = f.resume_status.unwrap_or(S::Processing);
             ok(to, vec![Effect::ResumeClock])

@@ -9,6 +9,8 @@ pub mod geography;
 pub mod lang;
 pub mod lifecycle;
 pub mod procedure;
+pub mod province_lists;
 pub mod routing;
+pub mod scorecard;
 pub mod sla;
 pub mod unit;

@@ -264,6 +264,11 @@ pub enum RouteNote {
     DefaultReception {
         unit: Arc<UnitInfo>,
     },
+    /// The applicant's chosen collection point.
+    ResultPoint {
+        unit: Arc<UnitInfo>,
+        boundary_independent: bool,
+    },
     AmbiguousSameProvince {
         candidates: usize,
     },
@@ -284,6 +289,11 @@ pub enum Rejection {
     ReceivingUnitInactive,
     OtherProvince,
     OutsideCommune,
+    UnknownResultPoint,
+    ResultPointInactive,
+    ResultPointNotReceptionPoint,
+    ResultPointOtherProvince,
+    ResultPointOutsideCommune,
 }
 
 impl Rejection {
@@ -297,6 +307,11 @@ impl Rejection {
             Rejection::ReceivingUnitInactive => "receiving_unit_inactive",
             Rejection::OtherProvince => "receipt_in_other_province",
             Rejection::OutsideCommune => "receipt_outside_commune",
+            Rejection::UnknownResultPoint => "unknown_result_point",
+            Rejection::ResultPointInactive => "result_point_inactive",
+            Rejection::ResultPointNotReceptionPoint => "result_point_not_reception_point",
+            Rejection::ResultPointOtherProvince => "result_point_outside_province",
+            Rejection::ResultPointOutsideCommune => "result_point_outside_commune",
         }
     }
 }
@@ -349,6 +364,22 @@ impl RouteNote {
             (RouteNote::DefaultReception { unit }, Lang::En) => {
                 format!("An online dossier is received at {}.", unit.name_in(Lang::En))
             }
+            (RouteNote::ResultPoint { unit, boundary_independent: true }, Lang::Vi) => format!(
+                "Nhận kết quả tại {} ({}): thủ tục thuộc danh mục tiếp nhận và trả kết quả không phụ thuộc địa giới hành chính của tỉnh (Nghị định 118/2025/NĐ-CP, Điều 21); thẩm quyền giải quyết không thay đổi.",
+                unit.name, unit.code
+            ),
+            (RouteNote::ResultPoint { unit, boundary_independent: true }, Lang::En) => format!(
+                "The result is collected at {} ({}): the procedure is on the province's boundary-independent list (Decree 118/2025/NĐ-CP, art. 21); competence does not change.",
+                unit.name, unit.code
+            ),
+            (RouteNote::ResultPoint { unit, boundary_independent: false }, Lang::Vi) => format!(
+                "Nhận kết quả tại {} ({}).",
+                unit.name, unit.code
+            ),
+            (RouteNote::ResultPoint { unit, boundary_independent: false }, Lang::En) => format!(
+                "The result is collected at {} ({}).",
+                unit.name, unit.code
+            ),
             (RouteNote::AmbiguousSameProvince { candidates }, Lang::Vi) => format!(
                 "Địa chỉ có {candidates} khả năng nhưng đều thuộc cùng một tỉnh, nên cơ quan cấp tỉnh vẫn xác định được."
             ),
@@ -397,6 +428,20 @@ fn rejection_text(r: Rejection, lang: Lang) -> String {
             "Không tiếp nhận được: thủ tục này phải nộp tại xã/phường nơi cư trú (không thuộc danh mục tiếp nhận không phụ thuộc địa giới hành chính).",
             "Cannot be received here: this procedure is not boundary-independent and must be filed in the address's commune.",
         ),
+        Rejection::UnknownResultPoint => ("Không có nơi trả kết quả này.", "There is no such result collection point."),
+        Rejection::ResultPointInactive => ("Nơi trả kết quả đang ngừng hoạt động.", "The result collection point is not active."),
+        Rejection::ResultPointNotReceptionPoint => (
+            "Nơi trả kết quả phải là một Trung tâm Phục vụ hành chính công (bộ phận một cửa).",
+            "The result collection point must be a one-stop service centre.",
+        ),
+        Rejection::ResultPointOtherProvince => (
+            "Nơi trả kết quả phải thuộc tỉnh/thành phố giải quyết hồ sơ.",
+            "The result collection point must be in the dossier's province.",
+        ),
+        Rejection::ResultPointOutsideCommune => (
+            "Thủ tục này không thuộc danh mục trả kết quả không phụ thuộc địa giới hành chính: kết quả được trả tại nơi tiếp nhận hoặc nơi giải quyết.",
+            "This procedure is not boundary-independent: the result is collected where it was received or where it is handled.",
+        ),
     };
     match lang {
         Lang::Vi => vi.to_string(),
@@ -412,6 +457,8 @@ pub struct Decision {
     pub ward: Option<WardRef>,
     pub handling_unit: Option<Arc<UnitInfo>>,
     pub receiving_unit: Option<Arc<UnitInfo>>,
+    /// Where the applicant collects the result, when chosen.
+    pub result_point: Option<Arc<UnitInfo>>,
     pub candidates: Vec<UnitCandidate>,
     pub notes: Vec<RouteNote>,
 }
@@ -440,6 +487,12 @@ pub struct Request<'a> {
     pub resolution: &'a Resolution,
     /// Where the dossier is (or will be) received, when given.
     pub received_at: Option<&'a str>,
+    /// The collection point the applicant chose, when given.
+    pub result_point: Option<&'a str>,
+    /// Whether the procedure is on the province's list of procedures received and returned
+    /// anywhere in the province (Decree 118/2025/NĐ-CP art. 21; each province publishes its
+    /// own list, the catalog's national flag until it does).
+    pub boundary_independent: bool,
     pub overrides: &'a [OverrideRule],
     pub at: DateTime<Utc>,
 }
@@ -452,6 +505,7 @@ fn reject(mut notes: Vec<RouteNote>, r: Rejection, ward: Option<WardRef>) -> Dec
         ward,
         handling_unit: None,
         receiving_unit: None,
+        result_point: None,
         candidates: Vec::new(),
         notes,
     }
@@ -507,6 +561,7 @@ pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
                     ward: None,
                     handling_unit: None,
                     receiving_unit: None,
+                    result_point: None,
                     candidates,
                     notes,
                 };
@@ -572,7 +627,7 @@ pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
             if !in_province(&r.province_code) {
                 return reject(notes, Rejection::OtherProvince, Some(ward));
             }
-            if !p.boundary_independent && r.code != handling.code {
+            if !req.boundary_independent && r.code != handling.code {
                 let allowed = match r.kind.level() {
                     // A commune centre may receive only its own commune's dossiers.
                     Level::Commune => {
@@ -588,7 +643,7 @@ pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
             }
             notes.push(RouteNote::ReceivedAt {
                 unit: r.clone(),
-                boundary_independent: p.boundary_independent,
+                boundary_independent: req.boundary_independent,
             });
             r
         }
@@ -611,12 +666,41 @@ pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
         }
     };
 
+    // Where the result is collected: anywhere in the province for a boundary-independent
+    // procedure, else where it is received or handled. Competence stays with `handling`.
+    let result_point = match req.result_point {
+        None => None,
+        Some(code) => {
+            let Some(u) = dir.unit(code).cloned() else {
+                return reject(notes, Rejection::UnknownResultPoint, Some(ward));
+            };
+            if !u.active {
+                return reject(notes, Rejection::ResultPointInactive, Some(ward));
+            }
+            if !(u.receives_dossiers || u.code == handling.code) {
+                return reject(notes, Rejection::ResultPointNotReceptionPoint, Some(ward));
+            }
+            if !in_province(&u.province_code) {
+                return reject(notes, Rejection::ResultPointOtherProvince, Some(ward));
+            }
+            if !req.boundary_independent && u.code != receiving.code && u.code != handling.code {
+                return reject(notes, Rejection::ResultPointOutsideCommune, Some(ward));
+            }
+            notes.push(RouteNote::ResultPoint {
+                unit: u.clone(),
+                boundary_independent: req.boundary_independent,
+            });
+            Some(u)
+        }
+    };
+
     Decision {
         status: RouteStatus::Routed,
         rejection: None,
         ward: Some(ward),
         handling_unit: Some(handling),
         receiving_unit: Some(receiving),
+        result_point,
         candidates: Vec::new(),
         notes,
     }
@@ -691,6 +775,8 @@ mod tests {
                 procedure: procedure(code),
                 resolution: &resolution,
                 received_at,
+                result_point: None,
+                boundary_independent: procedure(code).boundary_independent,
                 overrides,
                 at: at(),
             },

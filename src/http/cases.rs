@@ -14,7 +14,7 @@ use validator::Validate;
 
 use crate::app::AppState;
 use crate::domain::calendar::vn_offset;
-use crate::domain::dossier::{DocumentRef, Dossier, RecordedEvent, ResultDelivery};
+use crate::domain::dossier::{DocumentRef, Dossier, PaymentChannel, RecordedEvent, ResultDelivery};
 use crate::domain::lang::Lang;
 use crate::domain::lifecycle::{Action, Status};
 use crate::error::{ApiError, ApiResult, FieldError, ProblemDocument};
@@ -125,6 +125,23 @@ pub struct CaseView {
     /// and if recorded.
     #[schema(example = "electronic")]
     pub result_delivery: Option<String>,
+    /// Where the applicant collects the result (a reception point of the province chosen at
+    /// intake; absent: where it was received).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "SC-01-00004")]
+    pub result_point: Option<String>,
+    /// The procedure's fee in the dossier's province when it was filed (absent: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fee_vnd: Option<i64>,
+    /// The fee still to pay (absent: none, or paid).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fee_due_vnd: Option<i64>,
+    /// An amount asked for with `request_payment`, until `confirm_payment`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_due_vnd: Option<i64>,
+    /// The receipts of what was paid, oldest first (omitted when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub receipts: Vec<ReceiptView>,
     /// Dossier details (omitted in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub form: Option<Value>,
@@ -142,7 +159,24 @@ pub struct CaseView {
     pub parts: Option<Vec<PartView>>,
 }
 
-/// The routing recorded at intake.
+/// A receipt (biên lai) on a dossier.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptView {
+    /// `{dossier code}-BL{n}`.
+    #[schema(example = "1.004873-260702-0001-BL1")]
+    pub number: String,
+    /// `fee` (the procedure's fee) or `requested` (asked for with `request_payment`).
+    #[schema(example = "fee")]
+    pub purpose: String,
+    pub amount_vnd: i64,
+    /// `cash`, `bank_transfer` or `online_gateway`.
+    pub channel: PaymentChannel,
+    pub reference: Option<String>,
+    /// The unit that took it.
+    pub unit: String,
+    pub at: DateTime<FixedOffset>,
+}
+
 /// One part of a bundled dossier, as its bundle's page lists it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PartView {
@@ -266,6 +300,27 @@ impl CaseView {
             decided_at: local_opt(c.decided_at),
             closed_at: local_opt(c.closed_at),
             result_delivery: c.result_delivery.map(|r| r.as_str().to_string()),
+            result_point: c.result_point.as_ref().map(|u| u.to_string()),
+            fee_vnd: c.fee_vnd,
+            fee_due_vnd: c.fee_due(),
+            payment_due_vnd: c.payment_due_vnd,
+            receipts: c
+                .receipts
+                .iter()
+                .map(|r| ReceiptView {
+                    number: c.receipt_number(r),
+                    purpose: match r.purpose {
+                        crate::domain::dossier::ReceiptPurpose::Fee => "fee",
+                        crate::domain::dossier::ReceiptPurpose::Requested => "requested",
+                    }
+                    .to_string(),
+                    amount_vnd: r.amount_vnd,
+                    channel: r.channel,
+                    reference: r.reference.clone(),
+                    unit: r.unit.to_string(),
+                    at: r.at.with_timezone(&vn_offset()),
+                })
+                .collect(),
             form: full.then(|| c.form.clone()),
             documents: full.then(|| c.documents.clone()),
             routing,
@@ -393,6 +448,16 @@ pub struct IntakeBody {
     pub form: Value,
     #[serde(default)]
     pub documents: Vec<DocumentBody>,
+    /// Where the applicant will collect the result: any reception point of the province for a
+    /// procedure on the province's boundary-independent list (Decree 118/2025/NĐ-CP art. 21),
+    /// else the receiving or the handling unit. Default: where it is received.
+    #[schema(example = "SC-01-00004")]
+    pub result_point: Option<String>,
+    /// The procedure's fee paid with the filing: online through the payment gateway
+    /// (`online_gateway`, with its `payment_reference`), at the counter any channel.
+    pub payment_channel: Option<PaymentChannel>,
+    #[schema(max_length = 64)]
+    pub payment_reference: Option<String>,
 }
 
 fn empty_object() -> Value {
@@ -427,6 +492,9 @@ pub(crate) fn parse_intake(raw: &Value) -> ApiResult<IntakeRequest> {
         channel: body.channel,
         form: body.form,
         documents: intake_documents(body.documents)?,
+        result_point: body.result_point,
+        payment_channel: body.payment_channel.map(|c| c.as_str().to_string()),
+        payment_reference: body.payment_reference,
     })
 }
 
@@ -688,6 +756,13 @@ pub struct ActionBody {
     /// `return_result`: how the result was handed over: `electronic`, `in_person` or
     /// `postal` (Decision 766's indicator 3.3 counts online dossiers with an electronic one).
     pub result_delivery: Option<ResultDelivery>,
+    /// `confirm_payment` (required) and `receive` (to take the procedure's fee at the
+    /// counter): how it was paid.
+    pub payment_channel: Option<PaymentChannel>,
+    /// `confirm_payment` / `receive`: the bank transfer's or the payment gateway's reference
+    /// (required unless `cash`; 1–64 letters, digits, `.`, `_`, `/`, `-`).
+    #[schema(max_length = 64, example = "FT26338123456")]
+    pub payment_reference: Option<String>,
 }
 
 fn if_match(headers: &HeaderMap) -> ApiResult<Option<i32>> {
@@ -766,6 +841,8 @@ async fn act(
             variant: body.variant,
             note: body.note,
             result_delivery: body.result_delivery,
+            payment_channel: body.payment_channel.map(|c| c.as_str().to_string()),
+            payment_reference: body.payment_reference,
         },
     )
     .await?;

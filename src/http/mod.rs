@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod procedures;
+pub mod province_lists;
 pub mod routing;
 pub mod stats;
 pub mod units;
@@ -70,6 +71,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(units::router())
         .merge(procedures::router())
         .merge(routing::router())
+        .merge(province_lists::router())
         .merge(cases::router())
         .merge(documents::router())
         .merge(feedback::router())

@@ -45,6 +45,8 @@ pub struct RouteRequest {
     /// commune (commune-level procedures) or province (province-level ones).
     #[schema(example = "01.00004.TTPVHCC")]
     pub received_at_unit: Option<String>,
+    /// Where the applicant would collect the result (a reception point of the province).
+    pub result_point: Option<String>,
 }
 
 /// A unit, named in the caller's language.
@@ -92,6 +94,13 @@ pub struct RouteView {
     pub handling_unit: Option<UnitRef>,
     /// Where the dossier is received.
     pub receiving_unit: Option<UnitRef>,
+    /// Where the result is collected, when one was asked for.
+    pub result_point: Option<UnitRef>,
+    /// Whether the procedure is on the province's list of procedures received and returned
+    /// anywhere in the province (Decree 118/2025/NĐ-CP art. 21).
+    pub boundary_independent: bool,
+    /// The procedure's fee in the address's province (the province's, else the national one).
+    pub fee_vnd: i64,
     /// The address's 2025 ward.
     pub ward: Option<WardRefView>,
     /// `2025` or `legacy`: how the address was read.
@@ -101,7 +110,9 @@ pub struct RouteView {
     pub candidates: Vec<UnitCandidateView>,
     /// Rejected: `address_not_found`, `no_competent_unit`, `handling_unit_inactive`,
     /// `unknown_receiving_unit`, `not_a_reception_point`, `receiving_unit_inactive`,
-    /// `receipt_in_other_province`, `receipt_outside_commune`.
+    /// `receipt_in_other_province`, `receipt_outside_commune`, `unknown_result_point`,
+    /// `result_point_inactive`, `result_point_not_reception_point`,
+    /// `result_point_outside_province`, `result_point_outside_commune`.
     pub rejection: Option<&'static str>,
     /// Why, in the caller's language, step by step (address, competence, overrides, receipt).
     pub explanation: Vec<String>,
@@ -166,6 +177,10 @@ async fn resolve_route(
         code,
         &input,
         received_at.as_ref().map(UnitCode::as_str),
+        body.result_point
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty()),
         Utc::now(),
     )?;
     let d = &routed.decision;
@@ -174,6 +189,9 @@ async fn resolve_route(
         status: d.status,
         handling_unit: d.handling_unit.as_deref().map(|u| UnitRef::of(u, lang)),
         receiving_unit: d.receiving_unit.as_deref().map(|u| UnitRef::of(u, lang)),
+        result_point: d.result_point.as_deref().map(|u| UnitRef::of(u, lang)),
+        boundary_independent: routed.boundary_independent,
+        fee_vnd: routed.fee_vnd,
         ward: d.ward.as_ref().map(WardRefView::from),
         era: routed.resolution.era.map(era_str),
         procedure: RoutedProcedure {

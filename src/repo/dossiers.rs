@@ -126,6 +126,16 @@ pub fn from_row(m: cases::Model) -> Result<Dossier, DbErr> {
         result_delivery: parse_opt("result delivery", m.result_delivery.as_deref(), |s| {
             ResultDelivery::parse(s).ok_or(())
         })?,
+        result_point: parse_opt("unit", m.result_point.as_deref(), UnitCode::parse)?,
+        fee_vnd: m.fee_vnd,
+        payment_due_vnd: m.payment_due_vnd,
+        receipts: match m.receipts {
+            Some(v) => serde_json::from_value(v)
+                .map_err(|e| DbErr::Custom(format!("bad receipts: {e}")))?,
+            None => Vec::new(),
+        },
+        paid_at: m.paid_at,
+        paid_online: m.paid_online,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -185,6 +195,12 @@ pub fn to_row(d: &Dossier) -> cases::ActiveModel {
         processing_working_secs: Set(d.processing_working_secs),
         on_time: Set(d.on_time),
         result_delivery: Set(d.result_delivery.map(|r| r.as_str().to_string())),
+        result_point: Set(d.result_point.as_ref().map(UnitCode::to_string)),
+        fee_vnd: Set(d.fee_vnd),
+        payment_due_vnd: Set(d.payment_due_vnd),
+        receipts: Set((!d.receipts.is_empty()).then(|| serde_json::json!(d.receipts))),
+        paid_at: Set(d.paid_at),
+        paid_online: Set(d.paid_online),
         created_at: Set(d.created_at),
         updated_at: Set(d.updated_at),
     }

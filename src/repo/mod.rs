@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod outbox;
 pub mod overrides;
 pub mod procedures;
+pub mod province_lists;
 pub mod reference;
 pub mod secrets;
 pub mod stats;

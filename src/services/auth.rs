@@ -253,14 +253,24 @@ pub async fn check_role_placement(
                 ));
             }
         }
-        Role::Supervisor => {
+        Role::Supervisor | Role::ProvinceAdmin => {
             if unit.is_some() {
                 return Err(ApiError::invalid_field(
                     "unit",
                     "unit_not_allowed",
                     text!(
-                        "Giám sát viên không thuộc đơn vị.",
-                        "Supervisors do not belong to a unit."
+                        "Giám sát viên, quản trị tỉnh không thuộc đơn vị.",
+                        "Supervisors and province administrators do not belong to a unit."
+                    ),
+                ));
+            }
+            if role == Role::ProvinceAdmin && province.is_none() {
+                return Err(ApiError::invalid_field(
+                    "province",
+                    "required",
+                    text!(
+                        "Quản trị tỉnh phải gắn với một tỉnh.",
+                        "A province administrator needs a province."
                     ),
                 ));
             }

@@ -87,6 +87,11 @@ pub struct ActionRequest {
     pub note: Option<String>,
     /// `return_result`: how the result was handed over (not recorded when absent).
     pub result_delivery: Option<crate::domain::dossier::ResultDelivery>,
+    /// `confirm_payment` (required) and `receive` (the fee): `cash`, `bank_transfer` or
+    /// `online_gateway`.
+    pub payment_channel: Option<String>,
+    /// The transfer's or the gateway's reference (required unless cash).
+    pub payment_reference: Option<String>,
 }
 
 pub(crate) fn not_found(code: &str) -> ApiError {
@@ -185,6 +190,18 @@ pub(crate) fn transition_error(e: TransitionError, d: Option<&Dossier>) -> ApiEr
                 "unknown_component" => (
                     "Thành phần không có trong danh mục thành phần hồ sơ của thủ tục.",
                     "That is not a component of the procedure's dossier.",
+                ),
+                "amount_too_large" => (
+                    "Số tiền vượt quá 100.000.000 đồng: hãy kiểm tra lại.",
+                    "The amount exceeds 100,000,000 đồng: check it.",
+                ),
+                "no_fee_due" => (
+                    "Hồ sơ không có phí, lệ phí phải nộp (hoặc đã nộp).",
+                    "The dossier has no fee to pay (or it was paid).",
+                ),
+                "online_gateway_only" => (
+                    "Nộp trực tuyến chỉ thanh toán qua cổng thanh toán trực tuyến.",
+                    "Online filings are paid through the online payment gateway.",
                 ),
                 _ => ("Giá trị không hợp lệ.", "Invalid value."),
             };
@@ -347,6 +364,11 @@ pub async fn act(
         None => None,
     };
     let spec = pinned_spec(&txn, &dossier).await?;
+    let payment = crate::domain::dossier::Payment::parse(
+        req.payment_channel.as_deref(),
+        req.payment_reference.as_deref(),
+    )
+    .map_err(|e| ApiError::validation(vec![e.into()]))?;
     let parts_pending =
         crate::services::bundles::pending_for(&txn, &dossier, &spec, action).await?;
     let input = Input {
@@ -363,6 +385,7 @@ pub async fn act(
         variant: req.variant,
         note: req.note,
         result_delivery: req.result_delivery,
+        payment,
     };
     let directory = deps.directory.current();
     let calendars = deps.calendars.current();

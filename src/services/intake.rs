@@ -47,6 +47,11 @@ pub struct IntakeRequest {
     pub form: Value,
     /// Uploads taken and digitised documents reused (see `services::documents`).
     pub documents: Vec<IntakeDocument>,
+    /// Where the result is collected (a reception point of the province).
+    pub result_point: Option<String>,
+    /// The fee paid with the filing.
+    pub payment_channel: Option<String>,
+    pub payment_reference: Option<String>,
 }
 
 /// The answer to an intake.
@@ -163,6 +168,7 @@ struct Validated {
     procedure_code: String,
     applicant: Applicant,
     channel: Channel,
+    payment: Option<crate::domain::dossier::Payment>,
 }
 
 /// Puts a value's error on the body field it came from.
@@ -267,6 +273,12 @@ fn validate(deps: &Deps<'_>, actor: &Actor, req: &IntakeRequest) -> ApiResult<Va
         // Other roles were turned away by `check_filer`.
         _ => Some(Channel::InPerson),
     };
+    let payment = c
+        .take(crate::domain::dossier::Payment::parse(
+            req.payment_channel.as_deref(),
+            req.payment_reference.as_deref(),
+        ))
+        .flatten();
     c.finish()?;
     Ok(Validated {
         procedure_code: req.procedure_code.trim().to_string(),
@@ -279,6 +291,7 @@ fn validate(deps: &Deps<'_>, actor: &Actor, req: &IntakeRequest) -> ApiResult<Va
             email,
         },
         channel: channel.expect("checked"),
+        payment,
     })
 }
 
@@ -336,6 +349,10 @@ async fn create(
         &v.procedure_code,
         &req.address,
         received_at_unit.as_deref(),
+        req.result_point
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty()),
         now,
     )?;
     let spec = routed.procedure.spec()?;
@@ -406,10 +423,48 @@ async fn create(
                     ),
                 ));
             }
+            // Routing stops before the collection point when the address is ambiguous:
+            // it must still be a reception point of the province (that the procedure may
+            // return there is checked again when the dossier is routed).
+            if let Some(rp) = req
+                .result_point
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                let code = match directory.unit(rp) {
+                    None => Some("unknown_result_point"),
+                    Some(u) if !u.active => Some("result_point_inactive"),
+                    Some(u) if !u.receives_dossiers => Some("result_point_not_reception_point"),
+                    Some(u) if u.province_code != province => Some("result_point_outside_province"),
+                    Some(_) => None,
+                };
+                if let Some(code) = code {
+                    return Err(ApiError::invalid_field(
+                        "result_point",
+                        code,
+                        text!(
+                            "Nơi trả kết quả phải là một điểm tiếp nhận đang hoạt động của tỉnh.",
+                            "The result collection point must be an active reception point of the province."
+                        ),
+                    ));
+                }
+            }
             (Status::AwaitingRouting, receiving, None, province, None)
         }
     };
     let unit = |code: &str| UnitCode::parse(code).map_err(|_| internal("a unit code"));
+    let result_point = match (&d.result_point, &d.status) {
+        (Some(u), _) => Some(unit(&u.code)?),
+        (None, RouteStatus::Ambiguous) => req
+            .result_point
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(unit)
+            .transpose()?,
+        _ => None,
+    };
     let filing = Filing {
         procedure_code: ProcedureCode::parse(&routed.procedure.code)
             .map_err(|_| internal("a procedure code"))?,
@@ -434,6 +489,9 @@ async fn create(
                 "unit": c.unit.as_ref().map(|u| u.code.clone()),
             })).collect::<Vec<_>>(),
         }),
+        result_point,
+        fee_vnd: Some(routed.fee_vnd),
+        payment: v.payment,
     };
     let calendars = deps.calendars.current();
     let (dossier, event) = Dossier::file(

@@ -15,6 +15,7 @@ pub mod intake;
 pub mod intake_writer;
 pub mod notify;
 pub mod procedures;
+pub mod province_lists;
 pub mod reference;
 pub mod routing;
 pub mod sla;

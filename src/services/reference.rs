@@ -62,6 +62,8 @@ pub struct SeedReport {
     /// Shipped procedures whose catalog entry changed (a corrected limit, fee or legal
     /// basis): each got a new version in force from this run.
     pub procedures_corrected: u64,
+    /// Provinces given their first list of boundary-independent procedures.
+    pub province_lists_added: u64,
 }
 
 /// Why seeding failed.
@@ -87,7 +89,7 @@ fn checksum(parts: &[&[u8]]) -> String {
 /// Checksums of the three data sets. Units depend on the geography and on the scheme of
 /// standard units (bump the tag when it changes: v2 added each province's social insurance
 /// office, which issues the health-insurance cards of the birth bundle).
-fn checksums() -> [(&'static str, String); 3] {
+fn checksums() -> [(&'static str, String); 4] {
     let geo = checksum(&[
         files::PROVINCES,
         files::WARDS,
@@ -98,10 +100,16 @@ fn checksums() -> [(&'static str, String); 3] {
     ]);
     let units = checksum(&[b"standard-units-v2", geo.as_bytes()]);
     let procedures = checksum(&[CATALOG_TOML.as_bytes()]);
+    let lists = checksum(&[
+        b"province-lists-v1",
+        geo.as_bytes(),
+        CATALOG_TOML.as_bytes(),
+    ]);
     [
         ("geography", geo),
         ("units", units),
         ("procedures", procedures),
+        ("province_lists", lists),
     ]
 }
 
@@ -173,6 +181,16 @@ pub async fn seed(
         repo::reference::mark(&txn, "procedures", &sums[2].1).await?;
         report.loaded.push("procedures");
     }
+    if repo::reference::loaded_checksum(&txn, "province_lists")
+        .await?
+        .as_deref()
+        != Some(sums[3].1.as_str())
+    {
+        let catalog = parse_catalog(CATALOG_TOML).map_err(SeedError::Catalog)?;
+        report.province_lists_added = seed_province_lists(&txn, &data, &catalog).await?;
+        repo::reference::mark(&txn, "province_lists", &sums[3].1).await?;
+        report.loaded.push("province_lists");
+    }
     txn.commit().await?;
     progress.finish();
     Ok(report)
@@ -211,6 +229,50 @@ async fn correct_procedures<C: sea_orm::ConnectionTrait>(
         corrected += 1;
     }
     Ok(corrected)
+}
+
+/// Every province that has not published its list of procedures received and returned
+/// anywhere in the province (Decree 118/2025/NĐ-CP art. 21) starts from the catalog's
+/// national flag, in force from the reform; its administrators then edit it. A province's
+/// own list is never overwritten.
+async fn seed_province_lists<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    data: &GazetteerData,
+    catalog: &[crate::domain::procedure::ProcedureSpec],
+) -> Result<u64, DbErr> {
+    use crate::domain::province_lists::{Entries, ListKind};
+    let entries = Entries::Procedures(
+        catalog
+            .iter()
+            .filter(|p| p.boundary_independent)
+            .map(|p| p.code.clone())
+            .collect(),
+    );
+    let now = Utc::now();
+    let mut added = 0;
+    for p in &data.provinces {
+        let province = p.code.to_string();
+        if repo::province_lists::exists(db, &province, ListKind::BoundaryIndependent).await? {
+            continue;
+        }
+        repo::province_lists::insert(
+            db,
+            repo::province_lists::NewVersion {
+                province: &province,
+                kind: ListKind::BoundaryIndependent,
+                valid_from: reform_day(),
+                entries: &entries,
+                note: Some(
+                    "Danh mục khởi tạo từ danh mục thủ tục quốc gia (national catalog)".into(),
+                ),
+                created_by: None,
+                created_at: now,
+            },
+        )
+        .await?;
+        added += 1;
+    }
+    Ok(added)
 }
 
 /// The standard units of every province and commune.

@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::domain::geography::{AddressInput, Gazetteer, Resolution};
 use crate::domain::procedure::ProcedureSpec;
+use crate::domain::province_lists::ProvinceLists;
 use crate::domain::routing::{self, Decision, OverrideRule, UnitDirectory};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::repo;
@@ -20,6 +21,10 @@ pub struct Routed {
     pub resolution: Resolution,
     /// The procedure version in force when the decision was made.
     pub procedure: Arc<ProcedureVersion>,
+    /// On the province's boundary-independent list at that instant.
+    pub boundary_independent: bool,
+    /// The procedure's fee in the province at that instant.
+    pub fee_vnd: i64,
 }
 
 /// One stored version of a procedure with its specification read back.
@@ -55,6 +60,8 @@ pub struct RoutingCatalog {
     procedures: HashMap<String, Vec<Arc<ProcedureVersion>>>,
     /// Active overrides of each province, oldest first.
     overrides: HashMap<String, Vec<OverrideRule>>,
+    /// Each province's published lists (boundary-independent procedures, fees).
+    lists: ProvinceLists,
 }
 
 impl RoutingCatalog {
@@ -88,6 +95,7 @@ impl RoutingCatalog {
         Ok(RoutingCatalog {
             procedures,
             overrides,
+            lists: repo::province_lists::load_all(db).await?,
         })
     }
 
@@ -97,6 +105,27 @@ impl RoutingCatalog {
             .get(code)?
             .iter()
             .find(|v| v.valid_from <= at)
+    }
+
+    /// The provinces' published lists.
+    pub fn lists(&self) -> &ProvinceLists {
+        &self.lists
+    }
+
+    /// Whether a procedure is received and returned anywhere in `province` at `at`.
+    pub fn boundary_independent(
+        &self,
+        province: &str,
+        spec: &ProcedureSpec,
+        at: DateTime<Utc>,
+    ) -> bool {
+        self.lists
+            .boundary_independent(province, &spec.code, at, spec.boundary_independent)
+    }
+
+    /// A procedure's fee in `province` at `at` (the province's, else the national one).
+    pub fn fee(&self, province: &str, spec: &ProcedureSpec, at: DateTime<Utc>) -> i64 {
+        self.lists.fee(province, &spec.code, at, spec.fee_vnd)
     }
 
     /// The active overrides of a province (each still to be checked against its window).
@@ -186,6 +215,8 @@ fn address_error_vi(code: &str) -> String {
 
 /// Route a dossier for `procedure_code` at `address`, received at `received_at` (if given).
 /// Reads nothing from the database: the catalog and the unit directory are in memory.
+// The two places (receipt, result collection) are the applicant's choices, given apart.
+#[allow(clippy::too_many_arguments)]
 pub fn route(
     catalog: &RoutingCatalog,
     gazetteer: &Gazetteer,
@@ -193,6 +224,7 @@ pub fn route(
     procedure_code: &str,
     address: &AddressInput,
     received_at: Option<&str>,
+    result_point: Option<&str>,
     at: DateTime<Utc>,
 ) -> ApiResult<Routed> {
     let procedure = procedure_in_force(catalog, procedure_code, at)?;
@@ -210,20 +242,31 @@ pub fn route(
     let overrides = province
         .as_deref()
         .map_or(&[][..], |p| catalog.overrides(p));
+    let spec = procedure.spec()?;
+    let boundary_independent = province.as_deref().map_or(spec.boundary_independent, |p| {
+        catalog.boundary_independent(p, spec, at)
+    });
     let decision = routing::route(
         directory,
         &routing::Request {
-            procedure: procedure.spec()?,
+            procedure: spec,
             resolution: &resolution,
             received_at,
+            result_point,
+            boundary_independent,
             overrides,
             at,
         },
     );
+    let fee_vnd = province
+        .as_deref()
+        .map_or(spec.fee_vnd, |p| catalog.fee(p, spec, at));
     Ok(Routed {
         decision,
         resolution,
-        procedure,
+        procedure: procedure.clone(),
+        boundary_independent,
+        fee_vnd,
     })
 }
 

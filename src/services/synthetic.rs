@@ -221,6 +221,8 @@ fn plan(
             procedure: spec,
             resolution: &resolution,
             received_at: None,
+            result_point: None,
+            boundary_independent: spec.boundary_independent,
             overrides: &[],
             at: ctx.now,
         },
@@ -468,6 +470,9 @@ fn plan(
         form: json!({}),
         documents: Value::Null,
         routing: json!({"status": "routed", "synthetic": true}),
+        result_point: None,
+        fee_vnd: Some(spec.fee_vnd),
+        payment: None,
     };
     // The mandatory components, uploaded online or scanned at the counter.
     let walk_in = channel != Channel::Online;

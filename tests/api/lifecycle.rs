@@ -704,11 +704,42 @@ async fn payment_request_and_rejection() {
         r["paused"], false,
         "payment does not pause the clock unless configured"
     );
-    let r = app
+    // Decision 766's online-payment indicator and the receipts need to know how it was
+    // paid (issue 21 §2): no channel, or a transfer without its reference, changes nothing.
+    let before = app.case_row(&code).await;
+    let p = app
         .act(&cast.reception, &code, "confirm_payment", json!({}))
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "payment_channel");
+    let p = app
+        .act(
+            &cast.reception,
+            &code,
+            "confirm_payment",
+            json!({"payment_channel": "bank_transfer"}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "payment_reference");
+    assert_eq!(app.case_row(&code).await, before);
+    let r = app
+        .act(
+            &cast.reception,
+            &code,
+            "confirm_payment",
+            json!({"payment_channel": "bank_transfer", "payment_reference": "FT26338000123"}),
+        )
         .await
         .assert_status(200);
     assert_eq!(r["status"], "processing");
+    let receipt = &r["receipts"][0];
+    assert_eq!(receipt["number"], format!("{code}-BL1"));
+    assert_eq!(receipt["purpose"], "requested");
+    assert_eq!(receipt["amount_vnd"], 15000);
+    assert_eq!(receipt["channel"], "bank_transfer");
+    assert_eq!(receipt["reference"], "FT26338000123");
+    assert!(r.get("payment_due_vnd").is_none());
     app.act(&cast.clerk, &code, "send_for_approval", json!({}))
         .await
         .assert_status(200);

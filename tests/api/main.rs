@@ -21,6 +21,7 @@ mod health;
 mod lifecycle;
 mod platform;
 mod procedures;
+mod province_rules;
 mod queues;
 mod routing;
 mod sla;

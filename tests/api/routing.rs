@@ -458,6 +458,7 @@ async fn another_instance_routes_by_a_new_override_after_its_refresh() {
             "1.001193",
             &AddressInput::WardCode("00004".into()),
             None,
+            None,
             Utc::now(),
         )
         .expect("routed")

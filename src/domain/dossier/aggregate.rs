@@ -119,6 +119,19 @@ pub struct Dossier {
     /// Decision 766's verdict, given at the decision ([`on_time`]).
     pub on_time: Option<bool>,
     pub result_delivery: Option<ResultDelivery>,
+    /// Where the applicant collects the result (a reception point of the province, chosen at
+    /// intake; `None`: where it was received).
+    pub result_point: Option<UnitCode>,
+    /// The fee the province set for the procedure when the dossier was filed (`None`: none).
+    pub fee_vnd: Option<i64>,
+    /// An amount asked for with `request_payment`, until it is paid.
+    pub payment_due_vnd: Option<i64>,
+    /// What was paid, oldest first.
+    pub receipts: Vec<super::payment::Receipt>,
+    /// The last payment, and whether any went through the online gateway (Decision 766's
+    /// online-payment indicator reads these two).
+    pub paid_at: Option<DateTime<Utc>>,
+    pub paid_online: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -289,6 +302,12 @@ pub struct Filing {
     pub form: Value,
     pub documents: Value,
     pub routing: Value,
+    /// The collection point chosen at intake (checked by routing).
+    pub result_point: Option<UnitCode>,
+    /// The province's fee for the procedure at filing.
+    pub fee_vnd: Option<i64>,
+    /// The fee paid with the filing (online: through the gateway; walk-in: at the counter).
+    pub payment: Option<super::payment::Payment>,
 }
 
 impl Dossier {
@@ -360,9 +379,29 @@ impl Dossier {
             processing_working_secs: None,
             on_time: None,
             result_delivery: None,
+            result_point: f.result_point,
+            fee_vnd: f.fee_vnd.filter(|f| *f > 0),
+            payment_due_vnd: None,
+            receipts: Vec::new(),
+            paid_at: None,
+            paid_online: false,
             created_at: now,
             updated_at: now,
         };
+        let mut receipt = None;
+        if let Some(payment) = &f.payment {
+            // Online, the applicant pays through the gateway; the counter takes any channel.
+            if filer.role == Role::Citizen
+                && payment.channel != super::payment::PaymentChannel::OnlineGateway
+            {
+                return Err(TransitionError::InvalidField {
+                    field: "payment_channel",
+                    code: "online_gateway_only",
+                });
+            }
+            let unit = d.receiving_unit.clone();
+            receipt = Some(d.take_fee(payment, &unit, now)?);
+        }
         if received {
             let clock_unit = d.handling_unit.clone().unwrap_or(d.receiving_unit.clone());
             let cal = rules.calendar(Some(&clock_unit));
@@ -378,6 +417,9 @@ impl Dossier {
         data.insert("form".into(), json!(received.then_some("01")));
         data.insert("due_at".into(), json!(d.due_at));
         data.insert("routing".into(), routing_status);
+        if let Some(r) = receipt {
+            data.insert("receipt".into(), r);
+        }
         let event = DossierEvent {
             kind: if received {
                 EventKind::ReceivedAtCounter
@@ -507,6 +549,10 @@ impl Dossier {
             note: None,
             result_delivery: Some(ResultDelivery::InPerson),
             parts_pending: Vec::new(),
+            payment: Some(super::payment::Payment {
+                channel: super::payment::PaymentChannel::Cash,
+                reference: None,
+            }),
         };
         let facts = self.facts();
         Action::ALL
@@ -762,7 +808,25 @@ impl Dossier {
             }
         }
         if action == Action::RequestPayment {
+            d.payment_due_vnd = input.amount_vnd;
             data.insert("amount_vnd".into(), json!(input.amount_vnd));
+        }
+        if let (Action::ConfirmPayment, Some(payment)) = (action, &input.payment) {
+            let amount = d.payment_due_vnd.take().unwrap_or(0);
+            let unit = actor_unit(actor, &d);
+            let receipt = d.take_payment(
+                super::payment::ReceiptPurpose::Requested,
+                amount,
+                payment,
+                &unit,
+                now,
+            );
+            data.insert("receipt".into(), receipt);
+        }
+        if let (Action::Receive, Some(payment)) = (action, &input.payment) {
+            let unit = actor_unit(actor, &d);
+            let receipt = d.take_fee(payment, &unit, now)?;
+            data.insert("receipt".into(), receipt);
         }
         if action == Action::RequestSupplement {
             let mut components: Vec<&str> = input.components.iter().map(|c| c.trim()).collect();
@@ -1086,3 +1150,11 @@ static PROVINCES: [&str; 100] = {
     }
     out
 };
+
+/// The unit a payment is taken at: the officer's, else the one that has the dossier.
+fn actor_unit(actor: &Actor, d: &Dossier) -> UnitCode {
+    actor
+        .unit
+        .clone()
+        .unwrap_or_else(|| d.current_unit().clone())
+}

@@ -6,6 +6,7 @@ mod bundle;
 mod documents;
 mod feedback;
 pub mod notice;
+mod payment;
 #[cfg(test)]
 mod tests;
 
@@ -16,6 +17,7 @@ pub use aggregate::{
 pub use bundle::parts_pending;
 pub use documents::{valid_kind, Attached, Document, MediaType, NewDocument, RESULT_KIND};
 pub use feedback::Rating;
+pub use payment::{check_amount, Payment, PaymentChannel, Receipt, ReceiptPurpose, MAX_AMOUNT_VND};
 
 use std::fmt;
 

@@ -136,6 +136,9 @@ fn filing(channel: Channel) -> Filing {
         form: json!({}),
         documents: complete(),
         routing: json!({"status": "routed"}),
+        result_point: None,
+        fee_vnd: None,
+        payment: None,
     }
 }
 
@@ -799,6 +802,11 @@ fn full_input(action: Action, now: DateTime<Utc>, d: &Dossier, variant: u8) -> I
         assignee: Some(clerk().account_id),
         assignee_unit: d.handling_unit.clone(),
         amount_vnd: Some(10_000),
+        // The fee at receipt is refused when none is due: only the payment asked for.
+        payment: (action == Action::ConfirmPayment).then_some(super::Payment {
+            channel: super::PaymentChannel::Cash,
+            reference: None,
+        }),
         new_appointment_at: Some(
             d.appointment_at.unwrap_or(now) + Duration::days(i64::from(variant % 3)),
         ),

@@ -492,6 +492,7 @@ fn preview(state: &AppState, code: &str, f: &FileForm, lang: Lang) -> Option<Pre
         code,
         &input,
         None,
+        None,
         Utc::now(),
     );
     Some(match routed {

@@ -318,6 +318,12 @@ pub struct ActionForm {
     pub assignee: bool,
     pub appointment: bool,
     pub amount: bool,
+    /// `confirm_payment` (required) and `receive` with a fee due (optional): channel and
+    /// reference of the payment.
+    pub payment: bool,
+    pub payment_required: bool,
+    /// `receive`: the fee due, formatted (empty: none).
+    pub fee_due: String,
     pub delivery: bool,
     /// A refusal, stop or rejection: shown apart, as a warning.
     pub negative: bool,
@@ -366,6 +372,12 @@ fn action_form(
         assignee: a == A::Assign && d.status != Status::AwaitingRouting,
         appointment: a == A::ApologizeAndExtend,
         amount: a == A::RequestPayment,
+        payment: a == A::ConfirmPayment || (a == A::Receive && d.fee_due().is_some()),
+        payment_required: a == A::ConfirmPayment,
+        fee_due: match (a, d.fee_due()) {
+            (A::Receive, Some(f)) => ui::vnd(f),
+            _ => String::new(),
+        },
         delivery: a == A::ReturnResult,
         negative: matches!(a, A::Refuse | A::Stop | A::Reject),
     }
@@ -858,6 +870,8 @@ pub struct ActionFormBody {
     new_appointment_at: Option<String>,
     amount_vnd: Option<String>,
     result_delivery: Option<String>,
+    payment_channel: Option<String>,
+    payment_reference: Option<String>,
     /// `row`: answer with the queue row (the queue's claim button), not the whole page.
     fragment: Option<String>,
 }
@@ -962,6 +976,8 @@ fn parse_action_form(f: ActionFormBody) -> ApiResult<ActionRequest> {
         variant: nonempty(f.variant),
         note: nonempty(f.note),
         result_delivery,
+        payment_channel: nonempty(f.payment_channel),
+        payment_reference: nonempty(f.payment_reference),
     })
 }
 

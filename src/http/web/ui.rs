@@ -86,6 +86,7 @@ pub fn role_label(role: Role, lang: Lang) -> &'static str {
         Role::Clerk => ("Cán bộ một cửa", "Clerk"),
         Role::UnitHead => ("Lãnh đạo đơn vị", "Unit head"),
         Role::Supervisor => ("Giám sát", "Supervisor"),
+        Role::ProvinceAdmin => ("Quản trị tỉnh", "Province administrator"),
         Role::Admin => ("Quản trị", "Administrator"),
     };
     if lang == Lang::En {
