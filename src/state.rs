@@ -101,6 +101,7 @@ impl AppInner {
             calendars: &self.calendars,
             directory: &self.directory,
             gazetteer: &self.gazetteer,
+            catalog: &self.catalog,
         }
     }
 

@@ -4,15 +4,17 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
 use crate::domain::access::StatsScope;
+use crate::domain::scorecard::Source;
 use crate::error::{ApiError, ApiResult, ProblemDocument};
 use crate::http::extract::{ApiJson, ApiQuery, Auth, ClientLang};
+use crate::services::scorecard::Scorecard;
 use crate::services::stats::{self, Backlog, Bottlenecks, GroupBy, Indicators, Rebalancing};
 use crate::state::AppState;
 use crate::text;
@@ -23,6 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(indicators))
         .routes(routes!(bottlenecks))
         .routes(routes!(rebalancing))
+        .routes(routes!(scorecard))
+        .routes(routes!(enter_scorecard_value))
 }
 
 fn wants_csv(headers: &HeaderMap) -> bool {
@@ -355,4 +359,203 @@ pub fn indicators_csv(r: &Indicators) -> ApiResult<Vec<u8>> {
         .into_inner()
         .map_err(|e| ApiError::internal(e.into_error()))?;
     Ok(bytes)
+}
+
+// ---- the Decision 766 scorecard -------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScorecardQuery {
+    /// Start of the period: an RFC 3339 instant, or a date (its first instant in Vietnam).
+    /// Default: 1 January of this year.
+    #[param(example = "2026-01-01")]
+    pub from: Option<String>,
+    /// End of the period: an RFC 3339 instant (exclusive), or a date (included). Default: now.
+    #[param(example = "2026-12-31")]
+    pub to: Option<String>,
+    #[param(pattern = r"^(0?[1-9]|[1-9][0-9])$")]
+    pub province: Option<String>,
+    #[param(pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*$")]
+    pub unit: Option<String>,
+}
+
+/// An instant or a date of a period's bound (`end`: a date means the end of that day).
+pub fn period_bound(field: &'static str, raw: &str, end: bool) -> ApiResult<DateTime<Utc>> {
+    let raw = raw.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let date = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+        ApiError::invalid_field(
+            field,
+            "invalid_instant",
+            text!(
+                "Cần thời điểm RFC 3339 hoặc ngày YYYY-MM-DD.",
+                "An RFC 3339 instant or a YYYY-MM-DD date is needed."
+            ),
+        )
+    })?;
+    let day = if end {
+        date.succ_opt().unwrap_or(date)
+    } else {
+        date
+    };
+    Ok(day
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_local_timezone(crate::domain::calendar::vn_offset())
+        .single()
+        .expect("a fixed offset")
+        .with_timezone(&Utc))
+}
+
+/// Decision 766/QĐ-TTg's scorecard of the period: five groups (100 points), each with its
+/// sub-indicators and their points, computed from the dossiers where motcua holds the data
+/// and entered by supervisors where it does not (`docs/INDICATORS.md`). JSON, or CSV with
+/// `Accept: text/csv`. Scoped to the caller.
+#[utoipa::path(get, path = "/api/v1/stats/scorecard", tag = "stats",
+    security(("bearer" = [])),
+    params(ScorecardQuery),
+    responses(
+        (status = 200, body = Scorecard, description = "JSON, or CSV with Accept: text/csv"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn scorecard(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ClientLang(lang): ClientLang,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ScorecardQuery>,
+) -> ApiResult<Response> {
+    let filter = stats::scoped_filter(&actor, q.province, q.unit, None)?;
+    let now = Utc::now();
+    let from = match q.from.as_deref() {
+        Some(f) => period_bound("from", f, false)?,
+        None => {
+            let year = now
+                .with_timezone(&crate::domain::calendar::vn_offset())
+                .year();
+            period_bound("from", &format!("{year}-01-01"), false)?
+        }
+    };
+    let to = match q.to.as_deref() {
+        Some(t) => period_bound("to", t, true)?,
+        None => now,
+    };
+    if to <= from {
+        return Err(ApiError::invalid_field(
+            "to",
+            "empty_period",
+            text!("'to' phải sau 'from'.", "'to' must be after 'from'."),
+        ));
+    }
+    let s =
+        crate::services::scorecard::scorecard(&state.stats(), &filter, from, to, now, lang).await?;
+    if wants_csv(&headers) {
+        return Ok(csv_response("scorecard", scorecard_csv(&s)?));
+    }
+    Ok(ApiJson(s).into_response())
+}
+
+fn scorecard_csv(s: &Scorecard) -> ApiResult<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "group",
+        "key",
+        "code",
+        "name",
+        "source",
+        "value",
+        "full_at",
+        "points",
+        "max_points",
+    ])
+    .map_err(csv_error)?;
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for g in &s.groups {
+        for i in &g.indicators {
+            w.write_record([
+                g.key.as_str().to_string(),
+                i.key.clone(),
+                i.code.clone(),
+                i.name.clone(),
+                match i.source {
+                    Source::Computed => "computed",
+                    Source::Entered => "entered",
+                }
+                .to_string(),
+                opt(i.value),
+                opt(i.full_at),
+                i.points.to_string(),
+                i.max_points.to_string(),
+            ])
+            .map_err(csv_error)?;
+        }
+        w.write_record([
+            g.key.as_str().to_string(),
+            String::new(),
+            String::new(),
+            g.name.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            g.points.to_string(),
+            g.max_points.to_string(),
+        ])
+        .map_err(csv_error)?;
+    }
+    w.into_inner().map_err(|e| csv_error(e.into_error()))
+}
+
+/// A value a supervisor enters for a sub-indicator motcua cannot compute.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScorecardEntryBody {
+    #[schema(example = "01")]
+    pub province: String,
+    /// An entered sub-indicator's code (`source: entered` in the scorecard), e.g.
+    /// `procedures_published_on_time`.
+    #[schema(example = "procedures_published_on_time")]
+    pub indicator: String,
+    /// The first day of the period the value is for; it applies to every period that ends
+    /// after it, until a later one is entered.
+    pub period_start: chrono::NaiveDate,
+    /// A rate from 0 to 1.
+    #[schema(minimum = 0.0, maximum = 1.0, example = 0.95)]
+    pub value: f64,
+    /// Where the figure comes from (the report, the national portal's page).
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// Enter (or correct) a sub-indicator's value for a province and a period: the province's
+/// supervisors, national supervisors and administrators; audited.
+#[utoipa::path(put, path = "/api/v1/stats/scorecard/entries", tag = "stats",
+    security(("bearer" = [])),
+    request_body = ScorecardEntryBody,
+    responses(
+        (status = 204, description = "Entered"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "unknown_indicator, computed_indicator, value_out_of_range", body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn enter_scorecard_value(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(b): ApiJson<ScorecardEntryBody>,
+) -> ApiResult<axum::http::StatusCode> {
+    crate::services::scorecard::enter(
+        &state.stats(),
+        &actor,
+        crate::services::scorecard::Entry {
+            province: b.province,
+            indicator: b.indicator,
+            period_start: b.period_start,
+            value: b.value,
+            note: b.note,
+        },
+        Utc::now(),
+    )
+    .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

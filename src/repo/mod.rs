@@ -17,6 +17,7 @@ pub mod overrides;
 pub mod procedures;
 pub mod province_lists;
 pub mod reference;
+pub mod scorecard;
 pub mod secrets;
 pub mod stats;
 pub mod throttle;

@@ -170,6 +170,8 @@ pub struct IndicatorRow {
     pub apologized_late: i64,
     pub processing_secs_sum: Option<i64>,
     pub processing_count: i64,
+    /// Finished on time a day or more before the deadline ("trước hạn").
+    pub finished_early: i64,
 }
 
 /// Indicator counts: dossiers received before `to` and not decided before `from` (so
@@ -191,6 +193,12 @@ pub async fn indicators<C: ConnectionTrait>(
     // deadline moves on by the paused time when the clock resumes (Decree 118/2025/NĐ-CP:
     // the time waiting for the applicant is not counted).
     let paused_in_time = "(paused_at IS NOT NULL AND paused_at < due_at)";
+    // A day or more ahead of the deadline. SQLite keeps instants as text in UTC: its first
+    // 19 characters are the date and time julianday reads.
+    let early = match backend {
+        DatabaseBackend::Postgres => "due_at - decided_at >= INTERVAL '1 day'",
+        _ => "julianday(substr(due_at, 1, 19)) - julianday(substr(decided_at, 1, 19)) >= 1.0",
+    };
     let text = format!(
         "SELECT \
          COALESCE(SUM(CASE WHEN received_at >= ? THEN 1 ELSE 0 END), 0) AS received, \
@@ -204,11 +212,13 @@ pub async fn indicators<C: ConnectionTrait>(
          COALESCE(SUM(CASE WHEN supplement_count > {max_supplements} THEN 1 ELSE 0 END), 0) AS many_supplements, \
          COALESCE(SUM(CASE WHEN appointment_at > due_at AND ((decided_at IS NOT NULL AND decided_at > due_at) OR (decided_at IS NULL AND due_at <= ?)) THEN 1 ELSE 0 END), 0) AS apologized_late, \
          CAST(COALESCE(SUM(CASE WHEN {finished} THEN processing_working_secs ELSE 0 END), 0) AS BIGINT) AS processing_secs_sum, \
-         COALESCE(SUM(CASE WHEN {finished} AND processing_working_secs IS NOT NULL THEN 1 ELSE 0 END), 0) AS processing_count \
+         COALESCE(SUM(CASE WHEN {finished} AND processing_working_secs IS NOT NULL THEN 1 ELSE 0 END), 0) AS processing_count, \
+         COALESCE(SUM(CASE WHEN {finished} AND decided_at <= due_at AND supplement_count <= {max_supplements} AND {early} THEN 1 ELSE 0 END), 0) AS finished_early \
          FROM cases WHERE received_at IS NOT NULL AND received_at < ? \
          AND (decided_at IS NULL OR decided_at >= ?){filter}",
         filter = "{filter}",
         paused_in_time = paused_in_time,
+        early = early,
         // Decision 766's on-time rule (`domain::dossier::on_time`), in SQL.
         max_supplements = ON_TIME_MAX_SUPPLEMENTS
     );
@@ -232,7 +242,9 @@ pub async fn indicators<C: ConnectionTrait>(
         from.into(),
         to.into(), // processing_secs_sum
         from.into(),
-        to.into(),   // processing_count
+        to.into(), // processing_count
+        from.into(),
+        to.into(),   // finished_early
         to.into(),   // received before the end of the period
         from.into(), // not decided before it
     ];
@@ -495,4 +507,44 @@ pub async fn digitisation<C: ConnectionTrait>(
         row.digitised_reused = r.digitised_reused;
     }
     Ok(row)
+}
+
+/// What Decision 766's online-service indicators count, per procedure: dossiers filed online
+/// and received in a period, and dossiers paid in it (through the online gateway or not).
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct ProcedureUsageRow {
+    pub procedure_code: String,
+    pub received: i64,
+    pub received_online: i64,
+    pub paid: i64,
+    pub paid_online: i64,
+}
+
+pub async fn usage_by_procedure<C: ConnectionTrait>(
+    db: &C,
+    f: &Filter,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<ProcedureUsageRow>, DbErr> {
+    let backend = db.get_database_backend();
+    let received = "(received_at >= ? AND received_at < ?)";
+    let paid = "(paid_at >= ? AND paid_at < ?)";
+    let mut values: Vec<Value> = Vec::new();
+    for _ in 0..6 {
+        values.push(from.into());
+        values.push(to.into());
+    }
+    let filter = f.clause(&mut values);
+    let text = format!(
+        "SELECT procedure_code, \
+         COALESCE(SUM(CASE WHEN {received} THEN 1 ELSE 0 END), 0) AS received, \
+         COALESCE(SUM(CASE WHEN {received} AND channel = 'online' THEN 1 ELSE 0 END), 0) AS received_online, \
+         COALESCE(SUM(CASE WHEN {paid} THEN 1 ELSE 0 END), 0) AS paid, \
+         COALESCE(SUM(CASE WHEN {paid} AND paid_online THEN 1 ELSE 0 END), 0) AS paid_online \
+         FROM cases WHERE ({received} OR {paid}){filter} \
+         GROUP BY procedure_code ORDER BY procedure_code"
+    );
+    ProcedureUsageRow::find_by_statement(stmt(backend, &text, values))
+        .all(db)
+        .await
 }

@@ -18,6 +18,7 @@ pub mod procedures;
 pub mod province_lists;
 pub mod reference;
 pub mod routing;
+pub mod scorecard;
 pub mod sla;
 pub mod stats;
 pub mod synthetic;

@@ -2,7 +2,7 @@
 //! version by an administrator or the province's own administrator, audited, and in force
 //! in routing and intake from its `valid_from` (the routing catalog is reloaded at once).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde_json::json;
 
 use crate::domain::access::Actor;
@@ -105,7 +105,8 @@ pub async fn publish(
     .map_err(|e| ApiError::validation(vec![e.into()]))?;
     // A list takes effect now or later, never before it was published: dossiers already
     // routed keep the list they were routed under.
-    let valid_from = v.valid_from.unwrap_or(now);
+    // Microseconds, as PostgreSQL keeps them: the same instant given twice is one version.
+    let valid_from = v.valid_from.unwrap_or(now).trunc_subsecs(6);
     if valid_from < now - Duration::minutes(1) {
         return Err(ApiError::validation(vec![FieldError::new(
             "valid_from",
@@ -134,20 +135,24 @@ pub async fn publish(
         ));
     }
     let txn = crate::db::begin_write(deps.db).await?;
-    let exists = repo::province_lists::versions(&txn, &province, kind)
-        .await?
-        .iter()
-        .any(|r| r.valid_from == valid_from);
-    if exists {
-        return Err(ApiError::conflict(
+    let version_exists = || {
+        ApiError::conflict(
             "version_exists",
             text!(
                 "Đã có một phiên bản danh mục có hiệu lực từ thời điểm này.",
                 "A version of the list already takes effect at this instant."
             ),
-        ));
+        )
+    };
+    let exists = repo::province_lists::versions(&txn, &province, kind)
+        .await?
+        .iter()
+        .any(|r| r.valid_from == valid_from);
+    if exists {
+        return Err(version_exists());
     }
-    repo::province_lists::insert(
+    // Two administrators publishing for the same instant at once: the unique index decides.
+    if let Err(e) = repo::province_lists::insert(
         &txn,
         repo::province_lists::NewVersion {
             province: &province,
@@ -159,7 +164,13 @@ pub async fn publish(
             created_at: now,
         },
     )
-    .await?;
+    .await
+    {
+        return Err(match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => version_exists(),
+            _ => e.into(),
+        });
+    }
     repo::audit::record(
         &txn,
         actor.account_id,

@@ -107,6 +107,19 @@ impl RoutingCatalog {
             .find(|v| v.valid_from <= at)
     }
 
+    /// Every procedure in force and active at `at` (readable ones).
+    pub fn procedures_in_force(&self, at: DateTime<Utc>) -> Vec<&ProcedureSpec> {
+        let mut specs: Vec<&ProcedureSpec> = self
+            .procedures
+            .values()
+            .filter_map(|versions| versions.iter().find(|v| v.valid_from <= at))
+            .filter(|v| v.active)
+            .filter_map(|v| v.spec.as_ref().ok())
+            .collect();
+        specs.sort_by(|a, b| a.code.cmp(&b.code));
+        specs
+    }
+
     /// The provinces' published lists.
     pub fn lists(&self) -> &ProvinceLists {
         &self.lists

@@ -50,6 +50,8 @@ pub struct Deps<'a> {
     pub directory: &'a DirectoryHandle,
     /// Provinces' names.
     pub gazetteer: &'a Gazetteer,
+    /// The procedures in force and the provinces' lists (scorecard, rebalancing).
+    pub catalog: &'a crate::services::routing::CatalogHandle,
 }
 
 /// The open dossiers counted by (status, SLA state), for the metrics gauges.
@@ -331,6 +333,8 @@ pub struct IndicatorCounts {
     pub received_online_electronic_result: i64,
     pub finished: i64,
     pub finished_on_time: i64,
+    /// Of `finished_on_time`, decided a day or more before the deadline ("trước hạn").
+    pub finished_early: i64,
     pub finished_late: i64,
     pub open_on_time: i64,
     pub open_late: i64,
@@ -397,6 +401,7 @@ pub async fn indicators(
             received_online_electronic_result: r.received_online_electronic_result,
             finished: r.finished,
             finished_on_time: r.finished_on_time,
+            finished_early: r.finished_early,
             finished_late: r.finished_late,
             open_on_time: r.open_on_time,
             open_late: r.open_late,

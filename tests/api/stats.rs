@@ -35,6 +35,8 @@ struct Fx {
     delivery: Option<&'static str>,
     /// The clock stopped then (waiting for the applicant), and has not resumed.
     paused: Option<DateTime<Utc>>,
+    /// Paid then, through the online gateway or not.
+    paid: Option<(DateTime<Utc>, bool)>,
 }
 
 impl Default for Fx {
@@ -55,6 +57,7 @@ impl Default for Fx {
             assigned: true,
             delivery: None,
             paused: None,
+            paid: None,
         }
     }
 }
@@ -111,6 +114,8 @@ async fn insert(app: &TestApp, n: usize, fx: &Fx) -> String {
         processing_working_secs: Set(fx.processing_hours.map(|h| h * 3600)),
         on_time: Set(None),
         result_delivery: Set(fx.delivery.map(Into::into)),
+        paid_at: Set(fx.paid.map(|(t, _)| t)),
+        paid_online: Set(fx.paid.is_some_and(|(_, online)| online)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -714,4 +719,301 @@ async fn every_statistic_of_nothing_is_zero() {
             assert_eq!(r.status.as_u16(), 200, "{path}: {}", r.text);
         }
     }
+}
+
+/// Decision 766/QĐ-TTg's scorecard, hand-computed (docs/INDICATORS.md, "Scorecard"): five
+/// groups, 100 points; rates scored linearly or fully at their target.
+#[tokio::test]
+async fn the_decision_766_scorecard_matches_a_hand_computed_fixture() {
+    let app = spawn_app().await;
+    let sup = app.token_for("sup", "supervisor", None, Some(HN)).await;
+    let d = |m, day, h| Some(vn(m, day, h));
+    let fixtures = [
+        // A: early (decided two days ahead), online, electronic result.
+        Fx {
+            channel: "online",
+            status: "returned",
+            received: d(3, 2, 8),
+            due: d(3, 5, 17),
+            decided: d(3, 3, 10),
+            closed: d(3, 3, 10),
+            delivery: Some("electronic"),
+            ..Default::default()
+        },
+        // B: on time (decided the morning of the deadline).
+        Fx {
+            status: "returned",
+            received: d(3, 2, 8),
+            due: d(3, 5, 17),
+            decided: d(3, 5, 9),
+            closed: d(3, 5, 9),
+            ..Default::default()
+        },
+        // C: late, online.
+        Fx {
+            channel: "online",
+            status: "returned",
+            received: d(3, 2, 8),
+            due: d(3, 5, 17),
+            decided: d(3, 6, 9),
+            closed: d(3, 6, 9),
+            ..Default::default()
+        },
+        // D: open, not yet due, filed online and paid online.
+        Fx {
+            procedure: "2.000635",
+            channel: "online",
+            received: d(3, 10, 8),
+            due: d(4, 20, 17),
+            paid: Some((vn(3, 10, 8), true)),
+            ..Default::default()
+        },
+        // E: open and past its deadline, paid at the counter.
+        Fx {
+            procedure: "2.000635",
+            received: d(3, 10, 8),
+            due: d(3, 12, 17),
+            paid: Some((vn(3, 10, 9), false)),
+            ..Default::default()
+        },
+    ];
+    let mut ids = Vec::new();
+    for (i, fx) in fixtures.iter().enumerate() {
+        let code = insert(&app, i + 1, fx).await;
+        ids.push(app.case_row(&code).await.id);
+    }
+    // Ratings 5, 5, 4, 2 given in March: 3 satisfied of 4.
+    for (id, rating) in ids.iter().zip([5i16, 5, 4, 2]) {
+        entity::case_feedback::ActiveModel {
+            case_id: Set(*id),
+            account_id: Set(None),
+            unit: Set(BA_DINH_PC.into()),
+            province_code: Set(HN.into()),
+            rating: Set(rating),
+            comment: Set(None),
+            created_at: Set(vn(3, 20, 10)),
+        }
+        .insert(&app.state.db)
+        .await
+        .unwrap();
+    }
+    // Disclosure 1.1, entered: Hà Nội 0.9 from January (a May figure does not apply to
+    // March), Hồ Chí Minh City 0.5.
+    let sup_hcm = app
+        .token_for("sup.hcm", "supervisor", None, Some("79"))
+        .await;
+    let entry = |p: &str, v: f64, start: &str| json!({"province": p, "indicator": "procedures_published_on_time", "period_start": start, "value": v, "note": "Báo cáo quý"});
+    let put = |token: String, body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.send(
+                app.client
+                    .put(app.url("/api/v1/stats/scorecard/entries"))
+                    .bearer_auth(token)
+                    .json(&body),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        put(sup.clone(), entry(HN, 0.9, "2026-01-01"))
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    assert_eq!(
+        put(sup.clone(), entry(HN, 0.1, "2026-05-01"))
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    assert_eq!(
+        put(sup_hcm.clone(), entry("79", 0.5, "2026-01-01"))
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    // Bad entries change nothing.
+    put(sup_hcm.clone(), entry(HN, 0.2, "2026-01-01"))
+        .await
+        .assert_problem(403, "forbidden");
+    let citizen = app.token_for("citizen", "citizen", None, None).await;
+    put(citizen.clone(), entry(HN, 0.2, "2026-01-01"))
+        .await
+        .assert_problem(403, "forbidden");
+    for (body, code) in [
+        (entry(HN, 1.5, "2026-01-01"), "value_out_of_range"),
+        (entry(HN, -0.1, "2026-01-01"), "value_out_of_range"),
+        (
+            json!({"province": HN, "indicator": "on_time", "period_start": "2026-01-01", "value": 0.5}),
+            "computed_indicator",
+        ),
+        (
+            json!({"province": HN, "indicator": "nope", "period_start": "2026-01-01", "value": 0.5}),
+            "unknown_indicator",
+        ),
+    ] {
+        let p = put(sup.clone(), body)
+            .await
+            .assert_problem(422, "validation_failed");
+        assert_eq!(p["errors"][0]["code"], code, "{p}");
+    }
+
+    let url = "/api/v1/stats/scorecard?from=2026-03-01&to=2026-03-31";
+    let s = app.get(url, Some(&sup)).await.assert_status(200);
+    assert_eq!(s["province"], HN);
+    assert_eq!(s["max_points"], 100.0);
+    let groups = s["groups"].as_array().unwrap();
+    let keys: Vec<&str> = groups.iter().map(|g| g["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        [
+            "disclosure",
+            "progress",
+            "online_service",
+            "digitisation",
+            "satisfaction"
+        ]
+    );
+    let max: Vec<f64> = groups
+        .iter()
+        .map(|g| g["max_points"].as_f64().unwrap())
+        .collect();
+    assert_eq!(max, [18.0, 20.0, 22.0, 22.0, 18.0]);
+    let ind = |code: &str| {
+        groups
+            .iter()
+            .flat_map(|g| g["indicators"].as_array().unwrap().iter())
+            .find(|i| i["code"] == code)
+            .unwrap_or_else(|| panic!("{code} in {s}"))
+            .clone()
+    };
+    // 2.1: A, B and D of A–E are early or on time: 3 / 5 × 20 = 12.
+    let on_time = ind("on_time");
+    assert_eq!(on_time["key"], "2.1");
+    assert_eq!(
+        (
+            on_time["numerator"].as_i64(),
+            on_time["denominator"].as_i64()
+        ),
+        (Some(3), Some(5))
+    );
+    assert_eq!(on_time["value"], 0.6);
+    assert_eq!(on_time["points"], 12.0);
+    assert_eq!(
+        on_time["split"],
+        json!({"early": 1, "on_time": 2, "late": 2})
+    );
+    // 3.3: only A filed online with an electronic result, of 5 received: 0.2, full at 0.5:
+    // 0.2 / 0.5 × 6 = 2.4.
+    let online = ind("online_dossiers");
+    assert_eq!(online["value"], 0.2);
+    assert_eq!(online["full_at"], 0.5);
+    assert_eq!(online["points"], 2.4);
+    // 3.6: D paid online, E at the counter: 1 / 2 × 6 = 3.
+    assert_eq!(ind("online_payment")["value"], 0.5);
+    assert_eq!(ind("online_payment")["points"], 3.0);
+    // 3.1, 3.2, 3.4, 3.5 count the catalog's procedures.
+    let catalog = app.state.catalog();
+    let specs = catalog.procedures_in_force(Utc::now());
+    let offered = specs
+        .iter()
+        .filter(|p| p.online_level != motcua::domain::procedure::OnlineLevel::None)
+        .count() as f64;
+    let with_fee = specs.iter().filter(|p| p.fee_vnd > 0).count() as f64;
+    let fee_offered = specs
+        .iter()
+        .filter(|p| p.fee_vnd > 0 && p.online_level != motcua::domain::procedure::OnlineLevel::None)
+        .count() as f64;
+    let round2 = |x: f64| (x * 100.0).round() / 100.0;
+    let thresholded = |r: f64, max: f64| round2((r / 0.8).min(1.0) * max);
+    assert_eq!(
+        ind("procedures_online")["points"],
+        thresholded(offered / specs.len() as f64, 2.0)
+    );
+    // Two online services had online dossiers (1.004873: A, C; 2.000635: D).
+    assert_eq!(ind("online_services_used")["numerator"], 2);
+    assert_eq!(
+        ind("online_services_used")["points"],
+        round2(2.0 / offered * 4.0)
+    );
+    assert_eq!(
+        ind("procedures_with_online_payment")["points"],
+        thresholded(fee_offered / with_fee, 2.0)
+    );
+    assert_eq!(ind("procedures_paid_online")["numerator"], 1);
+    assert_eq!(
+        ind("procedures_paid_online")["points"],
+        thresholded(1.0 / fee_offered, 2.0)
+    );
+    // Digitisation: no files in the fixture, nothing reused.
+    assert_eq!(ind("electronic_results")["value"], 0.0);
+    assert_eq!(ind("digitised_reuse")["value"], serde_json::Value::Null);
+    // 5.4: 3 of 4 satisfied, full at 0.9: 0.75 / 0.9 × 6 = 5.
+    assert_eq!(ind("applicants_satisfied")["points"], 5.0);
+    // 1.1 entered for Hà Nội: 0.9 × 6 = 5.4; nothing entered for 1.2.
+    let published = ind("procedures_published_on_time");
+    assert_eq!(published["source"], "entered");
+    assert_eq!(published["points"], 5.4);
+    assert_eq!(
+        ind("disclosure_updated_on_time")["value"],
+        serde_json::Value::Null
+    );
+    // Each group adds its indicators, the whole adds the groups.
+    let mut total = 0.0;
+    for g in groups {
+        let sum: f64 = g["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["points"].as_f64().unwrap())
+            .sum();
+        assert_eq!(g["points"].as_f64().unwrap(), round2(sum), "{}", g["key"]);
+        total += g["points"].as_f64().unwrap();
+    }
+    assert_eq!(s["points"].as_f64().unwrap(), round2(total));
+    assert_eq!(groups[1]["points"], 12.0);
+
+    // A national supervisor sees the provinces' mean for entered values: (0.9 + 0.5) / 2.
+    let national = app.token_for("sup.vn", "supervisor", None, None).await;
+    let n = app.get(url, Some(&national)).await.assert_status(200);
+    let published = n["groups"][0]["indicators"][0].clone();
+    assert_eq!(published["value"], 0.7);
+    assert_eq!(published["entered_provinces"], 2);
+    // Instants work too; CSV on request; outsiders are refused.
+    let r = app
+        .get(
+            "/api/v1/stats/scorecard?from=2026-03-01T00:00:00%2B07:00&to=2026-04-01T00:00:00%2B07:00",
+            Some(&sup),
+        )
+        .await
+        .assert_status(200);
+    assert_eq!(r["points"], s["points"]);
+    let csv = app
+        .send(
+            app.client
+                .get(app.url(url))
+                .bearer_auth(&sup)
+                .header("accept", "text/csv"),
+        )
+        .await;
+    assert!(csv.text.contains("progress,2.1,on_time,"), "{}", csv.text);
+    app.get(url, Some(&citizen))
+        .await
+        .assert_problem(403, "forbidden");
+    app.get(&format!("{url}&province=01"), Some(&sup_hcm))
+        .await
+        .assert_problem(403, "forbidden");
+    app.get(
+        "/api/v1/stats/scorecard?from=2026-03-31&to=2026-03-01",
+        Some(&sup),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    app.get("/api/v1/stats/scorecard?from=yesterday", Some(&sup))
+        .await
+        .assert_problem(422, "validation_failed");
 }
