@@ -17,7 +17,7 @@ pub enum Role {
     Supervisor,
     Admin,
     /// Administers one province's published lists (boundary-independent procedures, fees):
-    /// a province's own People's Committee publishes them (Decree 118/2025/NĐ-CP art. 21),
+    /// a province's own People's Committee publishes them (Decree 118/2025/NĐ-CP),
     /// not the national administrators alone. Reads no dossier.
     ProvinceAdmin,
 }

@@ -3,10 +3,10 @@
 //!
 //! - `boundary_independent`: the procedures an applicant may file, and collect the result of,
 //!   at any one-stop point of the province whatever the government level (Decree
-//!   118/2025/NĐ-CP art. 21 and the chairman's decision publishing the province's list; Hà
+//!   118/2025/NĐ-CP and the chairman's decision publishing the province's list; Hà
 //!   Tĩnh's lists 2,010 procedures). Competence never moves with the place of receipt.
 //! - `fees`: the fees the provincial People's Council set for procedures its authorities
-//!   handle (Law on Fees and Charges 2015 art. 21(4)); a procedure not on it costs the
+//!   handle (Law on Fees and Charges 2015 art. 21); a procedure not on it costs the
 //!   catalog's national fee.
 //!
 //! A version replaces the previous one whole; the one in force at `t` is the newest whose

@@ -365,11 +365,11 @@ impl RouteNote {
                 format!("An online dossier is received at {}.", unit.name_in(Lang::En))
             }
             (RouteNote::ResultPoint { unit, boundary_independent: true }, Lang::Vi) => format!(
-                "Nhận kết quả tại {} ({}): thủ tục thuộc danh mục tiếp nhận và trả kết quả không phụ thuộc địa giới hành chính của tỉnh (Nghị định 118/2025/NĐ-CP, Điều 21); thẩm quyền giải quyết không thay đổi.",
+                "Nhận kết quả tại {} ({}): thủ tục thuộc danh mục tiếp nhận và trả kết quả không phụ thuộc địa giới hành chính của tỉnh (Nghị định 118/2025/NĐ-CP); thẩm quyền giải quyết không thay đổi.",
                 unit.name, unit.code
             ),
             (RouteNote::ResultPoint { unit, boundary_independent: true }, Lang::En) => format!(
-                "The result is collected at {} ({}): the procedure is on the province's boundary-independent list (Decree 118/2025/NĐ-CP, art. 21); competence does not change.",
+                "The result is collected at {} ({}): the procedure is on the province's boundary-independent list (Decree 118/2025/NĐ-CP); competence does not change.",
                 unit.name, unit.code
             ),
             (RouteNote::ResultPoint { unit, boundary_independent: false }, Lang::Vi) => format!(
@@ -490,7 +490,7 @@ pub struct Request<'a> {
     /// The collection point the applicant chose, when given.
     pub result_point: Option<&'a str>,
     /// Whether the procedure is on the province's list of procedures received and returned
-    /// anywhere in the province (Decree 118/2025/NĐ-CP art. 21; each province publishes its
+    /// anywhere in the province (Decree 118/2025/NĐ-CP; each province publishes its
     /// own list, the catalog's national flag until it does).
     pub boundary_independent: bool,
     pub overrides: &'a [OverrideRule],

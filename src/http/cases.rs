@@ -449,7 +449,7 @@ pub struct IntakeBody {
     #[serde(default)]
     pub documents: Vec<DocumentBody>,
     /// Where the applicant will collect the result: any reception point of the province for a
-    /// procedure on the province's boundary-independent list (Decree 118/2025/NĐ-CP art. 21),
+    /// procedure on the province's boundary-independent list (Decree 118/2025/NĐ-CP),
     /// else the receiving or the handling unit. Default: where it is received.
     #[schema(example = "SC-01-00004")]
     pub result_point: Option<String>,

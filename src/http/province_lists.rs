@@ -149,7 +149,7 @@ fn view(state: &AppState, l: ProvinceList, lang: Lang) -> ProvinceListView {
 }
 
 /// The procedures an applicant may file, and collect the result of, at any one-stop point of
-/// the province whatever the government level (Decree 118/2025/NĐ-CP art. 21). Public, like
+/// the province whatever the government level (Decree 118/2025/NĐ-CP). Public, like
 /// the catalog. Competence never moves with the place of receipt.
 #[utoipa::path(get, path = "/api/v1/provinces/{code}/boundary-independent-procedures", tag = "geography",
     params(
@@ -215,7 +215,7 @@ async fn publish_boundary_independent(
     Ok((StatusCode::CREATED, ApiJson(view(&state, l, lang))))
 }
 
-/// The fees the province set (Law on Fees and Charges 2015 art. 21(4)); a procedure not listed
+/// The fees the province set (Law on Fees and Charges 2015 art. 21); a procedure not listed
 /// costs the catalog's national fee. Public.
 #[utoipa::path(get, path = "/api/v1/provinces/{code}/fees", tag = "geography",
     params(

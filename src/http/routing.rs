@@ -97,7 +97,7 @@ pub struct RouteView {
     /// Where the result is collected, when one was asked for.
     pub result_point: Option<UnitRef>,
     /// Whether the procedure is on the province's list of procedures received and returned
-    /// anywhere in the province (Decree 118/2025/NĐ-CP art. 21).
+    /// anywhere in the province (Decree 118/2025/NĐ-CP).
     pub boundary_independent: bool,
     /// The procedure's fee in the address's province (the province's, else the national one).
     pub fee_vnd: i64,

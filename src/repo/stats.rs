@@ -548,3 +548,24 @@ pub async fn usage_by_procedure<C: ConnectionTrait>(
         .all(db)
         .await
 }
+
+/// Online dossiers waiting to be received, per receiving centre of a province.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct WaitingRow {
+    pub unit: String,
+    pub waiting: i64,
+    pub oldest: DateTime<Utc>,
+}
+
+pub async fn awaiting_reception<C: ConnectionTrait>(
+    db: &C,
+    province: &str,
+) -> Result<Vec<WaitingRow>, DbErr> {
+    let backend = db.get_database_backend();
+    let text = "SELECT receiving_unit AS unit, COUNT(*) AS waiting, MIN(submitted_at) AS oldest \
+         FROM cases WHERE status = 'submitted' AND closed_at IS NULL AND province_code = ? \
+         GROUP BY receiving_unit ORDER BY receiving_unit";
+    WaitingRow::find_by_statement(stmt(backend, text, vec![province.into()]))
+        .all(db)
+        .await
+}

@@ -232,7 +232,7 @@ async fn correct_procedures<C: sea_orm::ConnectionTrait>(
 }
 
 /// Every province that has not published its list of procedures received and returned
-/// anywhere in the province (Decree 118/2025/NĐ-CP art. 21) starts from the catalog's
+/// anywhere in the province (Decree 118/2025/NĐ-CP) starts from the catalog's
 /// national flag, in force from the reform; its administrators then edit it. A province's
 /// own list is never overwritten.
 async fn seed_province_lists<C: sea_orm::ConnectionTrait>(

@@ -731,19 +731,49 @@ fn explain_pressure(
     }
 }
 
-/// A proposal to move work between communes of a province.
+/// What a lawful rebalancing proposal does. Receipt and return are boundary-independent
+/// inside a province; competence is not (Decree 118/2025/NĐ-CP): no proposal moves a
+/// dossier's handling to a body without competence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalKind {
+    /// Officers of a unit with spare capacity seconded to the overloaded one: they work
+    /// under its authority, and its head still decides.
+    LendStaff,
+    /// The province's boundary-independent procedures of the overloaded commune received
+    /// and returned at another commune's centre, which forwards them: the counter load moves,
+    /// the handling does not.
+    ReceptionPoints,
+    /// A service centre with online dossiers waiting to be received: more counter staff or
+    /// hours there.
+    ReceptionCapacity,
+    /// Where the competent authority has delegated (ủy quyền) in writing, new dossiers go to
+    /// the delegate through a routing override recorded with the delegating decision.
+    DelegatedCompetence,
+}
+
+/// A lawful proposal to relieve an overloaded unit, with its legal basis.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Move {
-    pub from_unit: String,
-    pub from_name: String,
-    pub to_unit: String,
-    pub to_name: String,
-    /// Unclaimed, received, boundary-independent dossiers to move.
+pub struct Proposal {
+    pub kind: ProposalKind,
+    /// The overloaded unit (or the centre, for `reception_capacity`).
+    pub unit: String,
+    pub unit_name: String,
+    /// The unit lending officers, or the centre receiving in its place.
+    pub partner_unit: Option<String>,
+    pub partner_name: Option<String>,
+    /// The dossiers concerned (open at the unit, or waiting at the centre).
     pub dossiers: i64,
-    pub from_breaches_before: i64,
-    pub from_breaches_after: i64,
-    pub to_breaches_before: i64,
-    pub to_breaches_after: i64,
+    /// `lend_staff`: the decisions per working day the unit needs to meet every deadline,
+    /// beyond its own rate, and what the partner can spare.
+    pub extra_per_day: Option<f64>,
+    /// `reception_points`: the boundary-independent procedures concerned.
+    pub procedures: Vec<String>,
+    /// Dossiers projected to miss their deadline at the unit, now and with the proposal.
+    pub breaches_before: i64,
+    pub breaches_after: i64,
+    /// The text that allows it.
+    pub legal_basis: String,
     pub why: String,
 }
 
@@ -751,11 +781,37 @@ pub struct Move {
 pub struct Rebalancing {
     pub province: String,
     pub window_days: i64,
-    pub moves: Vec<Move>,
+    pub proposals: Vec<Proposal>,
 }
 
-/// Propose moving boundary-independent dossiers from overloaded communes to communes of the
-/// same province with spare capacity, with the projected effect on both.
+/// The lowest service rate (decisions per working day, in halves) at which no dossier of
+/// `dues` misses its deadline (capped at 200).
+fn rate_needed(cal: &WorkCalendar, dues: &[DateTime<Utc>], now: DateTime<Utc>) -> f64 {
+    let mut r = 0.5;
+    while r < 200.0 && projected_breaches(cal, dues, r, now) > 0 {
+        r += 0.5;
+    }
+    r
+}
+
+fn basis(kind: ProposalKind, lang: Lang) -> String {
+    match (kind, lang) {
+        (ProposalKind::LendStaff, Lang::Vi) => "Luật Cán bộ, công chức 2025 (điều động, biệt phái công chức theo quyết định của cấp có thẩm quyền quản lý); người được biệt phái làm việc dưới sự quản lý của đơn vị tiếp nhận, thẩm quyền giải quyết không thay đổi.",
+        (ProposalKind::LendStaff, Lang::En) => "Law on Cadres and Civil Servants 2025 (transfer and secondment of civil servants by the authority managing them); seconded officers work under the receiving unit, whose competence is unchanged.",
+        (ProposalKind::ReceptionPoints, Lang::Vi) => "Nghị định 118/2025/NĐ-CP và danh mục TTHC tiếp nhận, trả kết quả không phụ thuộc địa giới hành chính do UBND tỉnh công bố: nơi tiếp nhận thay đổi, thẩm quyền giải quyết không đổi.",
+        (ProposalKind::ReceptionPoints, Lang::En) => "Decree 118/2025/NĐ-CP and the province's published list of boundary-independent procedures: the place of receipt and return changes, competence does not.",
+        (ProposalKind::ReceptionCapacity, Lang::Vi) => "Nghị định 118/2025/NĐ-CP: Chủ tịch UBND tỉnh quyết định tổ chức, nhân sự của Trung tâm Phục vụ hành chính công; các cơ quan cử công chức làm việc tại Trung tâm.",
+        (ProposalKind::ReceptionCapacity, Lang::En) => "Decree 118/2025/NĐ-CP: the province's chairman decides the organisation and staffing of the service centres; agencies post officers there.",
+        (ProposalKind::DelegatedCompetence, Lang::Vi) => "Luật Tổ chức chính quyền địa phương 2025 (phân cấp, ủy quyền): chỉ khi cơ quan có thẩm quyền đã ủy quyền bằng văn bản, trong phạm vi và thời hạn ủy quyền; ghi nhận bằng chuyển hướng định tuyến kèm số văn bản.",
+        (ProposalKind::DelegatedCompetence, Lang::En) => "Law on Organisation of Local Government 2025 (decentralisation and delegation): only where the competent authority has delegated in writing, within its scope and term; recorded as a routing override citing the decision.",
+    }
+    .to_string()
+}
+
+/// Lawful proposals for a province's overloaded units: officers lent by units with spare
+/// capacity, reception and return of boundary-independent procedures at other centres,
+/// reception capacity where online dossiers wait, and delegation where the law allows it.
+/// Each with the projected effect and its legal basis; none moves competence.
 pub async fn rebalancing(
     deps: &Deps<'_>,
     province: &str,
@@ -778,151 +834,233 @@ pub async fn rebalancing(
         .map(|f| (f.unit, (f.inflow, f.throughput)))
         .collect();
     let open = q::open_with_deadlines(deps.db, &filter).await?;
-    let catalog = crate::repo::procedures::all(deps.db).await?;
-    let boundary_free: std::collections::HashSet<String> = catalog
-        .iter()
-        .filter(|p| p.boundary_independent)
-        .map(|p| p.code.clone())
-        .collect();
+    let waiting = q::awaiting_reception(deps.db, province).await?;
+    let catalog = deps.catalog.current();
     let directory = deps.directory.current();
-
-    struct Commune {
-        code: String,
-        dues: Vec<DateTime<Utc>>,
-        movable: Vec<DateTime<Utc>>,
-        rate: f64,
-    }
-    let mut communes: BTreeMap<String, Commune> = BTreeMap::new();
-    for u in directory
-        .all()
-        .filter(|u| u.province_code == province && u.kind == UnitKind::CommunePc && u.active)
-    {
-        let rate = flows
-            .get(&u.code)
-            .map(|f| f.1 as f64 / window_working_days)
-            .unwrap_or(0.0);
-        communes.insert(
-            u.code.clone(),
-            Commune {
-                code: u.code.clone(),
-                dues: Vec::new(),
-                movable: Vec::new(),
-                rate,
-            },
-        );
-    }
-    for r in &open {
-        if let Some(c) = communes.get_mut(&r.unit) {
-            c.dues.push(r.due_at);
-            if r.status == "received" && !r.assigned && boundary_free.contains(&r.procedure_code) {
-                c.movable.push(r.due_at);
-            }
-        }
-    }
-    // Communes with spare capacity: no projected breach and a positive service rate, the
-    // fastest first.
-    let mut spare: Vec<String> = communes
-        .values()
-        .filter(|c| c.rate > 0.0 && projected_breaches(&cal, &c.dues, c.rate, now) == 0)
-        .map(|c| c.code.clone())
-        .collect();
-    spare.sort_by(|a, b| {
-        communes[b]
-            .rate
-            .total_cmp(&communes[a].rate)
-            .then_with(|| a.cmp(b))
-    });
-    let mut overloaded: Vec<(&Commune, i64)> = communes
-        .values()
-        .map(|c| (c, projected_breaches(&cal, &c.dues, c.rate, now)))
-        .filter(|(c, b)| *b > 0 && !c.movable.is_empty())
-        .collect();
-    overloaded.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.code.cmp(&b.0.code)));
-
-    // Queues of the receiving communes as they fill up with moved dossiers.
-    let mut queues: BTreeMap<String, Vec<DateTime<Utc>>> = spare
-        .iter()
-        .map(|c| (c.clone(), communes[c].dues.clone()))
-        .collect();
     let name = |c: &str| {
         directory
             .unit(c)
             .map(|u| u.name_in(lang).to_string())
             .unwrap_or_else(|| c.to_string())
     };
-    let mut moves = Vec::new();
-    for (from, breaches) in overloaded {
-        let mut candidates = from.movable.clone();
-        candidates.sort();
-        let mut remaining = from.dues.clone();
-        let mut left = breaches;
-        for to_code in &spare {
-            if left <= 0 || candidates.is_empty() {
-                break;
+
+    struct Load {
+        kind: UnitKind,
+        ward: Option<String>,
+        dues: Vec<DateTime<Utc>>,
+        /// Boundary-independent procedures of dossiers still at reception (unassigned).
+        at_reception: BTreeMap<String, i64>,
+        rate: f64,
+    }
+    let mut units: BTreeMap<String, Load> = BTreeMap::new();
+    for u in directory.all().filter(|u| {
+        u.province_code == province
+            && u.active
+            && !matches!(
+                u.kind,
+                UnitKind::CommuneServiceCentre | UnitKind::ProvinceServiceCentre
+            )
+    }) {
+        let rate = flows
+            .get(&u.code)
+            .map(|f| f.1 as f64 / window_working_days)
+            .unwrap_or(0.0);
+        units.insert(
+            u.code.clone(),
+            Load {
+                kind: u.kind,
+                ward: u.ward_code.clone(),
+                dues: Vec::new(),
+                at_reception: BTreeMap::new(),
+                rate,
+            },
+        );
+    }
+    for r in &open {
+        if let Some(u) = units.get_mut(&r.unit) {
+            u.dues.push(r.due_at);
+            let listed = catalog
+                .in_force(&r.procedure_code, now)
+                .and_then(|v| v.spec().ok())
+                .is_some_and(|spec| catalog.boundary_independent(province, spec, now));
+            if r.status == "received" && !r.assigned && listed {
+                *u.at_reception.entry(r.procedure_code.clone()).or_default() += 1;
             }
-            let to = &communes[to_code.as_str()];
-            let queue = queues
-                .get_mut(to_code)
-                .expect("every spare commune has a queue");
-            let to_before = projected_breaches(&cal, queue, to.rate, now);
-            // Take the most urgent movable dossiers the commune can still finish in time.
-            let mut taken = Vec::new();
-            let mut rest = Vec::new();
-            for d in candidates.drain(..) {
-                if (taken.len() as i64) < left {
-                    let mut trial = queue.clone();
-                    trial.push(d);
-                    trial.sort();
-                    if projected_breaches(&cal, &trial, to.rate, now) <= to_before {
-                        *queue = trial;
-                        taken.push(d);
-                        continue;
-                    }
-                }
-                rest.push(d);
-            }
-            candidates = rest;
-            if taken.is_empty() {
-                continue;
-            }
-            let before = projected_breaches(&cal, &remaining, from.rate, now);
-            for t in &taken {
-                if let Some(pos) = remaining.iter().position(|d| d == t) {
-                    remaining.remove(pos);
-                }
-            }
-            let after = projected_breaches(&cal, &remaining, from.rate, now);
-            left = after;
-            let k = taken.len();
-            let to_after = projected_breaches(&cal, queue, to.rate, now);
+        }
+    }
+    // What each unit can spare: its rate beyond what its own queue needs.
+    let spare: BTreeMap<&str, f64> = units
+        .iter()
+        .filter(|(_, u)| u.rate > 0.0 && projected_breaches(&cal, &u.dues, u.rate, now) == 0)
+        .map(|(code, u)| {
+            let need = if u.dues.is_empty() {
+                0.0
+            } else {
+                rate_needed(&cal, &u.dues, now)
+            };
+            (code.as_str(), (u.rate - need).max(0.0))
+        })
+        .filter(|(_, s)| *s > 0.0)
+        .collect();
+    let mut lent: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut overloaded: Vec<(&String, &Load, i64)> = units
+        .iter()
+        .map(|(c, u)| (c, u, projected_breaches(&cal, &u.dues, u.rate, now)))
+        .filter(|(_, _, b)| *b > 0)
+        .collect();
+    overloaded.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(b.0)));
+
+    let mut proposals = Vec::new();
+    for (code, load, before) in overloaded {
+        let open_n = load.dues.len() as i64;
+        // 1. Officers lent by the unit of the same kind with the most to spare.
+        let extra = (rate_needed(&cal, &load.dues, now) - load.rate).max(0.5);
+        let partner = spare
+            .iter()
+            .filter(|(p, _)| units[**p].kind == load.kind && **p != code.as_str())
+            .map(|(p, s)| (*p, s - lent.get(p).copied().unwrap_or(0.0)))
+            .filter(|(_, s)| *s > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)));
+        if let Some((p, available)) = partner {
+            let given = extra.min(available);
+            *lent.entry(p).or_default() += given;
+            let after = projected_breaches(&cal, &load.dues, load.rate + given, now);
             let why = match lang {
                 Lang::Vi => format!(
-                    "Chuyển {k} hồ sơ tiếp nhận không phụ thuộc địa giới từ {} sang {}: số hồ sơ dự kiến trễ hạn ở nơi chuyển đi giảm từ {before} xuống {after}; nơi nhận vẫn {to_after}.",
-                    name(&from.code), name(to_code)
+                    "{} cần thêm {extra:.1} hồ sơ/ngày làm việc để kịp mọi hạn ({open_n} hồ sơ đang giải quyết, {before} dự kiến trễ); {} còn dư {available:.1} hồ sơ/ngày: biệt phái công chức của {} sang hỗ trợ, dự kiến trễ còn {after}. Hồ sơ vẫn do {} quyết định.",
+                    name(code), name(p), name(p), name(code)
                 ),
                 Lang::En => format!(
-                    "Move {k} boundary-independent dossiers from {} to {}: projected breaches at the first fall from {before} to {after}; the second stays at {to_after}.",
-                    name(&from.code), name(to_code)
+                    "{} needs {extra:.1} more decisions per working day to meet every deadline ({open_n} open, {before} projected late); {} can spare {available:.1}: second officers from {} to it, projected late {after}. {} still decides.",
+                    name(code), name(p), name(p), name(code)
                 ),
             };
-            moves.push(Move {
-                from_unit: from.code.clone(),
-                from_name: name(&from.code),
-                to_unit: to_code.clone(),
-                to_name: name(to_code),
-                dossiers: k as i64,
-                from_breaches_before: before,
-                from_breaches_after: after,
-                to_breaches_before: to_before,
-                to_breaches_after: to_after,
+            proposals.push(Proposal {
+                kind: ProposalKind::LendStaff,
+                unit: code.clone(),
+                unit_name: name(code),
+                partner_unit: Some(p.to_string()),
+                partner_name: Some(name(p)),
+                dossiers: open_n,
+                extra_per_day: Some(round2(given)),
+                procedures: Vec::new(),
+                breaches_before: before,
+                breaches_after: after,
+                legal_basis: basis(ProposalKind::LendStaff, lang),
+                why,
+            });
+        }
+        // 2. Boundary-independent dossiers at a commune: received and returned at the centre
+        // of a commune with spare capacity from now on.
+        let at_reception: i64 = load.at_reception.values().sum();
+        if load.kind == UnitKind::CommunePc && at_reception > 0 {
+            let centre = spare
+                .keys()
+                .filter(|p| units[**p].kind == UnitKind::CommunePc)
+                .filter_map(|p| {
+                    let ward = units[*p].ward.as_deref()?;
+                    directory
+                        .all()
+                        .find(|u| {
+                            u.kind == UnitKind::CommuneServiceCentre
+                                && u.active
+                                && u.ward_code.as_deref() == Some(ward)
+                        })
+                        .map(|c| c.code.clone())
+                })
+                .next();
+            if let Some(centre) = centre {
+                let procedures: Vec<String> = load.at_reception.keys().cloned().collect();
+                let why = match lang {
+                    Lang::Vi => format!(
+                        "{at_reception} hồ sơ thuộc danh mục không phụ thuộc địa giới hành chính của tỉnh đang chờ ở khâu tiếp nhận của {}: hướng dẫn người dân nộp và nhận kết quả tại {}, nơi còn năng lực; hồ sơ vẫn được chuyển về {} giải quyết.",
+                        name(code), name(&centre), name(code)
+                    ),
+                    Lang::En => format!(
+                        "{at_reception} dossiers of the province's boundary-independent procedures wait at {}'s reception: direct applicants to file and collect at {}, which has capacity; {} still handles them.",
+                        name(code), name(&centre), name(code)
+                    ),
+                };
+                proposals.push(Proposal {
+                    kind: ProposalKind::ReceptionPoints,
+                    unit: code.clone(),
+                    unit_name: name(code),
+                    partner_unit: Some(centre.clone()),
+                    partner_name: Some(name(&centre)),
+                    dossiers: at_reception,
+                    extra_per_day: None,
+                    procedures,
+                    breaches_before: before,
+                    // The counter's load moves; the handling unit's queue does not.
+                    breaches_after: before,
+                    legal_basis: basis(ProposalKind::ReceptionPoints, lang),
+                    why,
+                });
+            }
+        }
+        // 3. A provincial body: only a written delegation moves new dossiers elsewhere.
+        if load.kind.level() == crate::domain::unit::Level::Province {
+            let why = match lang {
+                Lang::Vi => format!(
+                    "{} dự kiến trễ {before} hồ sơ. Nếu cơ quan có thẩm quyền đã ủy quyền giải quyết bằng văn bản, quản trị viên ghi nhận một chuyển hướng định tuyến theo văn bản đó cho hồ sơ mới; không có văn bản thì không chuyển.",
+                    name(code)
+                ),
+                Lang::En => format!(
+                    "{} projects {before} late. If the competent authority has delegated in writing, an administrator records a routing override for new dossiers citing it; without one, nothing moves.",
+                    name(code)
+                ),
+            };
+            proposals.push(Proposal {
+                kind: ProposalKind::DelegatedCompetence,
+                unit: code.clone(),
+                unit_name: name(code),
+                partner_unit: None,
+                partner_name: None,
+                dossiers: open_n,
+                extra_per_day: None,
+                procedures: Vec::new(),
+                breaches_before: before,
+                breaches_after: before,
+                legal_basis: basis(ProposalKind::DelegatedCompetence, lang),
                 why,
             });
         }
     }
+    // 4. Centres where online dossiers wait more than a working day to be received.
+    for w in waiting {
+        let waited = cal.working_secs_between(w.oldest, now);
+        if waited < DAY_SECS {
+            continue;
+        }
+        let why = match lang {
+            Lang::Vi => format!(
+                "{} có {} hồ sơ trực tuyến chờ tiếp nhận, lâu nhất {:.1} ngày làm việc: bố trí thêm công chức hoặc giờ làm việc tại quầy.",
+                name(&w.unit), w.waiting, waited as f64 / DAY_SECS as f64
+            ),
+            Lang::En => format!(
+                "{} has {} online dossiers waiting to be received, the oldest for {:.1} working days: more counter staff or hours.",
+                name(&w.unit), w.waiting, waited as f64 / DAY_SECS as f64
+            ),
+        };
+        proposals.push(Proposal {
+            kind: ProposalKind::ReceptionCapacity,
+            unit: w.unit.clone(),
+            unit_name: name(&w.unit),
+            partner_unit: None,
+            partner_name: None,
+            dossiers: w.waiting,
+            extra_per_day: None,
+            procedures: Vec::new(),
+            breaches_before: 0,
+            breaches_after: 0,
+            legal_basis: basis(ProposalKind::ReceptionCapacity, lang),
+            why,
+        });
+    }
     Ok(Rebalancing {
         province: province.to_string(),
         window_days,
-        moves,
+        proposals,
     })
 }
 

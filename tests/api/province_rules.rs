@@ -41,11 +41,11 @@ async fn route(
         .assert_status(200)
 }
 
-/// Decree 118/2025/NĐ-CP art. 21: each province publishes the procedures received and
+/// Decree 118/2025/NĐ-CP: each province publishes the procedures received and
 /// returned anywhere in it; seeded from the catalog's national flag, edited by the
 /// province's administrators (and the national ones), versioned and audited.
 #[tokio::test]
-async fn each_province_publishes_its_own_list_decree_118_art_21() {
+async fn each_province_publishes_its_own_list_decree_118() {
     let app = spawn_app().await;
     let seeded = app.get(LIST, None).await.assert_status(200);
     let listed = codes(&seeded);
@@ -189,7 +189,7 @@ async fn each_province_publishes_its_own_list_decree_118_art_21() {
     assert_eq!(audit["items"][0]["subject"], "01/boundary_independent");
 }
 
-/// Decree 118/2025/NĐ-CP art. 21: the applicant collects the result at the reception point
+/// Decree 118/2025/NĐ-CP: the applicant collects the result at the reception point
 /// of their choice in the province, for the procedures on its list; competence never moves.
 #[tokio::test]
 async fn the_result_point_is_any_reception_point_of_the_province_decree_118() {
@@ -245,7 +245,7 @@ async fn the_result_point_is_any_reception_point_of_the_province_decree_118() {
     assert_eq!(r["result_point"]["code"], NGOC_HA_CENTRE);
 }
 
-/// Fees: the province's (Law on Fees and Charges 2015 art. 21(4)), else the national one;
+/// Fees: the province's (Law on Fees and Charges 2015 art. 21), else the national one;
 /// paid at the counter (Decree 61/2018/NĐ-CP art. 6) or through the online payment gateway
 /// (Decree 45/2020/NĐ-CP art. 17); every payment leaves a receipt on the dossier.
 #[tokio::test]

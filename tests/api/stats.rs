@@ -462,12 +462,12 @@ async fn the_overloaded_commune_ranks_first_and_rebalancing_relieves_it() {
     let now = Utc::now();
     let sup = app.token_for("sup.hn", "supervisor", None, Some(HN)).await;
     let mut n = 0;
-    // Ba Đình: 40 unclaimed birth registrations due within two working days, 2 decided in
+    // Ba Đình: 40 unclaimed birth registrations due within six working days, 2 decided in
     // the week: it cannot keep up.
     let cal = app.state.calendars.current().default_calendar();
     for i in 0..40 {
         n += 1;
-        let due = cal.add_working_secs(now, 3600 * (1 + i % 16)).unwrap();
+        let due = cal.add_working_secs(now, 3 * 3600 * (1 + i % 16)).unwrap();
         insert(
             &app,
             n,
@@ -550,17 +550,49 @@ async fn the_overloaded_commune_ranks_first_and_rebalancing_relieves_it() {
         .get("/api/v1/stats/rebalancing", Some(&sup))
         .await
         .assert_status(200);
-    let moves = r["moves"].as_array().unwrap();
-    assert!(!moves.is_empty(), "{r}");
-    let m = &moves[0];
+    // Lawful proposals only (Decree 118/2025/NĐ-CP: receipt and return are
+    // boundary-independent, competence is not): officers lent by Ngọc Hà, which has capacity
+    // to spare, and Ba Đình's boundary-independent dossiers received and returned at Ngọc
+    // Hà's centre; none hands Ba Đình's decisions to another commune.
+    let proposals = r["proposals"].as_array().unwrap();
+    assert!(r.get("moves").is_none());
+    let lend = proposals
+        .iter()
+        .find(|p| p["kind"] == "lend_staff")
+        .unwrap_or_else(|| panic!("{r}"));
     assert_eq!(
-        (m["from_unit"].as_str(), m["to_unit"].as_str()),
+        (lend["unit"].as_str(), lend["partner_unit"].as_str()),
         (Some(BA_DINH_PC), Some(NGOC_HA_PC))
     );
-    assert!(
-        m["from_breaches_after"].as_i64().unwrap() < m["from_breaches_before"].as_i64().unwrap()
+    assert!(lend["breaches_after"].as_i64().unwrap() < lend["breaches_before"].as_i64().unwrap());
+    assert!(lend["extra_per_day"].as_f64().unwrap() > 0.0);
+    assert!(lend["legal_basis"]
+        .as_str()
+        .unwrap()
+        .contains("Luật Cán bộ, công chức"));
+    let points = proposals
+        .iter()
+        .find(|p| p["kind"] == "reception_points")
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(points["unit"], BA_DINH_PC);
+    assert_eq!(points["partner_unit"], NGOC_HA_CENTRE);
+    assert_eq!(points["dossiers"], 40);
+    assert_eq!(points["procedures"], json!([BIRTH]));
+    assert_eq!(
+        points["breaches_after"], points["breaches_before"],
+        "handling stays"
     );
-    assert_eq!(m["to_breaches_after"], 0);
+    assert!(points["legal_basis"].as_str().unwrap().contains("118/2025"));
+    for p in proposals {
+        assert!(
+            p["legal_basis"].as_str().is_some_and(|b| !b.is_empty()),
+            "{p}"
+        );
+        assert_ne!(
+            p["kind"], "delegated_competence",
+            "communes cannot delegate to each other"
+        );
+    }
 
     // Scope.
     let other = app

@@ -15,6 +15,7 @@ use crate::domain::access::StatsScope;
 use crate::domain::lang::Lang;
 use crate::error::{ApiError, ApiResult};
 use crate::http::stats::{backlog_csv, csv_error, csv_response, indicators_csv};
+use crate::services::scorecard::Scorecard;
 use crate::services::stats::{
     self, Backlog, Bottlenecks, DayFlow, Filter, GroupBy, Indicators, Rebalancing,
 };
@@ -36,6 +37,7 @@ struct Data {
     indicators: Indicators,
     bottlenecks: Bottlenecks,
     rebalancing: Option<Rebalancing>,
+    scorecard: Scorecard,
     flow: Vec<DayFlow>,
     days: i64,
 }
@@ -69,7 +71,17 @@ async fn load(state: &AppState, s: &Signed, q: &Scope, lang: Lang) -> ApiResult<
         _ => None,
     };
     let flow = stats::daily_flow(&state.db, &filter, days, now).await?;
+    let scorecard = crate::services::scorecard::scorecard(
+        &deps,
+        &filter,
+        now - Duration::days(days),
+        now,
+        now,
+        lang,
+    )
+    .await?;
     Ok(Data {
+        scorecard,
         filter,
         group,
         backlog,
@@ -144,11 +156,24 @@ struct Pressure {
 }
 
 struct Proposal {
-    from: String,
-    to: String,
+    kind: &'static str,
+    unit: String,
+    partner: String,
     dossiers: i64,
     effect: String,
+    basis: String,
     why: String,
+}
+
+/// A scorecard group as shown: its line, then its indicators' lines.
+struct ScoreLine {
+    key: String,
+    name: String,
+    value: String,
+    points: String,
+    max: String,
+    source: &'static str,
+    group: bool,
 }
 
 #[derive(Template)]
@@ -169,6 +194,8 @@ struct DashboardPage {
     days: i64,
     pressures: Vec<Pressure>,
     proposals: Option<Vec<Proposal>>,
+    score_total: String,
+    score_lines: Vec<ScoreLine>,
     flow_json: String,
     flow_rows: Vec<(String, i64, i64)>,
 }
@@ -273,25 +300,63 @@ pub async fn page_handler(state: &AppState, s: Signed, q: Scope) -> ApiResult<Re
         })
         .collect();
     let proposals = d.rebalancing.as_ref().map(|r| {
-        r.moves
+        use crate::services::stats::ProposalKind as K;
+        r.proposals
             .iter()
             .map(|m| Proposal {
-                from: format!("{} ({})", m.from_name, m.from_unit),
-                to: format!("{} ({})", m.to_name, m.to_unit),
+                kind: match m.kind {
+                    K::LendStaff => t("Biệt phái công chức", "Lend officers"),
+                    K::ReceptionPoints => t(
+                        "Tiếp nhận, trả kết quả nơi khác",
+                        "Receive and return elsewhere",
+                    ),
+                    K::ReceptionCapacity => t("Tăng năng lực tiếp nhận", "Reception capacity"),
+                    K::DelegatedCompetence => t("Ủy quyền giải quyết", "Delegated competence"),
+                },
+                unit: format!("{} ({})", m.unit_name, m.unit),
+                partner: match (&m.partner_name, &m.partner_unit) {
+                    (Some(n), Some(c)) => format!("{n} ({c})"),
+                    _ => "—".to_string(),
+                },
                 dossiers: m.dossiers,
                 effect: format!(
-                    "{}: {} → {}; {}: {} → {}",
-                    t("Trễ dự kiến nơi chuyển", "Projected breaches at the source"),
-                    m.from_breaches_before,
-                    m.from_breaches_after,
-                    t("nơi nhận", "at the target"),
-                    m.to_breaches_before,
-                    m.to_breaches_after
+                    "{}: {} → {}",
+                    t("Dự báo trễ hạn", "Projected breaches"),
+                    m.breaches_before,
+                    m.breaches_after
                 ),
+                basis: m.legal_basis.clone(),
                 why: m.why.clone(),
             })
             .collect()
     });
+    let pct = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{:.1} %", v * 100.0));
+    let mut score_lines = Vec::new();
+    for g in &d.scorecard.groups {
+        score_lines.push(ScoreLine {
+            key: g.key.as_str().to_string(),
+            name: g.name.clone(),
+            value: String::new(),
+            points: format!("{:.2}", g.points),
+            max: format!("{}", g.max_points),
+            source: "",
+            group: true,
+        });
+        for i in &g.indicators {
+            score_lines.push(ScoreLine {
+                key: i.key.clone(),
+                name: i.name.clone(),
+                value: pct(i.value),
+                points: format!("{:.2}", i.points),
+                max: format!("{}", i.max_points),
+                source: match i.source {
+                    crate::domain::scorecard::Source::Computed => t("tính từ dữ liệu", "computed"),
+                    crate::domain::scorecard::Source::Entered => t("nhập tay", "entered"),
+                },
+                group: false,
+            });
+        }
+    }
     let flow_json = serde_json::to_string(&serde_json::json!({
         "days": d.flow.iter().map(|f| &f.day).collect::<Vec<_>>(),
         "received": d.flow.iter().map(|f| f.received).collect::<Vec<_>>(),
@@ -333,6 +398,8 @@ pub async fn page_handler(state: &AppState, s: Signed, q: Scope) -> ApiResult<Re
         days: d.days,
         pressures,
         proposals,
+        score_total: format!("{:.2}", d.scorecard.points),
+        score_lines,
         flow_json,
         flow_rows,
         ui: s.ui,
@@ -397,25 +464,28 @@ pub async fn export(
         "rebalancing" => {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record([
-                "from_unit",
-                "to_unit",
+                "kind",
+                "unit",
+                "partner_unit",
                 "dossiers",
-                "from_breaches_before",
-                "from_breaches_after",
-                "to_breaches_before",
-                "to_breaches_after",
+                "breaches_before",
+                "breaches_after",
+                "legal_basis",
                 "why",
             ])
             .map_err(csv_error)?;
-            for m in d.rebalancing.iter().flat_map(|r| &r.moves) {
+            for m in d.rebalancing.iter().flat_map(|r| &r.proposals) {
                 w.write_record([
-                    m.from_unit.clone(),
-                    m.to_unit.clone(),
+                    serde_json::to_value(m.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    m.unit.clone(),
+                    m.partner_unit.clone().unwrap_or_default(),
                     m.dossiers.to_string(),
-                    m.from_breaches_before.to_string(),
-                    m.from_breaches_after.to_string(),
-                    m.to_breaches_before.to_string(),
-                    m.to_breaches_after.to_string(),
+                    m.breaches_before.to_string(),
+                    m.breaches_after.to_string(),
+                    m.legal_basis.clone(),
                     m.why.clone(),
                 ])
                 .map_err(csv_error)?;
