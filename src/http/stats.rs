@@ -382,8 +382,21 @@ pub struct ScorecardQuery {
 /// An instant or a date of a period's bound (`end`: a date means the end of that day).
 pub fn period_bound(field: &'static str, raw: &str, end: bool) -> ApiResult<DateTime<Utc>> {
     let raw = raw.trim();
+    // Within what both databases store and any report covers.
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(t.with_timezone(&Utc));
+        let t = t.with_timezone(&Utc);
+        return if (2000..=2100).contains(&t.year()) {
+            Ok(t)
+        } else {
+            Err(ApiError::invalid_field(
+                field,
+                "out_of_range",
+                text!(
+                    "Kỳ báo cáo nằm trong khoảng năm 2000–2100.",
+                    "The period lies within the years 2000–2100."
+                ),
+            ))
+        };
     }
     let date = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
         ApiError::invalid_field(
@@ -400,6 +413,16 @@ pub fn period_bound(field: &'static str, raw: &str, end: bool) -> ApiResult<Date
     } else {
         date
     };
+    if !(2000..=2100).contains(&day.year()) {
+        return Err(ApiError::invalid_field(
+            field,
+            "out_of_range",
+            text!(
+                "Kỳ báo cáo nằm trong khoảng năm 2000–2100.",
+                "The period lies within the years 2000–2100."
+            ),
+        ));
+    }
     Ok(day
         .and_hms_opt(0, 0, 0)
         .expect("midnight")

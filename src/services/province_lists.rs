@@ -107,6 +107,16 @@ pub async fn publish(
     // routed keep the list they were routed under.
     // Microseconds, as PostgreSQL keeps them: the same instant given twice is one version.
     let valid_from = v.valid_from.unwrap_or(now).trunc_subsecs(6);
+    if valid_from > now + Duration::days(3660) {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "valid_from",
+            "valid_from_too_far",
+            text!(
+                "Danh mục chỉ được công bố trước tối đa 10 năm.",
+                "A list is published at most ten years ahead."
+            ),
+        )]));
+    }
     if valid_from < now - Duration::minutes(1) {
         return Err(ApiError::validation(vec![FieldError::new(
             "valid_from",

@@ -1048,4 +1048,9 @@ async fn the_decision_766_scorecard_matches_a_hand_computed_fixture() {
     app.get("/api/v1/stats/scorecard?from=yesterday", Some(&sup))
         .await
         .assert_problem(422, "validation_failed");
+    let p = app
+        .get("/api/v1/stats/scorecard?from=1900-01-01", Some(&sup))
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["code"], "out_of_range");
 }

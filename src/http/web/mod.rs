@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(files::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/cases/{code}/actions/{action}", post(staff::act))
+        .route("/cases/{code}/feedback", post(staff::rate))
         .route("/dashboard", get(dashboard::page_route))
         .route("/dashboard/export/{table}", get(dashboard::export))
         .route("/track", get(auth::track))

@@ -402,6 +402,14 @@ pub struct FileForm {
     email: String,
     #[serde(default)]
     details: String,
+    /// Where to file and collect the result (empty: the default centre).
+    #[serde(default)]
+    received_at_unit: String,
+    #[serde(default)]
+    result_point: String,
+    /// The online payment's reference, when the fee was paid through the gateway.
+    #[serde(default)]
+    payment_reference: String,
     /// `doc_{kind}`: the upload made for a component; `reuse_{kind}`: a digitised document
     /// chosen instead (and whatever else the form sends, ignored).
     #[serde(flatten)]
@@ -464,6 +472,12 @@ pub struct Preview {
     /// (ward code, ward name, unit name) of each candidate of a split old ward.
     pub candidates: Vec<(String, String, String)>,
     pub error: Option<String>,
+    /// The fee in the address's province, formatted (empty: free).
+    pub fee: String,
+    /// On the province's boundary-independent list: filed and collected at any centre.
+    pub boundary_independent: bool,
+    /// The province's reception points (code, name), the provincial centre first.
+    pub centres: Vec<(String, String)>,
 }
 
 fn preview(state: &AppState, code: &str, f: &FileForm, lang: Lang) -> Option<Preview> {
@@ -482,6 +496,9 @@ fn preview(state: &AppState, code: &str, f: &FileForm, lang: Lang) -> Option<Pre
                 handling: None,
                 candidates: Vec::new(),
                 error: problem_lines(&e, lang).into_iter().last(),
+                fee: String::new(),
+                boundary_independent: false,
+                centres: Vec::new(),
             })
         }
     };
@@ -502,10 +519,38 @@ fn preview(state: &AppState, code: &str, f: &FileForm, lang: Lang) -> Option<Pre
             handling: None,
             candidates: Vec::new(),
             error: problem_lines(&e, lang).into_iter().last(),
+            fee: String::new(),
+            boundary_independent: false,
+            centres: Vec::new(),
         },
         Ok(r) => {
             let d = &r.decision;
+            let directory = state.directory();
+            let mut centres: Vec<(bool, String, String)> = d
+                .province()
+                .map(|p| {
+                    directory
+                        .all()
+                        .filter(|u| u.province_code == p && u.receives_dossiers && u.active)
+                        .map(|u| {
+                            (
+                                u.ward_code.is_some(),
+                                u.name_in(lang).to_string(),
+                                u.code.clone(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            centres.sort();
             Preview {
+                fee: if r.fee_vnd > 0 {
+                    ui::vnd(r.fee_vnd)
+                } else {
+                    String::new()
+                },
+                boundary_independent: r.boundary_independent,
+                centres: centres.into_iter().map(|(_, n, c)| (c, n)).collect(),
                 status: serde_json::to_value(d.status)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
@@ -710,7 +755,7 @@ pub async fn file(
     if let Some(d) = opt(&f.details) {
         form.insert("details".into(), d);
     }
-    let raw = json!({
+    let mut raw = json!({
         "procedure_code": code,
         "applicant": applicant,
         "address": f.address(),
@@ -718,6 +763,19 @@ pub async fn file(
         "form": form,
         "documents": f.documents(),
     });
+    for (k, v) in [
+        ("received_at_unit", &f.received_at_unit),
+        ("result_point", &f.result_point),
+    ] {
+        if let Some(v) = opt(v) {
+            raw[k] = v;
+        }
+    }
+    // Online, the fee is paid through the payment gateway; its reference proves it.
+    if let Some(r) = opt(&f.payment_reference) {
+        raw["payment_channel"] = json!("online_gateway");
+        raw["payment_reference"] = r;
+    }
     let key = f.idempotency_key.trim().to_string();
     let mut outcome = Err(ApiError::bad_request(
         "idempotency_key_required",

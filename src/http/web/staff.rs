@@ -428,6 +428,12 @@ struct CasePage {
     parts: Vec<PartRow>,
     error: Option<String>,
     done: Option<String>,
+    /// Receipts: number, amount, how paid (with its reference), where and when.
+    receipts: Vec<[String; 5]>,
+    /// The applicant may rate the service now (returned, not yet rated).
+    rating_form: bool,
+    /// The rating given, as shown.
+    rated: Option<String>,
 }
 
 /// One part of a bundle on the bundle's page.
@@ -456,7 +462,12 @@ pub async fn case_page(
     let done = q
         .done
         .as_deref()
-        .filter(|d| *d == "submit" || *d == "attach_document" || Action::parse(d).is_some())
+        .filter(|d| {
+            *d == "submit"
+                || *d == "attach_document"
+                || *d == "feedback"
+                || Action::parse(d).is_some()
+        })
         .map(|d| labels::event(d, s.ui.lang));
     render_case(&state, s, &code, None, done, StatusCode::OK).await
 }
@@ -558,6 +569,29 @@ async fn render_case(
             },
         },
     ];
+    facts.push(Fact {
+        label: t("Nơi nhận kết quả", "Result collected at"),
+        value: unit_name(
+            d.result_point
+                .as_ref()
+                .unwrap_or(&d.receiving_unit)
+                .as_str(),
+        ),
+    });
+    facts.push(Fact {
+        label: t("Phí, lệ phí", "Fee"),
+        value: match (d.fee_vnd, d.fee_due()) {
+            (None, _) => t("Không thu", "None").to_string(),
+            (Some(f), Some(_)) => format!("{} — {}", ui::vnd(f), t("chưa nộp", "not paid")),
+            (Some(f), None) => format!("{} — {}", ui::vnd(f), t("đã nộp", "paid")),
+        },
+    });
+    if let Some(due) = d.payment_due_vnd {
+        facts.push(Fact {
+            label: t("Khoản phải nộp thêm", "Payment asked for"),
+            value: ui::vnd(due),
+        });
+    }
     if d.supplement_count > 0 {
         facts.push(Fact {
             label: t("Số lần yêu cầu bổ sung", "Supplement requests"),
@@ -821,7 +855,43 @@ async fn render_case(
             },
         })
         .collect();
+    let receipts = d
+        .receipts
+        .iter()
+        .map(|r| {
+            let channel = match r.channel {
+                crate::domain::dossier::PaymentChannel::Cash => t("Tiền mặt", "Cash"),
+                crate::domain::dossier::PaymentChannel::BankTransfer => {
+                    t("Chuyển khoản", "Bank transfer")
+                }
+                crate::domain::dossier::PaymentChannel::OnlineGateway => {
+                    t("Thanh toán trực tuyến", "Online payment")
+                }
+            };
+            [
+                d.receipt_number(r),
+                ui::vnd(r.amount_vnd),
+                match &r.reference {
+                    Some(x) => format!("{channel} ({x})"),
+                    None => channel.to_string(),
+                },
+                unit_name(r.unit.as_str()),
+                ui::date_time(r.at),
+            ]
+        })
+        .collect();
+    let is_applicant = d.applicant.account == Some(s.actor.account_id);
+    let rating = if is_applicant && d.status == Status::Returned {
+        crate::services::feedback::get(&deps, &s.actor, d.code_str())
+            .await
+            .ok()
+    } else {
+        None
+    };
     let page = CasePage {
+        receipts,
+        rating_form: is_applicant && d.status == Status::Returned && rating.is_none(),
+        rated: rating.map(|r| format!("{}/5", r.rating)),
         bundle: d.bundle_code.as_ref().map(|b| b.to_string()),
         parts,
         code: d.code_str().to_string(),
@@ -1261,4 +1331,42 @@ pub async fn slip(
         ui: s.ui,
     };
     Ok(page(&page_data))
+}
+
+// ---- the applicant's rating ---------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Default)]
+pub struct RatingForm {
+    rating: Option<String>,
+    comment: Option<String>,
+}
+
+/// `POST /cases/{code}/feedback`: the applicant rates the service after the result (once);
+/// back to the dossier, or its page again with the reason it was refused.
+pub async fn rate(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(code): Path<String>,
+    axum::Form(f): axum::Form<RatingForm>,
+) -> ApiResult<Response> {
+    let lang = s.ui.lang;
+    let rating = f
+        .rating
+        .as_deref()
+        .and_then(|r| r.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    match crate::services::feedback::rate(&state.dossiers(), &s.actor, &code, rating, f.comment)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{code}?done=feedback")).into_response()),
+        Err(e) if e.status().is_client_error() => {
+            let message = problem_lines(&e, lang).join(" · ");
+            let status = e.status();
+            match render_case(&state, s, &code, Some(message), None, status).await {
+                Ok(res) => Ok(res),
+                Err(_) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
