@@ -128,7 +128,7 @@ pub struct CaseView {
     /// Where the applicant collects the result (a reception point of the province chosen at
     /// intake; absent: where it was received).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "SC-01-00004")]
+    #[schema(example = "01.00008.TTPVHCC")]
     pub result_point: Option<String>,
     /// The procedure's fee in the dossier's province when it was filed (absent: none).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,7 +163,7 @@ pub struct CaseView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReceiptView {
     /// `{dossier code}-BL{n}`.
-    #[schema(example = "1.004873-260702-0001-BL1")]
+    #[schema(example = "01.00004.TTPVHCC-260702-0001-BL1")]
     pub number: String,
     /// `fee` (the procedure's fee) or `requested` (asked for with `request_payment`).
     #[schema(example = "fee")]
@@ -451,7 +451,7 @@ pub struct IntakeBody {
     /// Where the applicant will collect the result: any reception point of the province for a
     /// procedure on the province's boundary-independent list (Decree 118/2025/NĐ-CP),
     /// else the receiving or the handling unit. Default: where it is received.
-    #[schema(example = "SC-01-00004")]
+    #[schema(example = "01.00008.TTPVHCC")]
     pub result_point: Option<String>,
     /// The procedure's fee paid with the filing: online through the payment gateway
     /// (`online_gateway`, with its `payment_reference`), at the counter any channel.

@@ -109,6 +109,13 @@ async fn each_province_publishes_its_own_list_decree_118() {
         let r = app.post(FEES, Some(token), json!({"fees": []})).await;
         assert_eq!(r.status.as_u16(), 403, "{who}: {}", r.text);
     }
+    // A province administrator edits lists; it reads no dossier and no statistic.
+    app.get("/api/v1/cases", Some(&mine))
+        .await
+        .assert_problem(403, "forbidden");
+    app.get("/api/v1/stats/scorecard", Some(&mine))
+        .await
+        .assert_problem(403, "forbidden");
     // A province administrator needs a province.
     let admin = app.token_for("root", "admin", None, None).await;
     app.post(

@@ -858,3 +858,51 @@ async fn an_administrator_creates_an_override_and_an_account_and_reads_a_dossier
         .assert_status(200);
     assert_eq!(audit["total"], 1, "{audit}");
 }
+
+/// Issue 21 §2 at the counter: a walk-in pays the fee with its filing through the intake
+/// form, and the dossier page lists the receipt (Decree 61/2018/NĐ-CP art. 6: fees collected
+/// at receipt).
+#[tokio::test]
+async fn the_counter_takes_the_fee_with_a_walk_in_and_shows_the_receipt() {
+    let app = spawn_app().await;
+    let pw = app
+        .create_user("quay", "clerk", Some(BA_DINH_CENTRE), None)
+        .await;
+    let c = browser();
+    sign_in(&app, &c, "quay", &pw, "/intake").await;
+    let form = c
+        .get(app.url("/intake"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("name=\"payment_channel\""));
+    let res = c
+        .post(app.url("/intake"))
+        .form(&[
+            ("csrf_token", csrf_of(&form).as_str()),
+            ("procedure_code", "2.000635"),
+            ("full_name", "Lê Văn Cường"),
+            ("id_number", "001203004567"),
+            ("phone", "0912345678"),
+            ("address", "Phường Ba Đình, Hà Nội"),
+            ("channel", "in_person"),
+            ("payment_channel", "bank_transfer"),
+            ("payment_reference", "FT26338999"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let url = res.url().path().to_string();
+    let page = res.text().await.unwrap();
+    assert!(url.starts_with("/cases/"), "{url}");
+    assert!(page.contains("id=\"receipts\""), "{page}");
+    assert!(page.contains("FT26338999") && page.contains("8.000"));
+    let code = url.trim_start_matches("/cases/");
+    let row = app.case_row(code).await;
+    assert!(row.paid_at.is_some());
+    assert!(!row.paid_online);
+}

@@ -1124,6 +1124,11 @@ pub struct IntakeForm {
     address: String,
     #[serde(default)]
     channel: String,
+    /// The fee taken at the counter with the filing (empty: not collected now).
+    #[serde(default)]
+    payment_channel: String,
+    #[serde(default)]
+    payment_reference: String,
 }
 
 #[derive(Template)]
@@ -1192,12 +1197,18 @@ pub async fn intake(
             applicant.insert(k.into(), v);
         }
     }
-    let raw = json!({
+    let mut raw = json!({
         "procedure_code": f.procedure_code.trim(),
         "applicant": applicant,
         "address": { "text": f.address.trim() },
         "channel": if f.channel == "postal" { "postal" } else { "in_person" },
     });
+    if let Some(c) = opt(&f.payment_channel) {
+        raw["payment_channel"] = c;
+        if let Some(r) = opt(&f.payment_reference) {
+            raw["payment_reference"] = r;
+        }
+    }
     let lang = s.ui.lang;
     let outcome = match crate::http::cases::parse_intake(&raw) {
         Ok(req) => {
