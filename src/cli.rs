@@ -53,6 +53,28 @@ pub enum Command {
     /// The file store.
     #[command(subcommand)]
     Storage(StorageCommand),
+    /// Back up the database (SQLite: a consistent copy taken while the service runs;
+    /// PostgreSQL: pg_dump) and the local file store into one archive.
+    Backup(BackupArgs),
+    /// Restore a SQLite backup into the configured database file and file store.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The archive to write (a tar file; replaced when complete).
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The archive `motcua backup` wrote.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// Replace an existing database file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -305,6 +327,48 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             for j in jobs {
                 let _ = j.await;
             }
+            Ok(())
+        }
+        Command::Backup(args) => {
+            let settings = load_settings(&cli.global, None)?;
+            let conn = db::connect(&settings.database).await?;
+            let storage = app::open_storage(&settings)?;
+            let url = secrecy::ExposeSecret::expose_secret(&settings.database.url).to_string();
+            let postgres = settings.sqlite_path().is_none().then_some(url.as_str());
+            let r = crate::services::backup::backup(
+                crate::services::backup::Source {
+                    db: &conn,
+                    postgres_url: postgres,
+                },
+                &storage,
+                &args.to,
+            )
+            .await?;
+            println!(
+                "backup written to {}: {} database ({} bytes), {} files",
+                args.to.display(),
+                r.database,
+                r.database_bytes,
+                r.files
+            );
+            Ok(())
+        }
+        Command::Restore(args) => {
+            let settings = load_settings(&cli.global, None)?;
+            let files = app::open_storage(&settings)?.local_dir;
+            let r = crate::services::backup::restore(
+                settings.sqlite_path(),
+                files,
+                &args.from,
+                args.force,
+            )?;
+            println!(
+                "restored from {}: {} database ({} bytes), {} files; start it with `motcua serve`",
+                args.from.display(),
+                r.database,
+                r.database_bytes,
+                r.files
+            );
             Ok(())
         }
         Command::Storage(StorageCommand::Verify) => {

@@ -38,6 +38,8 @@ pub struct Storage {
     part_bytes: usize,
     /// What the store is, for logs and `storage verify` (no credentials).
     pub describe: String,
+    /// The folder, for a local store (`motcua backup` copies it).
+    pub local_dir: Option<std::path::PathBuf>,
 }
 
 /// A file streamed into a temporary key, not yet at its content address.
@@ -101,6 +103,7 @@ impl Storage {
                 prefix: Path::default(),
                 part_bytes: 256 * 1024,
                 describe: format!("file://{}", dir.display()),
+                local_dir: Some(dir),
             });
         }
         if let Some(rest) = url.strip_prefix("s3://") {
@@ -130,6 +133,7 @@ impl Storage {
                 prefix: Path::from(prefix.trim_matches('/')),
                 part_bytes: 5 * 1024 * 1024,
                 describe: format!("s3://{bucket}/{}", prefix.trim_matches('/')),
+                local_dir: None,
             });
         }
         Err("storage.url must be file://folder or s3://bucket/prefix".into())

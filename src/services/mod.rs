@@ -3,6 +3,7 @@
 pub mod account_cache;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod bundles;
 pub mod calendar;
 pub mod cases;

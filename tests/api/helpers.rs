@@ -279,7 +279,8 @@ async fn storage_env(dir: &tempfile::TempDir, config: &TestConfig) -> TestConfig
     config
 }
 
-async fn serve(url: String, dir: Arc<tempfile::TempDir>, config: &TestConfig) -> TestApp {
+/// A server on an existing database (`url`) in `dir`: a restored backup, a second instance.
+pub async fn serve(url: String, dir: Arc<tempfile::TempDir>, config: &TestConfig) -> TestApp {
     let config = &storage_env(&dir, config).await;
     let settings = settings_for(&url, config);
     let app = App::build(settings, StartOptions::default())

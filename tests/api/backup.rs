@@ -1,0 +1,146 @@
+//! Backup and restore (issue 22 §3): `motcua backup` taken while dossiers are being filed,
+//! restored with `motcua restore` into a fresh place, and a server started on it holds every
+//! dossier acknowledged before the backup began, with its files.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use crate::helpers::*;
+
+fn motcua(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(args)
+        .envs(env.iter().copied())
+        .env("MOTCUA__LOG__LEVEL", "error")
+        .output()
+        .expect("run motcua");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[tokio::test]
+async fn a_backup_under_intake_load_restores_every_acknowledged_dossier() {
+    let app = spawn_app().await;
+    let storage = app.state.settings.storage.url.clone();
+    if !storage.starts_with("file://") {
+        // An object store is backed up on its own (docs/SECURITY.md).
+        return;
+    }
+    let cast = app.cast().await;
+    let admin_pw = app.create_user("root", "admin", None, None).await;
+    let mut acknowledged = Vec::new();
+    for _ in 0..5 {
+        let c = app
+            .submit_online(&cast.citizen, intake_body(BIRTH, BA_DINH))
+            .await;
+        acknowledged.push(c["code"].as_str().unwrap().to_string());
+    }
+    // Intake goes on while the backup runs (in another process, as an operator runs it).
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("motcua-backup.tar");
+    let archive_s = archive.display().to_string();
+    let backup = tokio::task::spawn_blocking({
+        let (url, storage, archive_s) =
+            (app.database_url.clone(), storage.clone(), archive_s.clone());
+        move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            motcua(
+                &["backup", "--to", &archive_s, "--database-url", &url],
+                &[("MOTCUA__STORAGE__URL", &storage)],
+            )
+        }
+    });
+    tokio::pin!(backup);
+    let mut during = 0;
+    let (ok, out) = loop {
+        tokio::select! {
+            r = &mut backup => break r.unwrap(),
+            r = app.file(&cast.reception, intake_body(BIRTH, BA_DINH)) => {
+                assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+                during += 1;
+            }
+        }
+    };
+    assert!(ok, "{out}");
+    assert!(out.contains("backup written"), "{out}");
+    assert!(during > 0, "no intake ran during the backup");
+    let listing = {
+        let f = std::fs::File::open(&archive).unwrap();
+        let mut a = tar::Archive::new(f);
+        a.entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listing[0], "MANIFEST.json");
+    assert!(
+        listing.iter().any(|e| e.starts_with("files/")),
+        "{listing:?}"
+    );
+
+    if app.database_url.starts_with("postgres") {
+        // PostgreSQL's archive is pg_dump's, restored with pg_restore (docs/SECURITY.md).
+        assert!(
+            listing.contains(&"motcua.pgdump".to_string()),
+            "{listing:?}"
+        );
+        return;
+    }
+    assert!(listing.contains(&"motcua.db".to_string()), "{listing:?}");
+
+    // Restore into a fresh place; a second restore there refuses to overwrite it.
+    let fresh = Arc::new(tempfile::tempdir().unwrap());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        fresh.path().join("motcua.db").display()
+    );
+    let files = format!("file://{}", fresh.path().join("files").display());
+    let env = [("MOTCUA__STORAGE__URL", files.as_str())];
+    let (ok, out) = motcua(
+        &["restore", "--from", &archive_s, "--database-url", &url],
+        &env,
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = motcua(
+        &["restore", "--from", &archive_s, "--database-url", &url],
+        &env,
+    );
+    assert!(!ok && out.contains("--force"), "{out}");
+
+    let restored = serve(
+        url,
+        fresh.clone(),
+        &TestConfig::default().with("MOTCUA__STORAGE__URL", &files),
+    )
+    .await;
+    let (admin, _) = restored.login("root", &admin_pw).await;
+    for code in &acknowledged {
+        let c = restored
+            .get(&format!("/api/v1/cases/{code}"), Some(&admin))
+            .await
+            .assert_status(200);
+        // Its files came with it.
+        let docs = restored
+            .get(&format!("/api/v1/cases/{code}/documents"), Some(&admin))
+            .await
+            .assert_status(200);
+        let first = &docs[0];
+        let bytes = restored
+            .get(
+                &format!(
+                    "/api/v1/cases/{code}/documents/{}/content",
+                    first["id"].as_str().unwrap()
+                ),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(bytes.status.as_u16(), 200, "{code}: {}", bytes.text);
+        assert_eq!(c["code"], code.as_str());
+    }
+}
