@@ -58,6 +58,16 @@ pub enum Command {
     Backup(BackupArgs),
     /// Restore a SQLite backup into the configured database file and file store.
     Restore(RestoreArgs),
+    /// The tamper-evident history.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk every dossier's chain of events; exit 0 when they hold, non-zero naming the
+    /// first broken link.
+    Verify,
 }
 
 #[derive(Debug, Args)]
@@ -352,6 +362,25 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 r.files
             );
             Ok(())
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let settings = load_settings(&cli.global, None)?;
+            let conn = db::connect(&settings.database).await?;
+            let r = crate::services::audit::verify_chains(&conn).await?;
+            match r.broken {
+                None => {
+                    println!(
+                        "chains hold: {} events of {} dossiers ({} written before chains)",
+                        r.events, r.dossiers, r.unchained
+                    );
+                    Ok(())
+                }
+                Some((code, seq, what)) => Err(format!(
+                    "broken link: dossier {code}, event {seq}: {what} (checked {} events before it)",
+                    r.events.saturating_sub(1)
+                )
+                .into()),
+            }
         }
         Command::Restore(args) => {
             let settings = load_settings(&cli.global, None)?;

@@ -25,6 +25,10 @@ pub struct Model {
     pub data: Json,
     pub public: bool,
     pub at: DateTimeUtc,
+    /// The hash of the dossier's previous event (none: its first, or written before chains).
+    pub prev_hash: Option<String>,
+    /// SHA-256 of this event's content and `prev_hash` (`repo::events::chain_hash`).
+    pub hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

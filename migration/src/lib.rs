@@ -19,6 +19,7 @@ mod m20250701_000014_limit_variants;
 mod m20250701_000015_bundles;
 mod m20250701_000016_feedback;
 mod m20250701_000017_province_rules;
+mod m20250701_000018_event_chain;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000015_bundles::Migration),
             Box::new(m20250701_000016_feedback::Migration),
             Box::new(m20250701_000017_province_rules::Migration),
+            Box::new(m20250701_000018_event_chain::Migration),
         ]
     }
 }

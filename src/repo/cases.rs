@@ -594,3 +594,8 @@ pub async fn open_with_deadline<C: ConnectionTrait>(
         .all(db)
         .await
 }
+
+/// A dossier's code by its id (for reports that name it).
+pub async fn code_of<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<String>, DbErr> {
+    Ok(Entity::find_by_id(id).one(db).await?.map(|m| m.code))
+}

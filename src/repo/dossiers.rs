@@ -227,8 +227,21 @@ fn event_of(case_id: i64, e: &DossierEvent) -> NewEvent {
 
 /// The event row of a dossier's `seq`-th event (for bulk writers that number events
 /// themselves).
-pub fn event_row(case_id: i64, seq: i32, e: &DossierEvent) -> case_events::ActiveModel {
-    event_of(case_id, e).into_row(seq)
+pub fn event_row(
+    case_id: i64,
+    seq: i32,
+    prev: Option<&str>,
+    e: &DossierEvent,
+) -> case_events::ActiveModel {
+    event_of(case_id, e).into_row(seq, prev)
+}
+
+/// The hash a chained event row got (set by [`event_row`]).
+fn row_hash(row: &case_events::ActiveModel) -> Option<String> {
+    match &row.hash {
+        sea_orm::ActiveValue::Set(h) | sea_orm::ActiveValue::Unchanged(h) => h.clone(),
+        sea_orm::ActiveValue::NotSet => None,
+    }
 }
 
 /// The outbox row of a notice about dossier `code`.
@@ -249,7 +262,7 @@ pub fn numbered_insert(
         unit: d.receiving_unit.clone(),
         day,
         row: to_row(d),
-        event: event_of(0, event).into_row(1),
+        event: event_of(0, event).into_row(1, None),
         outbox: notice_row("", notice, now),
         code_in_payload: Some(CODE_KEY),
     }
@@ -336,24 +349,19 @@ pub async fn record_many<'a, C: ConnectionTrait>(
     let mut ids: Vec<i64> = events.iter().map(|(d, _)| d.id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let last: Vec<(i64, Option<i32>)> = case_events::Entity::find()
-        .select_only()
-        .column(case_events::Column::CaseId)
-        .column_as(case_events::Column::Seq.max(), "max_seq")
-        .filter(case_events::Column::CaseId.is_in(ids))
-        .group_by(case_events::Column::CaseId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut next: HashMap<i64, i32> = last
+    // Each dossier's chain goes on from its last event (callers hold the dossiers' locks).
+    let mut next: HashMap<i64, (i32, Option<String>)> = crate::repo::events::heads(db, &ids)
+        .await?
         .into_iter()
-        .map(|(id, s)| (id, s.unwrap_or(0) + 1))
+        .map(|(id, (seq, hash))| (id, (seq + 1, hash)))
         .collect();
     let mut rows = Vec::with_capacity(events.len());
     let mut notes = Vec::with_capacity(events.len());
     for (d, e) in &events {
-        let seq = next.entry(d.id).or_insert(1);
-        rows.push(event_row(d.id, *seq, e));
+        let (seq, prev) = next.entry(d.id).or_insert((1, None));
+        let row = event_row(d.id, *seq, prev.as_deref(), e);
+        *prev = row_hash(&row);
+        rows.push(row);
         *seq += 1;
         notes.push(notice_row(d.code_str(), d.notice(e, now), now));
     }
@@ -576,10 +584,12 @@ pub async fn insert_histories(
     let events: Vec<case_events::ActiveModel> = histories
         .iter()
         .flat_map(|h| {
-            h.events
-                .iter()
-                .zip(1..)
-                .map(|(e, seq)| event_row(h.dossier.id, seq, e))
+            let mut prev: Option<String> = None;
+            h.events.iter().zip(1..).map(move |(e, seq)| {
+                let row = event_row(h.dossier.id, seq, prev.as_deref(), e);
+                prev = row_hash(&row);
+                row
+            })
         })
         .collect();
     let pauses: Vec<case_pauses::ActiveModel> = histories

@@ -24,10 +24,88 @@ pub struct NewEvent {
     pub at: DateTime<Utc>,
 }
 
+/// The hash that chains a dossier's events: SHA-256 (hex) of the previous event's hash and
+/// this event's content, as one JSON array (`serde_json` writes objects with sorted keys, so
+/// the stored `data` hashes the same when read back). The instant counts to the
+/// microsecond, as PostgreSQL keeps it. The dossier's id is not in it (the first event is
+/// written before the database gives one): each chain starts with an event with no
+/// `prev_hash`, and `motcua audit verify` walks each dossier's events in `seq` order.
+#[allow(clippy::too_many_arguments)]
+pub fn chain_hash(
+    prev: Option<&str>,
+    seq: i32,
+    action: &str,
+    actor_id: Option<Uuid>,
+    actor_role: &str,
+    actor_unit: Option<&str>,
+    from_status: Option<&str>,
+    to_status: &str,
+    reason: Option<&str>,
+    data: &serde_json::Value,
+    public: bool,
+    at: DateTime<Utc>,
+) -> String {
+    use chrono::SubsecRound;
+    use sha2::{Digest, Sha256};
+    let content = serde_json::json!([
+        prev.unwrap_or(""),
+        seq,
+        action,
+        actor_id,
+        actor_role,
+        actor_unit,
+        from_status,
+        to_status,
+        reason,
+        data,
+        public,
+        at.trunc_subsecs(6)
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    ]);
+    hex::encode(Sha256::digest(
+        serde_json::to_vec(&content).unwrap_or_default(),
+    ))
+}
+
+/// The hash a stored event should carry.
+pub fn hash_of(m: &case_events::Model) -> String {
+    chain_hash(
+        m.prev_hash.as_deref(),
+        m.seq,
+        &m.action,
+        m.actor_id,
+        &m.actor_role,
+        m.actor_unit.as_deref(),
+        m.from_status.as_deref(),
+        &m.to_status,
+        m.reason.as_deref(),
+        &m.data,
+        m.public,
+        m.at,
+    )
+}
+
 impl NewEvent {
-    /// The row of this event with sequence number `seq`.
-    pub fn into_row(self, seq: i32) -> case_events::ActiveModel {
+    /// The row of this event with sequence number `seq`, chained to `prev` (the hash of the
+    /// dossier's event `seq - 1`); its own hash is the row's `hash`.
+    pub fn into_row(self, seq: i32, prev: Option<&str>) -> case_events::ActiveModel {
+        let hash = chain_hash(
+            prev,
+            seq,
+            &self.action,
+            self.actor_id,
+            &self.actor_role,
+            self.actor_unit.as_deref(),
+            self.from_status.as_deref(),
+            &self.to_status,
+            self.reason.as_deref(),
+            &self.data,
+            self.public,
+            self.at,
+        );
         case_events::ActiveModel {
+            prev_hash: Set(prev.map(str::to_string)),
+            hash: Set(Some(hash)),
             case_id: Set(self.case_id),
             seq: Set(seq),
             action: Set(self.action),
@@ -56,7 +134,72 @@ pub async fn append<C: ConnectionTrait>(db: &C, e: NewEvent) -> Result<case_even
         .one(db)
         .await?
         .flatten();
-    e.into_row(last.unwrap_or(0) + 1).insert(db).await
+    let seq = last.unwrap_or(0) + 1;
+    let prev = heads(db, &[e.case_id]).await?.remove(&e.case_id);
+    e.into_row(seq, prev.as_ref().and_then(|h| h.1.as_deref()))
+        .insert(db)
+        .await
+}
+
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct Head {
+    case_id: i64,
+    seq: i32,
+    hash: Option<String>,
+}
+
+/// The last event of each dossier of `ids`: its `seq` and `hash`.
+pub async fn heads<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, (i32, Option<String>)>, DbErr> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let text = format!(
+            "SELECT e.case_id, e.seq, e.hash FROM case_events e WHERE e.case_id IN ({marks}) \
+             AND e.seq = (SELECT MAX(m.seq) FROM case_events m WHERE m.case_id = e.case_id)"
+        );
+        let backend = db.get_database_backend();
+        let values: Vec<sea_orm::Value> = chunk.iter().map(|i| (*i).into()).collect();
+        let rows = <Head as sea_orm::FromQueryResult>::find_by_statement(
+            sea_orm::Statement::from_sql_and_values(
+                backend,
+                super::placeholders(backend, &text),
+                values,
+            ),
+        )
+        .all(db)
+        .await?;
+        for r in rows {
+            out.insert(r.case_id, (r.seq, r.hash));
+        }
+    }
+    Ok(out)
+}
+
+/// A page of every chained event, by dossier then `seq`, after (`case_id`, `seq`).
+pub async fn chain_page<C: ConnectionTrait>(
+    db: &C,
+    after: (i64, i32),
+    limit: u64,
+) -> Result<Vec<case_events::Model>, DbErr> {
+    use sea_orm::sea_query::Condition;
+    case_events::Entity::find()
+        .filter(
+            Condition::any()
+                .add(case_events::Column::CaseId.gt(after.0))
+                .add(
+                    Condition::all()
+                        .add(case_events::Column::CaseId.eq(after.0))
+                        .add(case_events::Column::Seq.gt(after.1)),
+                ),
+        )
+        .order_by_asc(case_events::Column::CaseId)
+        .order_by_asc(case_events::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
 }
 
 /// A dossier's events in order; `public_only` for the applicant's view.

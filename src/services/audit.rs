@@ -43,3 +43,68 @@ pub async fn list(
         .collect();
     Ok((entries, total))
 }
+
+/// What `motcua audit verify` found walking every dossier's chain of events.
+#[derive(Debug, Default)]
+pub struct ChainReport {
+    pub dossiers: u64,
+    pub events: u64,
+    /// Events written before chains existed (a prefix of their dossier's history).
+    pub unchained: u64,
+    /// The first broken link, if any: the dossier, the event's `seq` and what is wrong.
+    pub broken: Option<(String, i32, &'static str)>,
+}
+
+/// Walk each dossier's events in `seq` order: numbers without gaps from 1, each event's
+/// `prev_hash` the previous one's `hash`, each `hash` that of its content
+/// (`repo::events::chain_hash`). Stops at the first broken link.
+pub async fn verify_chains(db: &DatabaseConnection) -> Result<ChainReport, sea_orm::DbErr> {
+    let mut r = ChainReport::default();
+    let mut after = (i64::MIN, i32::MAX);
+    // The dossier being walked: its id, the last seq and hash seen, whether chained yet.
+    let mut cur: Option<(i64, i32, Option<String>, bool)> = None;
+    loop {
+        let page = repo::events::chain_page(db, after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = (last.case_id, last.seq);
+        for e in &page {
+            if cur.as_ref().map(|c| c.0) != Some(e.case_id) {
+                r.dossiers += 1;
+                cur = Some((e.case_id, 0, None, false));
+            }
+            let c = cur.as_mut().expect("set above");
+            r.events += 1;
+            let problem = if e.seq != c.1 + 1 {
+                Some("an event is missing (its number is skipped)")
+            } else {
+                match &e.hash {
+                    None if c.3 => Some("the event's hash was removed"),
+                    None => {
+                        r.unchained += 1;
+                        None
+                    }
+                    Some(h) => {
+                        if e.prev_hash != c.2 {
+                            Some("the event does not follow the one before it (prev_hash)")
+                        } else if *h != repo::events::hash_of(e) {
+                            Some("the event was changed after it was written (hash)")
+                        } else {
+                            c.3 = true;
+                            None
+                        }
+                    }
+                }
+            };
+            if let Some(p) = problem {
+                let code = repo::cases::code_of(db, e.case_id)
+                    .await?
+                    .unwrap_or_else(|| format!("#{}", e.case_id));
+                r.broken = Some((code, e.seq, p));
+                return Ok(r);
+            }
+            c.1 = e.seq;
+            c.2 = e.hash.clone();
+        }
+    }
+    Ok(r)
+}

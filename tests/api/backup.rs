@@ -113,6 +113,9 @@ async fn a_backup_under_intake_load_restores_every_acknowledged_dossier() {
     );
     assert!(!ok && out.contains("--force"), "{out}");
 
+    // The restored history's chains hold.
+    let (ok, out) = motcua(&["audit", "verify", "--database-url", &url], &env);
+    assert!(ok && out.contains("chains hold"), "{out}");
     let restored = serve(
         url,
         fresh.clone(),
@@ -143,4 +146,76 @@ async fn a_backup_under_intake_load_restores_every_acknowledged_dossier() {
         assert_eq!(bytes.status.as_u16(), 200, "{code}: {}", bytes.text);
         assert_eq!(c["code"], code.as_str());
     }
+}
+
+/// Issue 22 §2: each event carries the hash of the one before it; `motcua audit verify`
+/// walks the chains, passes when they hold and names the first broken link when a row was
+/// changed or removed behind the application's back.
+#[tokio::test]
+async fn audit_verify_names_an_event_edited_behind_the_applications_back() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let mut codes = Vec::new();
+    for _ in 0..2 {
+        let code = app
+            .submit_online(&cast.citizen, intake_body(BIRTH, BA_DINH))
+            .await["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for (who, action) in [(&cast.reception, "receive"), (&cast.clerk, "claim")] {
+            app.act(who, &code, action, serde_json::json!({}))
+                .await
+                .assert_status(200);
+        }
+        codes.push(code);
+    }
+    let url = app.database_url.clone();
+    let verify = |url: String| async move {
+        tokio::task::spawn_blocking(move || {
+            motcua(&["audit", "verify", "--database-url", &url], &[])
+        })
+        .await
+        .unwrap()
+    };
+    let (ok, out) = verify(url.clone()).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("chains hold: 6 events of 2 dossiers"), "{out}");
+
+    // A reason rewritten in the database.
+    let first = app.case_row(&codes[0]).await.id;
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE case_events SET reason = 'sửa lén' WHERE case_id = {first} AND seq = 2"
+        ))
+        .await
+        .unwrap();
+    let (ok, out) = verify(url.clone()).await;
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&codes[0]) && out.contains("event 2") && out.contains("changed"),
+        "{out}"
+    );
+    // Put back, the chain holds again; an event removed is named too.
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE case_events SET reason = NULL WHERE case_id = {first} AND seq = 2"
+        ))
+        .await
+        .unwrap();
+    assert!(verify(url.clone()).await.0);
+    let second = app.case_row(&codes[1]).await.id;
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "DELETE FROM case_events WHERE case_id = {second} AND seq = 2"
+        ))
+        .await
+        .unwrap();
+    let (ok, out) = verify(url).await;
+    assert!(!ok, "{out}");
+    assert!(out.contains(&codes[1]) && out.contains("missing"), "{out}");
 }
