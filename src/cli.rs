@@ -367,17 +367,21 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             let settings = load_settings(&cli.global, None)?;
             let conn = db::connect(&settings.database).await?;
             let r = crate::services::audit::verify_chains(&conn).await?;
-            match r.broken {
-                None => {
+            match (&r.broken, &r.audit_broken) {
+                (None, None) => {
                     println!(
-                        "chains hold: {} events of {} dossiers ({} written before chains)",
-                        r.events, r.dossiers, r.unchained
+                        "chains hold: {} events of {} dossiers ({} written before chains); audit log: {} entries ({} before chains)",
+                        r.events, r.dossiers, r.unchained, r.audit_entries, r.audit_unchained
                     );
                     Ok(())
                 }
-                Some((code, seq, what)) => Err(format!(
+                (Some((code, seq, what)), _) => Err(format!(
                     "broken link: dossier {code}, event {seq}: {what} (checked {} events before it)",
                     r.events.saturating_sub(1)
+                )
+                .into()),
+                (None, Some((id, what))) => Err(format!(
+                    "broken link: audit log entry {id}: {what} (dossier events hold)"
                 )
                 .into()),
             }

@@ -14,6 +14,10 @@ pub struct Model {
     pub at: DateTimeUtc,
     #[sea_orm(column_type = "Json", nullable)]
     pub details: Option<Json>,
+    /// The hash of the entry before it (one chain for the whole log).
+    pub prev_hash: Option<String>,
+    /// SHA-256 of this entry's content and `prev_hash` (`repo::audit::chain_hash`).
+    pub hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

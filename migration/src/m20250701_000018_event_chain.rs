@@ -1,6 +1,7 @@
-//! Issue 22 §2: each dossier event carries the hash of the one before it (per dossier), so
-//! that a row edited or removed behind the application's back breaks the chain that
-//! `motcua audit verify` walks. Events written before this migration have neither.
+//! Issue 22 §2: each dossier event carries the hash of the one before it (per dossier), and
+//! each audit entry the hash of the entry before it (one chain), so that a row edited or
+//! removed behind the application's back breaks the chain that `motcua audit verify` walks.
+//! Rows written before this migration have neither.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -22,10 +23,28 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
+        for col in [string_null(AuditLog::PrevHash), string_null(AuditLog::Hash)] {
+            m.alter_table(
+                Table::alter()
+                    .table(AuditLog::Table)
+                    .add_column(col)
+                    .to_owned(),
+            )
+            .await?;
+        }
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for col in [AuditLog::Hash, AuditLog::PrevHash] {
+            m.alter_table(
+                Table::alter()
+                    .table(AuditLog::Table)
+                    .drop_column(col)
+                    .to_owned(),
+            )
+            .await?;
+        }
         for col in [CaseEvents::Hash, CaseEvents::PrevHash] {
             m.alter_table(
                 Table::alter()
@@ -41,6 +60,13 @@ impl MigrationTrait for Migration {
 
 #[derive(DeriveIden)]
 enum CaseEvents {
+    Table,
+    PrevHash,
+    Hash,
+}
+
+#[derive(DeriveIden)]
+enum AuditLog {
     Table,
     PrevHash,
     Hash,

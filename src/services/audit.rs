@@ -53,6 +53,11 @@ pub struct ChainReport {
     pub unchained: u64,
     /// The first broken link, if any: the dossier, the event's `seq` and what is wrong.
     pub broken: Option<(String, i32, &'static str)>,
+    /// Audit entries checked, of which written before chains.
+    pub audit_entries: u64,
+    pub audit_unchained: u64,
+    /// The first broken link of the audit log: the entry's id and what is wrong.
+    pub audit_broken: Option<(i64, &'static str)>,
 }
 
 /// Walk each dossier's events in `seq` order: numbers without gaps from 1, each event's
@@ -106,5 +111,48 @@ pub async fn verify_chains(db: &DatabaseConnection) -> Result<ChainReport, sea_o
             c.2 = e.hash.clone();
         }
     }
+    verify_audit_log(db, &mut r).await?;
     Ok(r)
+}
+
+/// The audit log's one chain, by id: each entry's `prev_hash` the previous entry's `hash`,
+/// each `hash` that of its content; entries before chains only as a prefix.
+async fn verify_audit_log(
+    db: &DatabaseConnection,
+    r: &mut ChainReport,
+) -> Result<(), sea_orm::DbErr> {
+    let mut after = i64::MIN;
+    let mut prev: Option<String> = None;
+    let mut chained = false;
+    loop {
+        let page = repo::audit::chain_page(db, after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for e in &page {
+            r.audit_entries += 1;
+            let problem = match &e.hash {
+                None if chained => Some("the entry's hash was removed"),
+                None => {
+                    r.audit_unchained += 1;
+                    None
+                }
+                Some(h) => {
+                    if e.prev_hash != prev {
+                        Some("the entry does not follow the one before it (an entry removed or inserted)")
+                    } else if *h != repo::audit::hash_of(e) {
+                        Some("the entry was changed after it was written (hash)")
+                    } else {
+                        chained = true;
+                        None
+                    }
+                }
+            };
+            if let Some(p) = problem {
+                r.audit_broken = Some((e.id, p));
+                return Ok(());
+            }
+            prev = e.hash.clone();
+        }
+    }
+    Ok(())
 }

@@ -423,8 +423,10 @@ pub async fn get(deps: &Deps<'_>, actor: &Actor, code: &str) -> ApiResult<(Dossi
         return Err(not_found(code));
     }
     if scope == CaseScope::Audited {
+        // The audit log is one chain: appended in a write transaction.
+        let txn = crate::db::begin_write(deps.db).await?;
         repo::audit::record(
-            deps.db,
+            &txn,
             actor.account_id,
             "read_case",
             dossier.code_str(),
@@ -432,6 +434,7 @@ pub async fn get(deps: &Deps<'_>, actor: &Actor, code: &str) -> ApiResult<(Dossi
             Utc::now(),
         )
         .await?;
+        txn.commit().await?;
         tracing::info!(audit.account = %actor.account_id, case.code = %dossier.code_str(), "administrator read a dossier");
     }
     Ok((dossier, scope))
@@ -482,15 +485,9 @@ pub async fn list(
         actor.case_scope()?
     };
     if scope == CaseScope::Audited {
-        repo::audit::record(
-            deps.db,
-            actor.account_id,
-            "list_cases",
-            "*",
-            None,
-            Utc::now(),
-        )
-        .await?;
+        let txn = crate::db::begin_write(deps.db).await?;
+        repo::audit::record(&txn, actor.account_id, "list_cases", "*", None, Utc::now()).await?;
+        txn.commit().await?;
     }
     let filter = CaseFilter {
         statuses: req.statuses,

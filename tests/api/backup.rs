@@ -219,3 +219,45 @@ async fn audit_verify_names_an_event_edited_behind_the_applications_back() {
     assert!(!ok, "{out}");
     assert!(out.contains(&codes[1]) && out.contains("missing"), "{out}");
 }
+
+/// Issue 22 §2: the audit log is one chain; an entry rewritten in the database is named.
+#[tokio::test]
+async fn audit_verify_names_an_audit_entry_rewritten_in_the_database() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let code = app
+        .submit_online(&cast.citizen, intake_body(BIRTH, BA_DINH))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let admin = app.token_for("root", "admin", None, None).await;
+    // Administrators' reads are audited; twenty at once still make one chain.
+    let path = format!("/api/v1/cases/{code}");
+    let reads = (0..20).map(|_| app.get(&path, Some(&admin)));
+    for r in futures::future::join_all(reads).await {
+        r.assert_status(200);
+    }
+    let url = app.database_url.clone();
+    let run = |url: String| {
+        tokio::task::spawn_blocking(move || {
+            motcua(&["audit", "verify", "--database-url", &url], &[])
+        })
+    };
+    let (ok, out) = run(url.clone()).await.unwrap();
+    assert!(ok && out.contains("audit log: 20 entries"), "{out}");
+    app.state
+        .db
+        .execute_unprepared(
+            "UPDATE audit_log SET subject = 'khác' WHERE id = (SELECT MIN(id) + 1 FROM audit_log)",
+        )
+        .await
+        .unwrap();
+    let (ok, out) = run(url).await.unwrap();
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("audit log entry") && out.contains("changed"),
+        "{out}"
+    );
+}
