@@ -511,6 +511,37 @@ fn reject(mut notes: Vec<RouteNote>, r: Rejection, ward: Option<WardRef>) -> Dec
     }
 }
 
+/// Check the collection point an applicant chose: an active reception point of `province`
+/// (or the handling unit, when known), and, unless the procedure is boundary-independent
+/// there, the receiving or handling unit itself.
+pub fn check_result_point(
+    dir: &UnitDirectory,
+    code: &str,
+    province: &str,
+    receiving: &str,
+    handling: Option<&str>,
+    boundary_independent: bool,
+) -> Result<Arc<UnitInfo>, Rejection> {
+    let u = dir
+        .unit(code)
+        .cloned()
+        .ok_or(Rejection::UnknownResultPoint)?;
+    let is_handling = handling == Some(u.code.as_str());
+    if !u.active {
+        return Err(Rejection::ResultPointInactive);
+    }
+    if !(u.receives_dossiers || is_handling) {
+        return Err(Rejection::ResultPointNotReceptionPoint);
+    }
+    if ProvinceCode::parse(&u.province_code).ok() != ProvinceCode::parse(province).ok() {
+        return Err(Rejection::ResultPointOtherProvince);
+    }
+    if !boundary_independent && u.code != receiving && !is_handling {
+        return Err(Rejection::ResultPointOutsideCommune);
+    }
+    Ok(u)
+}
+
 /// Route a dossier.
 pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
     use geography::Status as AddrStatus;
@@ -671,21 +702,17 @@ pub fn route(dir: &UnitDirectory, req: &Request<'_>) -> Decision {
     let result_point = match req.result_point {
         None => None,
         Some(code) => {
-            let Some(u) = dir.unit(code).cloned() else {
-                return reject(notes, Rejection::UnknownResultPoint, Some(ward));
+            let u = match check_result_point(
+                dir,
+                code,
+                &province.to_string(),
+                &receiving.code,
+                Some(&handling.code),
+                req.boundary_independent,
+            ) {
+                Ok(u) => u,
+                Err(r) => return reject(notes, r, Some(ward)),
             };
-            if !u.active {
-                return reject(notes, Rejection::ResultPointInactive, Some(ward));
-            }
-            if !(u.receives_dossiers || u.code == handling.code) {
-                return reject(notes, Rejection::ResultPointNotReceptionPoint, Some(ward));
-            }
-            if !in_province(&u.province_code) {
-                return reject(notes, Rejection::ResultPointOtherProvince, Some(ward));
-            }
-            if !req.boundary_independent && u.code != receiving.code && u.code != handling.code {
-                return reject(notes, Rejection::ResultPointOutsideCommune, Some(ward));
-            }
             notes.push(RouteNote::ResultPoint {
                 unit: u.clone(),
                 boundary_independent: req.boundary_independent,

@@ -148,6 +148,32 @@ fn view(state: &AppState, l: ProvinceList, lang: Lang) -> ProvinceListView {
     }
 }
 
+/// A list as in force at the instant asked for (both kinds).
+async fn read(
+    state: &AppState,
+    lang: Lang,
+    code: &str,
+    q: ListQuery,
+    kind: ListKind,
+) -> ApiResult<ApiJson<ProvinceListView>> {
+    let at = q.at.unwrap_or_else(Utc::now);
+    let l = svc::get(&state.overrides(), code, kind, at).await?;
+    Ok(ApiJson(view(state, l, lang)))
+}
+
+/// Publish a new version (both kinds): 201 with the list as now in force.
+async fn publish(
+    state: &AppState,
+    actor: &crate::domain::access::Actor,
+    lang: Lang,
+    code: &str,
+    kind: ListKind,
+    v: NewVersion,
+) -> ApiResult<(StatusCode, ApiJson<ProvinceListView>)> {
+    let l = svc::publish(&state.overrides(), actor, code, kind, v, Utc::now()).await?;
+    Ok((StatusCode::CREATED, ApiJson(view(state, l, lang))))
+}
+
 /// The procedures an applicant may file, and collect the result of, at any one-stop point of
 /// the province whatever the government level (Decree 118/2025/NĐ-CP). Public, like
 /// the catalog. Competence never moves with the place of receipt.
@@ -167,14 +193,7 @@ async fn get_boundary_independent(
     ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<ApiJson<ProvinceListView>> {
-    let l = svc::get(
-        &state.overrides(),
-        &code,
-        ListKind::BoundaryIndependent,
-        q.at.unwrap_or_else(Utc::now),
-    )
-    .await?;
-    Ok(ApiJson(view(&state, l, lang)))
+    read(&state, lang, &code, q, ListKind::BoundaryIndependent).await
 }
 
 /// Publish a new version of the province's list (administrators, and the province's
@@ -198,21 +217,21 @@ async fn publish_boundary_independent(
     ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<PublishProceduresBody>,
 ) -> ApiResult<(StatusCode, ApiJson<ProvinceListView>)> {
-    let l = svc::publish(
-        &state.overrides(),
+    let v = NewVersion {
+        valid_from: b.valid_from,
+        procedures: b.procedures,
+        fees: Vec::new(),
+        note: b.note,
+    };
+    publish(
+        &state,
         &actor,
+        lang,
         &code,
         ListKind::BoundaryIndependent,
-        NewVersion {
-            valid_from: b.valid_from,
-            procedures: b.procedures,
-            fees: Vec::new(),
-            note: b.note,
-        },
-        Utc::now(),
+        v,
     )
-    .await?;
-    Ok((StatusCode::CREATED, ApiJson(view(&state, l, lang))))
+    .await
 }
 
 /// The fees the province set (Law on Fees and Charges 2015 art. 21); a procedure not listed
@@ -233,14 +252,7 @@ async fn get_fees(
     ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<ApiJson<ProvinceListView>> {
-    let l = svc::get(
-        &state.overrides(),
-        &code,
-        ListKind::Fees,
-        q.at.unwrap_or_else(Utc::now),
-    )
-    .await?;
-    Ok(ApiJson(view(&state, l, lang)))
+    read(&state, lang, &code, q, ListKind::Fees).await
 }
 
 /// Publish a new version of the province's fees (administrators, and the province's
@@ -264,19 +276,11 @@ async fn publish_fees(
     ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<PublishFeesBody>,
 ) -> ApiResult<(StatusCode, ApiJson<ProvinceListView>)> {
-    let l = svc::publish(
-        &state.overrides(),
-        &actor,
-        &code,
-        ListKind::Fees,
-        NewVersion {
-            valid_from: b.valid_from,
-            procedures: Vec::new(),
-            fees: b.fees,
-            note: b.note,
-        },
-        Utc::now(),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, ApiJson(view(&state, l, lang))))
+    let v = NewVersion {
+        valid_from: b.valid_from,
+        procedures: Vec::new(),
+        fees: b.fees,
+        note: b.note,
+    };
+    publish(&state, &actor, lang, &code, ListKind::Fees, v).await
 }

@@ -382,38 +382,37 @@ pub struct ScorecardQuery {
 /// An instant or a date of a period's bound (`end`: a date means the end of that day).
 pub fn period_bound(field: &'static str, raw: &str, end: bool) -> ApiResult<DateTime<Utc>> {
     let raw = raw.trim();
-    // Within what both databases store and any report covers.
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        let t = t.with_timezone(&Utc);
-        return if (2000..=2100).contains(&t.year()) {
-            Ok(t)
-        } else {
-            Err(ApiError::invalid_field(
-                field,
-                "out_of_range",
-                text!(
-                    "Kỳ báo cáo nằm trong khoảng năm 2000–2100.",
-                    "The period lies within the years 2000–2100."
-                ),
-            ))
-        };
-    }
-    let date = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-        ApiError::invalid_field(
-            field,
-            "invalid_instant",
-            text!(
-                "Cần thời điểm RFC 3339 hoặc ngày YYYY-MM-DD.",
-                "An RFC 3339 instant or a YYYY-MM-DD date is needed."
-            ),
-        )
-    })?;
-    let day = if end {
-        date.succ_opt().unwrap_or(date)
-    } else {
-        date
+    let t = match DateTime::parse_from_rfc3339(raw) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => {
+            let date = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+                ApiError::invalid_field(
+                    field,
+                    "invalid_instant",
+                    text!(
+                        "Cần thời điểm RFC 3339 hoặc ngày YYYY-MM-DD.",
+                        "An RFC 3339 instant or a YYYY-MM-DD date is needed."
+                    ),
+                )
+            })?;
+            let day = if end {
+                date.succ_opt().unwrap_or(date)
+            } else {
+                date
+            };
+            day.and_hms_opt(0, 0, 0)
+                .expect("midnight")
+                .and_local_timezone(crate::domain::calendar::vn_offset())
+                .single()
+                .expect("a fixed offset")
+                .with_timezone(&Utc)
+        }
     };
-    if !(2000..=2100).contains(&day.year()) {
+    // Within what both databases store and any report covers.
+    let year = t
+        .with_timezone(&crate::domain::calendar::vn_offset())
+        .year();
+    if !(2000..=2100).contains(&year) {
         return Err(ApiError::invalid_field(
             field,
             "out_of_range",
@@ -423,13 +422,7 @@ pub fn period_bound(field: &'static str, raw: &str, end: bool) -> ApiResult<Date
             ),
         ));
     }
-    Ok(day
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_local_timezone(crate::domain::calendar::vn_offset())
-        .single()
-        .expect("a fixed offset")
-        .with_timezone(&Utc))
+    Ok(t)
 }
 
 /// Decision 766/QĐ-TTg's scorecard of the period: five groups (100 points), each with its

@@ -126,19 +126,11 @@ impl NewEvent {
 /// Append an event with the next sequence number of its dossier. Call it under the
 /// dossier's row lock (the unique (case_id, seq) index refuses a duplicate otherwise).
 pub async fn append<C: ConnectionTrait>(db: &C, e: NewEvent) -> Result<case_events::Model, DbErr> {
-    let last: Option<i32> = case_events::Entity::find()
-        .select_only()
-        .column_as(case_events::Column::Seq.max(), "max_seq")
-        .filter(case_events::Column::CaseId.eq(e.case_id))
-        .into_tuple::<Option<i32>>()
-        .one(db)
-        .await?
-        .flatten();
-    let seq = last.unwrap_or(0) + 1;
-    let prev = heads(db, &[e.case_id]).await?.remove(&e.case_id);
-    e.into_row(seq, prev.as_ref().and_then(|h| h.1.as_deref()))
-        .insert(db)
-        .await
+    let (seq, prev) = match heads(db, &[e.case_id]).await?.remove(&e.case_id) {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, None),
+    };
+    e.into_row(seq, prev.as_deref()).insert(db).await
 }
 
 #[derive(Debug, sea_orm::FromQueryResult)]

@@ -340,6 +340,11 @@ async fn create(
     // Microseconds, as PostgreSQL stores them: the dossier returned is built from these
     // values, not read back, and must equal what a later read gives.
     let now = Utc::now().trunc_subsecs(6);
+    let result_point_asked = req
+        .result_point
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     // Routing reads nothing from the database (catalog and units are in memory), so a
     // dossier that cannot be routed never opens a transaction.
     let routed = crate::services::routing::route(
@@ -349,10 +354,7 @@ async fn create(
         &v.procedure_code,
         &req.address,
         received_at_unit.as_deref(),
-        req.result_point
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty()),
+        result_point_asked,
         now,
     )?;
     let spec = routed.procedure.spec()?;
@@ -423,32 +425,28 @@ async fn create(
                     ),
                 ));
             }
-            // Routing stops before the collection point when the address is ambiguous:
-            // it must still be a reception point of the province (that the procedure may
-            // return there is checked again when the dossier is routed).
-            if let Some(rp) = req
-                .result_point
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                let code = match directory.unit(rp) {
-                    None => Some("unknown_result_point"),
-                    Some(u) if !u.active => Some("result_point_inactive"),
-                    Some(u) if !u.receives_dossiers => Some("result_point_not_reception_point"),
-                    Some(u) if u.province_code != province => Some("result_point_outside_province"),
-                    Some(_) => None,
-                };
-                if let Some(code) = code {
-                    return Err(ApiError::invalid_field(
+            // Routing stops before the collection point when the address is ambiguous: the
+            // same rules, with no handling unit yet.
+            if let Some(rp) = result_point_asked {
+                crate::domain::routing::check_result_point(
+                    &directory,
+                    rp,
+                    &province,
+                    &receiving.code,
+                    None,
+                    routed.boundary_independent,
+                )
+                .map_err(|r| {
+                    let note = crate::domain::routing::RouteNote::Rejected(r);
+                    ApiError::invalid_field(
                         "result_point",
-                        code,
+                        r.code(),
                         text!(
-                            "Nơi trả kết quả phải là một điểm tiếp nhận đang hoạt động của tỉnh.",
-                            "The result collection point must be an active reception point of the province."
+                            note.render(crate::domain::lang::Lang::Vi),
+                            note.render(crate::domain::lang::Lang::En)
                         ),
-                    ));
-                }
+                    )
+                })?;
             }
             (Status::AwaitingRouting, receiving, None, province, None)
         }
@@ -456,13 +454,7 @@ async fn create(
     let unit = |code: &str| UnitCode::parse(code).map_err(|_| internal("a unit code"));
     let result_point = match (&d.result_point, &d.status) {
         (Some(u), _) => Some(unit(&u.code)?),
-        (None, RouteStatus::Ambiguous) => req
-            .result_point
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(unit)
-            .transpose()?,
+        (None, RouteStatus::Ambiguous) => result_point_asked.map(unit).transpose()?,
         _ => None,
     };
     let filing = Filing {

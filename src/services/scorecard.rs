@@ -206,14 +206,7 @@ pub async fn scorecard(
                 ind.digitisation.digitised_reused,
                 ind.digitisation.digitised_documents,
             ),
-            "applicants_satisfied" => {
-                let satisfied = ind
-                    .satisfaction
-                    .satisfied_rate
-                    .map(|r| (r * ind.satisfaction.ratings as f64).round() as i64)
-                    .unwrap_or(0);
-                rate(satisfied, ind.satisfaction.ratings)
-            }
+            "applicants_satisfied" => rate(ind.satisfaction.satisfied, ind.satisfaction.ratings),
             code => {
                 debug_assert_eq!(def.source, Source::Entered, "{code} is computed");
                 let values = entered.get(code);

@@ -290,6 +290,8 @@ pub struct Indicators {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Satisfaction {
     pub ratings: i64,
+    /// Ratings of 4 or 5.
+    pub satisfied: i64,
     /// Mean rating; `null` without ratings.
     pub average_rating: Option<f64>,
     /// Ratings of 4 or 5 / ratings.
@@ -434,6 +436,7 @@ pub async fn indicators(
         },
         satisfaction: Satisfaction {
             ratings,
+            satisfied,
             average_rating: mean(rating_sum, ratings),
             satisfied_rate: ratio(satisfied, ratings),
             by_unit: rated
@@ -750,6 +753,17 @@ pub enum ProposalKind {
     /// Where the competent authority has delegated (ủy quyền) in writing, new dossiers go to
     /// the delegate through a routing override recorded with the delegating decision.
     DelegatedCompetence,
+}
+
+impl ProposalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProposalKind::LendStaff => "lend_staff",
+            ProposalKind::ReceptionPoints => "reception_points",
+            ProposalKind::ReceptionCapacity => "reception_capacity",
+            ProposalKind::DelegatedCompetence => "delegated_competence",
+        }
+    }
 }
 
 /// A lawful proposal to relieve an overloaded unit, with its legal basis.

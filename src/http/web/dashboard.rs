@@ -476,10 +476,7 @@ pub async fn export(
             .map_err(csv_error)?;
             for m in d.rebalancing.iter().flat_map(|r| &r.proposals) {
                 w.write_record([
-                    serde_json::to_value(m.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
+                    m.kind.as_str().to_string(),
                     m.unit.clone(),
                     m.partner_unit.clone().unwrap_or_default(),
                     m.dossiers.to_string(),
