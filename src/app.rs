@@ -27,6 +27,8 @@ pub enum StartError {
     #[error(transparent)]
     Key(#[from] security::keys::KeyError),
     #[error(transparent)]
+    DataKeys(#[from] crate::services::data_keys::KeysError),
+    #[error(transparent)]
     Hash(#[from] security::password::HashError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -113,7 +115,8 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
             .then(|| std::time::Duration::from_secs(settings.auth.account_cache_secs)),
         db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite,
     );
-    let intakes = crate::services::intake_writer::IntakeWriter::new(&db);
+    let data_keys = crate::services::data_keys::open(&settings, &db).await?;
+    let intakes = crate::services::intake_writer::IntakeWriter::new(&db, data_keys.clone());
     let storage = open_storage(&settings)?;
     Ok(AppState::new(AppInner {
         db,
@@ -127,6 +130,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
         accounts,
         intakes,
         storage,
+        data_keys,
     }))
 }
 

@@ -61,6 +61,29 @@ pub enum Command {
     /// The tamper-evident history.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The keys that seal personal data at rest.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a fresh data key (64 hex characters), for `security.data_key`.
+    Generate,
+    /// Re-seal every applicant ID number, phone, e-mail and stored answer that is not under
+    /// the current key, in batches, while the service runs (see docs/SECURITY.md).
+    Rotate(RotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// First put a freshly generated key first in the key file (`security.data_key_file`);
+    /// the old keys stay in it to open what they sealed.
+    #[arg(long)]
+    pub generate: bool,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = 500)]
+    pub batch: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -305,7 +328,9 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 None => chrono::Utc::now(),
             };
             let conn = db::connect(&settings.database).await?;
-            let report = crate::services::sla::sweep(&conn, at, settings.sla.batch_size).await?;
+            let keys = crate::services::data_keys::open(&settings, &conn).await?;
+            let report =
+                crate::services::sla::sweep(&conn, &keys, at, settings.sla.batch_size).await?;
             println!(
                 "swept as of {}: {} examined, {} changed ({} at risk, {} overdue) in {} ms",
                 at.to_rfc3339(),
@@ -385,6 +410,42 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 )
                 .into()),
             }
+        }
+        Command::Keys(KeysCommand::Generate) => {
+            println!("{}", crate::security::data_key::generate());
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate(args)) => {
+            let settings = load_settings(&cli.global, None)?;
+            let conn = db::connect(&settings.database).await?;
+            let keys = crate::services::data_keys::open(&settings, &conn).await?;
+            if args.generate {
+                if keys.file().is_none() {
+                    return Err(
+                        "--generate needs keys kept in a file: with security.data_key, \
+                        configure the new key (the old one in security.extra_data_keys) and \
+                        run `keys rotate` without --generate"
+                            .into(),
+                    );
+                }
+                let id = crate::services::data_keys::generate_into_file(&keys)?;
+                println!("new data key {id} put first in the key file");
+            }
+            let mut progress = crate::progress::TerminalProgress::new();
+            let r =
+                crate::services::data_keys::rotate(&conn, &keys, args.batch, &mut progress).await?;
+            println!(
+                "sealed with key {}: {} rows examined, {} re-sealed, {} changed meanwhile",
+                r.key_id, r.examined, r.resealed, r.left
+            );
+            if r.left > 0 {
+                return Err(format!(
+                    "{} rows were changed by the service while they were read: run `motcua keys rotate` again",
+                    r.left
+                )
+                .into());
+            }
+            Ok(())
         }
         Command::Restore(args) => {
             let settings = load_settings(&cli.global, None)?;
@@ -498,6 +559,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             let state = app::build_state(settings, StartOptions::default()).await?;
             let account = crate::services::users::create(
                 &state.db,
+                &state.data_keys,
                 &state.hasher,
                 crate::services::users::CreateUser {
                     full_name: args.full_name.unwrap_or_else(|| args.username.clone()),
@@ -581,9 +643,14 @@ async fn serve_demo(global: &GlobalArgs, args: ServeArgs) -> Result<(), BoxError
     );
     let mut progress = crate::progress::TerminalProgress::new();
     let now = chrono::Utc::now();
-    crate::services::demo::create_accounts(&app.state.db, &app.state.hasher, now)
-        .await
-        .map_err(|e| describe_api_error(&e))?;
+    crate::services::demo::create_accounts(
+        &app.state.db,
+        &app.state.data_keys,
+        &app.state.hasher,
+        now,
+    )
+    .await
+    .map_err(|e| describe_api_error(&e))?;
     let report = crate::services::synthetic::generate(
         &app.state.dossiers(),
         &crate::services::demo::history(args.demo_cases, 30, now),

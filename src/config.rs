@@ -30,6 +30,18 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub web: WebSettings,
     pub storage: StorageSettings,
+    pub security: SecuritySettings,
+}
+
+/// Keys that seal personal data at rest (see `security::data_key`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// 64 hex characters; empty: the key file.
+    pub data_key: SecretString,
+    pub data_key_file: String,
+    /// Comma-separated keys accepted for opening only.
+    pub extra_data_keys: SecretString,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -419,6 +431,21 @@ impl Settings {
             return None;
         }
         Some(PathBuf::from(path))
+    }
+
+    /// Where the data key is kept when `security.data_key` is empty: configured, else beside
+    /// the JWT key.
+    pub fn data_key_file_path(&self) -> PathBuf {
+        if !self.security.data_key_file.is_empty() {
+            return PathBuf::from(&self.security.data_key_file);
+        }
+        let jwt = self.key_file_path();
+        let name = jwt.file_name().unwrap_or_default().to_string_lossy();
+        let name = match name.strip_suffix(".jwt.key") {
+            Some(stem) => format!("{stem}.data.key"),
+            None => format!("{name}.data.key"),
+        };
+        jwt.with_file_name(name)
     }
 
     /// Where a generated JWT key is kept: configured, else beside the SQLite file, else the

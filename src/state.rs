@@ -49,6 +49,8 @@ pub struct AppInner {
     pub intakes: crate::services::intake_writer::IntakeWriter,
     /// The dossiers' files.
     pub storage: crate::storage::Storage,
+    /// The keys that seal personal data at rest.
+    pub data_keys: crate::security::data_key::DataKeys,
 }
 
 impl AppInner {
@@ -83,6 +85,7 @@ impl AppInner {
             hasher: &self.hasher,
             accounts: &self.accounts,
             directory: &self.directory,
+            keys: &self.data_keys,
         }
     }
 
@@ -119,6 +122,7 @@ impl AppInner {
             calendar: &self.settings.calendar,
             storage: &self.storage,
             files: &self.settings.storage,
+            keys: &self.data_keys,
         }
     }
 

@@ -28,6 +28,9 @@ pub struct Model {
     pub applicant_phone: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub applicant_email: Option<String>,
+    /// The blind index of the (sealed) ID number.
+    #[sea_orm(nullable)]
+    pub applicant_id_index: Option<String>,
     #[sea_orm(column_type = "Json")]
     pub address: Json,
     #[sea_orm(nullable)]

@@ -20,6 +20,7 @@ mod m20250701_000015_bundles;
 mod m20250701_000016_feedback;
 mod m20250701_000017_province_rules;
 mod m20250701_000018_event_chain;
+mod m20250701_000019_sealed_personal_data;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000016_feedback::Migration),
             Box::new(m20250701_000017_province_rules::Migration),
             Box::new(m20250701_000018_event_chain::Migration),
+            Box::new(m20250701_000019_sealed_personal_data::Migration),
         ]
     }
 }

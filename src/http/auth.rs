@@ -204,6 +204,6 @@ async fn logout(
     ))]
 async fn me(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<ApiJson<AccountView>> {
     Ok(ApiJson(AccountView::of(
-        auth::me(&state.db, &state.directory, &actor).await?,
+        auth::me(&state.db, &state.data_keys, &state.directory, &actor).await?,
     )))
 }

@@ -582,6 +582,10 @@ pub struct ListQuery {
     pub open: Option<bool>,
     #[param(pattern = r"^(not_started|on_track|at_risk|overdue)$")]
     pub sla_state: Option<String>,
+    /// Staff only: the dossiers of the applicant with this citizen ID number (12 digits),
+    /// found through its blind index (the number itself is stored sealed).
+    #[param(pattern = r"^[0-9]{12}$")]
+    pub applicant_id_number: Option<String>,
     #[validate(range(min = 1, max = 100000))]
     #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
@@ -597,6 +601,7 @@ pub struct ListQuery {
     responses(
         (status = 200, body = Page<CaseView>),
         (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
         (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 async fn list_cases(
@@ -613,6 +618,7 @@ async fn list_cases(
         procedure: q.procedure,
         open_only: q.open.unwrap_or(false),
         sla_state: q.sla_state,
+        applicant_id_number: q.applicant_id_number,
     };
     let (rows, total) = svc::list(
         &state.dossiers(),

@@ -181,7 +181,7 @@ async fn list_users(
         province: q.province,
         q: q.q,
     };
-    let (rows, total) = users::list(&state.db, filter, page, per_page).await?;
+    let (rows, total) = users::list(&state.db, &state.data_keys, filter, page, per_page).await?;
     Ok(ApiJson(Page {
         items: rows.into_iter().map(AccountView::listed).collect(),
         page,

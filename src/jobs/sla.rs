@@ -11,7 +11,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let batch = state.settings.sla.batch_size.max(1);
     tracing::info!(interval_secs = interval, batch, "SLA sweeper started");
     loop {
-        match sla::sweep(&state.db, Utc::now(), batch).await {
+        match sla::sweep(&state.db, &state.data_keys, Utc::now(), batch).await {
             Ok(r) => {
                 crate::metrics::record_sweep(&r);
                 if !r.changes.is_empty() {

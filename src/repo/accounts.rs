@@ -5,15 +5,69 @@ use entity::accounts;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
-/// An account as stored (with its password hash).
+use crate::repo::dossiers::open;
+use crate::security::data_key::DataKeys;
+
+/// An account as stored (with its password hash), its personal data opened.
 pub type AccountRow = accounts::Model;
 
-pub async fn find_by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<AccountRow>, DbErr> {
-    accounts::Entity::find_by_id(id).one(db).await
+/// The columns sealed like an applicant's on a dossier (a citizen's account holds the same).
+const PHONE: &str = "accounts.phone";
+const EMAIL: &str = "accounts.email";
+const ID_NUMBER: &str = "accounts.id_number";
+
+fn opened(keys: &DataKeys, mut row: AccountRow) -> Result<AccountRow, DbErr> {
+    row.phone = open(keys, PHONE, row.phone)?;
+    row.email = open(keys, EMAIL, row.email)?;
+    row.id_number = open(keys, ID_NUMBER, row.id_number)?;
+    Ok(row)
+}
+
+/// Phone, e-mail and ID number (as stored) sealed again with the current key.
+pub(crate) fn reseal(
+    keys: &DataKeys,
+    [phone, email, id]: [Option<String>; 3],
+) -> Result<[Option<String>; 3], DbErr> {
+    let again =
+        |column, v| open(keys, column, v).map(|v: Option<String>| v.map(|v| keys.seal(column, &v)));
+    Ok([
+        again(PHONE, phone)?,
+        again(EMAIL, email)?,
+        again(ID_NUMBER, id)?,
+    ])
+}
+
+fn opened_opt(keys: &DataKeys, row: Option<AccountRow>) -> Result<Option<AccountRow>, DbErr> {
+    row.map(|r| opened(keys, r)).transpose()
+}
+
+pub async fn find_by_id<C: ConnectionTrait>(
+    db: &C,
+    keys: &DataKeys,
+    id: Uuid,
+) -> Result<Option<AccountRow>, DbErr> {
+    opened_opt(keys, accounts::Entity::find_by_id(id).one(db).await?)
+}
+
+/// An account's role, unit and whether it is disabled (nothing sealed is read).
+pub async fn placement<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<Option<(String, Option<String>, bool)>, DbErr> {
+    accounts::Entity::find_by_id(id)
+        .select_only()
+        .columns([
+            accounts::Column::Role,
+            accounts::Column::UnitCode,
+            accounts::Column::Disabled,
+        ])
+        .into_tuple()
+        .one(db)
+        .await
 }
 
 /// The channel on which account changes are announced to every instance (PostgreSQL).
@@ -37,12 +91,14 @@ pub async fn notify_changed<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), 
 
 pub async fn find_by_username_key<C: ConnectionTrait>(
     db: &C,
+    keys: &DataKeys,
     key: &str,
 ) -> Result<Option<AccountRow>, DbErr> {
-    accounts::Entity::find()
+    let row = accounts::Entity::find()
         .filter(accounts::Column::UsernameKey.eq(key))
         .one(db)
-        .await
+        .await?;
+    opened_opt(keys, row)
 }
 
 /// Filters for the admin list.
@@ -56,6 +112,7 @@ pub struct AccountFilter {
 
 pub async fn list<C: ConnectionTrait>(
     db: &C,
+    keys: &DataKeys,
     filter: &AccountFilter,
     offset: u64,
     limit: u64,
@@ -76,22 +133,36 @@ pub async fn list<C: ConnectionTrait>(
                 .like(super::contains_literally(&q.to_ascii_lowercase())),
         );
     }
-    super::page(
+    let (rows, total) = super::page(
         query.order_by_asc(accounts::Column::UsernameKey),
         db,
         offset,
         limit,
     )
-    .await
+    .await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| opened(keys, r))
+        .collect::<Result<_, _>>()?;
+    Ok((rows, total))
 }
 
 /// Insert an account (the caller has checked every column); a username already taken is a
 /// unique violation.
-pub async fn insert<C: ConnectionTrait>(db: &C, row: AccountRow) -> Result<AccountRow, DbErr> {
-    accounts::ActiveModel::from(row)
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    keys: &DataKeys,
+    mut row: AccountRow,
+) -> Result<AccountRow, DbErr> {
+    let seal = |column, v: Option<String>| v.map(|v| keys.seal(column, &v));
+    row.phone = seal(PHONE, row.phone);
+    row.email = seal(EMAIL, row.email);
+    row.id_number = seal(ID_NUMBER, row.id_number);
+    let row = accounts::ActiveModel::from(row)
         .reset_all()
         .insert(db)
-        .await
+        .await?;
+    opened(keys, row)
 }
 
 /// The columns of an account to change; `None` leaves one as it is.
@@ -108,6 +179,7 @@ pub struct AccountChange {
 /// now is.
 pub async fn update<C: ConnectionTrait>(
     db: &C,
+    keys: &DataKeys,
     current: AccountRow,
     ch: AccountChange,
     now: DateTime<Utc>,
@@ -129,7 +201,8 @@ pub async fn update<C: ConnectionTrait>(
         am.full_name = Set(n);
     }
     am.updated_at = Set(now);
-    am.update(db).await
+    // Only the columns set are written; the row comes back as stored, sealed.
+    opened(keys, am.update(db).await?)
 }
 
 /// Revoke every access token issued to the account so far: its token generation goes up by

@@ -445,6 +445,8 @@ pub struct CaseFilter {
     pub procedure: Option<String>,
     pub open_only: bool,
     pub sla_state: Option<String>,
+    /// Blind indexes of an applicant ID number searched for (one per data key); empty: any.
+    pub applicant_id_indexes: Vec<String>,
 }
 
 /// A page of dossiers within a scope, newest first.
@@ -465,6 +467,9 @@ pub async fn list<C: ConnectionTrait>(
     }
     if let Some(p) = &f.procedure {
         q = q.filter(Column::ProcedureCode.eq(p.as_str()));
+    }
+    if !f.applicant_id_indexes.is_empty() {
+        q = q.filter(Column::ApplicantIdIndex.is_in(f.applicant_id_indexes.clone()));
     }
     if f.open_only {
         q = q.filter(Column::ClosedAt.is_null());

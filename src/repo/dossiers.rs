@@ -28,6 +28,7 @@ use crate::domain::sla::SlaState;
 use crate::domain::unit::UnitCode;
 use crate::repo::cases::{self as sql, NewDossier};
 use crate::repo::events::NewEvent;
+use crate::security::data_key::DataKeys;
 
 pub use crate::repo::cases::{CaseFilter, QueueFilter, QueueSort};
 
@@ -47,9 +48,31 @@ fn parse_opt<T, E>(
     v.map(|v| parse(what, v, f)).transpose()
 }
 
+/// The columns that hold sealed personal data; each name is its seal's associated data.
+pub const ID_NUMBER: &str = "cases.applicant_id_number";
+pub const PHONE: &str = "cases.applicant_phone";
+pub const EMAIL: &str = "cases.applicant_email";
+
+/// A sealed column's plaintext.
+pub(crate) fn open(
+    keys: &DataKeys,
+    column: &'static str,
+    v: Option<String>,
+) -> Result<Option<String>, DbErr> {
+    v.map(|v| keys.open(column, &v))
+        .transpose()
+        .map_err(|e| DbErr::Custom(e.to_string()))
+}
+
+/// The blind index of an ID number (staff's search by ID number; see
+/// [`DataKeys::index`]).
+pub fn id_index(keys: &DataKeys, id: &IdNumber) -> String {
+    keys.index(id.as_str())
+}
+
 /// The dossier a row holds. Values were checked when written; one that no longer parses
 /// is reported as a database error, never guessed at.
-pub fn from_row(m: cases::Model) -> Result<Dossier, DbErr> {
+pub fn from_row(keys: &DataKeys, m: cases::Model) -> Result<Dossier, DbErr> {
     let step = match m.step_key.as_deref() {
         Some(k) => Some(StepState {
             key: StepKey::parse(k).ok_or_else(|| corrupt("step", k))?,
@@ -71,12 +94,20 @@ pub fn from_row(m: cases::Model) -> Result<Dossier, DbErr> {
             full_name: m.applicant_name,
             id_number: parse_opt(
                 "ID number",
-                m.applicant_id_number.as_deref(),
+                open(keys, ID_NUMBER, m.applicant_id_number)?.as_deref(),
                 IdNumber::parse,
             )?,
             tax_code: parse_opt("tax code", m.applicant_tax_code.as_deref(), TaxCode::parse)?,
-            phone: parse_opt("phone", m.applicant_phone.as_deref(), Phone::parse)?,
-            email: parse_opt("e-mail", m.applicant_email.as_deref(), Email::parse)?,
+            phone: parse_opt(
+                "phone",
+                open(keys, PHONE, m.applicant_phone)?.as_deref(),
+                Phone::parse,
+            )?,
+            email: parse_opt(
+                "e-mail",
+                open(keys, EMAIL, m.applicant_email)?.as_deref(),
+                Email::parse,
+            )?,
         },
         address: m.address,
         ward_code: parse_opt("ward", m.ward_code.as_deref(), WardCode::parse)?,
@@ -142,8 +173,10 @@ pub fn from_row(m: cases::Model) -> Result<Dossier, DbErr> {
 }
 
 /// The row of a dossier: every column set (the id only once the database has given it).
-pub fn to_row(d: &Dossier) -> cases::ActiveModel {
+pub fn to_row(keys: &DataKeys, d: &Dossier) -> cases::ActiveModel {
     let text = |v: Option<&str>| v.map(str::to_string);
+    let seal = |column, v: Option<&str>| v.map(|v| keys.seal(column, v));
+    let id_number = d.applicant.id_number.as_ref();
     cases::ActiveModel {
         id: if d.id == 0 { NotSet } else { Set(d.id) },
         code: Set(d.code_str().to_string()),
@@ -155,10 +188,11 @@ pub fn to_row(d: &Dossier) -> cases::ActiveModel {
         version: Set(d.version),
         applicant_account_id: Set(d.applicant.account),
         applicant_name: Set(d.applicant.full_name.clone()),
-        applicant_id_number: Set(text(d.applicant.id_number.as_ref().map(IdNumber::as_str))),
+        applicant_id_number: Set(seal(ID_NUMBER, id_number.map(IdNumber::as_str))),
+        applicant_id_index: Set(id_number.map(|i| id_index(keys, i))),
         applicant_tax_code: Set(text(d.applicant.tax_code.as_ref().map(TaxCode::as_str))),
-        applicant_phone: Set(text(d.applicant.phone.as_ref().map(Phone::as_str))),
-        applicant_email: Set(text(d.applicant.email.as_ref().map(Email::as_str))),
+        applicant_phone: Set(seal(PHONE, d.applicant.phone.as_ref().map(Phone::as_str))),
+        applicant_email: Set(seal(EMAIL, d.applicant.email.as_ref().map(Email::as_str))),
         address: Set(d.address.clone()),
         ward_code: Set(d.ward_code.map(|w| w.to_string())),
         province_code: Set(d.province_code.to_string()),
@@ -252,6 +286,7 @@ pub fn notice_row(code: &str, n: Notice, now: DateTime<Utc>) -> outbox::ActiveMo
 /// A filed dossier with its first event and notice, ready for [`sql::insert_numbered`]:
 /// the database numbers it on `day`'s counter of its receiving unit.
 pub fn numbered_insert(
+    keys: &DataKeys,
     d: &Dossier,
     day: NaiveDate,
     event: &DossierEvent,
@@ -261,7 +296,7 @@ pub fn numbered_insert(
     NewDossier {
         unit: d.receiving_unit.clone(),
         day,
-        row: to_row(d),
+        row: to_row(keys, d),
         event: event_of(0, event).into_row(1, None),
         outbox: notice_row("", notice, now),
         code_in_payload: Some(CODE_KEY),
@@ -281,18 +316,26 @@ pub fn pause_row(case_id: i64, p: &Pause) -> case_pauses::ActiveModel {
 }
 
 /// Read a dossier by code.
-pub async fn find<C: ConnectionTrait>(db: &C, code: &str) -> Result<Option<Dossier>, DbErr> {
-    sql::find_by_code(db, code).await?.map(from_row).transpose()
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    keys: &DataKeys,
+    code: &str,
+) -> Result<Option<Dossier>, DbErr> {
+    sql::find_by_code(db, code)
+        .await?
+        .map(|m| from_row(keys, m))
+        .transpose()
 }
 
 /// Read a dossier by code and lock it for the rest of the transaction (PostgreSQL).
 pub async fn find_for_update<C: ConnectionTrait>(
     db: &C,
+    keys: &DataKeys,
     code: &str,
 ) -> Result<Option<Dossier>, DbErr> {
     sql::find_for_update(db, code)
         .await?
-        .map(from_row)
+        .map(|m| from_row(keys, m))
         .transpose()
 }
 
@@ -300,10 +343,11 @@ pub async fn find_for_update<C: ConnectionTrait>(
 /// when the version moved.
 pub async fn save<C: ConnectionTrait>(
     db: &C,
+    keys: &DataKeys,
     d: &Dossier,
     expected_version: i32,
 ) -> Result<bool, DbErr> {
-    let mut row = to_row(d);
+    let mut row = to_row(keys, d);
     row.id = NotSet;
     sql::update_if_version(db, row, d.id, expected_version).await
 }
@@ -383,6 +427,7 @@ pub async fn record_many<'a, C: ConnectionTrait>(
 /// so that several sweepers share the work.
 pub async fn due_for_check<C: ConnectionTrait>(
     db: &C,
+    keys: &DataKeys,
     now: DateTime<Utc>,
     limit: u64,
     skip_locked: bool,
@@ -396,7 +441,11 @@ pub async fn due_for_check<C: ConnectionTrait>(
     if skip_locked {
         q = q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    q.all(db).await?.into_iter().map(from_row).collect()
+    q.all(db)
+        .await?
+        .into_iter()
+        .map(|m| from_row(keys, m))
+        .collect()
 }
 
 /// Where a swept dossier's next check points: nowhere, or at one of its own columns.
@@ -445,9 +494,15 @@ pub async fn save_sla_checks<C: ConnectionTrait>(db: &C, swept: &[Dossier]) -> R
     Ok(())
 }
 
-fn page_of(rows: Vec<cases::Model>, total: u64) -> Result<(Vec<Dossier>, u64), DbErr> {
+fn page_of(
+    keys: &DataKeys,
+    rows: Vec<cases::Model>,
+    total: u64,
+) -> Result<(Vec<Dossier>, u64), DbErr> {
     Ok((
-        rows.into_iter().map(from_row).collect::<Result<_, _>>()?,
+        rows.into_iter()
+            .map(|m| from_row(keys, m))
+            .collect::<Result<_, _>>()?,
         total,
     ))
 }
@@ -455,50 +510,58 @@ fn page_of(rows: Vec<cases::Model>, total: u64) -> Result<(Vec<Dossier>, u64), D
 /// A page of dossiers within a scope, newest first.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
+    keys: &DataKeys,
     scope: &CaseScope,
     f: &CaseFilter,
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Dossier>, u64), DbErr> {
     let (rows, total) = sql::list(db, scope, f, offset, limit).await?;
-    page_of(rows, total)
+    page_of(keys, rows, total)
 }
 
 /// The parts of bundle `code` (sub-dossiers), in the order they were opened.
-pub async fn parts_of<C: ConnectionTrait>(db: &C, code: &str) -> Result<Vec<Dossier>, DbErr> {
+pub async fn parts_of<C: ConnectionTrait>(
+    db: &C,
+    keys: &DataKeys,
+    code: &str,
+) -> Result<Vec<Dossier>, DbErr> {
     sql::parts_of(db, code)
         .await?
         .into_iter()
-        .map(from_row)
+        .map(|m| from_row(keys, m))
         .collect()
 }
 
 /// A page of a unit's queue.
 pub async fn queue<C: ConnectionTrait>(
     db: &C,
+    keys: &DataKeys,
     unit: &str,
     f: &QueueFilter,
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Dossier>, u64), DbErr> {
     let (rows, total) = sql::queue(db, unit, f, offset, limit).await?;
-    page_of(rows, total)
+    page_of(keys, rows, total)
 }
 
 /// A page of a province's coordination queue.
 pub async fn coordination_queue<C: ConnectionTrait>(
     db: &C,
+    keys: &DataKeys,
     province: &str,
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Dossier>, u64), DbErr> {
     let (rows, total) = sql::coordination_queue(db, province, offset, limit).await?;
-    page_of(rows, total)
+    page_of(keys, rows, total)
 }
 
 /// Open dossiers whose deadline can still move, by id after `after_id`.
 pub async fn open_with_deadline<C: ConnectionTrait>(
     db: &C,
+    keys: &DataKeys,
     since: DateTime<Utc>,
     after_id: i64,
     limit: u64,
@@ -506,7 +569,7 @@ pub async fn open_with_deadline<C: ConnectionTrait>(
     sql::open_with_deadline(db, since, after_id, limit)
         .await?
         .into_iter()
-        .map(from_row)
+        .map(|m| from_row(keys, m))
         .collect()
 }
 
@@ -554,10 +617,10 @@ pub async fn staff_unit<C: ConnectionTrait>(
     db: &C,
     account: Uuid,
 ) -> Result<Option<UnitCode>, DbErr> {
-    Ok(crate::repo::accounts::find_by_id(db, account)
+    Ok(crate::repo::accounts::placement(db, account)
         .await?
-        .filter(|a| !a.disabled && matches!(a.role.as_str(), "clerk" | "unit_head"))
-        .and_then(|a| a.unit_code)
+        .filter(|(role, _, disabled)| !disabled && matches!(role.as_str(), "clerk" | "unit_head"))
+        .and_then(|(_, unit, _)| unit)
         .and_then(|u| UnitCode::parse(&u).ok()))
 }
 
@@ -575,12 +638,14 @@ pub struct History {
 /// notices: nobody is told about history that is made up.
 pub async fn insert_histories(
     db: &sea_orm::DatabaseConnection,
+    keys: &DataKeys,
     histories: &[History],
 ) -> Result<(), DbErr> {
     if histories.is_empty() {
         return Ok(());
     }
-    let rows: Vec<cases::ActiveModel> = histories.iter().map(|h| to_row(&h.dossier)).collect();
+    let rows: Vec<cases::ActiveModel> =
+        histories.iter().map(|h| to_row(keys, &h.dossier)).collect();
     let events: Vec<case_events::ActiveModel> = histories
         .iter()
         .flat_map(|h| {

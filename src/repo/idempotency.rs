@@ -6,6 +6,17 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use crate::security::data_key::DataKeys;
+
+/// The stored answer repeats the applicant's personal data: it is sealed like the dossier's.
+const RESPONSE_BODY: &str = "idempotency_keys.response_body";
+
+/// A stored answer (as stored) sealed again with the current key.
+pub(crate) fn reseal(keys: &DataKeys, stored: &str) -> Result<String, DbErr> {
+    let plain = crate::repo::dossiers::open(keys, RESPONSE_BODY, Some(stored.to_string()))?;
+    Ok(keys.seal(RESPONSE_BODY, &plain.unwrap_or_default()))
+}
+
 /// Try to take the key. True when this request now owns it.
 pub async fn try_begin<C: ConnectionTrait>(
     db: &C,
@@ -34,12 +45,21 @@ pub async fn try_begin<C: ConnectionTrait>(
     Ok(inserted == 1)
 }
 
+/// The key's row, its stored answer opened.
 pub async fn get<C: ConnectionTrait>(
     db: &C,
+    keys: &DataKeys,
     account: Uuid,
     key: &str,
 ) -> Result<Option<idempotency_keys::Model>, DbErr> {
-    Entity::find_by_id((account, key.to_string())).one(db).await
+    let Some(mut row) = Entity::find_by_id((account, key.to_string()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    row.response_body = crate::repo::dossiers::open(keys, RESPONSE_BODY, row.response_body)?;
+    Ok(Some(row))
 }
 
 /// Take over an in-progress key whose owner died (older than `stale_before`).
@@ -63,8 +83,10 @@ pub async fn take_over_stale<C: ConnectionTrait>(
     Ok(res.rows_affected == 1)
 }
 
+/// Store the answer (sealed) and mark the key completed.
 pub async fn complete<C: ConnectionTrait>(
     db: &C,
+    keys: &DataKeys,
     account: Uuid,
     key: &str,
     status: u16,
@@ -73,7 +95,10 @@ pub async fn complete<C: ConnectionTrait>(
     Entity::update_many()
         .col_expr(Column::State, Expr::value("completed"))
         .col_expr(Column::ResponseStatus, Expr::value(status as i16))
-        .col_expr(Column::ResponseBody, Expr::value(body))
+        .col_expr(
+            Column::ResponseBody,
+            Expr::value(keys.seal(RESPONSE_BODY, body)),
+        )
         .filter(Column::AccountId.eq(account))
         .filter(Column::Key.eq(key))
         .exec(db)

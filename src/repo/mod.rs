@@ -15,6 +15,7 @@ pub mod geography;
 pub mod idempotency;
 pub mod outbox;
 pub mod overrides;
+pub mod personal_data;
 pub mod procedures;
 pub mod province_lists;
 pub mod reference;

@@ -13,6 +13,29 @@ pub async fn find<C: ConnectionTrait>(db: &C, name: &str) -> Result<Option<Strin
         .map(|row| row.value))
 }
 
+/// Store `value` under `name`, replacing what was there.
+pub async fn put<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    value: String,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::OnConflict;
+    app_secrets::Entity::insert(app_secrets::ActiveModel {
+        name: Set(name.to_string()),
+        value: Set(value),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(app_secrets::Column::Name)
+            .update_columns([app_secrets::Column::Value, app_secrets::Column::CreatedAt])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
+}
+
 /// Store a value under `name`; fails if one is there already.
 pub async fn insert<C: ConnectionTrait>(
     db: &C,

@@ -69,7 +69,7 @@ fn is_postgres(settings: &Settings) -> bool {
         .starts_with("postgres")
 }
 
-fn fresh_key() -> Vec<u8> {
+pub(crate) fn fresh_key() -> Vec<u8> {
     let mut key = vec![0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut key);
     key
@@ -80,41 +80,39 @@ fn load_or_create_file(path: &Path) -> Result<Vec<u8>, KeyError> {
         path: path.display().to_string(),
         source,
     };
-    match std::fs::read_to_string(path) {
-        Ok(s) => {
-            let key =
-                hex::decode(s.trim()).map_err(|_| KeyError::Corrupt(path.display().to_string()))?;
-            if key.len() < 32 {
-                return Err(KeyError::Corrupt(path.display().to_string()));
-            }
-            Ok(key)
+    let corrupt = || KeyError::Corrupt(path.display().to_string());
+    let fresh = fresh_key();
+    // Another process may have created it first: then theirs is read back.
+    create_secret_file(path, &hex::encode(&fresh)).map_err(io)?;
+    let s = std::fs::read_to_string(path).map_err(io)?;
+    let key = hex::decode(s.trim()).map_err(|_| corrupt())?;
+    if key.len() < 32 {
+        return Err(corrupt());
+    }
+    Ok(key)
+}
+
+/// Create `path` holding `contents`, readable by its owner only (0600), unless it exists.
+/// True when this call created it.
+pub(crate) fn create_secret_file(path: &Path, contents: &str) -> std::io::Result<bool> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(contents.as_bytes())?;
+            file.sync_all()?;
+            Ok(true)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = fresh_key();
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(io)?;
-            }
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            match options.open(path) {
-                Ok(mut file) => {
-                    file.write_all(hex::encode(&key).as_bytes()).map_err(io)?;
-                    file.sync_all().map_err(io)?;
-                    Ok(key)
-                }
-                // Another process created it first: use theirs.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    load_or_create_file(path)
-                }
-                Err(e) => Err(io(e)),
-            }
-        }
-        Err(e) => Err(io(e)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
     }
 }
 

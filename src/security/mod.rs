@@ -1,5 +1,6 @@
 //! Password hashing, access tokens and the signing key.
 
+pub mod data_key;
 pub mod jwt;
 pub mod keys;
 pub mod password;

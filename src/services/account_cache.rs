@@ -60,10 +60,11 @@ impl AccountCache {
     pub async fn get<C: ConnectionTrait>(
         &self,
         db: &C,
+        keys: &crate::security::data_key::DataKeys,
         id: Uuid,
     ) -> Result<Option<Arc<AccountRow>>, DbErr> {
         let Some(entries) = &self.entries else {
-            return Ok(crate::repo::accounts::find_by_id(db, id)
+            return Ok(crate::repo::accounts::find_by_id(db, keys, id)
                 .await?
                 .map(Arc::new));
         };
@@ -74,7 +75,7 @@ impl AccountCache {
             }
         }
         let before = self.generation.load(Ordering::Acquire);
-        let found = crate::repo::accounts::find_by_id(db, id)
+        let found = crate::repo::accounts::find_by_id(db, keys, id)
             .await?
             .map(Arc::new);
         if let Some(account) = &found {

@@ -31,6 +31,8 @@ pub struct Deps<'a> {
     pub accounts: &'a AccountCache,
     /// A staff member's province is their unit's.
     pub directory: &'a DirectoryHandle,
+    /// Accounts' phones, e-mails and ID numbers are sealed.
+    pub keys: &'a crate::security::data_key::DataKeys,
 }
 
 /// A fresh pair of tokens.
@@ -108,17 +110,18 @@ pub async fn register(
     now: DateTime<Utc>,
 ) -> ApiResult<users::Account> {
     let account = reg.validate()?;
-    let created = create_account(deps.db, deps.hasher, account, None, now).await?;
+    let created = create_account(deps.db, deps.keys, deps.hasher, account, None, now).await?;
     users::shown(deps.directory, &created).await
 }
 
 /// The caller's own account.
 pub async fn me(
     db: &DatabaseConnection,
+    keys: &crate::security::data_key::DataKeys,
     directory: &DirectoryHandle,
     actor: &Actor,
 ) -> ApiResult<users::Account> {
-    let account = repo::accounts::find_by_id(db, actor.account_id)
+    let account = repo::accounts::find_by_id(db, keys, actor.account_id)
         .await?
         .ok_or_else(|| ApiError::internal(std::io::Error::other("account vanished")))?;
     users::shown(directory, &account).await
@@ -129,6 +132,7 @@ pub async fn me(
 /// for self-registration and the command line).
 pub async fn create_account(
     db: &DatabaseConnection,
+    keys: &crate::security::data_key::DataKeys,
     hasher: &PasswordHasher,
     a: NewAccount,
     by: Option<Uuid>,
@@ -163,7 +167,7 @@ pub async fn create_account(
         updated_at: now,
     };
     let txn = crate::db::begin_write(db).await?;
-    let created = match repo::accounts::insert(&txn, row).await {
+    let created = match repo::accounts::insert(&txn, keys, row).await {
         Ok(m) => m,
         Err(e) if is_unique_violation(&e) => {
             return Err(ApiError::conflict(
@@ -404,7 +408,7 @@ async fn verify_credentials(
     }
 
     let key = username.trim().to_ascii_lowercase();
-    let account = repo::accounts::find_by_username_key(deps.db, &key).await?;
+    let account = repo::accounts::find_by_username_key(deps.db, deps.keys, &key).await?;
     let ok = deps
         .hasher
         .verify(password, account.as_ref().map(|a| a.password_hash.clone()))
@@ -536,7 +540,8 @@ pub async fn refresh(
     if row.expires_at <= now {
         return Err(invalid_refresh());
     }
-    let Some(account) = repo::accounts::find_by_id(deps.db, row.account_id).await? else {
+    let Some(account) = repo::accounts::find_by_id(deps.db, deps.keys, row.account_id).await?
+    else {
         return Err(invalid_refresh());
     };
     if account.disabled {
@@ -615,7 +620,7 @@ pub async fn authenticate(deps: &Deps<'_>, token: &str) -> ApiResult<Actor> {
         .map_err(|r| unauthorized_token(Some(r)))?;
     let account = deps
         .accounts
-        .get(deps.db, claims.sub)
+        .get(deps.db, deps.keys, claims.sub)
         .await?
         .ok_or_else(|| unauthorized_token(None))?;
     if account.disabled {
@@ -713,7 +718,11 @@ pub async fn web_session(
         repo::web_sessions::delete(deps.db, row.id).await?;
         return Ok(None);
     }
-    let Some(account) = deps.accounts.get(deps.db, row.account_id).await? else {
+    let Some(account) = deps
+        .accounts
+        .get(deps.db, deps.keys, row.account_id)
+        .await?
+    else {
         return Ok(None);
     };
     if account.disabled || account.token_generation != row.token_generation {

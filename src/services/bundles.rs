@@ -31,6 +31,7 @@ use crate::text;
 /// other action or dossier).
 pub(crate) async fn pending_for<C: ConnectionTrait>(
     db: &C,
+    keys: &crate::security::data_key::DataKeys,
     d: &Dossier,
     spec: &ProcedureSpec,
     action: Action,
@@ -42,7 +43,7 @@ pub(crate) async fn pending_for<C: ConnectionTrait>(
     {
         return Ok(Vec::new());
     }
-    let parts = repo::dossiers::parts_of(db, d.code_str()).await?;
+    let parts = repo::dossiers::parts_of(db, keys, d.code_str()).await?;
     Ok(parts_pending(spec, &parts))
 }
 
@@ -125,7 +126,7 @@ async fn open_parts<C: ConnectionTrait>(
         let numbered = repo::cases::insert_numbered(
             db,
             vec![repo::dossiers::numbered_insert(
-                &child, day, &event, notice, now,
+                deps.keys, &child, day, &event, notice, now,
             )],
         )
         .await?;
@@ -153,7 +154,7 @@ async fn part_decided<C: ConnectionTrait>(
         .as_ref()
         .map(|c| c.as_str())
         .unwrap_or_default();
-    let mut bundle = repo::dossiers::find_for_update(db, code)
+    let mut bundle = repo::dossiers::find_for_update(db, deps.keys, code)
         .await?
         .ok_or_else(|| internal("bundle of a part missing"))?;
     let spec = crate::services::cases::pinned_spec(db, &bundle).await?;
@@ -173,7 +174,7 @@ async fn part_decided<C: ConnectionTrait>(
     let expected = bundle.version;
     bundle.hold_copies(&results);
     let event = bundle.part_decided(part, &opened, now);
-    if !repo::dossiers::save(db, &bundle, expected).await? {
+    if !repo::dossiers::save(db, deps.keys, &bundle, expected).await? {
         return Err(version_conflict());
     }
     repo::dossiers::record(db, &bundle, &[event], now).await?;
@@ -189,12 +190,12 @@ async fn close_parts<C: ConnectionTrait>(
 ) -> ApiResult<()> {
     let directory = deps.directory.current();
     let calendars = deps.calendars.current();
-    for mut part in repo::dossiers::parts_of(db, bundle.code_str()).await? {
+    for mut part in repo::dossiers::parts_of(db, deps.keys, bundle.code_str()).await? {
         let expected = part.version;
         let unit = directory.unit(part.current_unit().as_str());
         let cal = calendars.calendar_of(unit.map(|u| u.as_ref()));
         if let Some(event) = part.close_with_bundle(bundle, &cal, now) {
-            if !repo::dossiers::save(db, &part, expected).await? {
+            if !repo::dossiers::save(db, deps.keys, &part, expected).await? {
                 return Err(version_conflict());
             }
             repo::dossiers::record(db, &part, &[event], now).await?;
@@ -205,7 +206,7 @@ async fn close_parts<C: ConnectionTrait>(
 
 /// The parts of a bundle, for its page (empty for any other dossier).
 pub async fn parts(deps: &Deps<'_>, d: &Dossier) -> ApiResult<Vec<Dossier>> {
-    Ok(repo::dossiers::parts_of(deps.db, d.code_str()).await?)
+    Ok(repo::dossiers::parts_of(deps.db, deps.keys, d.code_str()).await?)
 }
 
 /// A file of one dossier of the filing held by another: a new row for the same stored bytes

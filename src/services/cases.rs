@@ -46,6 +46,8 @@ pub struct Deps<'a> {
     /// The file store and its limits.
     pub storage: &'a crate::storage::Storage,
     pub files: &'a crate::config::StorageSettings,
+    /// Applicants' ID numbers, phones and e-mails are sealed.
+    pub keys: &'a crate::security::data_key::DataKeys,
 }
 
 /// The rules a dossier of `spec` lives by on this instance.
@@ -342,14 +344,14 @@ pub async fn act(
     // A part's decision changes its bundle too: lock the bundle first, as the bundle's own
     // actions do before touching their parts, so that the two never wait for each other.
     if matches!(action, Action::Approve | Action::Reject | Action::Stop) {
-        if let Some(bundle) = repo::dossiers::find(&txn, code)
+        if let Some(bundle) = repo::dossiers::find(&txn, deps.keys, code)
             .await?
             .and_then(|d| d.bundle_code)
         {
-            repo::dossiers::find_for_update(&txn, bundle.as_str()).await?;
+            repo::dossiers::find_for_update(&txn, deps.keys, bundle.as_str()).await?;
         }
     }
-    let mut dossier = repo::dossiers::find_for_update(&txn, code)
+    let mut dossier = repo::dossiers::find_for_update(&txn, deps.keys, code)
         .await?
         .ok_or_else(|| not_found(code))?;
     let scope = actor.case_scope()?;
@@ -370,7 +372,7 @@ pub async fn act(
     )
     .map_err(|e| ApiError::validation(vec![e.into()]))?;
     let parts_pending =
-        crate::services::bundles::pending_for(&txn, &dossier, &spec, action).await?;
+        crate::services::bundles::pending_for(&txn, deps.keys, &dossier, &spec, action).await?;
     let input = Input {
         parts_pending,
         reason: req.reason,
@@ -399,7 +401,7 @@ pub async fn act(
             now,
         )
         .map_err(|e| transition_error(e, Some(&before)))?;
-    if !repo::dossiers::save(&txn, &dossier, expected).await? {
+    if !repo::dossiers::save(&txn, deps.keys, &dossier, expected).await? {
         return Err(version_conflict());
     }
     repo::dossiers::record(&txn, &dossier, &events, now).await?;
@@ -416,7 +418,7 @@ pub async fn get(deps: &Deps<'_>, actor: &Actor, code: &str) -> ApiResult<(Dossi
         return Err(not_found(code));
     }
     let scope = actor.case_scope()?;
-    let dossier = repo::dossiers::find(deps.db, code)
+    let dossier = repo::dossiers::find(deps.db, deps.keys, code)
         .await?
         .ok_or_else(|| not_found(code))?;
     if !scope.covers(&dossier.access_facts()) {
@@ -468,6 +470,8 @@ pub struct ListRequest {
     pub procedure: Option<String>,
     pub open_only: bool,
     pub sla_state: Option<String>,
+    /// Staff's search by the applicant's ID number (through its blind index).
+    pub applicant_id_number: Option<String>,
 }
 
 /// A page of the dossiers the caller may see, newest first. Administrators' lists are
@@ -489,13 +493,37 @@ pub async fn list(
         repo::audit::record(&txn, actor.account_id, "list_cases", "*", None, Utc::now()).await?;
         txn.commit().await?;
     }
+    let applicant_id_indexes = match req.applicant_id_number.as_deref() {
+        None => Vec::new(),
+        Some(_) if !scope.is_officer() => {
+            return Err(ApiError::forbidden_as(
+                "search_by_id_number_forbidden",
+                text!(
+                    "Chỉ cán bộ được tìm hồ sơ theo số định danh.",
+                    "Only staff search dossiers by ID number."
+                ),
+            ))
+        }
+        Some(raw) => {
+            let mut c = Checks::default();
+            let id = c.take(IdNumber::parse(raw.trim()).map_err(|mut e| {
+                e.field = "applicant_id_number";
+                e
+            }));
+            c.finish()?;
+            let id = id.expect("checked");
+            // Every key's index: a rotation may be half done.
+            deps.keys.indexes(id.as_str())
+        }
+    };
     let filter = CaseFilter {
         statuses: req.statuses,
         procedure: req.procedure,
         open_only: req.open_only,
         sla_state: req.sla_state,
+        applicant_id_indexes,
     };
-    Ok(repo::dossiers::list(deps.db, &scope, &filter, offset, limit).await?)
+    Ok(repo::dossiers::list(deps.db, deps.keys, &scope, &filter, offset, limit).await?)
 }
 
 /// Comma-separated statuses, checked.
@@ -623,7 +651,7 @@ pub async fn queue(
         sla_state,
         sort,
     };
-    Ok(repo::dossiers::queue(deps.db, &unit.code, &filter, offset, limit).await?)
+    Ok(repo::dossiers::queue(deps.db, deps.keys, &unit.code, &filter, offset, limit).await?)
 }
 
 /// A province's dossiers awaiting routing, for its coordinators.
@@ -636,7 +664,7 @@ pub async fn coordination_queue(
 ) -> ApiResult<(Vec<Dossier>, u64)> {
     let province = crate::services::geography::province_code(province)?;
     actor.require_coordinator(&province)?;
-    Ok(repo::dossiers::coordination_queue(deps.db, &province, offset, limit).await?)
+    Ok(repo::dossiers::coordination_queue(deps.db, deps.keys, &province, offset, limit).await?)
 }
 
 /// Failed tracking look-ups a client may make within the throttle window before it must wait.
@@ -675,7 +703,7 @@ pub async fn track(
             }
         }
     }
-    let (found, miss) = lookup(deps.db, code, last4).await?;
+    let (found, miss) = lookup(deps.db, deps.keys, code, last4).await?;
     let Some(miss) = miss else {
         return Ok(found.expect("a hit has its dossier"));
     };
@@ -709,6 +737,7 @@ pub async fn track(
 /// (`None`: they do). A code that names no dossier gives neither dossier nor a hit.
 async fn lookup<C: ConnectionTrait>(
     db: &C,
+    keys: &crate::security::data_key::DataKeys,
     code: &str,
     last4: &str,
 ) -> ApiResult<(Option<Dossier>, Option<ApiError>)> {
@@ -724,7 +753,7 @@ async fn lookup<C: ConnectionTrait>(
     if DossierCode::parse(code).is_err() {
         return Ok((None, Some(unknown())));
     }
-    let Some(case) = repo::dossiers::find(db, code).await? else {
+    let Some(case) = repo::dossiers::find(db, keys, code).await? else {
         return Ok((None, Some(unknown())));
     };
     let id = case
@@ -774,7 +803,7 @@ pub async fn check_page_access(deps: &Deps<'_>, actor: &Actor, code: &str) -> Ap
         return Err(not_found(code));
     }
     let scope = actor.case_scope()?;
-    let dossier = repo::dossiers::find(deps.db, code)
+    let dossier = repo::dossiers::find(deps.db, deps.keys, code)
         .await?
         .ok_or_else(|| not_found(code))?;
     if scope.covers(&dossier.access_facts()) {

@@ -247,7 +247,8 @@ pub async fn recompute_open_deadlines(
     let mut after = 0i64;
     let mut changed = 0u64;
     loop {
-        let batch = repo::dossiers::open_with_deadline(deps.db, since, after, 200).await?;
+        let batch =
+            repo::dossiers::open_with_deadline(deps.db, deps.keys, since, after, 200).await?;
         let Some(last) = batch.last() else { break };
         after = last.id;
         let txn = db::begin_write(deps.db).await?;
@@ -255,7 +256,8 @@ pub async fn recompute_open_deadlines(
             if c.received_at.is_none() || c.decided_at.is_some() {
                 continue;
             }
-            let Some(mut dossier) = repo::dossiers::find_for_update(&txn, c.code_str()).await?
+            let Some(mut dossier) =
+                repo::dossiers::find_for_update(&txn, deps.keys, c.code_str()).await?
             else {
                 continue;
             };
@@ -275,7 +277,7 @@ pub async fn recompute_open_deadlines(
             ) else {
                 continue;
             };
-            repo::dossiers::save(&txn, &dossier, dossier.version).await?;
+            repo::dossiers::save(&txn, deps.keys, &dossier, dossier.version).await?;
             repo::dossiers::record(&txn, &dossier, std::slice::from_ref(&event), now).await?;
             changed += 1;
         }

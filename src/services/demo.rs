@@ -65,6 +65,7 @@ pub const ACCOUNTS: [DemoAccount; 7] = [
 /// Create the demo accounts.
 pub async fn create_accounts(
     db: &DatabaseConnection,
+    keys: &crate::security::data_key::DataKeys,
     hasher: &PasswordHasher,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
@@ -77,6 +78,7 @@ pub async fn create_accounts(
         };
         users::create(
             db,
+            keys,
             hasher,
             CreateUser {
                 username: a.username.to_string(),

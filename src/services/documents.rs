@@ -473,7 +473,7 @@ pub async fn attach(
         superseded: false,
     };
     let txn = db::begin_write(deps.db).await?;
-    let mut d = repo::dossiers::find_for_update(&txn, code)
+    let mut d = repo::dossiers::find_for_update(&txn, deps.keys, code)
         .await?
         .ok_or_else(|| not_found(code))?;
     let expected = d.version;
@@ -498,7 +498,7 @@ pub async fn attach(
             now,
         )
         .map_err(|e| transition_error(e, Some(&before)))?;
-    if !repo::dossiers::save(&txn, &d, expected).await? {
+    if !repo::dossiers::save(&txn, deps.keys, &d, expected).await? {
         return Err(version_conflict());
     }
     repo::documents::insert_documents(&txn, d.id, d.applicant.account, std::slice::from_ref(&doc))

@@ -72,7 +72,7 @@ pub async fn rate(
     }
     let now = Utc::now();
     let txn = db::begin_write(deps.db).await?;
-    let d = repo::dossiers::find_for_update(&txn, code)
+    let d = repo::dossiers::find_for_update(&txn, deps.keys, code)
         .await?
         .ok_or_else(|| not_found(code))?;
     if !actor.case_scope()?.covers(&d.access_facts()) {

@@ -123,7 +123,7 @@ pub async fn intake(
         )
         .await?;
     if !owned {
-        let existing = repo::idempotency::get(deps.db, actor.account_id, key).await?;
+        let existing = repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await?;
         return match existing {
             Some(row) if row.request_hash != hash => Err(ApiError::unprocessable(
                 "idempotency_key_reused",

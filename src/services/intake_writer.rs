@@ -29,6 +29,8 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDate;
 use sea_orm::sqlx::sqlite::SqlitePoolOptions;
 use sea_orm::{DatabaseBackend, DatabaseConnection, SqlxSqliteConnector};
+
+use crate::security::data_key::DataKeys;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
@@ -97,6 +99,8 @@ pub struct IntakeWriter {
     largest: Arc<AtomicUsize>,
     /// SQLite: the connection of intakes without an answer to store.
     own: Option<Arc<OwnConnection>>,
+    /// Seal the applicants' personal data in the rows written.
+    keys: DataKeys,
 }
 
 /// SQLite: a connection of the intake writer's own, used only under the writer turn, for
@@ -148,7 +152,7 @@ impl OwnConnection {
 
 impl IntakeWriter {
     /// The queues for `db`: one on SQLite, on the file's writer turn; per unit on PostgreSQL.
-    pub fn new(db: &DatabaseConnection) -> IntakeWriter {
+    pub fn new(db: &DatabaseConnection, keys: DataKeys) -> IntakeWriter {
         let lane = |turn| Lane {
             queue: Mutex::new(VecDeque::new()),
             turn,
@@ -165,6 +169,7 @@ impl IntakeWriter {
             pending: Default::default(),
             largest: Default::default(),
             own: OwnConnection::for_sqlite(db),
+            keys,
         }
     }
 
@@ -228,11 +233,26 @@ impl IntakeWriter {
             }
             let own = self.own.clone();
             if batch.len() == 1 && batch[0].id == id && own.is_none() {
-                write_batch(db.clone(), own, batch, turn, self.largest.clone()).await;
+                write_batch(
+                    db.clone(),
+                    self.keys.clone(),
+                    own,
+                    batch,
+                    turn,
+                    self.largest.clone(),
+                )
+                .await;
             } else {
                 // Others wait on this batch, or it is written on the own connection (see
                 // `OwnConnection`): it must not stop with this request.
-                let batch = write_batch(db.clone(), own, batch, turn, self.largest.clone());
+                let batch = write_batch(
+                    db.clone(),
+                    self.keys.clone(),
+                    own,
+                    batch,
+                    turn,
+                    self.largest.clone(),
+                );
                 let _ = tokio::spawn(batch).await;
             }
             // Ours was in it, or (a long queue) is still waiting for the next turn.
@@ -260,6 +280,7 @@ fn lost() -> ApiError {
 /// Write a batch while holding its turn, and answer each intake.
 async fn write_batch(
     db: DatabaseConnection,
+    keys: DataKeys,
     own: Option<Arc<OwnConnection>>,
     batch: Vec<Queued>,
     _turn: OwnedSemaphorePermit,
@@ -268,7 +289,7 @@ async fn write_batch(
     let n = batch.len();
     if n > 1 {
         let drafts: Vec<&Draft> = batch.iter().map(|q| &q.draft).collect();
-        match write_together(&db, own.as_deref(), &drafts).await {
+        match write_together(&db, &keys, own.as_deref(), &drafts).await {
             Ok(models) => {
                 largest.fetch_max(n, Ordering::Relaxed);
                 metrics::histogram!("intake_batch_size").record(n as f64);
@@ -296,7 +317,7 @@ async fn write_batch(
         }
     }
     for q in batch {
-        let result = write_together(&db, own.as_deref(), &[&q.draft])
+        let result = write_together(&db, &keys, own.as_deref(), &[&q.draft])
             .await
             .map_err(|f| f.error)
             .and_then(|mut one| one.pop().ok_or_else(lost));
@@ -327,6 +348,7 @@ impl<E: Into<ApiError>> From<E> for Failed {
 /// Write `drafts` in one transaction; their dossiers in the same order.
 async fn write_together(
     db: &DatabaseConnection,
+    keys: &DataKeys,
     own: Option<&OwnConnection>,
     drafts: &[&Draft],
 ) -> Result<Vec<Dossier>, Failed> {
@@ -335,6 +357,7 @@ async fn write_together(
             .iter()
             .map(|d| {
                 repo::dossiers::numbered_insert(
+                    keys,
                     &d.dossier,
                     d.day,
                     &d.event,
@@ -387,7 +410,7 @@ async fn write_together(
             }
             if let Some(a) = &d.answer {
                 let body = serde_json::to_string(&*w).map_err(ApiError::internal)?;
-                repo::idempotency::complete(&txn, a.account, &a.key, 201, &body).await?;
+                repo::idempotency::complete(&txn, keys, a.account, &a.key, 201, &body).await?;
             }
         }
         txn.commit().await?;

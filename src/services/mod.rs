@@ -7,6 +7,7 @@ pub mod backup;
 pub mod bundles;
 pub mod calendar;
 pub mod cases;
+pub mod data_keys;
 pub mod deadlines;
 pub mod demo;
 pub mod documents;

@@ -17,6 +17,7 @@ use crate::db;
 use crate::domain::dossier::{DossierEvent, EventKind};
 use crate::domain::sla::SlaState;
 use crate::repo;
+use crate::security::data_key::DataKeys;
 
 /// One change made by a sweep.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,13 +54,14 @@ fn is_postgres(db: &DatabaseConnection) -> bool {
 /// Sweep everything due at `now`, in batches of `batch_size`, yielding between batches.
 pub async fn sweep(
     db: &DatabaseConnection,
+    keys: &DataKeys,
     now: DateTime<Utc>,
     batch_size: u64,
 ) -> Result<SweepReport, DbErr> {
     let started = Instant::now();
     let mut report = SweepReport::default();
     loop {
-        let n = sweep_batch(db, now, batch_size, &mut report).await?;
+        let n = sweep_batch(db, keys, now, batch_size, &mut report).await?;
         report.batches += 1;
         if n < batch_size as usize {
             break;
@@ -74,12 +76,14 @@ pub async fn sweep(
 /// One batch in one transaction; returns the number of rows taken.
 async fn sweep_batch(
     db: &DatabaseConnection,
+    keys: &DataKeys,
     now: DateTime<Utc>,
     batch_size: u64,
     report: &mut SweepReport,
 ) -> Result<usize, DbErr> {
     let txn = db::begin_write(db).await?;
-    let mut swept = repo::dossiers::due_for_check(&txn, now, batch_size, is_postgres(db)).await?;
+    let mut swept =
+        repo::dossiers::due_for_check(&txn, keys, now, batch_size, is_postgres(db)).await?;
     if swept.is_empty() {
         txn.commit().await?;
         return Ok(0);

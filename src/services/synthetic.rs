@@ -644,14 +644,14 @@ pub async fn generate(
         report.events += p.history.events.len() as u64;
         histories.push(p.history);
         if histories.len() == CASE_BATCH {
-            repo::dossiers::insert_histories(db, &histories).await?;
+            repo::dossiers::insert_histories(db, deps.keys, &histories).await?;
             histories.clear();
             progress.advance(CASE_BATCH as u64);
             tokio::task::yield_now().await;
         }
     }
     let n = histories.len() as u64;
-    repo::dossiers::insert_histories(db, &histories).await?;
+    repo::dossiers::insert_histories(db, deps.keys, &histories).await?;
     progress.advance(n);
 
     // Keep the counters ahead of the generated numbers, and PostgreSQL's id sequence ahead

@@ -95,6 +95,7 @@ pub struct ListUsers {
 /// One page of accounts (1-based) and the total.
 pub async fn list(
     db: &DatabaseConnection,
+    keys: &crate::security::data_key::DataKeys,
     f: ListUsers,
     page: u64,
     per_page: u64,
@@ -105,7 +106,8 @@ pub async fn list(
         province_code: f.province,
         q: f.q,
     };
-    let (rows, total) = repo::accounts::list(db, &filter, (page - 1) * per_page, per_page).await?;
+    let (rows, total) =
+        repo::accounts::list(db, keys, &filter, (page - 1) * per_page, per_page).await?;
     let items = rows
         .iter()
         .map(|a| Account::with_province(a, a.province_code.clone()))
@@ -133,11 +135,12 @@ fn parse_role(c: &mut Checks, raw: &str) -> Option<Role> {
 /// Validate and create (the command line, the demo, seeding): not in the audit log.
 pub async fn create(
     db: &DatabaseConnection,
+    keys: &crate::security::data_key::DataKeys,
     hasher: &PasswordHasher,
     u: CreateUser,
     now: DateTime<Utc>,
 ) -> ApiResult<AccountRow> {
-    create_with(db, hasher, None, u, now).await
+    create_with(db, keys, hasher, None, u, now).await
 }
 
 /// Validate and create for an administrator, recorded in the audit log.
@@ -147,12 +150,13 @@ pub async fn create_by(
     u: CreateUser,
     now: DateTime<Utc>,
 ) -> ApiResult<Account> {
-    let account = create_with(deps.db, deps.hasher, Some(admin), u, now).await?;
+    let account = create_with(deps.db, deps.keys, deps.hasher, Some(admin), u, now).await?;
     shown(deps.directory, &account).await
 }
 
 async fn create_with(
     db: &DatabaseConnection,
+    keys: &crate::security::data_key::DataKeys,
     hasher: &PasswordHasher,
     by: Option<Uuid>,
     u: CreateUser,
@@ -173,6 +177,7 @@ async fn create_with(
     };
     create_account(
         db,
+        keys,
         hasher,
         NewAccount {
             username: username.expect("checked"),
@@ -213,12 +218,14 @@ pub async fn update(
     };
 
     let txn = db::begin_write(deps.db).await?;
-    let account = repo::accounts::find_by_id(&txn, id).await?.ok_or_else(|| {
-        ApiError::not_found(
-            "account_not_found",
-            text!("Không có tài khoản này.", "No such account."),
-        )
-    })?;
+    let account = repo::accounts::find_by_id(&txn, deps.keys, id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "account_not_found",
+                text!("Không có tài khoản này.", "No such account."),
+            )
+        })?;
     if account.id == admin.account_id
         && (change.disabled == Some(true) || role.flatten().is_some_and(|r| r != Role::Admin))
     {
@@ -254,7 +261,7 @@ pub async fn update(
         disabled: change.disabled,
         full_name: full_name.flatten(),
     };
-    let updated = repo::accounts::update(&txn, account, row_change, now).await?;
+    let updated = repo::accounts::update(&txn, deps.keys, account, row_change, now).await?;
     if disabling {
         // Every session ends for good: enabling the account again revives none of them.
         repo::tokens::revoke_account(&txn, id, now).await?;
@@ -291,6 +298,7 @@ pub struct StaffMember {
 /// The active clerks and head of a unit, for its head.
 pub async fn unit_staff(
     db: &DatabaseConnection,
+    keys: &crate::security::data_key::DataKeys,
     actor: &crate::domain::access::Actor,
     unit: &str,
 ) -> ApiResult<Vec<StaffMember>> {
@@ -303,7 +311,7 @@ pub async fn unit_staff(
             province_code: None,
             q: None,
         };
-        let (rows, _) = repo::accounts::list(db, &filter, 0, 500).await?;
+        let (rows, _) = repo::accounts::list(db, keys, &filter, 0, 500).await?;
         out.extend(
             rows.into_iter()
                 .filter(|a| !a.disabled)
@@ -318,12 +326,18 @@ pub async fn unit_staff(
 }
 
 /// One account, as an administrator sees it.
-pub async fn get(db: &DatabaseConnection, id: Uuid) -> ApiResult<Account> {
-    let a = repo::accounts::find_by_id(db, id).await?.ok_or_else(|| {
-        ApiError::not_found(
-            "account_not_found",
-            text!("Không có tài khoản này.", "No such account."),
-        )
-    })?;
+pub async fn get(
+    db: &DatabaseConnection,
+    keys: &crate::security::data_key::DataKeys,
+    id: Uuid,
+) -> ApiResult<Account> {
+    let a = repo::accounts::find_by_id(db, keys, id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "account_not_found",
+                text!("Không có tài khoản này.", "No such account."),
+            )
+        })?;
     Ok(Account::with_province(&a, a.province_code.clone()))
 }

@@ -46,10 +46,14 @@ async fn register_login_me() {
     assert!(me.to_string().find("argon2").is_none());
 
     // The stored hash is an Argon2id PHC string with at least OWASP's parameters.
-    let account = motcua::repo::accounts::find_by_username_key(&app.state.db, "lan.nguyen")
-        .await
-        .unwrap()
-        .unwrap();
+    let account = motcua::repo::accounts::find_by_username_key(
+        &app.state.db,
+        &app.state.data_keys,
+        "lan.nguyen",
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert!(
         account
             .password_hash

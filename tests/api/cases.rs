@@ -208,10 +208,14 @@ async fn idempotent_replay_other_body_and_concurrent_duplicate() {
         .assert_problem(422, "idempotency_key_reused");
 
     // A duplicate arriving while the first is still being processed.
-    let account = motcua::repo::accounts::find_by_username_key(&app.state.db, "citizen")
-        .await
-        .unwrap()
-        .unwrap();
+    let account = motcua::repo::accounts::find_by_username_key(
+        &app.state.db,
+        &app.state.data_keys,
+        "citizen",
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let hash = {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(serde_json::to_vec(&body).unwrap()))
@@ -485,6 +489,7 @@ async fn fifty_concurrent_claims_have_one_winner() {
         let password = format!("clerk{i}-password-123");
         motcua::services::users::create(
             &app.state.db,
+            &app.state.data_keys,
             &app.state.hasher,
             motcua::services::users::CreateUser {
                 username: format!("clerk{i}"),

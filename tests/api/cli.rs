@@ -119,15 +119,20 @@ async fn migrate_then_create_users_from_standard_input() {
     assert!(!ok, "--password-stdin is required");
     assert!(err.contains("password-stdin"), "{err}");
 
-    // The accounts work against the same database.
-    let settings = crate::helpers::settings_for(&url, &Default::default());
+    // The accounts work against the same database, with the data key the command line
+    // generated beside it.
+    let settings = crate::helpers::settings_for(
+        &url,
+        &crate::helpers::TestConfig::default().with("MOTCUA__SECURITY__DATA_KEY", ""),
+    );
     let state = motcua::app::build_state(settings, Default::default())
         .await
         .unwrap();
-    let account = motcua::repo::accounts::find_by_username_key(&state.db, "clerk.one")
-        .await
-        .unwrap()
-        .unwrap();
+    let account =
+        motcua::repo::accounts::find_by_username_key(&state.db, &state.data_keys, "clerk.one")
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(account.unit_code.as_deref(), Some("01.00004.UBND"));
     assert!(account.password_hash.starts_with("$argon2id$"));
 }

@@ -68,8 +68,12 @@ fn pg_base_url() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// The data key every test app seals with (a test that needs its own sets another).
+pub const TEST_DATA_KEY: &str = "7e57da7a7e57da7a7e57da7a7e57da7a7e57da7a7e57da7a7e57da7a7e57da7a";
+
 fn base_env(url: &str) -> HashMap<String, String> {
     let mut env = HashMap::new();
+    env.insert("MOTCUA__SECURITY__DATA_KEY".into(), TEST_DATA_KEY.into());
     env.insert("MOTCUA__DATABASE__URL".into(), url.to_string());
     env.insert("MOTCUA__SERVER__BIND".into(), "127.0.0.1:0".into());
     env.insert("MOTCUA__DATABASE__MAX_CONNECTIONS".into(), "8".into());
@@ -428,6 +432,7 @@ impl TestApp {
         let password = format!("{username}-password-123");
         motcua::services::users::create(
             &self.state.db,
+            &self.state.data_keys,
             &self.state.hasher,
             motcua::services::users::CreateUser {
                 username: username.to_string(),

@@ -20,6 +20,7 @@ mod geography;
 mod hardening;
 mod health;
 mod lifecycle;
+mod personal_data;
 mod platform;
 mod procedures;
 mod province_rules;

@@ -40,11 +40,18 @@ async fn states_change_exactly_once_and_never_early() {
     assert_eq!(row.next_check_at, Some(risk));
     assert!(risk < due);
 
-    let r = sweep(&app.state.db, risk - Duration::seconds(1), 100)
+    let r = sweep(
+        &app.state.db,
+        &app.state.data_keys,
+        risk - Duration::seconds(1),
+        100,
+    )
+    .await
+    .unwrap();
+    assert!(r.changes.is_empty(), "nothing before at_risk_at");
+    let r = sweep(&app.state.db, &app.state.data_keys, risk, 100)
         .await
         .unwrap();
-    assert!(r.changes.is_empty(), "nothing before at_risk_at");
-    let r = sweep(&app.state.db, risk, 100).await.unwrap();
     assert_eq!(r.changes.len(), 1);
     assert_eq!(
         (r.changes[0].from, r.changes[0].to),
@@ -54,28 +61,40 @@ async fn states_change_exactly_once_and_never_early() {
     assert_eq!(row.sla_state, "at_risk");
     assert_eq!(row.next_check_at, Some(due));
     assert!(
-        sweep(&app.state.db, risk, 100)
+        sweep(&app.state.db, &app.state.data_keys, risk, 100)
             .await
             .unwrap()
             .changes
             .is_empty(),
         "once only"
     );
-    assert!(sweep(&app.state.db, due - Duration::seconds(1), 100)
+    assert!(sweep(
+        &app.state.db,
+        &app.state.data_keys,
+        due - Duration::seconds(1),
+        100
+    )
+    .await
+    .unwrap()
+    .changes
+    .is_empty());
+    let r = sweep(&app.state.db, &app.state.data_keys, due, 100)
         .await
-        .unwrap()
-        .changes
-        .is_empty());
-    let r = sweep(&app.state.db, due, 100).await.unwrap();
+        .unwrap();
     assert_eq!(r.count(SlaState::Overdue), 1);
     let row = app.case_row(&code).await;
     assert_eq!(row.sla_state, "overdue");
     assert_eq!(row.next_check_at, None);
-    assert!(sweep(&app.state.db, due + Duration::days(30), 100)
-        .await
-        .unwrap()
-        .changes
-        .is_empty());
+    assert!(sweep(
+        &app.state.db,
+        &app.state.data_keys,
+        due + Duration::days(30),
+        100
+    )
+    .await
+    .unwrap()
+    .changes
+    .is_empty());
     assert_eq!(
         sla_events(&app, &code).await,
         ["sla_at_risk", "sla_overdue"]
@@ -103,9 +122,14 @@ async fn a_late_sweep_catches_up_and_records_each_state_at_its_instant() {
         .await;
     let code = received_case(&app, &reception).await;
     let row = app.case_row(&code).await;
-    let r = sweep(&app.state.db, row.due_at.unwrap() + Duration::days(3), 100)
-        .await
-        .unwrap();
+    let r = sweep(
+        &app.state.db,
+        &app.state.data_keys,
+        row.due_at.unwrap() + Duration::days(3),
+        100,
+    )
+    .await
+    .unwrap();
     assert_eq!(r.changes.len(), 2);
     assert_eq!(r.changes[0].reached_at, row.at_risk_at.unwrap());
     assert_eq!(r.changes[1].reached_at, row.due_at.unwrap());
@@ -138,13 +162,16 @@ async fn paused_and_closed_dossiers_are_not_swept() {
     .await
     .assert_status(200);
     let row = app.case_row(&code).await;
-    assert!(
-        sweep(&app.state.db, row.due_at.unwrap() + Duration::days(10), 100)
-            .await
-            .unwrap()
-            .changes
-            .is_empty()
-    );
+    assert!(sweep(
+        &app.state.db,
+        &app.state.data_keys,
+        row.due_at.unwrap() + Duration::days(10),
+        100
+    )
+    .await
+    .unwrap()
+    .changes
+    .is_empty());
     assert_eq!(app.case_row(&code).await.sla_state, "on_track");
 }
 
@@ -177,9 +204,9 @@ async fn concurrent_sweepers_change_each_dossier_once() {
     }
     let far = chrono::Utc::now() + Duration::days(60);
     let (a, b, c) = tokio::join!(
-        sweep(&app.state.db, far, 7),
-        sweep(&app.state.db, far, 7),
-        sweep(&app.state.db, far, 7)
+        sweep(&app.state.db, &app.state.data_keys, far, 7),
+        sweep(&app.state.db, &app.state.data_keys, far, 7),
+        sweep(&app.state.db, &app.state.data_keys, far, 7)
     );
     let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
     let total_overdue =
@@ -270,6 +297,7 @@ async fn the_command_line_sweeps_as_of_an_instant() {
             &app.database_url,
         ])
         .env("MOTCUA__LOG__LEVEL", "error")
+        .env("MOTCUA__SECURITY__DATA_KEY", crate::helpers::TEST_DATA_KEY)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -489,6 +489,7 @@ pub async fn users(
     let nonempty = |v: &Option<String>| v.clone().filter(|x| !x.trim().is_empty());
     let (users, total) = crate::services::users::list(
         &state.db,
+        &state.data_keys,
         crate::services::users::ListUsers {
             role: nonempty(&q.role),
             unit: None,
@@ -554,6 +555,7 @@ pub async fn create_user(
             let errors = problem_lines(&e, s.ui.lang);
             let (users, total) = crate::services::users::list(
                 &state.db,
+                &state.data_keys,
                 crate::services::users::ListUsers::default(),
                 1,
                 200,
@@ -617,7 +619,7 @@ pub async fn user(
     Query(q): Query<SavedQuery>,
 ) -> ApiResult<Response> {
     s.actor.require_admin()?;
-    let u = crate::services::users::get(&state.db, account_id(&id)?).await?;
+    let u = crate::services::users::get(&state.db, &state.data_keys, account_id(&id)?).await?;
     Ok(page(&UserPage {
         ui: s.ui,
         u,
@@ -667,7 +669,7 @@ pub async fn save_user(
                 && e.status() != StatusCode::NOT_FOUND
                 && !from_list =>
         {
-            let mut u = crate::services::users::get(&state.db, id).await?;
+            let mut u = crate::services::users::get(&state.db, &state.data_keys, id).await?;
             u.role = opt(&f.role).unwrap_or(u.role);
             u.unit_code = opt(&f.unit);
             u.province = opt(&f.province);

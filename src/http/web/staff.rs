@@ -777,12 +777,17 @@ async fn render_case(
     let available = d.available_actions(&s.actor);
     let staff = if available.contains(&Action::Assign) && d.status != Status::AwaitingRouting {
         match &d.handling_unit {
-            Some(u) => crate::services::users::unit_staff(&state.db, &s.actor, u.as_str())
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .map(|m| (m.id.to_string(), m.full_name))
-                .collect(),
+            Some(u) => crate::services::users::unit_staff(
+                &state.db,
+                &state.data_keys,
+                &s.actor,
+                u.as_str(),
+            )
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| (m.id.to_string(), m.full_name))
+            .collect(),
             None => Vec::new(),
         }
     } else {
