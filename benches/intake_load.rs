@@ -29,7 +29,8 @@
 //! N: N clerks at the first N service centres of Hà Nội, worker or request i using clerk
 //! i mod N, as a spread of real counters would), `MOTCUA_BENCH_ACCOUNT_CACHE_SECS` (0: no
 //! account cache, the account read on every request), `MOTCUA_BENCH_PROFILE` (`intake`,
-//! `baseline`, `service`, ... or `open:<rate>`: one mode alone, for a profiler),
+//! `baseline`, `service`, `online` (a citizen's online submissions, each with its own
+//! Idempotency-Key), ... or `open:<rate>`: one mode alone),
 //! `MOTCUA_BENCH_REPEAT` (default 1; N: N alternated intake and baseline runs at each
 //! concurrency, rates reported as medians, each run's ratio listed).
 
@@ -128,6 +129,8 @@ struct Target {
     client: reqwest::Client,
     /// One reception clerk per unit; worker (or request) i uses clerk i mod N.
     clerks: Vec<Clerk>,
+    /// A citizen's access token, for the online path.
+    citizen: String,
     template: Template,
     serving: Serving,
 }
@@ -183,6 +186,7 @@ async fn start(label: &'static str, url: &str) -> Target {
         let password = "bench-clerk-password-123";
         motcua::services::users::create(
             &state.db,
+            &state.data_keys,
             &state.hasher,
             motcua::services::users::CreateUser {
                 username: username.clone(),
@@ -218,6 +222,39 @@ async fn start(label: &'static str, url: &str) -> Target {
             body: intake_body(&ward),
         });
     }
+    // A citizen for the online path (`MOTCUA_BENCH_PROFILE=online`).
+    motcua::services::users::create(
+        &state.db,
+        &state.data_keys,
+        &state.hasher,
+        motcua::services::users::CreateUser {
+            username: "bench_citizen".into(),
+            password: "bench-citizen-password-123".into(),
+            role: "citizen".into(),
+            unit: None,
+            province: None,
+            full_name: "Nguyễn Văn An".into(),
+            phone: Some("0912345678".into()),
+            email: Some("an@example.vn".into()),
+            id_number: Some("001203004567".into()),
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("create citizen");
+    let login: Json = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "bench_citizen", "password": "bench-citizen-password-123"}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("login body");
+    let citizen = login["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_string();
     let token = clerks[0].token.clone();
     // One real intake: its rows are the baseline's template.
     let r = client
@@ -242,6 +279,7 @@ async fn start(label: &'static str, url: &str) -> Target {
         base,
         client,
         clerks,
+        citizen,
         template,
         serving,
     }
@@ -453,7 +491,29 @@ async fn baseline_once(
 
 /// One intake over HTTP; true on 201.
 async fn intake_once(client: &reqwest::Client, url: &str, token: &str, body: &Json) -> bool {
-    match client.post(url).bearer_auth(token).json(body).send().await {
+    submit(client.post(url).bearer_auth(token).json(body)).await
+}
+
+/// A citizen's online submission, with its own Idempotency-Key.
+async fn online_once(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &Json,
+    key: &str,
+) -> bool {
+    submit(
+        client
+            .post(url)
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(body),
+    )
+    .await
+}
+
+async fn submit(req: reqwest::RequestBuilder) -> bool {
+    match req.send().await {
         Ok(r) => {
             let status = r.status().as_u16();
             match r.bytes().await {
@@ -478,6 +538,8 @@ async fn intake_once(client: &reqwest::Client, url: &str, token: &str, body: &Js
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Intake,
+    /// A citizen's online submission, each with its own Idempotency-Key.
+    Online,
     /// The baseline's writes through the app's writer turn, as the app's other writers.
     AppWriter,
     Baseline,
@@ -524,7 +586,7 @@ fn intake_request(body: &Json) -> motcua::services::intake::IntakeRequest {
 
 async fn service_once(state: &AppState, token: &str, raw: &Json) -> bool {
     let id = state.jwt.verify(token).expect("token").sub;
-    let account = motcua::repo::accounts::find_by_id(&state.db, id)
+    let account = motcua::repo::accounts::find_by_id(&state.db, &state.data_keys, id)
         .await
         .ok()
         .flatten()
@@ -571,13 +633,21 @@ async fn closed_loop(t: &Target, mode: Mode, c: usize, warmup: Duration, secs: D
         let state = t.state.clone();
         let q = q.clone();
         let template = t.template.clone();
+        let citizen = t.citizen.clone();
+        let run = uuid::Uuid::new_v4().simple().to_string();
         workers.push(tokio::spawn(async move {
             let body = clerk.body;
             let mut s = Samples::default();
+            let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 let began = Instant::now();
+                n += 1;
                 let good = match mode {
                     Mode::Intake => intake_once(&client, &url, &token, &body).await,
+                    Mode::Online => {
+                        let key = format!("{run}-{w}-{n}");
+                        online_once(&client, &url, &citizen, &body, &key).await
+                    }
                     Mode::Baseline | Mode::AppWriter => {
                         match baseline_once(&db, &q, &template, &unit, mode == Mode::AppWriter)
                             .await
@@ -594,7 +664,9 @@ async fn closed_loop(t: &Target, mode: Mode, c: usize, warmup: Duration, secs: D
                     Mode::Select1 => db.execute_unprepared("SELECT 1").await.is_ok(),
                     Mode::AccountRead => {
                         let id = state.jwt.verify(&token).expect("token").sub;
-                        motcua::repo::accounts::find_by_id(&db, id).await.is_ok()
+                        motcua::repo::accounts::find_by_id(&db, &state.data_keys, id)
+                            .await
+                            .is_ok()
                     }
                     Mode::JwtVerify => state.jwt.verify(&token).is_ok(),
                     Mode::Service => service_once(&state, &token, &body).await,
@@ -692,6 +764,7 @@ impl Mode {
     fn parse(s: &str) -> Option<Mode> {
         Some(match s {
             "intake" => Mode::Intake,
+            "online" => Mode::Online,
             "baseline" => Mode::Baseline,
             "app_writer" => Mode::AppWriter,
             "healthz" => Mode::Healthz,
@@ -723,6 +796,7 @@ async fn bench(t: &Target, concurrency: &[usize], secs: Duration) {
     }
     // `MOTCUA_BENCH_PROFILE=<mode>`: run one mode alone (for a profiler) and stop.
     if let Some(mode) = Mode::parse(&env_or("MOTCUA_BENCH_PROFILE", "")) {
+        println!("### {}", t.label);
         for &c in concurrency {
             let r = closed_loop(t, mode, c, Duration::from_secs(1), secs).await;
             println!(

@@ -35,6 +35,7 @@ async fn user(state: &motcua::state::AppState, username: &str, role: &str, unit:
     let password = format!("{username}-bench-password-123");
     motcua::services::users::create(
         &state.db,
+        &state.data_keys,
         &state.hasher,
         motcua::services::users::CreateUser {
             username: username.into(),

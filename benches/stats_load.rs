@@ -92,6 +92,7 @@ async fn run() {
     let password = "bench-national-password-123";
     let created = motcua::services::users::create(
         &state.db,
+        &state.data_keys,
         &state.hasher,
         motcua::services::users::CreateUser {
             username: "bench_national".into(),

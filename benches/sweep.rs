@@ -20,6 +20,8 @@
 //! `100000,1000000`; `MOTCUA_BENCH_ONLY=sqlite|postgres`; `MOTCUA_BENCH_PG_LOG_STATEMENTS=1`
 //! logs every PostgreSQL statement with its duration).
 
+use motcua::repo::dossiers::{ID_NUMBER, PHONE};
+use motcua::security::data_key::DataKeys;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
@@ -46,7 +48,7 @@ async fn connect(url: &str) -> DatabaseConnection {
 }
 
 /// The i-th dossier. Rows `0..DUE` are due at `now`; the rest are checked later.
-fn row(i: usize, now: DateTime<Utc>) -> cases::ActiveModel {
+fn row(i: usize, now: DateTime<Utc>, keys: &DataKeys) -> cases::ActiveModel {
     let unit = format!("01.{:05}.UBND", 4 + (i % 1000) * 3);
     let received = now - Duration::days(3) - Duration::minutes((i % 600) as i64);
     let (sla_state, at_risk, due, next) = if i < DUE {
@@ -79,9 +81,11 @@ fn row(i: usize, now: DateTime<Utc>) -> cases::ActiveModel {
         version: Set(3),
         applicant_account_id: Set(None),
         applicant_name: Set(format!("Công dân {i}")),
-        applicant_id_number: Set(Some(format!("001{:09}", i))),
+        // Sealed as the service writes them.
+        applicant_id_number: Set(Some(keys.seal(ID_NUMBER, &format!("001{:09}", i)))),
+        applicant_id_index: Set(Some(keys.index(&format!("001{:09}", i)))),
         applicant_tax_code: Set(None),
-        applicant_phone: Set(Some(format!("09{:08}", i % 100_000_000))),
+        applicant_phone: Set(Some(keys.seal(PHONE, &format!("09{:08}", i % 100_000_000)))),
         applicant_email: Set(None),
         address: Set(json!({"ward_code": "00004"})),
         ward_code: Set(Some("00004".into())),
@@ -149,7 +153,7 @@ fn first_event(i: usize, now: DateTime<Utc>) -> case_events::ActiveModel {
 }
 
 /// Bulk-insert `n` dossiers; returns seconds taken.
-async fn fill(db: &DatabaseConnection, n: usize, now: DateTime<Utc>) -> f64 {
+async fn fill(db: &DatabaseConnection, n: usize, now: DateTime<Utc>, keys: &DataKeys) -> f64 {
     let started = Instant::now();
     let mut i = 0;
     while i < n {
@@ -159,7 +163,7 @@ async fn fill(db: &DatabaseConnection, n: usize, now: DateTime<Utc>) -> f64 {
                 break;
             }
             let end = (i + CHUNK).min(n);
-            cases::Entity::insert_many((i..end).map(|k| row(k, now)))
+            cases::Entity::insert_many((i..end).map(|k| row(k, now, keys)))
                 .exec_without_returning(&txn)
                 .await
                 .expect("insert dossiers");
@@ -202,14 +206,15 @@ struct Outcome {
 
 async fn one(label: &str, db: &DatabaseConnection, n: usize) -> Outcome {
     let now = Utc::now();
-    let fill_secs = fill(db, n, now).await;
+    let keys = DataKeys::from_keys(&[[7; 32]]);
+    let fill_secs = fill(db, n, now, &keys).await;
     let started = Instant::now();
-    let report = motcua::services::sla::sweep(db, now, 500)
+    let report = motcua::services::sla::sweep(db, &keys, now, 500)
         .await
         .expect("sweep");
     let sweep_ms = started.elapsed().as_secs_f64() * 1000.0;
     let started = Instant::now();
-    let second = motcua::services::sla::sweep(db, now, 500)
+    let second = motcua::services::sla::sweep(db, &keys, now, 500)
         .await
         .expect("second sweep");
     let second_ms = started.elapsed().as_secs_f64() * 1000.0;
