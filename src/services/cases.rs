@@ -488,11 +488,6 @@ pub async fn list(
     } else {
         actor.case_scope()?
     };
-    if scope == CaseScope::Audited {
-        let txn = crate::db::begin_write(deps.db).await?;
-        repo::audit::record(&txn, actor.account_id, "list_cases", "*", None, Utc::now()).await?;
-        txn.commit().await?;
-    }
     let applicant_id_indexes = match req.applicant_id_number.as_deref() {
         None => Vec::new(),
         Some(_) if !scope.is_officer() => {
@@ -516,6 +511,22 @@ pub async fn list(
             deps.keys.indexes(id.as_str())
         }
     };
+    if scope == CaseScope::Audited {
+        // A search by ID number is recorded as one, never with the number.
+        let details =
+            (!applicant_id_indexes.is_empty()).then(|| json!({"search": "applicant_id_number"}));
+        let txn = crate::db::begin_write(deps.db).await?;
+        repo::audit::record(
+            &txn,
+            actor.account_id,
+            "list_cases",
+            "*",
+            details,
+            Utc::now(),
+        )
+        .await?;
+        txn.commit().await?;
+    }
     let filter = CaseFilter {
         statuses: req.statuses,
         procedure: req.procedure,
