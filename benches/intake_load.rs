@@ -124,6 +124,8 @@ struct Clerk {
 
 struct Target {
     label: &'static str,
+    /// The database's URL (for pgbench on PostgreSQL).
+    url: String,
     state: AppState,
     base: String,
     client: reqwest::Client,
@@ -141,6 +143,11 @@ struct Template {
     case: entity::cases::Model,
     event: entity::case_events::Model,
     outbox: entity::outbox::Model,
+    /// An online intake's stored answer (sealed) and its request hash, for the online
+    /// baseline's idempotency row.
+    answer: String,
+    request_hash: String,
+    citizen_id: uuid::Uuid,
 }
 
 async fn start(label: &'static str, url: &str) -> Target {
@@ -272,9 +279,20 @@ async fn start(label: &'static str, url: &str) -> Target {
     );
     let body: Json = r.json().await.expect("intake body");
     let code = body["code"].as_str().expect("code").to_string();
-    let template = template_of(&state.db, &code).await;
+    // And one online: its idempotency row gives the online baseline's stored answer.
+    let r = client
+        .post(format!("{base}/api/v1/cases"))
+        .bearer_auth(&citizen)
+        .header("idempotency-key", "bench-template")
+        .json(&clerks[0].body)
+        .send()
+        .await
+        .expect("first online intake");
+    assert_eq!(r.status().as_u16(), 201, "first online intake");
+    let template = template_of(&state.db, &code, "bench-template").await;
     Target {
         label,
+        url: url.to_string(),
         state,
         base,
         client,
@@ -285,7 +303,7 @@ async fn start(label: &'static str, url: &str) -> Target {
     }
 }
 
-async fn template_of(db: &DatabaseConnection, code: &str) -> Template {
+async fn template_of(db: &DatabaseConnection, code: &str, online_key: &str) -> Template {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let case = entity::cases::Entity::find()
         .filter(entity::cases::Column::Code.eq(code))
@@ -305,14 +323,26 @@ async fn template_of(db: &DatabaseConnection, code: &str) -> Template {
         .await
         .expect("read outbox")
         .expect("outbox row");
+    let key = entity::idempotency_keys::Entity::find()
+        .filter(entity::idempotency_keys::Column::Key.eq(online_key))
+        .one(db)
+        .await
+        .expect("read idempotency key")
+        .expect("the online intake's key");
     Template {
         case,
         event,
         outbox,
+        answer: key.response_body.expect("stored answer"),
+        request_hash: key.request_hash,
+        citizen_id: key.account_id,
     }
 }
 
 struct BaselineSql {
+    /// The online path's idempotency row: taken first, completed with the answer last.
+    key_take: String,
+    key_complete: String,
     counter: String,
     case: String,
     event: String,
@@ -322,6 +352,17 @@ struct BaselineSql {
 impl BaselineSql {
     fn new(backend: DatabaseBackend) -> Self {
         BaselineSql {
+            key_take: motcua::repo::placeholders(
+                backend,
+                "INSERT INTO idempotency_keys (account_id, key, request_hash, state, \
+                 response_status, response_body, created_at) \
+                 VALUES (?, ?, ?, 'in_progress', NULL, NULL, ?) ON CONFLICT DO NOTHING",
+            ),
+            key_complete: motcua::repo::placeholders(
+                backend,
+                "UPDATE idempotency_keys SET state = 'completed', response_status = 201, \
+                 response_body = ? WHERE account_id = ? AND key = ?",
+            ),
             counter: motcua::repo::placeholders(
                 backend,
                 "INSERT INTO unit_day_counters (unit_code, day, last) VALUES (?, ?, 1) \
@@ -333,14 +374,14 @@ impl BaselineSql {
                 "INSERT INTO cases (code, procedure_code, procedure_version, channel, status, \
                  national_status, version, applicant_account_id, applicant_name, \
                  applicant_id_number, applicant_tax_code, applicant_phone, applicant_email, \
-                 address, ward_code, province_code, receiving_unit, handling_unit, assigned_to, \
+                 applicant_id_index, address, ward_code, province_code, receiving_unit, handling_unit, assigned_to, \
                  form, documents, routing, submitted_at, received_at, due_at, original_due_at, \
                  appointment_at, at_risk_at, sla_state, next_check_at, paused_at, \
                  paused_working_secs, resume_status, supplement_count, step_key, \
                  step_started_at, step_due_at, outcome, decided_at, closed_at, \
                  processing_working_secs, on_time, created_at, updated_at) VALUES \
                  (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-                 ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             ),
             event: motcua::repo::placeholders(
                 backend,
@@ -368,6 +409,7 @@ async fn baseline_once(
     t: &Template,
     unit: &str,
     app_turn: bool,
+    online_key: Option<&str>,
 ) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
     let now = Utc::now();
@@ -390,6 +432,19 @@ async fn baseline_once(
         }
         _ => db.begin().await?,
     };
+    if let Some(key) = online_key {
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            &q.key_take,
+            [
+                t.citizen_id.into(),
+                key.into(),
+                t.request_hash.clone().into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    }
     let row = txn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
@@ -415,6 +470,7 @@ async fn baseline_once(
         c.applicant_tax_code.clone().into(),
         c.applicant_phone.clone().into(),
         c.applicant_email.clone().into(),
+        c.applicant_id_index.clone().into(),
         c.address.clone().into(),
         c.ward_code.clone().into(),
         c.province_code.clone().into(),
@@ -486,6 +542,14 @@ async fn baseline_once(
         ],
     ))
     .await?;
+    if let Some(key) = online_key {
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            &q.key_complete,
+            [t.answer.clone().into(), t.citizen_id.into(), key.into()],
+        ))
+        .await?;
+    }
     txn.commit().await
 }
 
@@ -510,6 +574,31 @@ async fn online_once(
             .json(body),
     )
     .await
+}
+
+/// The status of an online submission (0 when it could not be sent).
+async fn online_status(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &Json,
+    key: &str,
+) -> u16 {
+    let req = client
+        .post(url)
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(body);
+    match req.send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            if r.bytes().await.is_err() {
+                return 0;
+            }
+            status
+        }
+        Err(_) => 0,
+    }
 }
 
 async fn submit(req: reqwest::RequestBuilder) -> bool {
@@ -538,8 +627,12 @@ async fn submit(req: reqwest::RequestBuilder) -> bool {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Intake,
-    /// A citizen's online submission, each with its own Idempotency-Key.
+    /// A citizen's online submission, each with its own Idempotency-Key; every 20th a retry
+    /// of the one before (answered from the stored answer), every 50th sent twice at once.
     Online,
+    /// The online path's writes in one transaction of plain SQL: the idempotency row taken
+    /// and completed around the baseline's four writes.
+    OnlineBaseline,
     /// The baseline's writes through the app's writer turn, as the app's other writers.
     AppWriter,
     Baseline,
@@ -645,12 +738,44 @@ async fn closed_loop(t: &Target, mode: Mode, c: usize, warmup: Duration, secs: D
                 let good = match mode {
                     Mode::Intake => intake_once(&client, &url, &token, &body).await,
                     Mode::Online => {
+                        if n % 20 == 0 && n > 1 {
+                            // A client's retry: the same key and body, answered as stored.
+                            let key = format!("{run}-{w}-{}", n - 1);
+                            online_once(&client, &url, &citizen, &body, &key).await
+                        } else if n % 50 == 1 && n > 1 {
+                            // A double click: the same key twice at once; one files, the
+                            // other is answered as stored or told it is in flight (409).
+                            let key = format!("{run}-{w}-{n}");
+                            let (a, b) = tokio::join!(
+                                online_status(&client, &url, &citizen, &body, &key),
+                                online_status(&client, &url, &citizen, &body, &key)
+                            );
+                            matches!((a, b), (201, 201) | (201, 409) | (409, 201))
+                        } else {
+                            let key = format!("{run}-{w}-{n}");
+                            online_once(&client, &url, &citizen, &body, &key).await
+                        }
+                    }
+                    Mode::OnlineBaseline => {
                         let key = format!("{run}-{w}-{n}");
-                        online_once(&client, &url, &citizen, &body, &key).await
+                        match baseline_once(&db, &q, &template, &unit, false, Some(&key)).await {
+                            Ok(()) => true,
+                            Err(e) => {
+                                eprintln!("online baseline error: {e}");
+                                false
+                            }
+                        }
                     }
                     Mode::Baseline | Mode::AppWriter => {
-                        match baseline_once(&db, &q, &template, &unit, mode == Mode::AppWriter)
-                            .await
+                        match baseline_once(
+                            &db,
+                            &q,
+                            &template,
+                            &unit,
+                            mode == Mode::AppWriter,
+                            None,
+                        )
+                        .await
                         {
                             Ok(()) => true,
                             Err(e) => {
@@ -765,6 +890,7 @@ impl Mode {
         Some(match s {
             "intake" => Mode::Intake,
             "online" => Mode::Online,
+            "online_baseline" => Mode::OnlineBaseline,
             "baseline" => Mode::Baseline,
             "app_writer" => Mode::AppWriter,
             "healthz" => Mode::Healthz,
@@ -777,6 +903,119 @@ impl Mode {
             _ => return None,
         })
     }
+}
+
+/// PostgreSQL: the same writes replayed by pgbench (`benches/sql/online_intake.pgbench`) at
+/// each concurrency, on the bench's own database, when pgbench is installed.
+fn pgbench(t: &Target, concurrency: &[usize], secs: Duration) {
+    if t.state.db.get_database_backend() != DatabaseBackend::Postgres {
+        return;
+    }
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/sql/online_intake.pgbench"
+    );
+    let mut line = Vec::new();
+    for &c in concurrency {
+        let out = std::process::Command::new("pgbench")
+            .args(["-n", "-M", "prepared", "-f", script])
+            .args(["-c", &c.to_string(), "-j", &c.min(2).to_string()])
+            .args(["-T", &secs.as_secs().max(1).to_string()])
+            .args([
+                "-D",
+                &format!("unit={UNIT}"),
+                "-D",
+                "template=bench-template",
+            ])
+            .args(["-D", &format!("account={}", t.template.citizen_id), &t.url])
+            .output();
+        let tps = match out {
+            Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("tps = "))
+                .and_then(|l| l.split_whitespace().next())
+                .and_then(|v| v.parse::<f64>().ok()),
+            Ok(o) => {
+                eprintln!("pgbench: {}", String::from_utf8_lossy(&o.stderr));
+                None
+            }
+            Err(_) => return,
+        };
+        line.push(match tps {
+            Some(v) => format!("{c} clients: {v:.0} tx/s"),
+            None => format!("{c} clients: failed"),
+        });
+    }
+    println!(
+        "pgbench replay of the same writes (benches/sql/online_intake.pgbench): {}",
+        line.join("; ")
+    );
+    println!();
+}
+
+/// The closed-loop table of `mode` against `base` at each concurrency; returns the peak rate
+/// of `mode` and its worst ratio to `base`.
+async fn table(
+    t: &Target,
+    mode: Mode,
+    base: Mode,
+    concurrency: &[usize],
+    warmup: Duration,
+    secs: Duration,
+    repeat: usize,
+) -> (f64, f64) {
+    println!(
+        "| concurrency | intake /s | p50 ms | p99 ms | baseline /s | p50 ms | p99 ms | intake / baseline |{}",
+        if repeat > 1 { " runs' ratios |" } else { "" }
+    );
+    println!(
+        "|---:|---:|---:|---:|---:|---:|---:|---:|{}",
+        if repeat > 1 { "---|" } else { "" }
+    );
+    let mut peak: f64 = 0.0;
+    let mut worst_ratio = f64::INFINITY;
+    for &c in concurrency {
+        let (mut i, mut b) = (Samples::default(), Samples::default());
+        let (mut i_rates, mut b_rates) = (Vec::new(), Vec::new());
+        for _ in 0..repeat.max(1) {
+            let ir = closed_loop(t, mode, c, warmup, secs).await;
+            let br = closed_loop(t, base, c, warmup, secs).await;
+            i_rates.push(ir.rate());
+            b_rates.push(br.rate());
+            i.merge(ir.samples);
+            b.merge(br.samples);
+        }
+        let runs: Vec<String> = i_rates
+            .iter()
+            .zip(&b_rates)
+            .map(|(x, y)| format!("{:.0} %", x / y * 100.0))
+            .collect();
+        let (i_rate, b_rate) = (median(&i_rates), median(&b_rates));
+        let ratio = i_rate / b_rate;
+        worst_ratio = worst_ratio.min(ratio);
+        peak = peak.max(i_rate);
+        println!(
+            "| {c} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} %{} |{}",
+            i_rate,
+            i.pct(50.0),
+            i.pct(99.0),
+            b_rate,
+            b.pct(50.0),
+            b.pct(99.0),
+            ratio * 100.0,
+            if i.errors + b.errors > 0 {
+                format!(" ({} / {} errors)", i.errors, b.errors)
+            } else {
+                String::new()
+            },
+            if repeat > 1 {
+                format!(" {} |", runs.join(", "))
+            } else {
+                String::new()
+            }
+        );
+    }
+    (peak, worst_ratio)
 }
 
 async fn bench(t: &Target, concurrency: &[usize], secs: Duration) {
@@ -815,57 +1054,40 @@ async fn bench(t: &Target, concurrency: &[usize], secs: Duration) {
     // `MOTCUA_BENCH_REPEAT=N`: N alternated intake/baseline runs per concurrency, reported
     // by their medians (single runs on a shared VM move by ±10 points or more).
     let repeat: usize = env_or("MOTCUA_BENCH_REPEAT", "1").parse().expect("repeat");
-    println!(
-        "| concurrency | intake /s | p50 ms | p99 ms | baseline /s | p50 ms | p99 ms | intake / baseline |{}",
-        if repeat > 1 { " runs' ratios |" } else { "" }
-    );
-    println!(
-        "|---:|---:|---:|---:|---:|---:|---:|---:|{}",
-        if repeat > 1 { "---|" } else { "" }
-    );
-    let mut peak: f64 = 0.0;
-    let mut worst_ratio = f64::INFINITY;
-    for &c in concurrency {
-        let (mut i, mut b) = (Samples::default(), Samples::default());
-        let (mut i_rates, mut b_rates) = (Vec::new(), Vec::new());
-        for _ in 0..repeat.max(1) {
-            let ir = closed_loop(t, Mode::Intake, c, warmup, secs).await;
-            let br = closed_loop(t, Mode::Baseline, c, warmup, secs).await;
-            i_rates.push(ir.rate());
-            b_rates.push(br.rate());
-            i.merge(ir.samples);
-            b.merge(br.samples);
+    // `MOTCUA_BENCH_PATH`: `walk_in` (a clerk's intake), `online` (a citizen's, with an
+    // Idempotency-Key), or `both` (the default), each against its own baseline.
+    let path = env_or("MOTCUA_BENCH_PATH", "both");
+    if path == "online" || path == "both" {
+        println!("Online path (citizen, Idempotency-Key; retries and double clicks included):");
+        println!();
+        table(
+            t,
+            Mode::Online,
+            Mode::OnlineBaseline,
+            concurrency,
+            warmup,
+            secs,
+            repeat,
+        )
+        .await;
+        println!();
+        pgbench(t, concurrency, secs);
+        if path == "online" {
+            return;
         }
-        let runs: Vec<String> = i_rates
-            .iter()
-            .zip(&b_rates)
-            .map(|(x, y)| format!("{:.0} %", x / y * 100.0))
-            .collect();
-        let (i_rate, b_rate) = (median(&i_rates), median(&b_rates));
-        let ratio = i_rate / b_rate;
-        worst_ratio = worst_ratio.min(ratio);
-        peak = peak.max(i_rate);
-        println!(
-            "| {c} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} %{} |{}",
-            i_rate,
-            i.pct(50.0),
-            i.pct(99.0),
-            b_rate,
-            b.pct(50.0),
-            b.pct(99.0),
-            ratio * 100.0,
-            if i.errors + b.errors > 0 {
-                format!(" ({} / {} errors)", i.errors, b.errors)
-            } else {
-                String::new()
-            },
-            if repeat > 1 {
-                format!(" {} |", runs.join(", "))
-            } else {
-                String::new()
-            }
-        );
+        println!("Walk-in path (reception clerk, no Idempotency-Key):");
+        println!();
     }
+    let (peak, worst_ratio) = table(
+        t,
+        Mode::Intake,
+        Mode::Baseline,
+        concurrency,
+        warmup,
+        secs,
+        repeat,
+    )
+    .await;
     // Intakes alongside other writers of the app (the baseline's writes, through the app's
     // writer turn like actions and the sweeper, on other connections): every intake and
     // every other write must commit, and neither side may starve.
