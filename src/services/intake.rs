@@ -112,9 +112,10 @@ pub async fn intake(
     check_idempotency_key(key)?;
     let hash = hash_body(raw_body);
     let now = Utc::now();
-    let owned = repo::idempotency::try_begin(deps.db, actor.account_id, key, &hash, now).await?
+    let markers = deps.intakes.markers(deps.db);
+    let owned = repo::idempotency::try_begin(markers, actor.account_id, key, &hash, now).await?
         || repo::idempotency::take_over_stale(
-            deps.db,
+            markers,
             actor.account_id,
             key,
             &hash,
@@ -156,7 +157,7 @@ pub async fn intake(
         Ok(d) => Ok(IntakeOutcome::Created(Box::new(d))),
         Err(e) => {
             // Free the key so that a corrected retry can use it.
-            if let Err(db) = repo::idempotency::release(deps.db, actor.account_id, key).await {
+            if let Err(db) = repo::idempotency::release(markers, actor.account_id, key).await {
                 tracing::warn!(error = %db, "could not release an idempotency key");
             }
             Err(e)
