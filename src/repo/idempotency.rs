@@ -83,33 +83,38 @@ pub async fn take_over_stale<C: ConnectionTrait>(
     Ok(res.rows_affected == 1)
 }
 
-/// Store the answers of several keys (sealed) and mark them completed: one statement,
-/// however many (a batch of the intake writer stores its answers under the writer turn, where
-/// a round trip per answer would hold every other intake up).
+/// Store the answers of several keys (sealed), completed: one statement, however many (a
+/// batch of the intake writer stores its answers under the writer turn, where a round trip
+/// per answer would hold every other intake up). A key whose marker row exists is completed;
+/// one without (SQLite keeps its markers in memory) gets its row now, `now` as its time.
 pub async fn complete_many<C: ConnectionTrait>(
     db: &C,
     keys: &DataKeys,
-    answers: &[(Uuid, &str, &str)],
+    answers: &[(Uuid, &str, &str, &str)],
+    now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     if answers.is_empty() {
         return Ok(());
     }
     let backend = db.get_database_backend();
-    let rows = vec!["(?, ?, ?)"; answers.len()].join(", ");
-    // `column1…3`: the names both databases give the columns of a VALUES list.
+    let rows = vec!["(?, ?, ?, 'completed', 201, ?, ?)"; answers.len()].join(", ");
     let sql = crate::repo::placeholders(
         backend,
         &format!(
-            "UPDATE idempotency_keys SET state = 'completed', response_status = 201, \
-             response_body = v.column3 FROM (VALUES {rows}) AS v \
-             WHERE idempotency_keys.account_id = v.column1 AND idempotency_keys.key = v.column2"
+            "INSERT INTO idempotency_keys (account_id, key, request_hash, state, \
+             response_status, response_body, created_at) VALUES {rows} \
+             ON CONFLICT (account_id, key) DO UPDATE SET state = 'completed', \
+             response_status = 201, response_body = excluded.response_body, \
+             request_hash = excluded.request_hash"
         ),
     );
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(answers.len() * 3);
-    for (account, key, body) in answers {
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(answers.len() * 5);
+    for (account, key, hash, body) in answers {
         values.push((*account).into());
         values.push((*key).into());
+        values.push((*hash).into());
         values.push(keys.seal(RESPONSE_BODY, body).into());
+        values.push(now.into());
     }
     db.execute_raw(sea_orm::Statement::from_sql_and_values(
         backend, sql, values,

@@ -112,27 +112,45 @@ pub async fn intake(
     check_idempotency_key(key)?;
     let hash = hash_body(raw_body);
     let now = Utc::now();
+    let stale_before = now - Duration::seconds(IDEMPOTENCY_STALE_SECS);
     let markers = deps.intakes.markers(deps.db);
-    let owned = repo::idempotency::try_begin(markers, actor.account_id, key, &hash, now).await?
-        || repo::idempotency::take_over_stale(
-            markers,
-            actor.account_id,
-            key,
-            &hash,
-            now,
-            now - Duration::seconds(IDEMPOTENCY_STALE_SECS),
-        )
-        .await?;
+    // Held until the intake is answered (SQLite: the key in flight, in memory).
+    let mut _flight = None;
+    let owned = match deps.intakes.take_in_flight(actor.account_id, key, &hash) {
+        // SQLite, whose one serving process knows every key in flight: no marker row is
+        // written; the key's row is written with its dossier. A row already there is a
+        // completed answer (or a marker of an earlier version, taken over when stale).
+        Some(Ok(flight)) => {
+            _flight = Some(flight);
+            match repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await? {
+                None => true,
+                Some(row) => row.state == "in_progress" && row.created_at < stale_before,
+            }
+        }
+        Some(Err(same_body)) => {
+            return Err(if same_body {
+                in_progress()
+            } else {
+                key_reused()
+            })
+        }
+        None => {
+            repo::idempotency::try_begin(markers, actor.account_id, key, &hash, now).await?
+                || repo::idempotency::take_over_stale(
+                    markers,
+                    actor.account_id,
+                    key,
+                    &hash,
+                    now,
+                    stale_before,
+                )
+                .await?
+        }
+    };
     if !owned {
         let existing = repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await?;
         return match existing {
-            Some(row) if row.request_hash != hash => Err(ApiError::unprocessable(
-                "idempotency_key_reused",
-                text!(
-                    "Idempotency-Key này đã được dùng cho một yêu cầu khác.",
-                    "This Idempotency-Key was used for a different request."
-                ),
-            )),
+            Some(row) if row.request_hash != hash => Err(key_reused()),
             Some(row) if row.state == "completed" => {
                 let body = row.response_body.unwrap_or_default();
                 // The dossier as first written (see `intake_writer::StoredAnswer`).
@@ -144,16 +162,10 @@ pub async fn intake(
                     },
                 })
             }
-            _ => Err(ApiError::conflict(
-                "idempotency_in_progress",
-                text!(
-                    "Một yêu cầu với cùng Idempotency-Key đang được xử lý.",
-                    "A request with the same Idempotency-Key is being processed."
-                ),
-            )),
+            _ => Err(in_progress()),
         };
     }
-    match create(deps, actor, req, Some(key)).await {
+    match create(deps, actor, req, Some((key, &hash))).await {
         Ok(d) => Ok(IntakeOutcome::Created(Box::new(d))),
         Err(e) => {
             // Free the key so that a corrected retry can use it.
@@ -163,6 +175,26 @@ pub async fn intake(
             Err(e)
         }
     }
+}
+
+fn key_reused() -> ApiError {
+    ApiError::unprocessable(
+        "idempotency_key_reused",
+        text!(
+            "Idempotency-Key này đã được dùng cho một yêu cầu khác.",
+            "This Idempotency-Key was used for a different request."
+        ),
+    )
+}
+
+fn in_progress() -> ApiError {
+    ApiError::conflict(
+        "idempotency_in_progress",
+        text!(
+            "Một yêu cầu với cùng Idempotency-Key đang được xử lý.",
+            "A request with the same Idempotency-Key is being processed."
+        ),
+    )
 }
 
 struct Validated {
@@ -333,7 +365,7 @@ async fn create(
     deps: &Deps<'_>,
     actor: &Actor,
     req: IntakeRequest,
-    idempotency_key: Option<&str>,
+    idempotency_key: Option<(&str, &str)>,
 ) -> ApiResult<Dossier> {
     let received_at_unit = check_filer(actor, req.received_at_unit.as_deref())?;
     let v = validate(deps, actor, &req)?;
@@ -507,9 +539,10 @@ async fn create(
                 dossier,
                 event,
                 notice,
-                answer: idempotency_key.map(|key| intake_writer::StoredAnswer {
+                answer: idempotency_key.map(|(key, hash)| intake_writer::StoredAnswer {
                     account: actor.account_id,
                     key: key.to_string(),
+                    request_hash: hash.to_string(),
                 }),
                 documents,
                 uploads,

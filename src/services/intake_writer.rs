@@ -22,7 +22,7 @@
 //! left out, as a cancelled request is; once its batch has begun it is written, and the
 //! batch goes on even if the request of the intake leading it is cancelled.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -57,6 +57,23 @@ const PG_LANES: usize = 64;
 pub struct StoredAnswer {
     pub account: Uuid,
     pub key: String,
+    /// The request's hash, for a row written with the answer (SQLite has no marker).
+    pub request_hash: String,
+}
+
+/// The Idempotency-Keys in flight (account and key), with their request hashes.
+type KeysInFlight = Arc<Mutex<HashMap<(Uuid, String), String>>>;
+
+/// An online intake's key in flight on this instance (SQLite), released when dropped.
+pub struct InFlight {
+    keys: KeysInFlight,
+    id: (Uuid, String),
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        lock(&self.keys).remove(&self.id);
+    }
 }
 
 /// An intake ready to be written: the dossier as filed (everything but its id and code,
@@ -104,6 +121,9 @@ pub struct IntakeWriter {
     /// PostgreSQL: connections whose commits do not wait for the WAL flush, for the
     /// Idempotency-Key markers (see [`IntakeWriter::markers`]).
     markers: Option<DatabaseConnection>,
+    /// SQLite: the Idempotency-Keys in flight, with their request hashes (see
+    /// [`IntakeWriter::take_in_flight`]).
+    in_flight: Option<KeysInFlight>,
 }
 
 /// SQLite: a connection of the intake writer's own, used only under the writer turn, for
@@ -189,7 +209,33 @@ impl IntakeWriter {
             own: OwnConnection::for_sqlite(db),
             keys,
             markers: markers_for(db),
+            in_flight: (db.get_database_backend() == DatabaseBackend::Sqlite)
+                .then(Default::default),
         }
+    }
+
+    /// SQLite: take an online intake's key for this request, in memory. A SQLite database
+    /// has one serving process, so the keys in flight are all here, and the marker row that
+    /// PostgreSQL needs (several instances) would be one more write transaction per online
+    /// intake on the file's one writer. `None` on PostgreSQL; `Err(same body?)` when the key
+    /// is in flight already.
+    pub fn take_in_flight(
+        &self,
+        account: Uuid,
+        key: &str,
+        hash: &str,
+    ) -> Option<Result<InFlight, bool>> {
+        let keys = self.in_flight.as_ref()?;
+        let id = (account, key.to_string());
+        let mut taken = lock(keys);
+        if let Some(other) = taken.get(&id) {
+            return Some(Err(other == hash));
+        }
+        taken.insert(id.clone(), hash.to_string());
+        Some(Ok(InFlight {
+            keys: keys.clone(),
+            id,
+        }))
     }
 
     /// Where an online intake takes, takes over or releases its Idempotency-Key's marker
@@ -444,14 +490,14 @@ async fn write_together(
             }
             if let Some(a) = &d.answer {
                 let body = serde_json::to_string(&*w).map_err(ApiError::internal)?;
-                answers.push((a.account, a.key.as_str(), body));
+                answers.push((a.account, a.key.as_str(), a.request_hash.as_str(), body));
             }
         }
         let answers: Vec<_> = answers
             .iter()
-            .map(|(account, key, body)| (*account, *key, body.as_str()))
+            .map(|(account, key, hash, body)| (*account, *key, *hash, body.as_str()))
             .collect();
-        repo::idempotency::complete_many(&*txn, keys, &answers).await?;
+        repo::idempotency::complete_many(&*txn, keys, &answers, drafts[0].event.at).await?;
         txn.commit().await?;
         numbered
     };
