@@ -906,7 +906,9 @@ impl Mode {
 }
 
 /// PostgreSQL: the same writes replayed by pgbench (`benches/sql/online_intake.pgbench`) at
-/// each concurrency, on the bench's own database, when pgbench is installed.
+/// each concurrency, on the bench's own database, when pgbench is installed. With several
+/// units (`MOTCUA_BENCH_UNITS`), one pgbench per unit at once, the clients shared among them
+/// as the bench's workers are, and their rates summed.
 fn pgbench(t: &Target, concurrency: &[usize], secs: Duration) {
     if t.state.db.get_database_backend() != DatabaseBackend::Postgres {
         return;
@@ -917,31 +919,45 @@ fn pgbench(t: &Target, concurrency: &[usize], secs: Duration) {
     );
     let mut line = Vec::new();
     for &c in concurrency {
-        let out = std::process::Command::new("pgbench")
-            .args(["-n", "-M", "prepared", "-f", script])
-            .args(["-c", &c.to_string(), "-j", &c.min(2).to_string()])
-            .args(["-T", &secs.as_secs().max(1).to_string()])
-            .args([
-                "-D",
-                &format!("unit={UNIT}"),
-                "-D",
-                "template=bench-template",
-            ])
-            .args(["-D", &format!("account={}", t.template.citizen_id), &t.url])
-            .output();
-        let tps = match out {
-            Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .find_map(|l| l.strip_prefix("tps = "))
-                .and_then(|l| l.split_whitespace().next())
-                .and_then(|v| v.parse::<f64>().ok()),
-            Ok(o) => {
-                eprintln!("pgbench: {}", String::from_utf8_lossy(&o.stderr));
-                None
-            }
-            Err(_) => return,
-        };
-        line.push(match tps {
+        let units = t.clerks.len().min(c).max(1);
+        let runs: Vec<_> = (0..units)
+            .map(|u| {
+                let clients = c / units + usize::from(u < c % units);
+                std::process::Command::new("pgbench")
+                    .args(["-n", "-M", "prepared", "-f", script])
+                    .args([
+                        "-c",
+                        &clients.to_string(),
+                        "-j",
+                        &clients.min(2).to_string(),
+                    ])
+                    .args(["-T", &secs.as_secs().max(1).to_string()])
+                    .args(["-D", &format!("unit={}", t.clerks[u].unit)])
+                    .args(["-D", "template=bench-template"])
+                    .args(["-D", &format!("account={}", t.template.citizen_id), &t.url])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+            })
+            .collect();
+        let mut total = Some(0.0);
+        for run in runs {
+            let tps = match run.and_then(|child| child.wait_with_output()) {
+                Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .find_map(|l| l.strip_prefix("tps = "))
+                    .and_then(|l| l.split_whitespace().next())
+                    .and_then(|v| v.parse::<f64>().ok()),
+                Ok(o) => {
+                    eprintln!("pgbench: {}", String::from_utf8_lossy(&o.stderr));
+                    None
+                }
+                // Not installed: no replay.
+                Err(_) => return,
+            };
+            total = total.zip(tps).map(|(a, b)| a + b);
+        }
+        line.push(match total {
             Some(v) => format!("{c} clients: {v:.0} tx/s"),
             None => format!("{c} clients: failed"),
         });
