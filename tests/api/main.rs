@@ -13,6 +13,7 @@ mod cases;
 mod clerks;
 mod cli;
 mod config;
+mod crash;
 mod documents;
 mod errors;
 mod feedback;
