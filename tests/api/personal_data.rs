@@ -233,7 +233,7 @@ async fn keys_rotate_reseals_everything_while_the_service_takes_dossiers() {
         let (url, new_key) = (url.clone(), new_key.clone());
         move || {
             motcua(
-                &["keys", "rotate", "--batch", "3", "--database-url", &url],
+                &["keys", "rotate", "--batch", "1", "--database-url", &url],
                 &[
                     ("MOTCUA__SECURITY__DATA_KEY", &new_key),
                     ("MOTCUA__SECURITY__EXTRA_DATA_KEYS", TEST_DATA_KEY),
