@@ -559,21 +559,18 @@ async fn intake_once(client: &reqwest::Client, url: &str, token: &str, body: &Js
 }
 
 /// A citizen's online submission, with its own Idempotency-Key.
-async fn online_once(
+fn online_request(
     client: &reqwest::Client,
     url: &str,
     token: &str,
     body: &Json,
     key: &str,
-) -> bool {
-    submit(
-        client
-            .post(url)
-            .bearer_auth(token)
-            .header("idempotency-key", key)
-            .json(body),
-    )
-    .await
+) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(body)
 }
 
 /// The status of an online submission (0 when it could not be sent).
@@ -584,12 +581,7 @@ async fn online_status(
     body: &Json,
     key: &str,
 ) -> u16 {
-    let req = client
-        .post(url)
-        .bearer_auth(token)
-        .header("idempotency-key", key)
-        .json(body);
-    match req.send().await {
+    match online_request(client, url, token, body, key).send().await {
         Ok(r) => {
             let status = r.status().as_u16();
             if r.bytes().await.is_err() {
@@ -741,7 +733,7 @@ async fn closed_loop(t: &Target, mode: Mode, c: usize, warmup: Duration, secs: D
                         if n % 20 == 0 && n > 1 {
                             // A client's retry: the same key and body, answered as stored.
                             let key = format!("{run}-{w}-{}", n - 1);
-                            online_once(&client, &url, &citizen, &body, &key).await
+                            submit(online_request(&client, &url, &citizen, &body, &key)).await
                         } else if n % 50 == 1 && n > 1 {
                             // A double click: the same key twice at once; one files, the
                             // other is answered as stored or told it is in flight (409).
@@ -753,7 +745,7 @@ async fn closed_loop(t: &Target, mode: Mode, c: usize, warmup: Duration, secs: D
                             matches!((a, b), (201, 201) | (201, 409) | (409, 201))
                         } else {
                             let key = format!("{run}-{w}-{n}");
-                            online_once(&client, &url, &citizen, &body, &key).await
+                            submit(online_request(&client, &url, &citizen, &body, &key)).await
                         }
                     }
                     Mode::OnlineBaseline => {

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::repo::dossiers::open;
+use crate::repo::open;
 use crate::security::data_key::DataKeys;
 
 /// An account as stored (with its password hash), its personal data opened.

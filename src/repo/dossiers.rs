@@ -28,6 +28,7 @@ use crate::domain::sla::SlaState;
 use crate::domain::unit::UnitCode;
 use crate::repo::cases::{self as sql, NewDossier};
 use crate::repo::events::NewEvent;
+use crate::repo::open;
 use crate::security::data_key::DataKeys;
 
 pub use crate::repo::cases::{CaseFilter, QueueFilter, QueueSort};
@@ -52,17 +53,6 @@ fn parse_opt<T, E>(
 pub const ID_NUMBER: &str = "cases.applicant_id_number";
 pub const PHONE: &str = "cases.applicant_phone";
 pub const EMAIL: &str = "cases.applicant_email";
-
-/// A sealed column's plaintext.
-pub(crate) fn open(
-    keys: &DataKeys,
-    column: &'static str,
-    v: Option<String>,
-) -> Result<Option<String>, DbErr> {
-    v.map(|v| keys.open(column, &v))
-        .transpose()
-        .map_err(|e| DbErr::Custom(e.to_string()))
-}
 
 /// The blind index of an ID number (staff's search by ID number; see
 /// [`DataKeys::index`]).

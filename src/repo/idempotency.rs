@@ -13,7 +13,7 @@ const RESPONSE_BODY: &str = "idempotency_keys.response_body";
 
 /// A stored answer (as stored) sealed again with the current key.
 pub(crate) fn reseal(keys: &DataKeys, stored: &str) -> Result<String, DbErr> {
-    let plain = crate::repo::dossiers::open(keys, RESPONSE_BODY, Some(stored.to_string()))?;
+    let plain = crate::repo::open(keys, RESPONSE_BODY, Some(stored.to_string()))?;
     Ok(keys.seal(RESPONSE_BODY, &plain.unwrap_or_default()))
 }
 
@@ -58,7 +58,7 @@ pub async fn get<C: ConnectionTrait>(
     else {
         return Ok(None);
     };
-    row.response_body = crate::repo::dossiers::open(keys, RESPONSE_BODY, row.response_body)?;
+    row.response_body = crate::repo::open(keys, RESPONSE_BODY, row.response_body)?;
     Ok(Some(row))
 }
 

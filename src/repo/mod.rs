@@ -48,6 +48,18 @@ pub fn contains_literally(s: &str) -> sea_orm::sea_query::LikeExpr {
 }
 
 /// Hand-written SQL with `?` placeholders, written for the backend (PostgreSQL numbers them).
+/// A sealed column's plaintext (see `security::data_key`); a value that does not open is a
+/// database error.
+pub(crate) fn open(
+    keys: &crate::security::data_key::DataKeys,
+    column: &'static str,
+    v: Option<String>,
+) -> Result<Option<String>, DbErr> {
+    v.map(|v| keys.open(column, &v))
+        .transpose()
+        .map_err(|e| DbErr::Custom(e.to_string()))
+}
+
 pub fn placeholders(backend: DatabaseBackend, text: &str) -> String {
     if backend != DatabaseBackend::Postgres {
         return text.to_string();

@@ -75,7 +75,7 @@ pub fn case_is_current(keys: &DataKeys, c: &CaseSeal) -> Result<bool, DbErr> {
         .into_iter()
         .flatten()
         .all(|v| keys.is_current(v));
-    let id = super::dossiers::open(keys, super::dossiers::ID_NUMBER, c.id_number.clone())?;
+    let id = super::open(keys, super::dossiers::ID_NUMBER, c.id_number.clone())?;
     Ok(sealed && c.id_index == id.map(|i| keys.index(&i)))
 }
 
@@ -86,7 +86,8 @@ pub async fn reseal_case<C: ConnectionTrait>(
     keys: &DataKeys,
     c: &CaseSeal,
 ) -> Result<bool, DbErr> {
-    use super::dossiers::{open, EMAIL, ID_NUMBER, PHONE};
+    use super::dossiers::{EMAIL, ID_NUMBER, PHONE};
+    use super::open;
     use cases::Column as Col;
     let id = open(keys, ID_NUMBER, c.id_number.clone())?;
     let phone = open(keys, PHONE, c.phone.clone())?;

@@ -116,16 +116,20 @@ pub async fn intake(
     let markers = deps.intakes.markers(deps.db);
     // Held until the intake is answered (SQLite: the key in flight, in memory).
     let mut _flight = None;
+    // The key's row when it was read already (SQLite), for the answer below.
+    let mut read = None;
     let owned = match deps.intakes.take_in_flight(actor.account_id, key, &hash) {
         // SQLite, whose one serving process knows every key in flight: no marker row is
         // written; the key's row is written with its dossier. A row already there is a
         // completed answer (or a marker of an earlier version, taken over when stale).
         Some(Ok(flight)) => {
             _flight = Some(flight);
-            match repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await? {
-                None => true,
-                Some(row) => row.state == "in_progress" && row.created_at < stale_before,
-            }
+            let row = repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await?;
+            let owned = row
+                .as_ref()
+                .is_none_or(|r| r.state == "in_progress" && r.created_at < stale_before);
+            read = Some(row);
+            owned
         }
         Some(Err(same_body)) => {
             return Err(if same_body {
@@ -148,7 +152,10 @@ pub async fn intake(
         }
     };
     if !owned {
-        let existing = repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await?;
+        let existing = match read {
+            Some(row) => row,
+            None => repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await?,
+        };
         return match existing {
             Some(row) if row.request_hash != hash => Err(key_reused()),
             Some(row) if row.state == "completed" => {

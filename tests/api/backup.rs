@@ -2,27 +2,9 @@
 //! restored with `motcua restore` into a fresh place, and a server started on it holds every
 //! dossier acknowledged before the backup began, with its files.
 
-use std::process::Command;
 use std::sync::Arc;
 
 use crate::helpers::*;
-
-fn motcua(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .args(args)
-        .envs(env.iter().copied())
-        .env("MOTCUA__LOG__LEVEL", "error")
-        .output()
-        .expect("run motcua");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 #[tokio::test]
 async fn a_backup_under_intake_load_restores_every_acknowledged_dossier() {
@@ -50,7 +32,7 @@ async fn a_backup_under_intake_load_restores_every_acknowledged_dossier() {
             (app.database_url.clone(), storage.clone(), archive_s.clone());
         move || {
             std::thread::sleep(std::time::Duration::from_millis(300));
-            motcua(
+            run_motcua(
                 &["backup", "--to", &archive_s, "--database-url", &url],
                 &[("MOTCUA__STORAGE__URL", &storage)],
             )
@@ -102,19 +84,19 @@ async fn a_backup_under_intake_load_restores_every_acknowledged_dossier() {
     );
     let files = format!("file://{}", fresh.path().join("files").display());
     let env = [("MOTCUA__STORAGE__URL", files.as_str())];
-    let (ok, out) = motcua(
+    let (ok, out) = run_motcua(
         &["restore", "--from", &archive_s, "--database-url", &url],
         &env,
     );
     assert!(ok, "{out}");
-    let (ok, out) = motcua(
+    let (ok, out) = run_motcua(
         &["restore", "--from", &archive_s, "--database-url", &url],
         &env,
     );
     assert!(!ok && out.contains("--force"), "{out}");
 
     // The restored history's chains hold.
-    let (ok, out) = motcua(&["audit", "verify", "--database-url", &url], &env);
+    let (ok, out) = run_motcua(&["audit", "verify", "--database-url", &url], &env);
     assert!(ok && out.contains("chains hold"), "{out}");
     let restored = serve(
         url,
@@ -174,7 +156,7 @@ async fn audit_verify_names_an_event_edited_behind_the_applications_back() {
     let url = app.database_url.clone();
     let verify = |url: String| async move {
         tokio::task::spawn_blocking(move || {
-            motcua(&["audit", "verify", "--database-url", &url], &[])
+            run_motcua(&["audit", "verify", "--database-url", &url], &[])
         })
         .await
         .unwrap()
@@ -242,7 +224,7 @@ async fn audit_verify_names_an_audit_entry_rewritten_in_the_database() {
     let url = app.database_url.clone();
     let run = |url: String| {
         tokio::task::spawn_blocking(move || {
-            motcua(&["audit", "verify", "--database-url", &url], &[])
+            run_motcua(&["audit", "verify", "--database-url", &url], &[])
         })
     };
     let (ok, out) = run(url.clone()).await.unwrap();

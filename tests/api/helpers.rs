@@ -68,6 +68,24 @@ fn pg_base_url() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// Run the real binary with `args` and extra environment; (success, stdout and stderr).
+pub fn run_motcua(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(args)
+        .envs(env.iter().copied())
+        .env("MOTCUA__LOG__LEVEL", "error")
+        .output()
+        .expect("run motcua");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 /// The data key every test app seals with (a test that needs its own sets another).
 pub const TEST_DATA_KEY: &str = "7e57da7a7e57da7a7e57da7a7e57da7a7e57da7a7e57da7a7e57da7a7e57da7a";
 

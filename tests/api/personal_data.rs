@@ -3,8 +3,6 @@
 //! still track theirs by its last digits, and `motcua keys rotate` re-seals everything
 //! under a new key while the service keeps taking dossiers.
 
-use std::process::Command;
-
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 
@@ -20,23 +18,6 @@ const WALKIN_EMAIL: &str = "tuan.kin@example.vn";
 
 fn applicant(id: &str, phone: &str, email: &str) -> Value {
     json!({"full_name": "Trần Thị Lan", "id_number": id, "phone": phone, "email": email})
-}
-
-fn motcua(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .args(args)
-        .envs(env.iter().copied())
-        .env("MOTCUA__LOG__LEVEL", "error")
-        .output()
-        .expect("run motcua");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 /// Everything the database keeps, as text: on SQLite the database file and its WAL (the
@@ -232,7 +213,7 @@ async fn keys_rotate_reseals_everything_while_the_service_takes_dossiers() {
     let rotate = tokio::task::spawn_blocking({
         let (url, new_key) = (url.clone(), new_key.clone());
         move || {
-            motcua(
+            run_motcua(
                 &["keys", "rotate", "--batch", "1", "--database-url", &url],
                 &[
                     ("MOTCUA__SECURITY__DATA_KEY", &new_key),
@@ -277,13 +258,13 @@ async fn keys_rotate_reseals_everything_while_the_service_takes_dossiers() {
         ("MOTCUA__SECURITY__DATA_KEY", new_key.as_str()),
         ("MOTCUA__SECURITY__EXTRA_DATA_KEYS", TEST_DATA_KEY),
     ];
-    let (ok, out) = motcua(&["keys", "rotate", "--database-url", &url], &env);
+    let (ok, out) = run_motcua(&["keys", "rotate", "--database-url", &url], &env);
     assert!(ok, "{out}");
     assert!(out.contains(", 0 changed meanwhile"), "{out}");
 
     // Step 4: the old key is gone; nothing is sealed with it any more.
     let env = [("MOTCUA__SECURITY__DATA_KEY", new_key.as_str())];
-    let (ok, out) = motcua(&["keys", "rotate", "--database-url", &url], &env);
+    let (ok, out) = run_motcua(&["keys", "rotate", "--database-url", &url], &env);
     assert!(ok, "{out}");
     assert!(out.contains(" 0 re-sealed"), "{out}");
     // Rows, not bytes: a rotation leaves the old ciphertexts in free pages until VACUUM
@@ -321,7 +302,7 @@ async fn keys_rotate_reseals_everything_while_the_service_takes_dossiers() {
 
     // An instance with only the old key refuses to start instead of writing what the others
     // cannot read.
-    let (ok, out) = motcua(
+    let (ok, out) = run_motcua(
         &["sla", "sweep", "--database-url", &url],
         &[("MOTCUA__SECURITY__DATA_KEY", TEST_DATA_KEY)],
     );
@@ -334,9 +315,9 @@ fn keys_rotate_generate_puts_a_new_key_first_in_the_key_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("k.db");
     let url = format!("sqlite://{}?mode=rwc", db.display());
-    let (ok, out) = motcua(&["migrate", "--database-url", &url], &[]);
+    let (ok, out) = run_motcua(&["migrate", "--database-url", &url], &[]);
     assert!(ok, "{out}");
-    let (ok, out) = motcua(&["keys", "rotate", "--database-url", &url], &[]);
+    let (ok, out) = run_motcua(&["keys", "rotate", "--database-url", &url], &[]);
     assert!(ok, "{out}");
     let file = dir.path().join("k.db.data.key");
     let first = std::fs::read_to_string(&file).unwrap();
@@ -347,7 +328,7 @@ fn keys_rotate_generate_puts_a_new_key_first_in_the_key_file() {
         let mode = std::fs::metadata(&file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let (ok, out) = motcua(
+    let (ok, out) = run_motcua(
         &["keys", "rotate", "--generate", "--database-url", &url],
         &[],
     );
@@ -365,7 +346,7 @@ fn keys_rotate_generate_puts_a_new_key_first_in_the_key_file() {
         "the old key stays, to open what it sealed"
     );
     // With security.data_key there is no file to put a key in.
-    let (ok, out) = motcua(
+    let (ok, out) = run_motcua(
         &["keys", "rotate", "--generate", "--database-url", &url],
         &[("MOTCUA__SECURITY__DATA_KEY", &keys[0])],
     );
