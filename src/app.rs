@@ -65,6 +65,7 @@ impl Default for StartOptions {
 /// Connect, migrate and seed as asked, and assemble the state (no listener).
 pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppState, StartError> {
     let db = db::connect(&settings.database).await?;
+    let reads = db::connect_reads(&settings.database, &db).await?;
     if opts.migrate {
         db::migrate(&db).await?;
     }
@@ -120,6 +121,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
     let storage = open_storage(&settings)?;
     Ok(AppState::new(AppInner {
         db,
+        reads,
         settings,
         jwt,
         hasher,

@@ -71,6 +71,11 @@ pub struct DatabaseSettings {
     /// PostgreSQL: a pooled connection idle for longer than this is pinged before use.
     pub ping_if_idle_secs: u64,
     pub sqlite_busy_timeout_ms: u64,
+    /// PostgreSQL: a streaming replica for reads that tolerate a moment's delay (see
+    /// `crate::replica`). Empty: every read goes to `url`.
+    pub read_url: SecretString,
+    /// The replica serves those reads only while it is at most this far behind.
+    pub read_max_lag_ms: u64,
 }
 
 impl std::fmt::Debug for DatabaseSettings {
@@ -82,6 +87,8 @@ impl std::fmt::Debug for DatabaseSettings {
             .field("acquire_timeout_secs", &self.acquire_timeout_secs)
             .field("ping_if_idle_secs", &self.ping_if_idle_secs)
             .field("sqlite_busy_timeout_ms", &self.sqlite_busy_timeout_ms)
+            .field("read_url", &redact_url(self.read_url.expose_secret()))
+            .field("read_max_lag_ms", &self.read_max_lag_ms)
             .finish()
     }
 }
@@ -371,6 +378,22 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "database.url must be a sqlite: or postgres:// URL".into(),
             ));
+        }
+        let read = self.database.read_url.expose_secret();
+        if !read.is_empty() {
+            if url.starts_with("sqlite:")
+                || !(read.starts_with("postgres://") || read.starts_with("postgresql://"))
+            {
+                return Err(ConfigError::Invalid(
+                    "database.read_url must be a postgres:// URL, with a PostgreSQL database.url"
+                        .into(),
+                ));
+            }
+            if self.database.read_max_lag_ms == 0 {
+                return Err(ConfigError::Invalid(
+                    "database.read_max_lag_ms must be positive".into(),
+                ));
+            }
         }
         let metrics = self.metrics.token.expose_secret();
         if !metrics.is_empty() && metrics.len() < 32 {

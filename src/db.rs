@@ -24,12 +24,22 @@ pub const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 
 /// Open a pool. SQLite gets WAL, foreign keys and a busy timeout on every connection.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
+    connect_pool(settings, false).await
+}
+
+/// Open a pool; a `lazy` one connects at its first use, so a server that is down now does not
+/// fail the caller.
+async fn connect_pool(
+    settings: &DatabaseSettings,
+    lazy: bool,
+) -> Result<DatabaseConnection, DbErr> {
     let url = settings.url.expose_secret().to_string();
     let mut opts = ConnectOptions::new(url.clone());
     opts.max_connections(settings.max_connections)
         .min_connections(settings.min_connections)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        .connect_lazy(lazy);
     // sqlx pings every connection it hands out by default: one more round trip per query.
     // A SQLite connection is a file handle that cannot go stale; a PostgreSQL one is only
     // checked when it has sat idle long enough for the server or a proxy to have closed it.
@@ -53,6 +63,27 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         });
     }
     Database::connect(opts).await
+}
+
+/// The reads a replica may serve: `database.read_url` when it is set, else the primary.
+pub async fn connect_reads(
+    settings: &DatabaseSettings,
+    primary: &DatabaseConnection,
+) -> Result<crate::replica::Reads, DbErr> {
+    if settings.read_url.expose_secret().is_empty() {
+        return Ok(crate::replica::Reads::primary_only(primary.clone()));
+    }
+    let mut on_replica = settings.clone();
+    on_replica.url = settings.read_url.clone();
+    // A replica that is down at start must not keep the service from starting: reads go
+    // to the primary until the replica answers (see `crate::replica`).
+    on_replica.min_connections = 0;
+    let replica = connect_pool(&on_replica, true).await?;
+    Ok(crate::replica::Reads::with_replica(
+        primary.clone(),
+        replica,
+        Duration::from_millis(settings.read_max_lag_ms),
+    ))
 }
 
 /// The URL of another database on the same PostgreSQL server as `base` (scratch databases

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod messages;
 pub mod metrics;
 pub mod progress;
+pub mod replica;
 pub mod repo;
 pub mod security;
 pub mod services;

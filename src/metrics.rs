@@ -72,6 +72,15 @@ pub fn record_intakes_pending(n: usize) {
     gauge!("intakes_pending").set(n as f64);
 }
 
+/// Whether reads go to the streaming replica now, and how far behind it is known to be
+/// (`crate::replica`).
+pub fn record_replica(in_use: bool, staleness: Option<std::time::Duration>) {
+    gauge!("read_replica_in_use").set(if in_use { 1.0 } else { 0.0 });
+    if let Some(s) = staleness {
+        gauge!("read_replica_staleness_seconds").set(s.as_secs_f64());
+    }
+}
+
 /// Outbox rows neither delivered nor failed.
 pub fn record_outbox_backlog(n: u64) {
     gauge!("outbox_backlog").set(n as f64);

@@ -31,6 +31,9 @@ impl AppState {
 /// The contents of [`AppState`].
 pub struct AppInner {
     pub db: DatabaseConnection,
+    /// Where reads that tolerate a moment's delay go: a streaming replica while it keeps up
+    /// (`database.read_url`), else `db`.
+    pub reads: crate::replica::Reads,
     pub settings: Settings,
     pub jwt: JwtKeys,
     pub hasher: PasswordHasher,
@@ -101,6 +104,7 @@ impl AppInner {
     pub fn stats(&self) -> services::stats::Deps<'_> {
         services::stats::Deps {
             db: &self.db,
+            read: self.reads.conn(),
             calendars: &self.calendars,
             directory: &self.directory,
             gazetteer: &self.gazetteer,
@@ -111,6 +115,7 @@ impl AppInner {
     pub fn dossiers(&self) -> services::cases::Deps<'_> {
         services::cases::Deps {
             db: &self.db,
+            read: self.reads.conn(),
             gazetteer: &self.gazetteer,
             directory: &self.directory,
             catalog: &self.catalog,

@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod files;
 pub mod outbox;
 pub mod refresh;
+pub mod replica;
 pub mod sla;
 
 use tokio::sync::watch;
@@ -21,6 +22,9 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandl
         tokio::spawn(account_events::run(state.clone(), stop.clone())),
         tokio::spawn(checkpoint::run(state.clone(), stop.clone())),
     ];
+    if state.reads.has_replica() {
+        jobs.push(tokio::spawn(replica::run(state.clone(), stop.clone())));
+    }
     if state.settings.sla.sweeper_enabled {
         jobs.push(tokio::spawn(sla::run(state.clone(), stop.clone())));
     }

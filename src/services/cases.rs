@@ -31,7 +31,11 @@ use crate::text;
 /// What the dossier's use cases read: the database, this instance's in-memory reference data
 /// and intake queues, and the configuration they follow.
 pub struct Deps<'a> {
+    /// The primary: writes, and reads that must see them.
     pub db: &'a sea_orm::DatabaseConnection,
+    /// Lists, queues and tracking, which tolerate a moment's delay: a replica while it keeps
+    /// up (`crate::replica`).
+    pub read: &'a sea_orm::DatabaseConnection,
     pub gazetteer: &'a crate::domain::geography::Gazetteer,
     pub directory: &'a DirectoryHandle,
     pub catalog: &'a CatalogHandle,
@@ -534,7 +538,7 @@ pub async fn list(
         sla_state: req.sla_state,
         applicant_id_indexes,
     };
-    Ok(repo::dossiers::list(deps.db, deps.keys, &scope, &filter, offset, limit).await?)
+    Ok(repo::dossiers::list(deps.read, deps.keys, &scope, &filter, offset, limit).await?)
 }
 
 /// Comma-separated statuses, checked.
@@ -662,7 +666,7 @@ pub async fn queue(
         sla_state,
         sort,
     };
-    Ok(repo::dossiers::queue(deps.db, deps.keys, &unit.code, &filter, offset, limit).await?)
+    Ok(repo::dossiers::queue(deps.read, deps.keys, &unit.code, &filter, offset, limit).await?)
 }
 
 /// A province's dossiers awaiting routing, for its coordinators.
@@ -675,7 +679,7 @@ pub async fn coordination_queue(
 ) -> ApiResult<(Vec<Dossier>, u64)> {
     let province = crate::services::geography::province_code(province)?;
     actor.require_coordinator(&province)?;
-    Ok(repo::dossiers::coordination_queue(deps.db, deps.keys, &province, offset, limit).await?)
+    Ok(repo::dossiers::coordination_queue(deps.read, deps.keys, &province, offset, limit).await?)
 }
 
 /// Failed tracking look-ups a client may make within the throttle window before it must wait.
@@ -714,7 +718,12 @@ pub async fn track(
             }
         }
     }
-    let (found, miss) = lookup(deps.db, deps.keys, code, last4).await?;
+    let (mut found, mut miss) = lookup(deps.read, deps.keys, code, last4).await?;
+    if miss.is_some() {
+        // A miss on a replica may be only its delay (a dossier filed a moment ago, a number
+        // just corrected): the primary confirms it before it counts against anyone.
+        (found, miss) = lookup(deps.db, deps.keys, code, last4).await?;
+    }
     let Some(miss) = miss else {
         return Ok(found.expect("a hit has its dossier"));
     };

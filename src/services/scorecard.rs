@@ -107,9 +107,9 @@ pub async fn scorecard(
     now: DateTime<Utc>,
     lang: Lang,
 ) -> ApiResult<Scorecard> {
-    let ind = indicators(deps.db, filter, from, to, now).await?;
+    let ind = indicators(deps.read, filter, from, to, now).await?;
     let c = &ind.counts;
-    let usage = repo::stats::usage_by_procedure(deps.db, filter, from, to).await?;
+    let usage = repo::stats::usage_by_procedure(deps.read, filter, from, to).await?;
     let early = c.finished_early;
 
     // The catalog in force at the end of the period, with the province's fees.
@@ -152,7 +152,8 @@ pub async fn scorecard(
         .fold((0, 0), |(p, o), u| (p + u.paid, o + u.paid_online));
 
     // Entered values: each province's newest entry for a period starting before `to`.
-    let rows = repo::scorecard::before(deps.db, filter.province.as_deref(), local_date(to)).await?;
+    let rows =
+        repo::scorecard::before(deps.read, filter.province.as_deref(), local_date(to)).await?;
     let mut entered: BTreeMap<&str, BTreeMap<String, f64>> = BTreeMap::new();
     for r in &rows {
         entered

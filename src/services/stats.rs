@@ -43,7 +43,10 @@ impl GroupBy {
 
 /// What the backlog, bottleneck and rebalancing reports read besides the connection.
 pub struct Deps<'a> {
+    /// The primary: writes (the scorecard's entered values).
     pub db: &'a DatabaseConnection,
+    /// Reads that tolerate a moment's delay: a replica while it keeps up (`crate::replica`).
+    pub read: &'a DatabaseConnection,
     /// Ages are counted in working time (the default calendar).
     pub calendars: &'a CalendarHandle,
     /// Units' names and places.
@@ -190,7 +193,7 @@ pub async fn backlog(
     lang: Lang,
 ) -> ApiResult<Backlog> {
     let cal = deps.calendars.current().default_calendar();
-    let rows = q::backlog(deps.db, filter, group.query(), bounds(&cal, now)).await?;
+    let rows = q::backlog(deps.read, filter, group.query(), bounds(&cal, now)).await?;
     let directory = deps.directory.current();
     let mut totals = BacklogGroup {
         key: "total".into(),
@@ -543,9 +546,9 @@ pub async fn bottlenecks(
     let since = now - Duration::days(window_days);
     let window_working_days =
         (cal.working_secs_between(since, now) as f64 / DAY_SECS as f64).max(1.0);
-    let flows = q::flow(deps.db, filter, since).await?;
-    let open = q::open_with_deadlines(deps.db, filter).await?;
-    let catalog = crate::repo::procedures::all(deps.db).await?;
+    let flows = q::flow(deps.read, filter, since).await?;
+    let open = q::open_with_deadlines(deps.read, filter).await?;
+    let catalog = crate::repo::procedures::all(deps.read).await?;
     let boundary_free: std::collections::HashSet<String> = catalog
         .iter()
         .filter(|p| p.boundary_independent)
@@ -842,13 +845,13 @@ pub async fn rebalancing(
     let since = now - Duration::days(window_days);
     let window_working_days =
         (cal.working_secs_between(since, now) as f64 / DAY_SECS as f64).max(1.0);
-    let flows: BTreeMap<String, (i64, i64)> = q::flow(deps.db, &filter, since)
+    let flows: BTreeMap<String, (i64, i64)> = q::flow(deps.read, &filter, since)
         .await?
         .into_iter()
         .map(|f| (f.unit, (f.inflow, f.throughput)))
         .collect();
-    let open = q::open_with_deadlines(deps.db, &filter).await?;
-    let waiting = q::awaiting_reception(deps.db, province).await?;
+    let open = q::open_with_deadlines(deps.read, &filter).await?;
+    let waiting = q::awaiting_reception(deps.read, province).await?;
     let catalog = deps.catalog.current();
     let directory = deps.directory.current();
     let name = |c: &str| {

@@ -120,6 +120,10 @@ fn secrets_stay_out_of_debug_output() {
                 "MOTCUA__DATABASE__URL",
                 "postgres://motcua:hunter2@db/motcua",
             ),
+            (
+                "MOTCUA__DATABASE__READ_URL",
+                "postgres://motcua:swordfish@replica/motcua",
+            ),
         ]),
         overrides: Overrides::default(),
     })
@@ -127,6 +131,32 @@ fn secrets_stay_out_of_debug_output() {
     let debug = format!("{s:?}");
     assert!(!debug.contains("a-very-secret"), "{debug}");
     assert!(!debug.contains("hunter2"), "{debug}");
+    assert!(!debug.contains("swordfish"), "{debug}");
+}
+
+#[test]
+fn a_read_replica_needs_postgresql_on_both_sides() {
+    let load = |pairs: &[(&str, &str)]| {
+        Settings::load(&Sources {
+            file: None,
+            env: env(pairs),
+            overrides: Overrides::default(),
+        })
+    };
+    let on_sqlite = load(&[("MOTCUA__DATABASE__READ_URL", "postgres://db/motcua")]);
+    assert!(on_sqlite.unwrap_err().to_string().contains("read_url"));
+    let not_pg = load(&[
+        ("MOTCUA__DATABASE__URL", "postgres://db/motcua"),
+        ("MOTCUA__DATABASE__READ_URL", "sqlite://replica.db"),
+    ]);
+    assert!(not_pg.unwrap_err().to_string().contains("read_url"));
+    let s = load(&[
+        ("MOTCUA__DATABASE__URL", "postgres://db/motcua"),
+        ("MOTCUA__DATABASE__READ_URL", "postgres://replica/motcua"),
+        ("MOTCUA__DATABASE__READ_MAX_LAG_MS", "500"),
+    ])
+    .unwrap();
+    assert_eq!(s.database.read_max_lag_ms, 500);
 }
 
 #[tokio::test]

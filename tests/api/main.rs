@@ -26,6 +26,7 @@ mod platform;
 mod procedures;
 mod province_rules;
 mod queues;
+mod read_replica;
 mod routing;
 mod sla;
 mod stats;

@@ -61,8 +61,14 @@ async fn load(state: &AppState, s: &Signed, q: &Scope, lang: Lang) -> ApiResult<
     let days = q.days.unwrap_or(30).clamp(1, 366);
     let deps = state.stats();
     let backlog = stats::backlog(&deps, &filter, group, name, now, lang).await?;
-    let indicators =
-        stats::indicators(&state.db, &filter, now - Duration::days(days), now, now).await?;
+    let indicators = stats::indicators(
+        state.reads.conn(),
+        &filter,
+        now - Duration::days(days),
+        now,
+        now,
+    )
+    .await?;
     let mut bottlenecks = stats::bottlenecks(&deps, &filter, 7, now, lang).await?;
     bottlenecks.units.truncate(10);
     let supervisor = !matches!(s.actor.stats_scope()?, StatsScope::Unit { .. });
@@ -70,7 +76,7 @@ async fn load(state: &AppState, s: &Signed, q: &Scope, lang: Lang) -> ApiResult<
         (Some(p), None, true) => Some(stats::rebalancing(&deps, p, 7, now, lang).await?),
         _ => None,
     };
-    let flow = stats::daily_flow(&state.db, &filter, days, now).await?;
+    let flow = stats::daily_flow(state.reads.conn(), &filter, days, now).await?;
     let scorecard = crate::services::scorecard::scorecard(
         &deps,
         &filter,
