@@ -14,7 +14,8 @@
 //! sweep numbers its events after it). The other N − 10,000 are on track with their next
 //! check between 1 hour and 30 days ahead.
 //!
-//! Target: 1,000,000 open / 10,000 due in < 2 s.
+//! Target: 1,000,000 open / 10,000 due in < 2 s. `MOTCUA_BENCH_SWEEP_DUE=100000` makes the
+//! due set a deadline storm (target: drained in < 60 s).
 //!
 //! Run: `cargo bench --bench sweep` (sizes: `MOTCUA_BENCH_SWEEP_SIZES`, default
 //! `100000,1000000`; `MOTCUA_BENCH_ONLY=sqlite|postgres`; `MOTCUA_BENCH_PG_LOG_STATEMENTS=1`
@@ -34,7 +35,16 @@ use serde_json::json;
 mod support;
 use support::{drop_pg_database, env_or, fresh_pg_database};
 
-const DUE: usize = 10_000;
+/// How many of the open dossiers are due (`MOTCUA_BENCH_SWEEP_DUE`, default 10,000; 100,000
+/// is a deadline storm, as at the start of a working day after a calendar announcement).
+fn due_count() -> usize {
+    static DUE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *DUE.get_or_init(|| {
+        env_or("MOTCUA_BENCH_SWEEP_DUE", "10000")
+            .parse()
+            .expect("MOTCUA_BENCH_SWEEP_DUE")
+    })
+}
 const CHUNK: usize = 500;
 const CHUNKS_PER_TXN: usize = 20;
 
@@ -47,11 +57,11 @@ async fn connect(url: &str) -> DatabaseConnection {
     db
 }
 
-/// The i-th dossier. Rows `0..DUE` are due at `now`; the rest are checked later.
+/// The i-th dossier. Rows `0..due_count()` are due at `now`; the rest are checked later.
 fn row(i: usize, now: DateTime<Utc>, keys: &DataKeys) -> cases::ActiveModel {
     let unit = format!("01.{:05}.UBND", 4 + (i % 1000) * 3);
     let received = now - Duration::days(3) - Duration::minutes((i % 600) as i64);
-    let (sla_state, at_risk, due, next) = if i < DUE {
+    let (sla_state, at_risk, due, next) = if i < due_count() {
         let past = now - Duration::minutes(1 + (i % 600) as i64);
         match i % 10 {
             // at risk already, deadline passed → overdue
@@ -172,8 +182,8 @@ async fn fill(db: &DatabaseConnection, n: usize, now: DateTime<Utc>, keys: &Data
         txn.commit().await.expect("commit");
     }
     let txn = motcua::db::begin_write(db).await.expect("begin");
-    for start in (0..DUE.min(n)).step_by(CHUNK) {
-        let end = (start + CHUNK).min(DUE.min(n));
+    for start in (0..due_count().min(n)).step_by(CHUNK) {
+        let end = (start + CHUNK).min(due_count().min(n));
         case_events::Entity::insert_many((start..end).map(|k| first_event(k, now)))
             .exec_without_returning(&txn)
             .await
@@ -243,7 +253,7 @@ fn print(o: &Outcome) {
         "| {} | {} | {} | **{:.0} ms** | {} | {} / {} | {} | {:.1} ms | {:.1} s | {} |",
         o.label,
         o.open,
-        DUE.min(o.open),
+        due_count().min(o.open),
         o.sweep_ms,
         o.examined,
         o.at_risk,
@@ -251,17 +261,15 @@ fn print(o: &Outcome) {
         o.batches,
         o.second_ms,
         o.fill_secs,
-        if o.open >= 1_000_000 {
-            if o.sweep_ms < 2000.0 {
-                "< 2 s ✔"
-            } else {
-                "< 2 s ✘"
-            }
-        } else {
-            ""
+        match (o.open >= 1_000_000, due_count() > 10_000) {
+            (_, true) if o.sweep_ms < 60_000.0 => "storm < 60 s ✔",
+            (_, true) => "storm < 60 s ✘",
+            (true, false) if o.sweep_ms < 2000.0 => "< 2 s ✔",
+            (true, false) => "< 2 s ✘",
+            _ => "",
         }
     );
-    assert_eq!(o.examined, DUE.min(o.open));
+    assert_eq!(o.examined, due_count().min(o.open));
     assert_eq!(o.events as usize, o.at_risk + o.overdue);
 }
 

@@ -260,6 +260,8 @@ pub struct OutboxSettings {
     pub dispatcher_enabled: bool,
     pub poll_interval_secs: u64,
     pub batch_size: u64,
+    /// How many dossiers' notifications are delivered at once.
+    pub delivery_concurrency: usize,
     pub max_attempts: i32,
     pub webhook_url: String,
     pub webhook_secret: SecretString,

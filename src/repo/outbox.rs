@@ -86,11 +86,14 @@ pub async fn lease<C: ConnectionTrait>(
 
 pub async fn mark_delivered<C: ConnectionTrait>(
     db: &C,
-    id: i64,
+    ids: &[i64],
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     Entity::update_many()
-        .filter(Column::Id.eq(id))
+        .filter(Column::Id.is_in(ids.iter().copied()))
         .col_expr(Column::DeliveredAt, Expr::value(at))
         .exec(db)
         .await?;

@@ -3,7 +3,7 @@
 //!
 //! Rows are leased, not held: a batch is claimed in a short transaction by pushing its
 //! `available_at` into the future (`FOR UPDATE SKIP LOCKED` on PostgreSQL), delivered outside
-//! any transaction, then marked. A dispatcher that dies mid-batch leaves leases that expire,
+//! any transaction (several dossiers at once, each dossier's rows in order), then marked. A dispatcher that dies mid-batch leaves leases that expire,
 //! and the rows are delivered again: receivers de-duplicate on the event id.
 
 use chrono::{DateTime, Duration, Utc};
@@ -138,33 +138,63 @@ async fn deliver(sink: &Sink, row: &Row) -> Result<(), String> {
     }
 }
 
-/// Deliver one batch of due rows.
+/// Deliver one batch of due rows. A dossier's rows go out one after another, in the order
+/// they were written; up to `settings.delivery_concurrency` dossiers are delivered at once
+/// (one receiver's round trip at a time would bound the whole province's notifications to
+/// its latency). The delivered rows are marked in one statement.
 pub async fn dispatch_once(
     db: &DatabaseConnection,
     sink: &Sink,
     settings: &OutboxSettings,
     now: DateTime<Utc>,
 ) -> Result<DispatchReport, DbErr> {
+    use futures::StreamExt;
     let due = claim(db, now, settings.batch_size).await?;
-    let mut report = DispatchReport::default();
+    let mut groups: Vec<Vec<Row>> = Vec::new();
+    let mut group_of: std::collections::HashMap<Option<String>, usize> = Default::default();
     for row in due {
-        let result = deliver(sink, &row).await;
-        let now = Utc::now();
+        match group_of.get(&row.case_code) {
+            Some(&i) => groups[i].push(row),
+            None => {
+                group_of.insert(row.case_code.clone(), groups.len());
+                groups.push(vec![row]);
+            }
+        }
+    }
+    let outcomes: Vec<Vec<(Row, Result<(), String>)>> = futures::stream::iter(groups)
+        .map(|group| async move {
+            let mut out = Vec::with_capacity(group.len());
+            for row in group {
+                let result = deliver(sink, &row).await;
+                out.push((row, result));
+            }
+            out
+        })
+        .buffer_unordered(settings.delivery_concurrency.max(1))
+        .collect()
+        .await;
+    // Marked in one write transaction (on SQLite, in the app's writer turn, so that these
+    // writes queue with the others instead of in SQLite's busy handler).
+    let mut report = DispatchReport::default();
+    let mut delivered = Vec::new();
+    let now = Utc::now();
+    let txn = db::begin_write(db).await?;
+    for (row, result) in outcomes.into_iter().flatten() {
         match result {
             Ok(()) => {
-                rows::mark_delivered(db, row.id, now).await?;
+                delivered.push(row.id);
                 report.delivered += 1;
             }
             Err(e) => {
                 let attempts = row.attempts + 1;
                 let error: String = e.chars().take(500).collect();
                 if attempts >= settings.max_attempts {
-                    rows::mark_attempt_failed(db, row.id, attempts, &error, None, now).await?;
+                    rows::mark_attempt_failed(&txn, row.id, attempts, &error, None, now).await?;
                     tracing::error!(event.id = %row.event_id, event.topic = %row.topic, "notification abandoned after {attempts} attempts");
                     report.failed += 1;
                 } else {
                     let retry_at = now + backoff(attempts);
-                    rows::mark_attempt_failed(db, row.id, attempts, &error, Some(retry_at), now)
+                    rows::mark_attempt_failed(&txn, row.id, attempts, &error, Some(retry_at), now)
                         .await?;
                     tracing::warn!(event.id = %row.event_id, attempts, error = %e, "notification will be retried");
                     report.retried += 1;
@@ -172,6 +202,8 @@ pub async fn dispatch_once(
             }
         }
     }
+    rows::mark_delivered(&txn, &delivered, now).await?;
+    txn.commit().await?;
     Ok(report)
 }
 

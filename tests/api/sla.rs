@@ -389,3 +389,112 @@ async fn the_outbox_is_delivered_to_a_signed_webhook_with_retries() {
     );
     assert_eq!(payload["payload"]["MaHoSo"], code);
 }
+
+#[tokio::test]
+async fn the_dispatcher_delivers_dossiers_at_once_and_each_dossiers_in_order() {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    // A slow receiver that records, per dossier, the order of arrival and how many calls were
+    // in flight at once, overall and for one dossier.
+    #[derive(Default)]
+    struct Seen {
+        order: HashMap<String, Vec<String>>,
+        busy: HashMap<String, usize>,
+        most_at_once: usize,
+        same_dossier_overlap: bool,
+    }
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let (seen2, in_flight2) = (seen.clone(), in_flight.clone());
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let (seen, in_flight) = (seen2.clone(), in_flight2.clone());
+            async move {
+                let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                let code = v["case_code"].as_str().unwrap_or("-").to_string();
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                {
+                    let mut s = seen.lock().unwrap();
+                    s.most_at_once = s.most_at_once.max(now);
+                    let busy = s.busy.entry(code.clone()).or_default();
+                    *busy += 1;
+                    if *busy > 1 {
+                        s.same_dossier_overlap = true;
+                    }
+                    let id = v["event_id"].as_str().unwrap().to_string();
+                    s.order.entry(code.clone()).or_default().push(id);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                *seen.lock().unwrap().busy.get_mut(&code).unwrap() -= 1;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+    let app = spawn_app_with(
+        TestConfig::default()
+            .with("MOTCUA__OUTBOX__WEBHOOK_URL", &hook)
+            .with("MOTCUA__OUTBOX__DISPATCHER_ENABLED", "false"),
+    )
+    .await;
+    let cast = app.cast().await;
+    let mut codes = Vec::new();
+    for _ in 0..4 {
+        let code = received_case(&app, &cast.reception).await;
+        app.act(&cast.clerk, &code, "claim", json!({}))
+            .await
+            .assert_status(200);
+        app.act(&cast.clerk, &code, "start_processing", json!({}))
+            .await
+            .assert_status(200);
+        codes.push(code);
+    }
+    // The order the rows were written in, per dossier.
+    let mut written: HashMap<String, Vec<String>> = HashMap::new();
+    for r in motcua::repo::outbox::due(&app.state.db, chrono::Utc::now(), 1000)
+        .await
+        .unwrap()
+    {
+        written
+            .entry(r.case_code.clone().unwrap_or_default())
+            .or_default()
+            .push(r.event_id.to_string());
+    }
+    assert!(
+        codes.iter().all(|c| written[c].len() >= 2),
+        "each dossier has several notifications: {written:?}"
+    );
+    let sink = motcua::services::notify::Sink::from_settings(&app.state.settings.outbox);
+    let r = motcua::services::notify::dispatch_once(
+        &app.state.db,
+        &sink,
+        &app.state.settings.outbox,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.delivered, written.values().map(Vec::len).sum::<usize>());
+    assert_eq!(
+        motcua::services::notify::backlog(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.most_at_once > 1,
+        "several dossiers are delivered at once"
+    );
+    assert!(
+        !seen.same_dossier_overlap,
+        "a dossier's notifications go one at a time"
+    );
+    for code in &codes {
+        assert_eq!(seen.order[code], written[code], "{code}: in written order");
+    }
+}
