@@ -374,6 +374,15 @@ async fn waiting_intakes_are_written_together_each_with_its_own_rows() {
     let reception = app
         .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
         .await;
+    // The files first: an upload is a write, which on SQLite takes the writer turn held below.
+    let mut bodies = Vec::with_capacity(N);
+    for i in 0..N {
+        let mut body = app
+            .with_documents(&reception, intake_body(MARITAL, BA_DINH))
+            .await;
+        body["form"]["i"] = json!(i);
+        bodies.push(body);
+    }
     // Keep the writer busy, so that every intake of the unit has to wait: on SQLite by
     // holding the database's writer turn (not its write lock: the Idempotency-Keys are
     // taken before the turn), on PostgreSQL by a transaction holding the unit's counter row
@@ -392,14 +401,6 @@ async fn waiting_intakes_are_written_together_each_with_its_own_rows() {
             Some(txn)
         }
     };
-    let mut bodies = Vec::with_capacity(N);
-    for i in 0..N {
-        let mut body = app
-            .with_documents(&reception, intake_body(MARITAL, BA_DINH))
-            .await;
-        body["form"]["i"] = json!(i);
-        bodies.push(body);
-    }
     let send = |i: usize| {
         let req = app
             .client
