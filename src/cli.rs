@@ -143,6 +143,10 @@ pub struct SyntheticArgs {
     /// How many communes to overload.
     #[arg(long, default_value_t = 20)]
     pub overloaded: usize,
+    /// How many of the dossiers to leave open (submitted within the last 10 days); the rest
+    /// are closed. Unset: as the histories fall (about 1-2 % open).
+    #[arg(long)]
+    pub open: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -508,6 +512,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                     overloaded: args.overloaded,
                     force_overloaded: Vec::new(),
                     now: chrono::Utc::now(),
+                    open: args.open,
                 },
                 &mut progress,
             )

@@ -108,5 +108,6 @@ pub fn history(cases: u64, days: i64, now: DateTime<Utc>) -> Options {
         overloaded: 12,
         force_overloaded: vec![DEMO_COMMUNE_PC.to_string()],
         now,
+        open: None,
     }
 }

@@ -48,7 +48,15 @@ pub struct Options {
     /// Communes that must be among the overloaded ones (e.g. the demo's).
     pub force_overloaded: Vec<String>,
     pub now: DateTime<Utc>,
+    /// How many of the `cases` are left open (`None`: as the histories fall, about 1–2 %).
+    /// The open ones are submitted within the last [`OPEN_WINDOW_DAYS`] days, the closed
+    /// ones over `days`; draws that fall the other way are discarded.
+    pub open: Option<u64>,
 }
+
+/// The days within which the dossiers asked to be left open are submitted: recent enough
+/// that most are still being handled.
+pub const OPEN_WINDOW_DAYS: i64 = 10;
 
 /// What was generated.
 #[derive(Debug, Clone, Default)]
@@ -196,6 +204,7 @@ fn actor(role: Role, unit: &str, province: &str, id: Uuid) -> Actor {
 #[allow(clippy::too_many_lines)]
 fn plan(
     ctx: &Ctx<'_>,
+    start: DateTime<Utc>,
     rng: &mut StdRng,
     counters: &mut HashMap<(String, String), i32>,
     id: i64,
@@ -243,8 +252,8 @@ fn plan(
     let unit_code = UnitCode::parse(&handling.code).ok()?;
     let cal = &rules.calendar(Some(&unit_code));
 
-    let span = (ctx.now - ctx.start).num_seconds().max(1);
-    let t0 = ctx.start + Duration::seconds(rng.gen_range(0..span));
+    let span = (ctx.now - start).num_seconds().max(1);
+    let t0 = start + Duration::seconds(rng.gen_range(0..span));
     let submitted = cal.next_working_instant(t0).ok()?;
     if submitted > ctx.now {
         return None;
@@ -632,11 +641,29 @@ pub async fn generate(
     progress.stage("dossiers", o.cases);
     let mut histories = Vec::with_capacity(CASE_BATCH);
     let mut attempts = 0u64;
-    while report.cases < o.cases && attempts < o.cases * 3 + 100 {
+    // With `open`, each draw is meant for one side (open in proportion to what is left of
+    // it) and kept only if it falls that side.
+    let open_target = o.open.map(|n| n.min(o.cases));
+    let recent = ctx.now - Duration::days(OPEN_WINDOW_DAYS.min(o.days.max(1)));
+    let max_attempts = o.cases * if open_target.is_some() { 20 } else { 3 } + 100;
+    while report.cases < o.cases && attempts < max_attempts {
         attempts += 1;
-        let Some(p) = plan(&ctx, &mut rng, &mut counters, next_id) else {
+        let want_open = open_target.map(|target| {
+            let open_left = target.saturating_sub(report.open);
+            let closed_left = (o.cases - target).saturating_sub(report.cases - report.open);
+            rng.gen_range(0..open_left + closed_left) < open_left
+        });
+        let start = if want_open == Some(true) {
+            recent
+        } else {
+            ctx.start
+        };
+        let Some(p) = plan(&ctx, start, &mut rng, &mut counters, next_id) else {
             continue;
         };
+        if want_open.is_some_and(|w| w != p.open) {
+            continue;
+        }
         next_id += 1;
         report.cases += 1;
         report.open += p.open as u64;

@@ -623,6 +623,7 @@ async fn synthetic_histories_are_consistent_and_show_the_overload() {
         overloaded: 3,
         force_overloaded: vec![BA_DINH_PC.to_string()],
         now: Utc::now(),
+        open: None,
     };
     let mut quiet = motcua::progress::Quiet;
     let r = motcua::services::synthetic::generate(&app.state.dossiers(), &options, &mut quiet)
@@ -1053,4 +1054,50 @@ async fn the_decision_766_scorecard_matches_a_hand_computed_fixture() {
         .await
         .assert_problem(422, "validation_failed");
     assert_eq!(p["errors"][0]["code"], "out_of_range");
+}
+
+#[tokio::test]
+async fn synthetic_histories_leave_open_as_many_as_asked() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let app = spawn_app().await;
+    let options = motcua::services::synthetic::Options {
+        cases: 600,
+        days: 365,
+        seed: 11,
+        overloaded: 0,
+        force_overloaded: Vec::new(),
+        now: Utc::now(),
+        open: Some(250),
+    };
+    let r = motcua::services::synthetic::generate(
+        &app.state.dossiers(),
+        &options,
+        &mut motcua::progress::Quiet,
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.cases, r.open), (600, 250), "{r:?}");
+    let open = entity::cases::Entity::find()
+        .filter(entity::cases::Column::ClosedAt.is_null())
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(open, 250);
+    let total = entity::cases::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(total, 600);
+    // The open ones were submitted within the window; the closed ones spread over the year.
+    let oldest_open = entity::cases::Entity::find()
+        .filter(entity::cases::Column::ClosedAt.is_null())
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.submitted_at)
+        .min()
+        .unwrap();
+    let window = chrono::Duration::days(motcua::services::synthetic::OPEN_WINDOW_DAYS + 1);
+    assert!(Utc::now() - oldest_open < window, "{oldest_open}");
 }
