@@ -42,9 +42,10 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value as Json};
 
 mod support;
-use support::{drop_pg_database, env_or, fresh_pg_database, settings_for, Serving};
+use support::{
+    drop_pg_database, env_or, fresh_pg_database, intake_body, login, settings_for, Serving,
+};
 
-const MARITAL: &str = "1.004873";
 const PASSWORD: &str = "bench-mix-password-123";
 /// The steps of a dossier after its online intake, and who takes each.
 const STEPS: [(&str, Who); 6] = [
@@ -205,22 +206,6 @@ fn cores() -> f64 {
     std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64)
 }
 
-async fn login(client: &reqwest::Client, base: &str, username: &str) -> String {
-    let r: Json = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": username, "password": PASSWORD}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("login body");
-    r["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no token for {username}: {r}"))
-        .to_string()
-}
-
 async fn account(
     state: &AppState,
     client: &reqwest::Client,
@@ -250,16 +235,7 @@ async fn account(
     )
     .await
     .unwrap_or_else(|e| panic!("create {username}: {e:?}"));
-    login(client, base, username).await
-}
-
-fn intake_body(ward: &str) -> Json {
-    json!({
-        "procedure_code": MARITAL,
-        "applicant": {"full_name": "Nguyễn Văn An", "id_number": "001203004567", "phone": "0912345678", "email": "an@example.vn"},
-        "address": {"ward_code": ward},
-        "form": {"child_name": "Nguyễn Văn Bình"},
-    })
+    login(client, base, username, PASSWORD).await
 }
 
 /// A small valid PDF, its bytes differing with `tag` (each file its own object).

@@ -45,10 +45,12 @@ use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait, Value,
 };
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 mod support;
-use support::{drop_pg_database, env_or, fresh_pg_database, settings_for, Serving};
+use support::{
+    drop_pg_database, env_or, fresh_pg_database, intake_body, login, settings_for, Serving,
+};
 
 /// The first reception unit (Phường Ba Đình's service centre); with
 /// `MOTCUA_BENCH_UNITS=N`, the first N service centres of Hà Nội.
@@ -57,15 +59,6 @@ const MARITAL: &str = "1.004873";
 
 /// A walk-in intake at the clerk's own ward, without scans (so filed, not yet received: the
 /// counter's scans are uploads of their own, outside the intake measured here).
-fn intake_body(ward: &str) -> Json {
-    json!({
-        "procedure_code": MARITAL,
-        "applicant": {"full_name": "Nguyễn Văn An", "id_number": "001203004567", "phone": "0912345678", "email": "an@example.vn"},
-        "address": {"ward_code": ward},
-        "form": {"child_name": "Nguyễn Văn Bình"},
-    })
-}
-
 /// Latency samples in microseconds.
 #[derive(Default)]
 struct Samples {
@@ -210,22 +203,10 @@ async fn start(label: &'static str, url: &str) -> Target {
         )
         .await
         .expect("create clerk");
-        let login: Json = client
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("login body");
         let ward = unit.split('.').nth(1).expect("ward").to_string();
         clerks.push(Clerk {
             unit: unit.clone(),
-            token: login["access_token"]
-                .as_str()
-                .expect("access token")
-                .to_string(),
+            token: login(&client, &base, &username, password).await,
             body: intake_body(&ward),
         });
     }
@@ -249,19 +230,13 @@ async fn start(label: &'static str, url: &str) -> Target {
     )
     .await
     .expect("create citizen");
-    let login: Json = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "bench_citizen", "password": "bench-citizen-password-123"}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("login body");
-    let citizen = login["access_token"]
-        .as_str()
-        .expect("access token")
-        .to_string();
+    let citizen = login(
+        &client,
+        &base,
+        "bench_citizen",
+        "bench-citizen-password-123",
+    )
+    .await;
     let token = clerks[0].token.clone();
     // One real intake: its rows are the baseline's template.
     let r = client

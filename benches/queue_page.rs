@@ -84,23 +84,7 @@ async fn run_on(url: &str, label: &str, dossiers: usize, n: usize) {
     let reception_pw = user(&state, "bench_reception", "clerk", CENTRE).await;
     let clerk_pw = user(&state, "bench_clerk", "clerk", HANDLING).await;
     let api = reqwest::Client::builder().no_gzip().build().unwrap();
-    let token = |pw: String, name: &'static str| {
-        let api = api.clone();
-        let base = base.clone();
-        async move {
-            let v: Value = api
-                .post(format!("{base}/api/v1/auth/login"))
-                .json(&json!({"username": name, "password": pw}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            v["access_token"].as_str().expect("token").to_string()
-        }
-    };
-    let reception = token(reception_pw, "bench_reception").await;
+    let reception = support::login(&api, &base, "bench_reception", &reception_pw).await;
     // The mandatory components of each procedure: a walk-in is received at once only with
     // their scans, uploaded first.
     let mut mandatory = std::collections::HashMap::new();
@@ -160,7 +144,7 @@ async fn run_on(url: &str, label: &str, dossiers: usize, n: usize) {
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
     let filing = started.elapsed().as_secs_f64();
-    let clerk_token = token(clerk_pw.clone(), "bench_clerk").await;
+    let clerk_token = support::login(&api, &base, "bench_clerk", &clerk_pw).await;
 
     // The clerk's browser session, as a browser gets it.
     let browser = reqwest::Client::builder()

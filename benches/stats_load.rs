@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use motcua::app::{App, StartOptions};
 use sea_orm::{ConnectionTrait, Statement};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 mod support;
 use support::{env_or, settings_for};
@@ -118,19 +118,7 @@ async fn run() {
         .timeout(Duration::from_secs(300))
         .build()
         .expect("client");
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "bench_national", "password": password}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("login body");
-    let token = login["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login failed: {login}"))
-        .to_string();
+    let token = support::login(&client, &base, "bench_national", password).await;
 
     println!();
     println!("| request | p50 | p95 | max | response | groups / units | target |");

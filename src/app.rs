@@ -65,7 +65,7 @@ impl Default for StartOptions {
 /// Connect, migrate and seed as asked, and assemble the state (no listener).
 pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppState, StartError> {
     let db = db::connect(&settings.database).await?;
-    let reads = db::connect_reads(&settings.database, &db).await?;
+    let reads = db::connect_reads(&settings.database).await?;
     if opts.migrate {
         db::migrate(&db).await?;
     }

@@ -65,13 +65,10 @@ async fn connect_pool(
     Database::connect(opts).await
 }
 
-/// The reads a replica may serve: `database.read_url` when it is set, else the primary.
-pub async fn connect_reads(
-    settings: &DatabaseSettings,
-    primary: &DatabaseConnection,
-) -> Result<crate::replica::Reads, DbErr> {
+/// The streaming replica of `database.read_url`, when it is set.
+pub async fn connect_reads(settings: &DatabaseSettings) -> Result<crate::replica::Reads, DbErr> {
     if settings.read_url.expose_secret().is_empty() {
-        return Ok(crate::replica::Reads::primary_only(primary.clone()));
+        return Ok(crate::replica::Reads::none());
     }
     let mut on_replica = settings.clone();
     on_replica.url = settings.read_url.clone();
@@ -80,7 +77,6 @@ pub async fn connect_reads(
     on_replica.min_connections = 0;
     let replica = connect_pool(&on_replica, true).await?;
     Ok(crate::replica::Reads::with_replica(
-        primary.clone(),
         replica,
         Duration::from_millis(settings.read_max_lag_ms),
     ))

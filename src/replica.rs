@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
 
-/// Where the tolerant reads go.
+/// The streaming replica, if one is configured, and how fresh it is known to be. The primary
+/// is not held here: callers read from [`Reads::replica`] when it answers, else from their own
+/// primary connection (`AppState::read_db`).
 pub struct Reads {
-    primary: DatabaseConnection,
     replica: Option<Replica>,
 }
 
@@ -38,22 +39,14 @@ struct Freshness {
 }
 
 impl Reads {
-    /// Reads served by the primary only (SQLite, or no `read_url`).
-    pub fn primary_only(primary: DatabaseConnection) -> Self {
-        Reads {
-            primary,
-            replica: None,
-        }
+    /// No replica (SQLite, or no `read_url`): every read goes to the primary.
+    pub fn none() -> Self {
+        Reads { replica: None }
     }
 
-    /// Reads that `replica` serves while it is at most `max_lag` behind `primary`.
-    pub fn with_replica(
-        primary: DatabaseConnection,
-        replica: DatabaseConnection,
-        max_lag: Duration,
-    ) -> Self {
+    /// A replica that serves the tolerant reads while it is at most `max_lag` behind.
+    pub fn with_replica(replica: DatabaseConnection, max_lag: Duration) -> Self {
         Reads {
-            primary,
             replica: Some(Replica {
                 conn: replica,
                 max_lag,
@@ -65,13 +58,12 @@ impl Reads {
         }
     }
 
-    /// The connection for a read that tolerates the bound: the replica while it keeps up,
-    /// otherwise the primary.
-    pub fn conn(&self) -> &DatabaseConnection {
-        match &self.replica {
-            Some(r) if r.staleness().is_some_and(|s| s <= r.max_lag) => &r.conn,
-            _ => &self.primary,
-        }
+    /// The replica, while it keeps up; `None`: read from the primary.
+    pub fn replica(&self) -> Option<&DatabaseConnection> {
+        self.replica
+            .as_ref()
+            .filter(|r| r.staleness().is_some_and(|s| s <= r.max_lag))
+            .map(|r| &r.conn)
     }
 
     /// Whether a replica is configured.
@@ -86,9 +78,7 @@ impl Reads {
 
     /// Whether tolerant reads go to the replica now.
     pub fn replica_in_use(&self) -> bool {
-        self.replica
-            .as_ref()
-            .is_some_and(|r| std::ptr::eq(self.conn(), &r.conn))
+        self.replica().is_some()
     }
 
     /// How often [`Reads::probe`] should run: four times per bound, between 50 ms and 1 s.
@@ -98,14 +88,14 @@ impl Reads {
             .map(|r| (r.max_lag / 4).clamp(Duration::from_millis(50), Duration::from_secs(1)))
     }
 
-    /// Sample the primary's WAL position, then the replica's replay position, and update how
+    /// Sample `primary`'s WAL position, then the replica's replay position, and update how
     /// fresh the replica is. An error leaves the last known freshness to age.
-    pub async fn probe(&self) -> Result<(), DbErr> {
+    pub async fn probe(&self, primary: &DatabaseConnection) -> Result<(), DbErr> {
         let Some(r) = &self.replica else {
             return Ok(());
         };
         let sampled_at = Instant::now();
-        let primary = lsn(&self.primary, "pg_current_wal_lsn()").await?;
+        let primary = lsn(primary, "pg_current_wal_lsn()").await?;
         let replayed = lsn(&r.conn, "pg_last_wal_replay_lsn()").await?;
         let mut s = r.state.lock().unwrap_or_else(|p| p.into_inner());
         s.samples.push_back((sampled_at, primary));

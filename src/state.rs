@@ -31,8 +31,8 @@ impl AppState {
 /// The contents of [`AppState`].
 pub struct AppInner {
     pub db: DatabaseConnection,
-    /// Where reads that tolerate a moment's delay go: a streaming replica while it keeps up
-    /// (`database.read_url`), else `db`.
+    /// The streaming replica for reads that tolerate a moment's delay (`database.read_url`);
+    /// see [`AppInner::read_db`].
     pub reads: crate::replica::Reads,
     pub settings: Settings,
     pub jwt: JwtKeys,
@@ -57,6 +57,12 @@ pub struct AppInner {
 }
 
 impl AppInner {
+    /// Where a read that tolerates a moment's delay goes: the replica while it keeps up, else
+    /// the primary (`db` itself, so that a service can tell the two apart).
+    pub fn read_db(&self) -> &DatabaseConnection {
+        self.reads.replica().unwrap_or(&self.db)
+    }
+
     /// The current unit directory (a cheap shared snapshot).
     pub fn directory(&self) -> UnitDirectory {
         self.directory.current()
@@ -104,7 +110,7 @@ impl AppInner {
     pub fn stats(&self) -> services::stats::Deps<'_> {
         services::stats::Deps {
             db: &self.db,
-            read: self.reads.conn(),
+            read: self.read_db(),
             calendars: &self.calendars,
             directory: &self.directory,
             gazetteer: &self.gazetteer,
@@ -115,7 +121,7 @@ impl AppInner {
     pub fn dossiers(&self) -> services::cases::Deps<'_> {
         services::cases::Deps {
             db: &self.db,
-            read: self.reads.conn(),
+            read: self.read_db(),
             gazetteer: &self.gazetteer,
             directory: &self.directory,
             catalog: &self.catalog,

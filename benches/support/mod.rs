@@ -126,3 +126,31 @@ pub fn block_on<F: Future>(body: F) -> F::Output {
         .expect("runtime")
         .block_on(body)
 }
+
+/// An access token for `username`, by the API's own login.
+pub async fn login(client: &reqwest::Client, base: &str, username: &str, password: &str) -> String {
+    let r: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("login body");
+    r["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token for {username}: {r}"))
+        .to_string()
+}
+
+/// A marriage registration (procedure 1.004873) by a citizen living in `ward`: the intake the
+/// load benches file.
+pub fn intake_body(ward: &str) -> serde_json::Value {
+    serde_json::json!({
+        "procedure_code": "1.004873",
+        "applicant": {"full_name": "Nguyễn Văn An", "id_number": "001203004567", "phone": "0912345678", "email": "an@example.vn"},
+        "address": {"ward_code": ward},
+        "form": {"child_name": "Nguyễn Văn Bình"},
+    })
+}

@@ -49,7 +49,7 @@ impl FromRequestParts<AppState> for Scraper {
     ))]
 pub async fn metrics(_: Scraper, State(state): State<AppState>) -> Response {
     crate::metrics::record_intakes_pending(state.intakes.pending());
-    if let Ok(rows) = stats::open_by_status_and_sla(state.reads.conn()).await {
+    if let Ok(rows) = stats::open_by_status_and_sla(state.read_db()).await {
         crate::metrics::record_open_dossiers(rows);
     }
     if let Ok(n) = notify::backlog(&state.db).await {

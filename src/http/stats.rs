@@ -141,7 +141,7 @@ async fn indicators(
 ) -> ApiResult<Response> {
     let filter = stats::scoped_filter(&actor, q.province, q.unit, None)?;
     let r = stats::indicators(
-        state.reads.conn(),
+        state.read_db(),
         &filter,
         q.from.with_timezone(&Utc),
         q.to.with_timezone(&Utc),

@@ -19,7 +19,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = stop.wait_for(|s| *s) => break,
         }
         let was_in_use = state.reads.replica_in_use();
-        match state.reads.probe().await {
+        match state.reads.probe(&state.db).await {
             Ok(()) if failing => {
                 failing = false;
                 tracing::info!("read replica answers again");

@@ -47,7 +47,6 @@ pub fn contains_literally(s: &str) -> sea_orm::sea_query::LikeExpr {
     sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')
 }
 
-/// Hand-written SQL with `?` placeholders, written for the backend (PostgreSQL numbers them).
 /// A sealed column's plaintext (see `security::data_key`); a value that does not open is a
 /// database error.
 pub(crate) fn open(
@@ -60,6 +59,7 @@ pub(crate) fn open(
         .map_err(|e| DbErr::Custom(e.to_string()))
 }
 
+/// Hand-written SQL with `?` placeholders, written for the backend (PostgreSQL numbers them).
 pub fn placeholders(backend: DatabaseBackend, text: &str) -> String {
     if backend != DatabaseBackend::Postgres {
         return text.to_string();

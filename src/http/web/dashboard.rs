@@ -62,7 +62,7 @@ async fn load(state: &AppState, s: &Signed, q: &Scope, lang: Lang) -> ApiResult<
     let deps = state.stats();
     let backlog = stats::backlog(&deps, &filter, group, name, now, lang).await?;
     let indicators = stats::indicators(
-        state.reads.conn(),
+        state.read_db(),
         &filter,
         now - Duration::days(days),
         now,
@@ -76,7 +76,7 @@ async fn load(state: &AppState, s: &Signed, q: &Scope, lang: Lang) -> ApiResult<
         (Some(p), None, true) => Some(stats::rebalancing(&deps, p, 7, now, lang).await?),
         _ => None,
     };
-    let flow = stats::daily_flow(state.reads.conn(), &filter, days, now).await?;
+    let flow = stats::daily_flow(state.read_db(), &filter, days, now).await?;
     let scorecard = crate::services::scorecard::scorecard(
         &deps,
         &filter,
