@@ -215,26 +215,9 @@ async fn account(
     unit: Option<&str>,
     province: Option<&str>,
 ) -> String {
-    let citizen = role == "citizen";
-    motcua::services::users::create(
-        &state.db,
-        &state.data_keys,
-        &state.hasher,
-        motcua::services::users::CreateUser {
-            username: username.into(),
-            password: PASSWORD.into(),
-            role: role.into(),
-            unit: unit.map(str::to_string),
-            province: province.map(str::to_string),
-            full_name: "Nguyễn Văn An".into(),
-            phone: citizen.then(|| "0912345678".into()),
-            email: citizen.then(|| "an@example.vn".into()),
-            id_number: citizen.then(|| "001203004567".into()),
-        },
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("create {username}: {e:?}"));
+    support::create_account(state, username, PASSWORD, role, unit, province)
+        .await
+        .unwrap_or_else(|e| panic!("create {username}: {e:?}"));
     login(client, base, username, PASSWORD).await
 }
 

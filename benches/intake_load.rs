@@ -184,25 +184,9 @@ async fn start(label: &'static str, url: &str) -> Target {
     for (i, unit) in units.iter().enumerate() {
         let username = format!("bench_clerk_{i}");
         let password = "bench-clerk-password-123";
-        motcua::services::users::create(
-            &state.db,
-            &state.data_keys,
-            &state.hasher,
-            motcua::services::users::CreateUser {
-                username: username.clone(),
-                password: password.into(),
-                role: "clerk".into(),
-                unit: Some(unit.clone()),
-                province: None,
-                full_name: "Bench Clerk".into(),
-                phone: None,
-                email: None,
-                id_number: None,
-            },
-            chrono::Utc::now(),
-        )
-        .await
-        .expect("create clerk");
+        support::create_account(&state, &username, password, "clerk", Some(unit), None)
+            .await
+            .expect("create clerk");
         let ward = unit.split('.').nth(1).expect("ward").to_string();
         clerks.push(Clerk {
             unit: unit.clone(),
@@ -211,22 +195,13 @@ async fn start(label: &'static str, url: &str) -> Target {
         });
     }
     // A citizen for the online path (`MOTCUA_BENCH_PROFILE=online`).
-    motcua::services::users::create(
-        &state.db,
-        &state.data_keys,
-        &state.hasher,
-        motcua::services::users::CreateUser {
-            username: "bench_citizen".into(),
-            password: "bench-citizen-password-123".into(),
-            role: "citizen".into(),
-            unit: None,
-            province: None,
-            full_name: "Nguyễn Văn An".into(),
-            phone: Some("0912345678".into()),
-            email: Some("an@example.vn".into()),
-            id_number: Some("001203004567".into()),
-        },
-        chrono::Utc::now(),
+    support::create_account(
+        &state,
+        "bench_citizen",
+        "bench-citizen-password-123",
+        "citizen",
+        None,
+        None,
     )
     .await
     .expect("create citizen");

@@ -33,25 +33,9 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 
 async fn user(state: &motcua::state::AppState, username: &str, role: &str, unit: &str) -> String {
     let password = format!("{username}-bench-password-123");
-    motcua::services::users::create(
-        &state.db,
-        &state.data_keys,
-        &state.hasher,
-        motcua::services::users::CreateUser {
-            username: username.into(),
-            password: password.clone(),
-            role: role.into(),
-            unit: Some(unit.into()),
-            province: None,
-            full_name: format!("Bench {username}"),
-            phone: None,
-            email: None,
-            id_number: None,
-        },
-        chrono::Utc::now(),
-    )
-    .await
-    .expect("create user");
+    support::create_account(state, username, &password, role, Some(unit), None)
+        .await
+        .expect("create user");
     password
 }
 

@@ -64,6 +64,18 @@ pub enum Command {
     /// The keys that seal personal data at rest.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The supervisors' statistics.
+    #[command(subcommand)]
+    Stats(StatsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// Recount the backlog rollup (`backlog_counts`) from the open dossiers, printing the
+    /// groups that were wrong; writers wait while it runs (seconds at two million open).
+    Rebuild,
+    /// Compare the backlog rollup with a recount; exit non-zero naming the groups that differ.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -413,6 +425,47 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                     "broken link: audit log entry {id}: {what} (dossier events hold)"
                 )
                 .into()),
+            }
+        }
+        Command::Stats(cmd) => {
+            let settings = load_settings(&cli.global, None)?;
+            let conn = db::connect(&settings.database).await?;
+            let show = |d: &crate::repo::stats::RollupDifference| {
+                format!(
+                    "  {} {} {} {} {}: rollup {}, recount {}",
+                    d.province_code, d.unit, d.status, d.sla_state, d.age_day, d.rollup, d.recount
+                )
+            };
+            match cmd {
+                StatsCommand::Rebuild => {
+                    let started = std::time::Instant::now();
+                    let r = crate::services::stats::rebuild_rollup(&conn).await?;
+                    for d in &r.differed {
+                        println!("{}", show(d));
+                    }
+                    println!(
+                        "backlog rollup rebuilt: {} groups ({} were wrong) in {} ms",
+                        r.groups,
+                        r.differed.len(),
+                        started.elapsed().as_millis()
+                    );
+                    Ok(())
+                }
+                StatsCommand::Check => {
+                    let differed = crate::services::stats::rollup_differences(&conn).await?;
+                    if differed.is_empty() {
+                        println!("backlog rollup equals a recount");
+                        return Ok(());
+                    }
+                    for d in &differed {
+                        println!("{}", show(d));
+                    }
+                    Err(format!(
+                        "backlog rollup differs from a recount in {} groups: run `motcua stats rebuild`",
+                        differed.len()
+                    )
+                    .into())
+                }
             }
         }
         Command::Keys(KeysCommand::Generate) => {

@@ -127,6 +127,38 @@ pub fn block_on<F: Future>(body: F) -> F::Output {
         .block_on(body)
 }
 
+/// Create an account through the service (a citizen gets the personal data an applicant
+/// has); `Err` when it cannot, e.g. the username is taken by an earlier run.
+pub async fn create_account(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    role: &str,
+    unit: Option<&str>,
+    province: Option<&str>,
+) -> Result<(), motcua::error::ApiError> {
+    let citizen = role == "citizen";
+    motcua::services::users::create(
+        &state.db,
+        &state.data_keys,
+        &state.hasher,
+        motcua::services::users::CreateUser {
+            username: username.into(),
+            password: password.into(),
+            role: role.into(),
+            unit: unit.map(str::to_string),
+            province: province.map(str::to_string),
+            full_name: "Nguyễn Văn An".into(),
+            phone: citizen.then(|| "0912345678".into()),
+            email: citizen.then(|| "an@example.vn".into()),
+            id_number: citizen.then(|| "001203004567".into()),
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .map(|_| ())
+}
+
 /// An access token for `username`, by the API's own login.
 pub async fn login(client: &reqwest::Client, base: &str, username: &str, password: &str) -> String {
     let r: serde_json::Value = client

@@ -21,6 +21,7 @@ mod m20250701_000016_feedback;
 mod m20250701_000017_province_rules;
 mod m20250701_000018_event_chain;
 mod m20250701_000019_sealed_personal_data;
+mod m20250701_000020_national_scale;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000017_province_rules::Migration),
             Box::new(m20250701_000018_event_chain::Migration),
             Box::new(m20250701_000019_sealed_personal_data::Migration),
+            Box::new(m20250701_000020_national_scale::Migration),
         ]
     }
 }

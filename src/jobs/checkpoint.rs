@@ -19,19 +19,14 @@ use crate::state::AppState;
 
 const EVERY: Duration = Duration::from_millis(250);
 
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
     if state.db.get_database_backend() != DatabaseBackend::Sqlite {
         return;
     }
-    let mut tick = tokio::time::interval(EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.wait_for(|s| *s) => break,
-        }
+    super::every(EVERY, stop, || async {
         if let Err(e) = crate::db::checkpoint(&state.db).await {
             tracing::warn!(error = %e, "WAL checkpoint failed");
         }
-    }
+    })
+    .await
 }

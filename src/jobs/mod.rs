@@ -8,6 +8,7 @@ pub mod files;
 pub mod outbox;
 pub mod refresh;
 pub mod replica;
+pub mod rollup;
 pub mod sla;
 
 use tokio::sync::watch;
@@ -21,6 +22,7 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandl
         tokio::spawn(refresh::run(state.clone(), stop.clone())),
         tokio::spawn(account_events::run(state.clone(), stop.clone())),
         tokio::spawn(checkpoint::run(state.clone(), stop.clone())),
+        tokio::spawn(rollup::run(state.clone(), stop.clone())),
     ];
     if state.reads.has_replica() {
         jobs.push(tokio::spawn(replica::run(state.clone(), stop.clone())));
@@ -35,6 +37,23 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandl
         jobs.push(tokio::spawn(outbox::run(state.clone(), stop.clone())));
     }
     jobs
+}
+
+/// Run `work` every `every` (a late tick is delayed, not bunched) until asked to stop.
+pub async fn every<F, Fut>(every: std::time::Duration, mut stop: watch::Receiver<bool>, mut work: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+        work().await;
+    }
 }
 
 /// Sleep for `secs`, or return early (true) when asked to stop.

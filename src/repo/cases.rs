@@ -7,7 +7,7 @@ use entity::cases::{self, Column, Entity};
 use entity::{case_events, outbox, unit_day_counters};
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, InsertStatement, Query, QueryStatementBuilder,
-    UnionType, WithClause,
+    WithClause,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityName,
@@ -508,6 +508,13 @@ pub struct QueueFilter {
 
 /// A unit's open work: dossiers it handles, online dossiers waiting for it to receive them
 /// (or to be completed at its counter), and other units' dossiers sent to it for its part.
+///
+/// The three ways are disjoint conditions, each read on its own: a unit with sixteen
+/// thousand open dossiers is then a count on one index (`idx_cases_handling_open`, index
+/// only) and, in urgency order, the first rows of another (`idx_cases_handling_urgency`,
+/// whose columns are this order); the small other ways are added and the page cut from the
+/// merge. As one query with an OR, the database read every open dossier of the unit to
+/// sort them (90 ms at 8,000) and counted them through the table (30 ms).
 pub async fn queue<C: ConnectionTrait>(
     db: &C,
     unit: &str,
@@ -515,68 +522,102 @@ pub async fn queue<C: ConnectionTrait>(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<cases::Model>, u64), DbErr> {
-    let ways = [
-        Condition::all().add(Column::HandlingUnit.eq(unit)),
-        Condition::all().add(Column::ConsultedUnit.eq(unit)),
-        Condition::all()
-            .add(Column::ReceivingUnit.eq(unit))
-            .add(Column::Status.is_in(["submitted", "supplement_at_counter"])),
-    ];
-    let mut q = Entity::find().filter(Column::ClosedAt.is_null());
-    q = if db.get_database_backend() == DatabaseBackend::Sqlite {
-        // SQLite plans the OR below as a scan of every open dossier (with or without
-        // ANALYZE): each way is searched by its own index and the ids united instead.
-        // PostgreSQL combines the three indexes itself (a BitmapOr), faster than the union.
-        let open_where = |c: Condition| {
-            Query::select()
-                .column(Column::Id)
-                .from(Entity)
-                .cond_where(Condition::all().add(Column::ClosedAt.is_null()).add(c))
-                .to_owned()
+    let handled = Condition::all().add(Column::HandlingUnit.eq(unit));
+    let not_handled = Condition::any()
+        .add(Column::HandlingUnit.is_null())
+        .add(Column::HandlingUnit.ne(unit));
+    let consulted = Condition::all()
+        .add(Column::ConsultedUnit.eq(unit))
+        .add(not_handled.clone());
+    let waiting = Condition::all()
+        .add(Column::ReceivingUnit.eq(unit))
+        .add(Column::Status.is_in(["submitted", "supplement_at_counter"]))
+        .add(not_handled)
+        .add(
+            Condition::any()
+                .add(Column::ConsultedUnit.is_null())
+                .add(Column::ConsultedUnit.ne(unit)),
+        );
+    let mut total = 0;
+    let mut rows = Vec::new();
+    for way in [handled, consulted, waiting] {
+        let mut q = Entity::find()
+            .filter(Column::ClosedAt.is_null())
+            .filter(way);
+        if !f.statuses.is_empty() {
+            q = q.filter(Column::Status.is_in(f.statuses.clone()));
+        }
+        match f.claimed {
+            Some(true) => q = q.filter(Column::AssignedTo.is_not_null()),
+            Some(false) => q = q.filter(Column::AssignedTo.is_null()),
+            None => {}
+        }
+        if let Some(a) = f.assignee {
+            q = q.filter(Column::AssignedTo.eq(a));
+        }
+        if let Some(p) = &f.procedure {
+            q = q.filter(Column::ProcedureCode.eq(p.clone()));
+        }
+        if let Some(s) = &f.sla_state {
+            q = q.filter(Column::SlaState.eq(s.clone()));
+        }
+        let n = sea_orm::PaginatorTrait::count(q.clone(), db).await?;
+        total += n;
+        if n == 0 {
+            continue;
+        }
+        // The boolean keys sort false first: running clocks before paused ones, deadlines
+        // before none. The same expressions as the index's, so that it gives the order.
+        q = match f.sort {
+            QueueSort::Urgency => q
+                .order_by_asc(Expr::col(Column::PausedAt).is_not_null())
+                .order_by_asc(Expr::col(Column::DueAt).is_null())
+                .order_by_asc(Column::DueAt)
+                .order_by_asc(Column::SubmittedAt),
+            QueueSort::ReceivedAt => q
+                .order_by_asc(Expr::col(Column::ReceivedAt).is_null())
+                .order_by_asc(Column::ReceivedAt)
+                .order_by_asc(Column::SubmittedAt),
         };
-        let [handled, consulted, received] = ways;
-        let mut ids = open_where(handled);
-        ids.union(UnionType::Distinct, open_where(consulted))
-            .union(UnionType::Distinct, open_where(received));
-        q.filter(Column::Id.in_subquery(ids))
-    } else {
-        q.filter(ways.into_iter().fold(Condition::any(), Condition::add))
-    };
-    if !f.statuses.is_empty() {
-        q = q.filter(Column::Status.is_in(f.statuses.clone()));
+        rows.extend(
+            q.order_by_asc(Column::Id)
+                .limit(offset + limit)
+                .all(db)
+                .await?,
+        );
     }
-    match f.claimed {
-        Some(true) => q = q.filter(Column::AssignedTo.is_not_null()),
-        Some(false) => q = q.filter(Column::AssignedTo.is_null()),
-        None => {}
-    }
-    if let Some(a) = f.assignee {
-        q = q.filter(Column::AssignedTo.eq(a));
-    }
-    if let Some(p) = &f.procedure {
-        q = q.filter(Column::ProcedureCode.eq(p.clone()));
-    }
-    if let Some(s) = &f.sla_state {
-        q = q.filter(Column::SlaState.eq(s.clone()));
-    }
-    q = match f.sort {
-        QueueSort::Urgency => q
-            .order_by_asc(Into::<Expr>::into(
-                Expr::case(Column::PausedAt.is_not_null(), 1).finally(0),
+    match f.sort {
+        QueueSort::Urgency => rows.sort_by(|a, b| {
+            (
+                a.paused_at.is_some(),
+                a.due_at.is_none(),
+                a.due_at,
+                a.submitted_at,
+                a.id,
+            )
+                .cmp(&(
+                    b.paused_at.is_some(),
+                    b.due_at.is_none(),
+                    b.due_at,
+                    b.submitted_at,
+                    b.id,
+                ))
+        }),
+        QueueSort::ReceivedAt => rows.sort_by(|a, b| {
+            (a.received_at.is_none(), a.received_at, a.submitted_at, a.id).cmp(&(
+                b.received_at.is_none(),
+                b.received_at,
+                b.submitted_at,
+                b.id,
             ))
-            .order_by_asc(Into::<Expr>::into(
-                Expr::case(Column::DueAt.is_null(), 1).finally(0),
-            ))
-            .order_by_asc(Column::DueAt)
-            .order_by_asc(Column::SubmittedAt),
-        QueueSort::ReceivedAt => q
-            .order_by_asc(Into::<Expr>::into(
-                Expr::case(Column::ReceivedAt.is_null(), 1).finally(0),
-            ))
-            .order_by_asc(Column::ReceivedAt)
-            .order_by_asc(Column::SubmittedAt),
-    };
-    super::page(q.order_by_asc(Column::Id), db, offset, limit).await
+        }),
+    }
+    let page = rows
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
+    Ok((page, total))
 }
 
 /// A province's dossiers awaiting routing, oldest first.

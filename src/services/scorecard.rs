@@ -107,9 +107,10 @@ pub async fn scorecard(
     now: DateTime<Utc>,
     lang: Lang,
 ) -> ApiResult<Scorecard> {
-    let ind = indicators(deps.read, filter, from, to, now).await?;
+    let (ind, usage) = tokio::try_join!(indicators(deps.read, filter, from, to, now), async {
+        Ok(repo::stats::usage_by_procedure(deps.read, filter, from, to).await?)
+    })?;
     let c = &ind.counts;
-    let usage = repo::stats::usage_by_procedure(deps.read, filter, from, to).await?;
     let early = c.finished_early;
 
     // The catalog in force at the end of the period, with the province's fees.

@@ -163,24 +163,55 @@ pub struct Backlog {
 }
 
 fn bounds(cal: &WorkCalendar, now: DateTime<Utc>) -> AgeBounds {
-    let back = |days: i64| {
-        cal.add_working_secs(now, -days * DAY_SECS)
-            .unwrap_or(now - Duration::days(days))
+    let start = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(vn_offset()).single())
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or(now)
     };
-    let today = now
-        .with_timezone(&vn_offset())
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(vn_offset()).single())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(now);
+    let today = now.with_timezone(&vn_offset()).date_naive();
+    // The day `n` working days before today (a year back at most, should the calendar
+    // have no working day at all).
+    let back = |n: usize| {
+        let mut d = today;
+        let mut left = n;
+        for _ in 0..366 {
+            if left == 0 {
+                break;
+            }
+            d = d.pred_opt().unwrap_or(d);
+            if cal.is_working_day(d) {
+                left -= 1;
+            }
+        }
+        start(d)
+    };
     AgeBounds {
-        today,
+        today: start(today),
         d1: back(1),
         d3: back(3),
         d5: back(5),
         d10: back(10),
     }
+}
+
+/// The backlog's rows as the database counted them: from the rollup when the grouping and
+/// filter are the rollup's own (by province or unit, no procedure or unit filter), which
+/// costs the same with two million open dossiers as with two thousand; otherwise from the
+/// open dossiers themselves.
+async fn backlog_rows(
+    deps: &Deps<'_>,
+    filter: &Filter,
+    group: GroupBy,
+    b: AgeBounds,
+) -> ApiResult<Vec<q::BacklogRow>> {
+    if filter.unit.is_some()
+        || filter.procedure.is_some()
+        || !matches!(group, GroupBy::Province | GroupBy::Unit)
+    {
+        return Ok(q::backlog(deps.read, filter, group.query(), b).await?);
+    }
+    Ok(q::backlog_from_rollup(deps.read, filter.province.as_deref(), group.query(), b).await?)
 }
 
 /// The backlog grouped as asked, with totals equal to the sum of the groups.
@@ -193,7 +224,7 @@ pub async fn backlog(
     lang: Lang,
 ) -> ApiResult<Backlog> {
     let cal = deps.calendars.current().default_calendar();
-    let rows = q::backlog(deps.read, filter, group.query(), bounds(&cal, now)).await?;
+    let rows = backlog_rows(deps, filter, group, bounds(&cal, now)).await?;
     let directory = deps.directory.current();
     let mut totals = BacklogGroup {
         key: "total".into(),
@@ -377,10 +408,14 @@ pub async fn indicators(
         ));
     }
     let end = to.min(now);
-    let r = q::indicators(db, filter, from, to, end).await?;
-    let per = q::processing_by_procedure(db, filter, from, to).await?;
-    let dg = q::digitisation(db, filter, from, to).await?;
-    let rated = q::satisfaction(db, filter, from, to).await?;
+    // Independent reads, each on its own pooled connection: the period's statistics take
+    // as long as the slowest of them, not their sum.
+    let (r, per, dg, rated) = tokio::try_join!(
+        q::indicators(db, filter, from, to, end),
+        q::processing_by_procedure(db, filter, from, to),
+        q::digitisation(db, filter, from, to),
+        q::satisfaction(db, filter, from, to),
+    )?;
     let mean = |sum: i64, n: i64| (n > 0).then(|| (sum as f64 / n as f64 * 100.0).round() / 100.0);
     let (ratings, rating_sum, satisfied) = rated.iter().fold((0, 0, 0), |(n, s, k), r| {
         (n + r.ratings, s + r.rating_sum, k + r.satisfied)
@@ -556,8 +591,9 @@ pub async fn bottlenecks(
         .collect();
 
     let mut by_unit: BTreeMap<String, UnitOpen> = BTreeMap::new();
-    for r in &open {
-        let u = by_unit.entry(r.unit.clone()).or_insert_with(|| UnitOpen {
+    for r in open {
+        // Keyed by the row's own string: no copy per dossier.
+        let u = by_unit.entry(r.unit).or_insert_with(|| UnitOpen {
             dues: Vec::new(),
             overdue: 0,
             steps: BTreeMap::new(),
@@ -581,6 +617,10 @@ pub async fn bottlenecks(
                 }
             }
         }
+    }
+    // Served in deadline order ([`projected_breaches`]).
+    for u in by_unit.values_mut() {
+        u.dues.sort_unstable();
     }
     let flows: BTreeMap<String, (i64, i64)> = flows
         .into_iter()
@@ -905,6 +945,9 @@ pub async fn rebalancing(
             }
         }
     }
+    for u in units.values_mut() {
+        u.dues.sort_unstable();
+    }
     // What each unit can spare: its rate beyond what its own queue needs.
     let spare: BTreeMap<&str, f64> = units
         .iter()
@@ -1122,4 +1165,39 @@ pub async fn daily_flow(
             }
         })
         .collect())
+}
+
+/// Fold the backlog rollup's pending deltas into its counts (PostgreSQL; `jobs::rollup`).
+/// Returns the deltas folded; `None` when another instance was folding.
+pub async fn fold_rollup(db: &DatabaseConnection) -> Result<Option<u64>, sea_orm::DbErr> {
+    let txn = crate::db::begin_write(db).await?;
+    let folded = q::fold_rollup(&*txn).await?;
+    txn.commit().await?;
+    Ok(folded)
+}
+
+/// What `motcua stats rebuild` did.
+#[derive(Debug, Clone)]
+pub struct RollupRebuild {
+    /// Groups where the rollup and a recount disagreed before the rebuild.
+    pub differed: Vec<q::RollupDifference>,
+    /// Groups written by the recount.
+    pub groups: u64,
+}
+
+/// Recount the backlog rollup from the open dossiers, in one write transaction (writers
+/// wait for it; readers do not), and report what was wrong with it before.
+pub async fn rebuild_rollup(db: &DatabaseConnection) -> Result<RollupRebuild, sea_orm::DbErr> {
+    let txn = crate::db::begin_write(db).await?;
+    let differed = q::rollup_differences(&*txn).await?;
+    let groups = q::rebuild_rollup(&*txn).await?;
+    txn.commit().await?;
+    Ok(RollupRebuild { differed, groups })
+}
+
+/// The groups where the backlog rollup differs from a recount (none when it is right).
+pub async fn rollup_differences(
+    db: &DatabaseConnection,
+) -> Result<Vec<q::RollupDifference>, sea_orm::DbErr> {
+    q::rollup_differences(db).await
 }

@@ -1101,3 +1101,138 @@ async fn synthetic_histories_leave_open_as_many_as_asked() {
     let window = chrono::Duration::days(motcua::services::synthetic::OPEN_WINDOW_DAYS + 1);
     assert!(Utc::now() - oldest_open < window, "{oldest_open}");
 }
+
+/// The backlog by unit and province is read from a rollup that triggers keep in the same
+/// transaction as each change (migration 20). Through a working day's changes (walk-in and
+/// online intakes at once, reception, a whole handling, a supplement request, the sweeper
+/// marking them at risk then overdue) it must equal a recount of the open dossiers, and the
+/// backlog by unit (rollup) must total what the backlog by procedure (the dossiers
+/// themselves) totals. `motcua stats check` finds a wrong count; `motcua stats rebuild`
+/// repairs it.
+#[tokio::test]
+async fn the_backlog_rollup_equals_a_recount_through_a_day_of_changes() {
+    let app = spawn_app().await;
+    let cast = app.cast().await;
+    let mut bodies = Vec::new();
+    for _ in 0..12 {
+        bodies.push(
+            app.with_documents(&cast.reception, intake_body(MARITAL, BA_DINH))
+                .await,
+        );
+    }
+    let walk_ins = bodies.iter().map(|b| app.file(&cast.reception, b.clone()));
+    let mut codes: Vec<String> = futures::future::join_all(walk_ins)
+        .await
+        .into_iter()
+        .map(|r| r.assert_status(201)["code"].as_str().unwrap().to_string())
+        .collect();
+    let mut online = Vec::new();
+    for _ in 0..4 {
+        let body = app
+            .with_documents(&cast.citizen, intake_body(MARITAL, BA_DINH))
+            .await;
+        online.push(
+            app.submit_online(&cast.citizen, body).await["code"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let supervisor = app.token_for("nat", "supervisor", None, None).await;
+    let check = |when: &'static str| {
+        let app = &app;
+        let supervisor = supervisor.clone();
+        async move {
+            let differed = motcua::services::stats::rollup_differences(&app.state.db)
+                .await
+                .unwrap();
+            assert!(differed.is_empty(), "{when}: {differed:?}");
+            let by_unit = app
+                .get("/api/v1/stats/backlog?group_by=unit", Some(&supervisor))
+                .await
+                .assert_status(200);
+            let by_procedure = app
+                .get(
+                    "/api/v1/stats/backlog?group_by=procedure",
+                    Some(&supervisor),
+                )
+                .await
+                .assert_status(200);
+            assert_eq!(by_unit["totals"], by_procedure["totals"], "{when}");
+            by_unit
+        }
+    };
+    let b = check("after intake").await;
+    assert_eq!(b["totals"]["open"], 16);
+    assert_eq!(b["totals"]["received_today"], 12);
+
+    for code in &online[..2] {
+        app.act(&cast.reception, code, "receive", json!({}))
+            .await
+            .assert_status(200);
+    }
+    codes.extend(online[..2].iter().cloned());
+    let decided = codes.pop().unwrap();
+    for (who, action) in [
+        (&cast.clerk, "claim"),
+        (&cast.clerk, "start_processing"),
+        (&cast.clerk, "send_for_approval"),
+        (&cast.head, "approve"),
+    ] {
+        app.act(who, &decided, action, json!({}))
+            .await
+            .assert_status(200);
+    }
+    app.act(
+        &cast.clerk,
+        &codes[0],
+        "request_supplement",
+        json!({"reason": "Thiếu tờ khai có chữ ký", "components": ["to_khai"]}),
+    )
+    .await
+    .assert_status(200);
+    let b = check("after handling").await;
+    assert_eq!(b["totals"]["awaiting_supplement"], 1);
+    app.act(
+        &cast.reception,
+        &decided,
+        "return_result",
+        json!({"result_delivery": "in_person"}),
+    )
+    .await
+    .assert_status(200);
+    let b = check("after a return").await;
+    assert_eq!(b["totals"]["open"], 15);
+
+    let far = Utc::now() + Duration::days(60);
+    motcua::services::sla::sweep(&app.state.db, &app.state.data_keys, far, 5)
+        .await
+        .unwrap();
+    let b = check("after the sweep").await;
+    assert_eq!(b["totals"]["overdue"], 12, "{b}");
+    // Folding the deltas (PostgreSQL's job) changes nothing a reader sees.
+    motcua::services::stats::fold_rollup(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(check("after folding").await["groups"], b["groups"]);
+
+    // A count gone wrong is found by the check and repaired by the rebuild.
+    use sea_orm::ConnectionTrait;
+    app.state
+        .db
+        .execute_unprepared("UPDATE backlog_counts SET n = n + 3 WHERE sla_state = 'overdue'")
+        .await
+        .unwrap();
+    let url = app.database_url.clone();
+    let env = [("MOTCUA__SECURITY__DATA_KEY", TEST_DATA_KEY)];
+    let (ok, out) = run_motcua(&["stats", "check", "--database-url", &url], &env);
+    assert!(!ok && out.contains("differs from a recount"), "{out}");
+    let (ok, out) = run_motcua(&["stats", "rebuild", "--database-url", &url], &env);
+    assert!(
+        ok && out.contains("were wrong)") && !out.contains("(0 were wrong)"),
+        "{out}"
+    );
+    let (ok, out) = run_motcua(&["stats", "check", "--database-url", &url], &env);
+    assert!(ok && out.contains("equals a recount"), "{out}");
+    assert_eq!(check("after the rebuild").await["groups"], b["groups"]);
+}
