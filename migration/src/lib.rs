@@ -22,6 +22,7 @@ mod m20250701_000017_province_rules;
 mod m20250701_000018_event_chain;
 mod m20250701_000019_sealed_personal_data;
 mod m20250701_000020_national_scale;
+mod m20250701_000021_document_flags;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000018_event_chain::Migration),
             Box::new(m20250701_000019_sealed_personal_data::Migration),
             Box::new(m20250701_000020_national_scale::Migration),
+            Box::new(m20250701_000021_document_flags::Migration),
         ]
     }
 }

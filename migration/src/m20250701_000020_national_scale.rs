@@ -112,9 +112,6 @@ impl MigrationTrait for Migration {
         }
 
         for sql in [
-            // Whether a dossier has component files, or a result file (digitisation
-            // indicators): a probe of the index alone, per dossier of the period.
-            "CREATE INDEX idx_case_documents_case_kind ON case_documents (case_id, kind)",
             // The scans first stored in a period (digitisation indicators).
             "CREATE INDEX idx_case_documents_digitised ON case_documents (uploaded_at) \
              WHERE digitised AND reused_from IS NULL",
@@ -221,7 +218,6 @@ impl MigrationTrait for Migration {
             "DROP INDEX IF EXISTS idx_cases_province_decided_cover",
             "DROP INDEX IF EXISTS idx_cases_province_paid_cover",
             "DROP INDEX IF EXISTS idx_cases_open_deadlines",
-            "DROP INDEX IF EXISTS idx_case_documents_case_kind",
             "DROP INDEX IF EXISTS idx_case_documents_digitised",
             "DROP TABLE IF EXISTS backlog_deltas",
             "DROP TABLE IF EXISTS backlog_counts",
