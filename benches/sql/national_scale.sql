@@ -14,8 +14,10 @@
 -- gives 80,000 × 25 = 2,000,000 open dossiers and 120,000 × 42 = 5,040,000 closed ones,
 -- each with its events. A copy k of dossier `id` is `id + k × 10,000,000`, its code the
 -- original's with k × 10,000 added to its number (`…-260413-0001` → `…-260413-10001`, a
--- valid code of the same unit and day); everything else (units, dates, states) is the original's, so a unit's open
--- load grows by the same factor. The rollups and planner statistics are rebuilt at the end.
+-- valid code of the same unit and day); everything else (units, dates, states) is the
+-- original's, so a unit's open load grows by the same factor. The triggers keep the
+-- backlog rollup as the rows go in (`motcua stats check` confirms it); the planner
+-- statistics are gathered at the end.
 -- The columns are read from the catalogue, so the script follows the schema's migrations.
 
 \set ON_ERROR_STOP on
