@@ -581,9 +581,12 @@ pub async fn bottlenecks(
     let since = now - Duration::days(window_days);
     let window_working_days =
         (cal.working_secs_between(since, now) as f64 / DAY_SECS as f64).max(1.0);
-    let flows = q::flow(deps.read, filter, since).await?;
-    let open = q::open_with_deadlines(deps.read, filter).await?;
-    let catalog = crate::repo::procedures::all(deps.read).await?;
+    // Independent reads at once, each on its own pooled connection.
+    let (flows, open, catalog) = tokio::try_join!(
+        q::flow(deps.read, filter, since),
+        q::open_with_deadlines(deps.read, filter),
+        crate::repo::procedures::all(deps.read),
+    )?;
     let boundary_free: std::collections::HashSet<String> = catalog
         .iter()
         .filter(|p| p.boundary_independent)
