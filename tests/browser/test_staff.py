@@ -349,6 +349,8 @@ def test_pages_fit_a_phone_and_work_by_keyboard(server_factory, browser):
     p = w.page
     # Signing in by keyboard alone.
     p.goto(s.base + "/login")
+    # `autofocus` applies once the page has settled; keys typed before it go nowhere.
+    p.wait_for_function("document.activeElement && document.activeElement.id === 'username'")
     p.keyboard.type("letan")
     p.keyboard.press("Tab")
     p.keyboard.type(PASSWORD)
