@@ -207,7 +207,7 @@ pub enum UserCommand {
 pub struct UserCreateArgs {
     #[arg(long)]
     pub username: String,
-    /// citizen, clerk, unit_head, supervisor or admin.
+    /// citizen, clerk, unit_head, supervisor, admin, province_admin or integrator.
     #[arg(long)]
     pub role: String,
     /// Unit code (clerks and unit heads).

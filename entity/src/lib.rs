@@ -30,3 +30,5 @@ pub mod uploads;
 pub mod ward_conversions;
 pub mod wards;
 pub mod web_sessions;
+pub mod webhook_deliveries;
+pub mod webhooks;

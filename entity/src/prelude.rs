@@ -24,3 +24,5 @@ pub use super::units::Entity as Units;
 pub use super::ward_conversions::Entity as WardConversions;
 pub use super::wards::Entity as Wards;
 pub use super::web_sessions::Entity as WebSessions;
+pub use super::webhook_deliveries::Entity as WebhookDeliveries;
+pub use super::webhooks::Entity as Webhooks;

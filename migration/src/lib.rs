@@ -23,6 +23,7 @@ mod m20250701_000018_event_chain;
 mod m20250701_000019_sealed_personal_data;
 mod m20250701_000020_national_scale;
 mod m20250701_000021_document_flags;
+mod m20250701_000022_event_feed;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000019_sealed_personal_data::Migration),
             Box::new(m20250701_000020_national_scale::Migration),
             Box::new(m20250701_000021_document_flags::Migration),
+            Box::new(m20250701_000022_event_feed::Migration),
         ]
     }
 }

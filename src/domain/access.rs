@@ -131,7 +131,17 @@ impl Actor {
                 None => CaseScope::National,
             }),
             Role::Admin => Ok(CaseScope::Audited),
-            Role::ProvinceAdmin => Err(denied("no_case_access")),
+            Role::ProvinceAdmin | Role::Integrator => Err(denied("no_case_access")),
+        }
+    }
+
+    /// Whose events the caller may follow in the event feed: administrators all, an
+    /// integrator its province's (or all without one).
+    pub fn feed_scope(&self) -> Result<Option<String>, Denied> {
+        match self.role {
+            Role::Admin => Ok(None),
+            Role::Integrator => Ok(self.province.clone()),
+            _ => Err(denied("integrators_only")),
         }
     }
 
@@ -196,7 +206,9 @@ impl Actor {
                 _ => Err(denied("no_unit")),
             },
             Role::Admin => Ok(StatsScope::National),
-            Role::Citizen | Role::Clerk | Role::ProvinceAdmin => Err(denied("supervisors_only")),
+            Role::Citizen | Role::Clerk | Role::ProvinceAdmin | Role::Integrator => {
+                Err(denied("supervisors_only"))
+            }
         }
     }
 }
@@ -235,6 +247,30 @@ mod tests {
         let citizen = actor(Role::Citizen, None, None);
         assert!(citizen.case_scope().unwrap().covers(&facts));
         assert!(actor(Role::Clerk, None, None).case_scope().is_err());
+    }
+
+    #[test]
+    fn the_event_feed_is_for_administrators_and_integrators() {
+        assert_eq!(actor(Role::Admin, None, None).feed_scope(), Ok(None));
+        assert_eq!(actor(Role::Integrator, None, None).feed_scope(), Ok(None));
+        assert_eq!(
+            actor(Role::Integrator, None, Some("79")).feed_scope(),
+            Ok(Some("79".to_string()))
+        );
+        for role in [
+            Role::Citizen,
+            Role::Clerk,
+            Role::Supervisor,
+            Role::ProvinceAdmin,
+        ] {
+            assert!(
+                actor(role, None, Some("79")).feed_scope().is_err(),
+                "{role}"
+            );
+        }
+        // An integrator reads events, never a dossier nor the statistics.
+        let integrator = actor(Role::Integrator, None, None);
+        assert!(integrator.case_scope().is_err() && integrator.stats_scope().is_err());
     }
 
     #[test]

@@ -20,16 +20,21 @@ pub enum Role {
     /// a province's own People's Committee publishes them (Decree 118/2025/NĐ-CP),
     /// not the national administrators alone. Reads no dossier.
     ProvinceAdmin,
+    /// Another system that follows the dossiers' events (the event feed and webhooks): a
+    /// statistics office, a city's complaint app. Of one province, or of the country
+    /// without one. Reads events, never a dossier's content.
+    Integrator,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Citizen,
         Role::Clerk,
         Role::UnitHead,
         Role::Supervisor,
         Role::Admin,
         Role::ProvinceAdmin,
+        Role::Integrator,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +45,7 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::Admin => "admin",
             Role::ProvinceAdmin => "province_admin",
+            Role::Integrator => "integrator",
         }
     }
 

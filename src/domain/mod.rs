@@ -5,6 +5,7 @@ pub mod access;
 pub mod account;
 pub mod calendar;
 pub mod dossier;
+pub mod feed;
 pub mod geography;
 pub mod lang;
 pub mod lifecycle;

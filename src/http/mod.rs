@@ -7,6 +7,7 @@ pub mod auth;
 pub mod calendar;
 pub mod cases;
 pub mod documents;
+pub mod events;
 pub mod extract;
 pub mod feedback;
 pub mod geography;
@@ -77,6 +78,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(feedback::router())
         .merge(calendar::router())
         .merge(stats::router())
+        .merge(events::router())
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -33,6 +33,7 @@ use crate::error::{FieldErrorDocument, ProblemDocument};
         (name = "cases", description = "Dossiers: intake, actions, events, queues, tracking"),
         (name = "calendar", description = "The civil-service working calendar and deadlines"),
         (name = "stats", description = "Backlogs, indicators, bottlenecks"),
+        (name = "events", description = "The event feed for integrators and its webhook subscriptions"),
     )
 )]
 struct ApiDoc;

@@ -75,7 +75,7 @@ impl AccountView {
 pub struct CreateUserRequest {
     pub username: String,
     pub password: String,
-    /// citizen, clerk, unit_head, supervisor or admin.
+    /// citizen, clerk, unit_head, supervisor, admin, province_admin or integrator.
     pub role: String,
     /// Required for clerk and unit_head.
     pub unit: Option<String>,

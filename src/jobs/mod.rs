@@ -10,6 +10,7 @@ pub mod refresh;
 pub mod replica;
 pub mod rollup;
 pub mod sla;
+pub mod webhooks;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -35,6 +36,7 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandl
     }
     if state.settings.outbox.dispatcher_enabled {
         jobs.push(tokio::spawn(outbox::run(state.clone(), stop.clone())));
+        jobs.push(tokio::spawn(webhooks::run(state.clone(), stop.clone())));
     }
     jobs
 }

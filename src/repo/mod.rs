@@ -10,6 +10,7 @@ pub mod counters;
 pub mod documents;
 pub mod dossiers;
 pub mod events;
+pub mod feed;
 pub mod feedback;
 pub mod geography;
 pub mod idempotency;
@@ -26,6 +27,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod units;
 pub mod web_sessions;
+pub mod webhooks;
 
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait, QuerySelect, Select,

@@ -257,14 +257,14 @@ pub async fn check_role_placement(
                 ));
             }
         }
-        Role::Supervisor | Role::ProvinceAdmin => {
+        Role::Supervisor | Role::ProvinceAdmin | Role::Integrator => {
             if unit.is_some() {
                 return Err(ApiError::invalid_field(
                     "unit",
                     "unit_not_allowed",
                     text!(
-                        "Giám sát viên, quản trị tỉnh không thuộc đơn vị.",
-                        "Supervisors and province administrators do not belong to a unit."
+                        "Giám sát viên, quản trị tỉnh, hệ thống kết nối không thuộc đơn vị.",
+                        "Supervisors, province administrators and integrators do not belong to a unit."
                     ),
                 ));
             }

@@ -11,6 +11,7 @@ pub mod data_keys;
 pub mod deadlines;
 pub mod demo;
 pub mod documents;
+pub mod feed;
 pub mod feedback;
 pub mod geography;
 pub mod intake;

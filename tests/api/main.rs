@@ -16,6 +16,7 @@ mod config;
 mod crash;
 mod documents;
 mod errors;
+mod events;
 mod feedback;
 mod geography;
 mod hardening;

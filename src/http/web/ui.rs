@@ -87,6 +87,7 @@ pub fn role_label(role: Role, lang: Lang) -> &'static str {
         Role::UnitHead => ("Lãnh đạo đơn vị", "Unit head"),
         Role::Supervisor => ("Giám sát", "Supervisor"),
         Role::ProvinceAdmin => ("Quản trị tỉnh", "Province administrator"),
+        Role::Integrator => ("Hệ thống kết nối", "Integrator"),
         Role::Admin => ("Quản trị", "Administrator"),
     };
     if lang == Lang::En {
