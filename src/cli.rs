@@ -67,6 +67,66 @@ pub enum Command {
     /// The supervisors' statistics.
     #[command(subcommand)]
     Stats(StatsCommand),
+    /// Synchronisation with other systems.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+    /// Records for batch upload elsewhere.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Send to the national portal (`national.*`) again the dossiers whose synchronisation
+    /// failed and that changed since DATE, then whatever else is due; exit non-zero if some
+    /// still fail.
+    National(SyncNationalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncNationalArgs {
+    /// `2026-12-03` (from the start of that day in Vietnam) or an RFC 3339 instant.
+    #[arg(long, value_name = "DATE")]
+    pub since: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The national portal's records (`DongBoHoSoMC`) of the dossiers filed between two
+    /// dates, one JSON per line on standard output.
+    National(ExportNationalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportNationalArgs {
+    /// `2026-12-01` (from the start of that day in Vietnam) or an RFC 3339 instant.
+    #[arg(long, value_name = "DATE")]
+    pub from: String,
+    /// `2026-12-03` (to the end of that day, included) or an RFC 3339 instant (excluded).
+    #[arg(long, value_name = "DATE")]
+    pub to: String,
+}
+
+/// A command-line date: a Vietnamese calendar day (its start, or with `end` the start of
+/// the next day) or an RFC 3339 instant.
+pub fn parse_date(raw: &str, end: bool) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let raw = raw.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    let day = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| format!("{raw:?} is neither a date (2026-12-03) nor an RFC 3339 instant"))?;
+    let day = if end {
+        day.succ_opt().unwrap_or(day)
+    } else {
+        day
+    };
+    let start = day.and_hms_opt(0, 0, 0).expect("midnight");
+    Ok(start
+        .and_local_timezone(crate::domain::calendar::vn_offset())
+        .single()
+        .expect("a fixed offset")
+        .with_timezone(&chrono::Utc))
 }
 
 #[derive(Debug, Subcommand)]
@@ -467,6 +527,51 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                     .into())
                 }
             }
+        }
+        Command::Sync(SyncCommand::National(args)) => {
+            let since = parse_date(&args.since, false)?;
+            let settings = load_settings(&cli.global, None)?;
+            if settings.national.url.trim().is_empty() {
+                return Err("national.url is not configured".into());
+            }
+            let conn = db::connect(&settings.database).await?;
+            let keys = crate::services::data_keys::open(&settings, &conn).await?;
+            let portal = crate::services::national::Portal::new(&settings.national);
+            let (queued, r) = crate::services::national::resend_failed(
+                &conn,
+                &keys,
+                &portal,
+                settings.national.max_attempts,
+                since,
+            )
+            .await?;
+            println!(
+                "national portal: {queued} failed dossiers queued again; {} brought up to date ({} calls), {} failed",
+                r.synced, r.calls, r.failed
+            );
+            if r.failed > 0 {
+                return Err(
+                    format!("{} dossiers still fail: see their last_error", r.failed).into(),
+                );
+            }
+            Ok(())
+        }
+        Command::Export(ExportCommand::National(args)) => {
+            let (from, to) = (parse_date(&args.from, false)?, parse_date(&args.to, true)?);
+            let settings = load_settings(&cli.global, None)?;
+            let conn = db::connect(&settings.database).await?;
+            let keys = crate::services::data_keys::open(&settings, &conn).await?;
+            use std::io::Write;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let (written, skipped) =
+                crate::services::national::export(&conn, &keys, from, to, |line| {
+                    writeln!(out, "{line}")
+                })
+                .await?;
+            out.flush()?;
+            eprintln!("{written} records written; {skipped} left out (their receiving unit has no national_code)");
+            Ok(())
         }
         Command::Keys(KeysCommand::Generate) => {
             println!("{}", crate::security::data_key::generate());

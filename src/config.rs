@@ -26,6 +26,7 @@ pub struct Settings {
     pub intake: IntakeSettings,
     pub sla: SlaSettings,
     pub outbox: OutboxSettings,
+    pub national: NationalSettings,
     pub calendar: CalendarSettings,
     pub metrics: MetricsSettings,
     pub web: WebSettings,
@@ -266,6 +267,23 @@ pub struct OutboxSettings {
     pub webhook_url: String,
     pub webhook_secret: SecretString,
     pub webhook_timeout_secs: u64,
+}
+
+/// Synchronisation with the national public-service portal (`services::national`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NationalSettings {
+    pub enabled: bool,
+    /// The portal's base URL: records go to `{url}/DongBoHoSoMC` and `{url}/CapNhatTienDoHoSoMC`.
+    pub url: String,
+    /// Where the credentials are posted for a session token.
+    pub auth_url: String,
+    pub username: String,
+    pub password: SecretString,
+    pub timeout_secs: u64,
+    pub poll_interval_secs: u64,
+    /// Failed attempts before a dossier waits for `motcua sync national`.
+    pub max_attempts: i32,
 }
 
 /// `GET /metrics`: for administrators, or a scraper holding `token`.

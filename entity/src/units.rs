@@ -23,6 +23,9 @@ pub struct Model {
     pub working_hours: String,
     pub receives_dossiers: bool,
     pub active: bool,
+    /// The agency code on the national portal (QCVN 102), set by administrators.
+    #[sea_orm(nullable)]
+    pub national_code: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

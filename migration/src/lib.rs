@@ -24,6 +24,7 @@ mod m20250701_000019_sealed_personal_data;
 mod m20250701_000020_national_scale;
 mod m20250701_000021_document_flags;
 mod m20250701_000022_event_feed;
+mod m20250701_000023_national_sync;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000020_national_scale::Migration),
             Box::new(m20250701_000021_document_flags::Migration),
             Box::new(m20250701_000022_event_feed::Migration),
+            Box::new(m20250701_000023_national_sync::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ pub mod feed;
 pub mod geography;
 pub mod lang;
 pub mod lifecycle;
+pub mod national;
 pub mod procedure;
 pub mod province_lists;
 pub mod routing;

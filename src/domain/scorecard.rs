@@ -170,7 +170,7 @@ pub const INDICATORS: [Indicator; 20] = [
         Disclosure,
         6.0,
         None,
-        Entered,
+        Computed,
         "Hồ sơ được đồng bộ, công khai trên Cổng DVCQG",
         "Dossiers synchronised to the national portal",
     ),

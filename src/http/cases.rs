@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(submit, list_cases))
         .routes(routes!(get_case))
+        .routes(routes!(national_sync))
         .routes(routes!(case_events))
         .routes(routes!(act))
         .routes(routes!(unit_queue))
@@ -666,6 +667,28 @@ async fn get_case(
         res.headers_mut().insert(axum::http::header::ETAG, v);
     }
     Ok(res)
+}
+
+/// Whether the national public-service portal holds the dossier up to its last public
+/// step, and the last attempt and error (staff with access to the dossier).
+#[utoipa::path(get, path = "/api/v1/cases/{code}/national-sync", tag = "cases",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Dossier code", pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*-[0-9]{6}-[0-9]{4,6}$", max_length = 60)),
+    responses(
+        (status = 200, body = crate::services::national::SyncStatus),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn national_sync(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<ApiJson<crate::services::national::SyncStatus>> {
+    actor.require_staff()?;
+    let (case, _) = svc::get(&state.dossiers(), &actor, &code).await?;
+    Ok(ApiJson(
+        crate::services::national::status(&state.db, case.id).await?,
+    ))
 }
 
 /// One step of a dossier's history.

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(bottlenecks))
         .routes(routes!(rebalancing))
         .routes(routes!(scorecard))
+        .routes(routes!(national_sync))
         .routes(routes!(enter_scorecard_value))
 }
 
@@ -152,6 +153,33 @@ async fn indicators(
         return Ok(csv_response("indicators", indicators_csv(&r)?));
     }
     Ok(ApiJson(r).into_response())
+}
+
+/// Of the dossiers filed in a period, how many the national public-service portal holds up
+/// to their last public step (Decision 766 sub-indicator 1.4), and how many failed.
+#[utoipa::path(get, path = "/api/v1/stats/national-sync", tag = "stats",
+    security(("bearer" = [])),
+    params(IndicatorsQuery),
+    responses(
+        (status = 200, body = stats::NationalSyncShare),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn national_sync(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(q): ApiQuery<IndicatorsQuery>,
+) -> ApiResult<ApiJson<stats::NationalSyncShare>> {
+    let filter = stats::scoped_filter(&actor, q.province, q.unit, None)?;
+    Ok(ApiJson(
+        stats::national_sync(
+            state.read_db(),
+            &filter,
+            q.from.with_timezone(&Utc),
+            q.to.with_timezone(&Utc),
+        )
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

@@ -86,6 +86,10 @@ pub struct UpdateUnitRequest {
     pub working_hours: Option<String>,
     pub active: Option<bool>,
     pub receives_dossiers: Option<bool>,
+    /// The agency code on the national portal (QCVN 102); `null` clears it.
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub national_code: Option<Option<String>>,
 }
 
 /// List units, filtered.
@@ -203,6 +207,7 @@ async fn update_unit(
             working_hours: body.working_hours,
             active: body.active,
             receives_dossiers: body.receives_dossiers,
+            national_code: body.national_code,
         },
         Utc::now(),
     )

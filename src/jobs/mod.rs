@@ -5,6 +5,7 @@
 pub mod account_events;
 pub mod checkpoint;
 pub mod files;
+pub mod national;
 pub mod outbox;
 pub mod refresh;
 pub mod replica;
@@ -33,6 +34,9 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandl
     }
     if state.settings.storage.cleanup_enabled {
         jobs.push(tokio::spawn(files::run(state.clone(), stop.clone())));
+    }
+    if state.settings.national.enabled {
+        jobs.push(tokio::spawn(national::run(state.clone(), stop.clone())));
     }
     if state.settings.outbox.dispatcher_enabled {
         jobs.push(tokio::spawn(outbox::run(state.clone(), stop.clone())));

@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult, Statemen
 pub struct FeedRow {
     pub txid: i64,
     pub id: i64,
+    pub case_id: i64,
     pub case_code: String,
     pub procedure_code: String,
     pub province_code: String,
@@ -24,7 +25,8 @@ pub struct FeedRow {
     pub hash: Option<String>,
 }
 
-const COLUMNS: &str = "e.id, c.code AS case_code, c.procedure_code, c.province_code, e.seq, \
+const COLUMNS: &str =
+    "e.id, e.case_id, c.code AS case_code, c.procedure_code, c.province_code, e.seq, \
      e.action, e.from_status, e.to_status, e.public, e.actor_role, e.actor_unit, e.at, e.hash";
 
 /// Up to `limit` events after (`txid`, `id`), oldest first, of one province or all. On

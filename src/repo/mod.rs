@@ -14,6 +14,7 @@ pub mod feed;
 pub mod feedback;
 pub mod geography;
 pub mod idempotency;
+pub mod national;
 pub mod outbox;
 pub mod overrides;
 pub mod personal_data;

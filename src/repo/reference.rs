@@ -244,6 +244,7 @@ pub async fn insert_units<C: ConnectionTrait>(
                 working_hours: Set(working_hours.to_string()),
                 receives_dossiers: Set(u.kind.receives_dossiers()),
                 active: Set(true),
+                national_code: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
             })

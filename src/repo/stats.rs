@@ -810,3 +810,35 @@ pub async fn awaiting_reception<C: ConnectionTrait>(
         .all(db)
         .await
 }
+
+/// Dossiers filed in a period and how many of them the national portal holds up to their
+/// last public step (`national_sync`), or failed to take.
+#[derive(Debug, Clone, Default, FromQueryResult)]
+pub struct NationalSyncCounts {
+    pub dossiers: i64,
+    pub synced: i64,
+    pub failing: i64,
+}
+
+pub async fn national_sync_counts<C: ConnectionTrait>(
+    db: &C,
+    filter: &Filter,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<NationalSyncCounts, DbErr> {
+    let mut values: Vec<Value> = vec![from.into(), to.into()];
+    let clause = filter.clause(&mut values);
+    let sql = format!(
+        "SELECT COUNT(*) AS dossiers, \
+           COALESCE(SUM(CASE WHEN s.synced_seq > 0 AND s.synced_seq >= s.pending_seq THEN 1 ELSE 0 END), 0) AS synced, \
+           COALESCE(SUM(CASE WHEN s.last_error IS NOT NULL THEN 1 ELSE 0 END), 0) AS failing \
+         FROM (SELECT id FROM cases WHERE submitted_at >= ? AND submitted_at < ?{clause}) c \
+         LEFT JOIN national_sync s ON s.case_id = c.id"
+    );
+    Ok(
+        NationalSyncCounts::find_by_statement(stmt(db.get_database_backend(), &sql, values))
+            .one(db)
+            .await?
+            .unwrap_or_default(),
+    )
+}

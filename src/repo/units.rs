@@ -84,6 +84,8 @@ pub struct UnitChange {
     pub working_hours: Option<String>,
     pub active: Option<bool>,
     pub receives_dossiers: Option<bool>,
+    /// `Some(None)` clears it.
+    pub national_code: Option<Option<String>>,
 }
 
 /// Write the changes to the row read as `current`, with `updated_at`; returns the row as it
@@ -109,6 +111,9 @@ pub async fn update<C: ConnectionTrait>(
     }
     if let Some(r) = ch.receives_dossiers {
         am.receives_dossiers = Set(r);
+    }
+    if let Some(n) = ch.national_code {
+        am.national_code = Set(n);
     }
     am.updated_at = Set(now);
     am.update(db).await

@@ -16,6 +16,7 @@ pub mod feedback;
 pub mod geography;
 pub mod intake;
 pub mod intake_writer;
+pub mod national;
 pub mod notify;
 pub mod procedures;
 pub mod province_lists;

@@ -107,9 +107,11 @@ pub async fn scorecard(
     now: DateTime<Utc>,
     lang: Lang,
 ) -> ApiResult<Scorecard> {
-    let (ind, usage) = tokio::try_join!(indicators(deps.read, filter, from, to, now), async {
-        Ok(repo::stats::usage_by_procedure(deps.read, filter, from, to).await?)
-    })?;
+    let (ind, usage, synced) = tokio::try_join!(
+        indicators(deps.read, filter, from, to, now),
+        async { Ok(repo::stats::usage_by_procedure(deps.read, filter, from, to).await?) },
+        async { Ok(repo::stats::national_sync_counts(deps.read, filter, from, to).await?) },
+    )?;
     let c = &ind.counts;
     let early = c.finished_early;
 
@@ -196,6 +198,7 @@ pub async fn scorecard(
             }
             "procedures_paid_online" => rate(fee_paid_online, fee_online.len() as i64),
             "online_payment" => rate(paid_online, paid),
+            "dossiers_synced_to_national_portal" => rate(synced.synced, synced.dossiers),
             "electronic_results" => rate(
                 ind.digitisation.decided_with_result_file,
                 ind.digitisation.decided,

@@ -1204,3 +1204,38 @@ pub async fn rollup_differences(
 ) -> Result<Vec<q::RollupDifference>, sea_orm::DbErr> {
     q::rollup_differences(db).await
 }
+
+/// The national portal's share of a period's dossiers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NationalSyncShare {
+    /// Dossiers filed in the period.
+    pub dossiers: i64,
+    /// Of them, held by the portal up to their last public step.
+    pub synced: i64,
+    /// Of them, with a failed attempt on record (retried, or waiting for `motcua sync national`).
+    pub failing: i64,
+    /// `synced / dossiers` (none without dossiers).
+    pub share: Option<f64>,
+}
+
+pub async fn national_sync(
+    db: &DatabaseConnection,
+    filter: &Filter,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> ApiResult<NationalSyncShare> {
+    if to <= from {
+        return Err(ApiError::invalid_field(
+            "to",
+            "empty_period",
+            text!("'to' phải sau 'from'.", "'to' must be after 'from'."),
+        ));
+    }
+    let c = crate::repo::stats::national_sync_counts(db, filter, from, to).await?;
+    Ok(NationalSyncShare {
+        share: (c.dossiers > 0).then(|| c.synced as f64 / c.dossiers as f64),
+        dossiers: c.dossiers,
+        synced: c.synced,
+        failing: c.failing,
+    })
+}

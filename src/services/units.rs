@@ -86,6 +86,9 @@ pub struct Unit {
     /// A reception point (one-stop-shop counter).
     pub receives_dossiers: bool,
     pub active: bool,
+    /// The agency code on the national portal (QCVN 102), used in the dossier code sent there.
+    #[schema(example = "000.00.31.H26")]
+    pub national_code: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -104,6 +107,7 @@ impl From<UnitRow> for Unit {
             working_hours: u.working_hours,
             receives_dossiers: u.receives_dossiers,
             active: u.active,
+            national_code: u.national_code,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }
@@ -118,6 +122,8 @@ pub struct UpdateUnit {
     pub working_hours: Option<String>,
     pub active: Option<bool>,
     pub receives_dossiers: Option<bool>,
+    /// `Some(None)` clears it.
+    pub national_code: Option<Option<String>>,
 }
 
 pub fn unit_not_found(code: &str) -> ApiError {
@@ -452,6 +458,7 @@ pub async fn create(
         working_hours: hours,
         receives_dossiers: u.receives_dossiers.unwrap_or(kind.receives_dossiers()),
         active: true,
+        national_code: None,
         created_at: now,
         updated_at: now,
     };
@@ -514,6 +521,21 @@ pub async fn update(
         .working_hours
         .as_deref()
         .and_then(|h| check_hours(&mut c, h));
+    let national_code = u.national_code.map(|n| {
+        n.map(|n| n.trim().to_string()).filter(|n| {
+            let ok = (3..=32).contains(&n.len())
+                && n.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'.');
+            if !ok {
+                c.push(field(
+                    "national_code",
+                    "invalid_national_code",
+                    "Mã cơ quan trên Cổng quốc gia gồm 3–32 chữ in hoa, chữ số và dấu chấm (QCVN 102).",
+                    "The national agency code is 3–32 capital letters, digits and dots (QCVN 102).",
+                ));
+            }
+            ok
+        })
+    });
     let code = UnitCode::parse(raw_code).map_err(|_| unit_not_found(raw_code))?;
     c.finish()?;
     let txn = db::begin_write(deps.db).await?;
@@ -527,6 +549,7 @@ pub async fn update(
         working_hours: hours,
         active: u.active,
         receives_dossiers: u.receives_dossiers,
+        national_code,
     };
     let updated = repo::units::update(&txn, current, change, now).await?;
     repo::audit::record(

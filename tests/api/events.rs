@@ -11,35 +11,9 @@ use crate::helpers::*;
 const HCM_WARD: &str = "25747";
 const HCM_CENTRE: &str = "79.TTPVHCC";
 
-/// Wait until the feed hands out every committed event. On PostgreSQL an event is handed
-/// out once every older transaction has ended, and those include the other tests'
-/// transactions on the same server, which run in parallel: a read that must see
-/// everything waits for them (milliseconds).
-async fn settled(app: &TestApp) {
-    let db = &app.state.db;
-    if db.get_database_backend() != DatabaseBackend::Postgres {
-        return;
-    }
-    for _ in 0..500 {
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                DatabaseBackend::Postgres,
-                "SELECT COALESCE(MAX(commit_txid), 0) < pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS ok FROM case_events",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        if row.try_get::<bool>("", "ok").unwrap() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("the feed did not settle in 5 s");
-}
-
 /// Read the feed from `from` to its end, `limit` events a page; every event and the end.
 async fn read_all(app: &TestApp, token: &str, from: &str, limit: u64) -> (Vec<Value>, String) {
-    settled(app).await;
+    feed_settled(app).await;
     let mut events = Vec::new();
     let mut after = from.to_string();
     loop {
@@ -358,7 +332,7 @@ async fn webhook_subscriptions_deliver_their_topics_signed_in_order_and_retry_th
     .assert_problem(403, "forbidden");
 
     // From now on, `receive` events only (not the earlier dossier's).
-    settled(&app).await;
+    feed_settled(&app).await;
     let made = app
         .post(
             "/api/v1/admin/webhooks",
@@ -375,7 +349,7 @@ async fn webhook_subscriptions_deliver_their_topics_signed_in_order_and_retry_th
     let b = walk_in(&app, &reception, BA_DINH).await;
 
     // The first attempt fails (503): nothing moves, the log says so.
-    settled(&app).await;
+    feed_settled(&app).await;
     let now = chrono::Utc::now();
     let r = deliver(&app, now).await;
     assert_eq!((r.delivered, r.failed), (0, 1));

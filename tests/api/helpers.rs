@@ -694,3 +694,30 @@ impl TestApp {
             .len()
     }
 }
+
+/// Wait until the event feed hands out every committed event. On PostgreSQL an event is
+/// handed out once every older transaction has ended, and those include the other tests'
+/// transactions on the same server, which run in parallel: a read that must see
+/// everything waits for them (milliseconds).
+pub async fn feed_settled(app: &TestApp) {
+    use sea_orm::{ConnectionTrait, DatabaseBackend};
+    let db = &app.state.db;
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return;
+    }
+    for _ in 0..500 {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                DatabaseBackend::Postgres,
+                "SELECT COALESCE(MAX(commit_txid), 0) < pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS ok FROM case_events",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        if row.try_get::<bool>("", "ok").unwrap() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the event feed did not settle in 5 s");
+}

@@ -22,6 +22,7 @@ mod geography;
 mod hardening;
 mod health;
 mod lifecycle;
+mod national;
 mod personal_data;
 mod platform;
 mod procedures;

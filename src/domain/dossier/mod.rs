@@ -8,7 +8,7 @@ mod feedback;
 pub mod notice;
 mod payment;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use aggregate::{
     on_time, Applicant, CalendarSource, Dossier, DossierEvent, EventActor, EventKind, Filing,

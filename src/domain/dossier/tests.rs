@@ -18,17 +18,17 @@ use crate::domain::routing::{UnitDirectory, UnitInfo};
 use crate::domain::sla::SlaState;
 use crate::domain::unit::{UnitCode, UnitKind, DEFAULT_WORKING_HOURS};
 
-const RECEPTION: &str = "01.00004.TTPVHCC";
+pub(crate) const RECEPTION: &str = "01.00004.TTPVHCC";
 const HANDLING: &str = "01.00004.UBND";
 const OTHER_COMMUNE: &str = "01.00008.UBND";
 
-struct World {
-    spec: ProcedureSpec,
+pub(crate) struct World {
+    pub(crate) spec: ProcedureSpec,
     units: UnitDirectory,
     calendar: Arc<WorkCalendar>,
 }
 
-fn world() -> &'static World {
+pub(crate) fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
     W.get_or_init(|| {
         let year = |text: &str, y: i32| YearAnnouncement::parse_for_year(text, y).unwrap();
@@ -69,7 +69,7 @@ fn world() -> &'static World {
     })
 }
 
-fn rules(payment_pauses_clock: bool) -> Rules<'static> {
+pub(crate) fn rules(payment_pauses_clock: bool) -> Rules<'static> {
     let w = world();
     Rules {
         spec: &w.spec,
@@ -90,16 +90,16 @@ fn actor(role: Role, unit: Option<&str>, id: u128) -> Actor {
     }
 }
 
-fn reception() -> Actor {
+pub(crate) fn reception() -> Actor {
     actor(Role::Clerk, Some(RECEPTION), 1)
 }
-fn clerk() -> Actor {
+pub(crate) fn clerk() -> Actor {
     actor(Role::Clerk, Some(HANDLING), 2)
 }
 fn head() -> Actor {
     actor(Role::UnitHead, Some(HANDLING), 3)
 }
-fn applicant() -> Actor {
+pub(crate) fn applicant() -> Actor {
     actor(Role::Citizen, None, 4)
 }
 fn other_clerk() -> Actor {
@@ -110,11 +110,11 @@ fn stranger() -> Actor {
 }
 
 /// Monday 8 September 2025, 10:00 in Hà Nội (the week after the National Day holidays).
-fn monday() -> DateTime<Utc> {
+pub(crate) fn monday() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 9, 8, 3, 0, 0).unwrap()
 }
 
-fn filing(channel: Channel) -> Filing {
+pub(crate) fn filing(channel: Channel) -> Filing {
     Filing {
         procedure_code: ProcedureCode::parse("1.004873").unwrap(),
         procedure_version: 1,
@@ -341,7 +341,7 @@ fn online() -> Dossier {
 }
 
 /// A reason, and the component a supplement request names (the procedure's form).
-fn reason(r: &str) -> Input {
+pub(crate) fn reason(r: &str) -> Input {
     Input {
         reason: Some(r.into()),
         components: vec!["to_khai".into()],
@@ -349,7 +349,7 @@ fn reason(r: &str) -> Input {
     }
 }
 
-fn act(
+pub(crate) fn act(
     d: &mut Dossier,
     who: &Actor,
     action: Action,
@@ -486,7 +486,7 @@ fn a_supplement_pauses_the_clock_and_its_answer_moves_the_deadline_by_the_paused
 }
 
 /// A walk-in's supplement is recorded by a clerk; an online one by its applicant.
-fn applicant_of(d: &Dossier) -> Actor {
+pub(crate) fn applicant_of(d: &Dossier) -> Actor {
     match d.applicant.account {
         Some(id) => Actor {
             account_id: id,

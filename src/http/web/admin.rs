@@ -96,6 +96,9 @@ pub struct UnitForm {
     working_hours: String,
     active: Option<String>,
     receives_dossiers: Option<String>,
+    /// Empty clears it.
+    #[serde(default)]
+    national_code: String,
 }
 
 #[derive(Template)]
@@ -143,6 +146,7 @@ pub async fn save_unit(
         working_hours: Some(f.working_hours.clone()),
         active: Some(checked(&f.active)),
         receives_dossiers: Some(checked(&f.receives_dossiers)),
+        national_code: Some(Some(f.national_code.clone()).filter(|n| !n.trim().is_empty())),
     };
     match crate::services::units::update(
         &state.units(),
@@ -165,6 +169,7 @@ pub async fn save_unit(
             u.working_hours = f.working_hours;
             u.active = checked(&f.active);
             u.receives_dossiers = checked(&f.receives_dossiers);
+            u.national_code = Some(f.national_code).filter(|n| !n.is_empty());
             let errors = problem_lines(&e, s.ui.lang);
             Ok(page_with_status(
                 e.status(),

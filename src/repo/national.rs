@@ -1,0 +1,234 @@
+//! The national portal's synchronisation state per dossier (`national_sync`) and the
+//! positions of internal feed consumers (`feed_consumers`).
+
+use chrono::{DateTime, Utc};
+use entity::{feed_consumers, national_sync};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
+};
+
+pub type SyncRow = national_sync::Model;
+
+/// A consumer's position, locked for the transaction on PostgreSQL ((0, 0) when new).
+pub async fn consumer_position<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+) -> Result<(i64, i64), DbErr> {
+    let mut q = feed_consumers::Entity::find_by_id(name.to_string());
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        q = q.lock(LockType::Update);
+    }
+    Ok(q.one(db)
+        .await?
+        .map_or((0, 0), |r| (r.after_txid, r.after_id)))
+}
+
+pub async fn set_consumer_position<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    at: (i64, i64),
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    feed_consumers::Entity::insert(feed_consumers::ActiveModel {
+        name: Set(name.to_string()),
+        after_txid: Set(at.0),
+        after_id: Set(at.1),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(feed_consumers::Column::Name)
+            .update_columns([
+                feed_consumers::Column::AfterTxid,
+                feed_consumers::Column::AfterId,
+                feed_consumers::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// A dossier has public steps up to `seq` to send: the row is made, or its `pending_seq`
+/// raised; a dossier waiting for a retry keeps its time, one given up is due again.
+pub async fn want<C: ConnectionTrait>(
+    db: &C,
+    case_id: i64,
+    case_code: &str,
+    province: &str,
+    seq: i32,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let greatest = match backend {
+        DatabaseBackend::Postgres => "GREATEST",
+        _ => "MAX",
+    };
+    let p = |i: usize| match backend {
+        DatabaseBackend::Postgres => format!("${i}"),
+        _ => "?".to_string(),
+    };
+    let stmt = format!(
+        "INSERT INTO national_sync (case_id, case_code, province_code, synced_seq, pending_seq, attempts, next_attempt_at, updated_at) \
+         VALUES ({}, {}, {}, 0, {}, 0, {}, {}) \
+         ON CONFLICT (case_id) DO UPDATE SET \
+           pending_seq = {greatest}(national_sync.pending_seq, excluded.pending_seq), \
+           next_attempt_at = COALESCE(national_sync.next_attempt_at, excluded.next_attempt_at), \
+           updated_at = excluded.updated_at",
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5),
+        p(6)
+    );
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        stmt,
+        [
+            case_id.into(),
+            case_code.into(),
+            province.into(),
+            seq.into(),
+            now.into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Up to `limit` dossiers with steps to send whose attempt is due; locked on PostgreSQL,
+/// skipping those another instance holds (call in the transaction that leases them).
+pub async fn due<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<SyncRow>, DbErr> {
+    let mut q = national_sync::Entity::find()
+        .filter(national_sync::Column::NextAttemptAt.lte(now))
+        .filter(
+            Expr::col(national_sync::Column::PendingSeq)
+                .gt(Expr::col(national_sync::Column::SyncedSeq)),
+        )
+        .order_by_asc(national_sync::Column::NextAttemptAt)
+        .limit(limit);
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        q = q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    q.all(db).await
+}
+
+pub async fn lease<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+    until: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    national_sync::Entity::update_many()
+        .col_expr(national_sync::Column::NextAttemptAt, Expr::value(until))
+        .filter(national_sync::Column::CaseId.is_in(ids))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// What an attempt did: the steps acknowledged up to `synced_seq`, and on failure the
+/// error and when to try again (none: given up).
+pub struct Attempt {
+    pub synced_seq: i32,
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+/// Record an attempt. After a success the row is due again at once if more steps came in
+/// meanwhile (`pending_seq` is read as it now is), and otherwise rests.
+pub async fn record_attempt<C: ConnectionTrait>(
+    db: &C,
+    case_id: i64,
+    a: &Attempt,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let (sql, values): (&str, Vec<sea_orm::Value>) = match &a.error {
+        None => (
+            match backend {
+                DatabaseBackend::Postgres => "UPDATE national_sync SET synced_seq = $1, attempts = 0, last_error = NULL, \
+                     last_attempt_at = $2, synced_at = $2, updated_at = $2, \
+                     next_attempt_at = CASE WHEN pending_seq > $1 THEN $2 ELSE NULL END WHERE case_id = $3",
+                _ => "UPDATE national_sync SET synced_seq = ?1, attempts = 0, last_error = NULL, \
+                     last_attempt_at = ?2, synced_at = ?2, updated_at = ?2, \
+                     next_attempt_at = CASE WHEN pending_seq > ?1 THEN ?2 ELSE NULL END WHERE case_id = ?3",
+            },
+            vec![a.synced_seq.into(), now.into(), case_id.into()],
+        ),
+        Some(e) => (
+            match backend {
+                DatabaseBackend::Postgres => "UPDATE national_sync SET synced_seq = $1, attempts = $2, last_error = $3, \
+                     last_attempt_at = $4, updated_at = $4, next_attempt_at = $5 WHERE case_id = $6",
+                _ => "UPDATE national_sync SET synced_seq = ?1, attempts = ?2, last_error = ?3, \
+                     last_attempt_at = ?4, updated_at = ?4, next_attempt_at = ?5 WHERE case_id = ?6",
+            },
+            vec![
+                a.synced_seq.into(),
+                a.attempts.into(),
+                e.clone().into(),
+                now.into(),
+                a.retry_at.into(),
+                case_id.into(),
+            ],
+        ),
+    };
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    Ok(())
+}
+
+pub async fn of_case<C: ConnectionTrait>(db: &C, case_id: i64) -> Result<Option<SyncRow>, DbErr> {
+    national_sync::Entity::find_by_id(case_id).one(db).await
+}
+
+/// Make failed dossiers (an error recorded) whose last step is at or after `since` due
+/// now, with their attempts counted afresh; how many.
+pub async fn requeue_failed<C: ConnectionTrait>(
+    db: &C,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let r = national_sync::Entity::update_many()
+        .col_expr(national_sync::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(national_sync::Column::Attempts, Expr::value(0))
+        .filter(national_sync::Column::LastError.is_not_null())
+        .filter(
+            Expr::col(national_sync::Column::PendingSeq)
+                .gt(Expr::col(national_sync::Column::SyncedSeq)),
+        )
+        .filter(national_sync::Column::UpdatedAt.gte(since))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected)
+}
+
+/// Dossiers filed in [from, to), by id, after `after_id` (for the batch export).
+pub async fn codes_filed_between<C: ConnectionTrait>(
+    db: &C,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    after_id: i64,
+    limit: u64,
+) -> Result<Vec<(i64, String)>, DbErr> {
+    use entity::cases;
+    cases::Entity::find()
+        .select_only()
+        .columns([cases::Column::Id, cases::Column::Code])
+        .filter(cases::Column::SubmittedAt.gte(from))
+        .filter(cases::Column::SubmittedAt.lt(to))
+        .filter(cases::Column::Id.gt(after_id))
+        .order_by_asc(cases::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
+}

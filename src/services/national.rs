@@ -1,0 +1,568 @@
+//! Synchronisation with the national public-service portal: each dossier once
+//! (`DongBoHoSoMC`), then each public step of it (`CapNhatTienDoHoSoMC`), mapped by
+//! `domain::national`.
+//!
+//! The adapter follows the dossiers' events like an integrator does (`services::feed`),
+//! with its own position (`feed_consumers`): the events are written in the change's own
+//! transaction, so every change is there to send and nothing is written twice for it.
+//! `collect` turns new public events into per-dossier work (`national_sync.pending_seq`);
+//! `send_due` leases due dossiers (`FOR UPDATE SKIP LOCKED`), sends their steps in order,
+//! each with an idempotency key (`{MaHoSo}:{seq}`), and records how far the portal
+//! acknowledged. A portal that is down, slow or answers garbage never touches a dossier
+//! action: the step waits, is retried with back-off, and shows as pending.
+//!
+//! The portal contract this adapter speaks: the credentials are posted as JSON
+//! `{"username", "password"}` to `national.auth_url`, which answers `{"access_token"}`;
+//! records are posted as JSON to `{national.url}/DongBoHoSoMC` and
+//! `{national.url}/CapNhatTienDoHoSoMC` with `Authorization: Bearer {token}` and
+//! `X-Idempotency-Key`; the portal answers `{"error_code": 0}` when it took the record,
+//! another `error_code` with a `message` when it refused it (a business error), 401 when
+//! the session ended (the token is renewed once and the call repeated).
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::NationalSettings;
+use crate::db;
+use crate::domain::dossier::{Dossier, RESULT_KIND};
+use crate::domain::national::{self as mapping, Context, FileRef, HistoryItem};
+use crate::domain::procedure::ProcedureSpec;
+use crate::error::ApiResult;
+use crate::repo;
+use crate::security::data_key::DataKeys;
+
+/// The adapter's name in `feed_consumers`.
+pub const CONSUMER: &str = "national";
+/// How long a leased dossier stays invisible to other instances.
+const LEASE_SECS: i64 = 120;
+/// Events read from the feed per round.
+const EVENTS_PER_ROUND: u64 = 500;
+/// Dossiers sent per round.
+const DOSSIERS_PER_ROUND: u64 = 64;
+
+/// Why a call did not land.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// The portal was unreachable, slow, answered 5xx or garbage: try again later.
+    Transient(String),
+    /// The portal refused the record (or we cannot make one): it will not pass as it is.
+    Refused(String),
+}
+
+impl SendError {
+    fn text(&self) -> String {
+        match self {
+            SendError::Transient(e) => format!("transient: {e}"),
+            SendError::Refused(e) => format!("refused: {e}"),
+        }
+    }
+}
+
+/// The portal's client: its HTTP client, settings and current session token.
+pub struct Portal {
+    settings: NationalSettings,
+    client: reqwest::Client,
+    token: tokio::sync::Mutex<Option<String>>,
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "the portal did not answer in time".into()
+    } else if e.is_connect() {
+        "the portal could not be reached".into()
+    } else {
+        "the call to the portal failed".into()
+    }
+}
+
+impl Portal {
+    pub fn new(settings: &NationalSettings) -> Portal {
+        Portal {
+            settings: settings.clone(),
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(settings.timeout_secs.max(1)))
+                .build()
+                .unwrap_or_default(),
+            token: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The session token: the one held, or a new one (`renew`, or none held).
+    async fn token(&self, renew: bool) -> Result<String, SendError> {
+        let mut held = self.token.lock().await;
+        if let (false, Some(t)) = (renew, held.as_ref()) {
+            return Ok(t.clone());
+        }
+        let answer = self
+            .client
+            .post(&self.settings.auth_url)
+            .json(&serde_json::json!({
+                "username": self.settings.username,
+                "password": self.settings.password.expose_secret(),
+            }))
+            .send()
+            .await
+            .map_err(|e| SendError::Transient(describe(&e)))?;
+        let status = answer.status();
+        let body: Value = answer.json().await.unwrap_or(Value::Null);
+        match body.get("access_token").and_then(Value::as_str) {
+            Some(t) if status.is_success() && !t.is_empty() => {
+                *held = Some(t.to_string());
+                Ok(t.to_string())
+            }
+            _ if status.is_server_error() || status.is_success() => Err(SendError::Transient(
+                format!("the portal's sign-in answered {status} without a token"),
+            )),
+            _ => Err(SendError::Transient(format!(
+                "the portal refused our credentials ({status})"
+            ))),
+        }
+    }
+
+    /// Post one record to `{url}/{method}`.
+    pub async fn send(&self, method: &str, key: &str, record: &Value) -> Result<(), SendError> {
+        let url = format!("{}/{method}", self.settings.url.trim_end_matches('/'));
+        let mut renewed = false;
+        loop {
+            let token = self.token(false).await?;
+            let answer = self
+                .client
+                .post(&url)
+                .bearer_auth(&token)
+                .header("x-idempotency-key", key)
+                .json(record)
+                .send()
+                .await
+                .map_err(|e| SendError::Transient(describe(&e)))?;
+            let status = answer.status();
+            if status == reqwest::StatusCode::UNAUTHORIZED {
+                if renewed {
+                    return Err(SendError::Transient(
+                        "the portal refused a fresh session token".into(),
+                    ));
+                }
+                // The session ended: a new token, and the call once more.
+                *self.token.lock().await = None;
+                self.token(true).await?;
+                renewed = true;
+                continue;
+            }
+            if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                return Err(SendError::Transient(format!(
+                    "the portal answered {status}"
+                )));
+            }
+            let body: Option<Value> = answer.json().await.ok();
+            let code = body.as_ref().and_then(|b| b.get("error_code"));
+            let message = body
+                .as_ref()
+                .and_then(|b| b.get("message"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .chars()
+                .take(300)
+                .collect::<String>();
+            return match code {
+                _ if status.is_client_error() => {
+                    Err(SendError::Refused(format!("{status} {message}")))
+                }
+                Some(c) if c == &Value::from(0) || c == &Value::from("0") => Ok(()),
+                Some(c) => Err(SendError::Refused(format!("error_code {c}: {message}"))),
+                None => Err(SendError::Transient(format!(
+                    "the portal answered {status} with something that is not its answer"
+                ))),
+            };
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// What is sent
+
+/// A dossier with what its record needs.
+pub struct Material {
+    pub dossier: Dossier,
+    spec: ProcedureSpec,
+    receiving_national_code: Option<String>,
+    handling_unit: Option<String>,
+    files: Vec<FileRef>,
+    history: Vec<(i32, HistoryItem)>,
+}
+
+impl Material {
+    fn context(&self) -> (Context<'_>, Vec<HistoryItem>) {
+        let history: Vec<HistoryItem> = self.history.iter().map(|(_, h)| h.clone()).collect();
+        (
+            Context {
+                procedure_name: &self.spec.name_vi,
+                field_name: &self.spec.field,
+                receiving_national_code: self.receiving_national_code.as_deref(),
+                handling_unit: self.handling_unit.as_deref(),
+                files: &self.files,
+                history: &[],
+            },
+            history,
+        )
+    }
+
+    /// The whole record (`DongBoHoSoMC`).
+    pub fn record(&self) -> Result<mapping::DongBoHoSo, mapping::MappingError> {
+        let (cx, history) = self.context();
+        mapping::record(
+            &self.dossier,
+            &Context {
+                history: &history,
+                ..cx
+            },
+        )
+    }
+
+    fn progress(
+        &self,
+        step: &HistoryItem,
+    ) -> Result<mapping::CapNhatTienDo, mapping::MappingError> {
+        let (cx, history) = self.context();
+        mapping::progress(
+            &self.dossier,
+            &Context {
+                history: &history,
+                ..cx
+            },
+            step,
+        )
+    }
+}
+
+/// Read a dossier and what its record needs (none: no such dossier).
+pub async fn material<C: ConnectionTrait>(
+    db: &C,
+    keys: &DataKeys,
+    code: &str,
+) -> ApiResult<Option<Material>> {
+    let Some(d) = repo::dossiers::find(db, keys, code).await? else {
+        return Ok(None);
+    };
+    let spec = crate::services::cases::pinned_spec(db, &d).await?;
+    let receiving = repo::units::find(db, d.receiving_unit.as_str()).await?;
+    let handling = match &d.handling_unit {
+        Some(u) => repo::units::find(db, u.as_str()).await?,
+        None => None,
+    };
+    let documents = repo::documents::of_case(db, d.id).await?;
+    let replaced: Vec<uuid::Uuid> = documents.iter().filter_map(|x| x.replaces).collect();
+    let files = documents
+        .iter()
+        .filter(|x| !replaced.contains(&x.id))
+        .map(|x| FileRef {
+            kind: x.kind.clone(),
+            title: if x.kind == RESULT_KIND {
+                "Kết quả giải quyết".to_string()
+            } else {
+                spec.required_documents
+                    .iter()
+                    .find(|r| r.kind == x.kind)
+                    .map_or_else(|| x.kind.clone(), |r| r.name_vi.clone())
+            },
+            file_name: x.file_name.clone(),
+            sha256: x.sha256.clone(),
+        })
+        .collect();
+    let history = repo::events::list(db, d.id, true)
+        .await?
+        .into_iter()
+        .map(|e| {
+            (
+                e.seq,
+                HistoryItem {
+                    action: e.action,
+                    at: e.at,
+                    reason: e.reason,
+                    data: e.data,
+                },
+            )
+        })
+        .collect();
+    Ok(Some(Material {
+        receiving_national_code: receiving.and_then(|u| u.national_code),
+        handling_unit: handling.map(|u| u.national_code.unwrap_or(u.name)),
+        dossier: d,
+        spec,
+        files,
+        history,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// The rounds
+
+/// Turn the public events written since the last round into work per dossier; how many
+/// events were read.
+pub async fn collect(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let txn = db::begin_write(db).await?;
+    let (txid, id) = repo::national::consumer_position(&txn, CONSUMER).await?;
+    let rows = repo::feed::after(&txn, txid, id, None, EVENTS_PER_ROUND).await?;
+    let Some(last) = rows.last() else {
+        txn.rollback().await?;
+        return Ok(0);
+    };
+    let end = (last.txid, last.id);
+    let mut latest: std::collections::BTreeMap<i64, (&str, &str, i32)> = Default::default();
+    for r in rows.iter().filter(|r| r.public) {
+        let entry = latest
+            .entry(r.case_id)
+            .or_insert((&r.case_code, &r.province_code, r.seq));
+        entry.2 = entry.2.max(r.seq);
+    }
+    for (case_id, (code, province, seq)) in &latest {
+        repo::national::want(&txn, *case_id, code, province, *seq, now).await?;
+    }
+    repo::national::set_consumer_position(&txn, CONSUMER, end, now).await?;
+    txn.commit().await?;
+    Ok(rows.len())
+}
+
+/// What a sending round did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct SendReport {
+    /// Dossiers brought up to date.
+    pub synced: usize,
+    /// Calls that landed (records and steps).
+    pub calls: usize,
+    /// Dossiers whose attempt failed (retried later, or left for `sync national`).
+    pub failed: usize,
+}
+
+/// Send the due dossiers' steps (up to four dossiers at once).
+pub async fn send_due(
+    db: &DatabaseConnection,
+    keys: &DataKeys,
+    portal: &Portal,
+    max_attempts: i32,
+    now: DateTime<Utc>,
+) -> Result<SendReport, DbErr> {
+    use futures::StreamExt;
+    let due = {
+        let txn = db::begin_write(db).await?;
+        let due = repo::national::due(&txn, now, DOSSIERS_PER_ROUND).await?;
+        if !due.is_empty() {
+            repo::national::lease(
+                &txn,
+                due.iter().map(|r| r.case_id),
+                now + Duration::seconds(LEASE_SECS),
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        due
+    };
+    let outcomes: Vec<Result<(bool, usize), DbErr>> = futures::stream::iter(due)
+        .map(|row| send_one(db, keys, portal, max_attempts, row))
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    let mut report = SendReport::default();
+    for o in outcomes {
+        let (ok, calls) = o?;
+        report.calls += calls;
+        if ok {
+            report.synced += 1;
+        } else {
+            report.failed += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Send one dossier's pending steps in order; whether all landed, and how many calls did.
+async fn send_one(
+    db: &DatabaseConnection,
+    keys: &DataKeys,
+    portal: &Portal,
+    max_attempts: i32,
+    row: repo::national::SyncRow,
+) -> Result<(bool, usize), DbErr> {
+    let mut synced = row.synced_seq;
+    let mut calls = 0;
+    let result: Result<(), SendError> = async {
+        let m = material(db, keys, &row.case_code)
+            .await
+            .map_err(|e| SendError::Transient(format!("reading the dossier: {e}")))?
+            .ok_or_else(|| SendError::Refused("the dossier is gone".into()))?;
+        let refused = |e: mapping::MappingError| SendError::Refused(e.to_string());
+        if synced == 0 {
+            // First time: the whole dossier as it now is covers every step so far.
+            let record = m.record().map_err(refused)?;
+            let key = format!("{}:{}", record.ma_ho_so, row.pending_seq);
+            let body = serde_json::to_value(&record).unwrap_or_default();
+            portal.send("DongBoHoSoMC", &key, &body).await?;
+            calls += 1;
+            synced = row.pending_seq;
+            return Ok(());
+        }
+        let from = synced;
+        for (seq, step) in m
+            .history
+            .iter()
+            .filter(|(s, _)| *s > from && *s <= row.pending_seq)
+        {
+            let p = m.progress(step).map_err(refused)?;
+            let key = format!("{}:{seq}", p.ma_ho_so);
+            let body = serde_json::to_value(&p).unwrap_or_default();
+            portal.send("CapNhatTienDoHoSoMC", &key, &body).await?;
+            calls += 1;
+            synced = *seq;
+        }
+        // Steps since removed from view (none expected): nothing left to send up to pending.
+        synced = synced.max(row.pending_seq);
+        Ok(())
+    }
+    .await;
+    let now = Utc::now();
+    let attempt = match &result {
+        Ok(()) => repo::national::Attempt {
+            synced_seq: synced,
+            error: None,
+            attempts: 0,
+            retry_at: None,
+        },
+        Err(e) => {
+            let attempts = row.attempts + 1;
+            repo::national::Attempt {
+                synced_seq: synced,
+                error: Some(e.text()),
+                attempts,
+                retry_at: (attempts < max_attempts)
+                    .then(|| now + crate::services::notify::backoff(attempts)),
+            }
+        }
+    };
+    let txn = db::begin_write(db).await?;
+    repo::national::record_attempt(&txn, row.case_id, &attempt, now).await?;
+    txn.commit().await?;
+    if let Err(e) = &result {
+        tracing::warn!(case.code = %row.case_code, national.attempts = attempt.attempts, error = %e.text(), "national portal synchronisation failed");
+    }
+    Ok((result.is_ok(), calls))
+}
+
+/// One round: collect new steps, then send what is due.
+pub async fn sync_once(
+    db: &DatabaseConnection,
+    keys: &DataKeys,
+    portal: &Portal,
+    max_attempts: i32,
+    now: DateTime<Utc>,
+) -> Result<SendReport, DbErr> {
+    while collect(db, now).await? as u64 == EVENTS_PER_ROUND {}
+    send_due(db, keys, portal, max_attempts, now).await
+}
+
+/// `motcua sync national --since`: the failed dossiers whose last step is at or after
+/// `since` are due again, then sent until nothing is due; how many were queued and what
+/// the rounds did.
+pub async fn resend_failed(
+    db: &DatabaseConnection,
+    keys: &DataKeys,
+    portal: &Portal,
+    max_attempts: i32,
+    since: DateTime<Utc>,
+) -> Result<(u64, SendReport), DbErr> {
+    let queued = {
+        let txn = db::begin_write(db).await?;
+        let n = repo::national::requeue_failed(&txn, since, Utc::now()).await?;
+        txn.commit().await?;
+        n
+    };
+    let mut total = SendReport::default();
+    loop {
+        let r = sync_once(db, keys, portal, max_attempts, Utc::now()).await?;
+        total.synced += r.synced;
+        total.calls += r.calls;
+        total.failed += r.failed;
+        if r.synced + r.failed == 0 {
+            return Ok((queued, total));
+        }
+        if r.synced == 0 {
+            // Everything left failed again and waits for its back-off.
+            return Ok((queued, total));
+        }
+    }
+}
+
+/// `motcua export national`: the records of dossiers filed in [from, to), one JSON per
+/// line, written by `line`; how many were written and how many could not be mapped (the
+/// receiving unit without a national code).
+pub async fn export(
+    db: &DatabaseConnection,
+    keys: &DataKeys,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    mut line: impl FnMut(&str) -> std::io::Result<()>,
+) -> ApiResult<(u64, u64)> {
+    let (mut written, mut skipped, mut after) = (0u64, 0u64, 0i64);
+    loop {
+        let batch = repo::national::codes_filed_between(db, from, to, after, 500).await?;
+        let Some((last, _)) = batch.last() else {
+            return Ok((written, skipped));
+        };
+        after = *last;
+        for (_, code) in batch {
+            let Some(m) = material(db, keys, &code).await? else {
+                continue;
+            };
+            match m.record() {
+                Ok(r) => {
+                    let text = serde_json::to_string(&r).map_err(|e| {
+                        crate::error::ApiError::internal(DbErr::Custom(e.to_string()))
+                    })?;
+                    line(&text).map_err(|e| {
+                        crate::error::ApiError::internal(DbErr::Custom(e.to_string()))
+                    })?;
+                    written += 1;
+                }
+                Err(_) => skipped += 1,
+            }
+        }
+    }
+}
+
+/// A dossier's synchronisation, as staff see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SyncStatus {
+    /// Every public step so far acknowledged by the portal.
+    pub synced: bool,
+    /// Steps written but not yet acknowledged.
+    pub pending: bool,
+    pub synced_at: Option<DateTime<Utc>>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+pub async fn status<C: ConnectionTrait>(db: &C, case_id: i64) -> ApiResult<SyncStatus> {
+    let row = repo::national::of_case(db, case_id).await?;
+    Ok(match row {
+        None => SyncStatus {
+            synced: false,
+            pending: true,
+            synced_at: None,
+            last_attempt_at: None,
+            next_attempt_at: None,
+            attempts: 0,
+            last_error: None,
+        },
+        Some(r) => SyncStatus {
+            synced: r.synced_seq > 0 && r.synced_seq >= r.pending_seq,
+            pending: r.synced_seq < r.pending_seq,
+            synced_at: r.synced_at,
+            last_attempt_at: r.last_attempt_at,
+            next_attempt_at: r.next_attempt_at,
+            attempts: r.attempts,
+            last_error: r.last_error,
+        },
+    })
+}
