@@ -27,6 +27,7 @@ pub struct Settings {
     pub sla: SlaSettings,
     pub outbox: OutboxSettings,
     pub national: NationalSettings,
+    pub notify: NotifySettings,
     pub calendar: CalendarSettings,
     pub metrics: MetricsSettings,
     pub web: WebSettings,
@@ -267,6 +268,27 @@ pub struct OutboxSettings {
     pub webhook_url: String,
     pub webhook_secret: SecretString,
     pub webhook_timeout_secs: u64,
+}
+
+/// Messages to applicants about their dossiers' steps (`services::tell`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// `smtp://host:port` (STARTTLS when the server offers it), `smtps://host:port` (TLS
+    /// from the start), with `user:password@` when the server wants them; empty: no e-mail.
+    pub smtp_url: SecretString,
+    /// The sender, `Name <address>` or an address.
+    pub email_from: String,
+    /// The SMS gateway: a URL with `{phone}` and `{text}` (URL-encoded in place), posted to;
+    /// empty: no SMS.
+    pub sms_url: String,
+    /// A header sent to the gateway, `Name: value` (its key, usually); empty: none.
+    pub sms_auth_header: SecretString,
+    pub poll_interval_secs: u64,
+    /// Failed attempts before a message is given up (shown as failed on the dossier).
+    pub max_attempts: i32,
+    /// How long one delivery may take (seconds).
+    pub timeout_secs: u64,
 }
 
 /// Synchronisation with the national public-service portal (`services::national`).

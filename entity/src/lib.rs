@@ -18,6 +18,7 @@ pub mod legacy_provinces;
 pub mod legacy_wards;
 pub mod login_throttle;
 pub mod national_sync;
+pub mod notifications;
 pub mod outbox;
 pub mod procedures;
 pub mod province_lists;

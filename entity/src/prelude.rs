@@ -15,6 +15,7 @@ pub use super::legacy_provinces::Entity as LegacyProvinces;
 pub use super::legacy_wards::Entity as LegacyWards;
 pub use super::login_throttle::Entity as LoginThrottle;
 pub use super::national_sync::Entity as NationalSync;
+pub use super::notifications::Entity as Notifications;
 pub use super::outbox::Entity as Outbox;
 pub use super::procedures::Entity as Procedures;
 pub use super::provinces::Entity as Provinces;

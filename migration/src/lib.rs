@@ -25,6 +25,7 @@ mod m20250701_000020_national_scale;
 mod m20250701_000021_document_flags;
 mod m20250701_000022_event_feed;
 mod m20250701_000023_national_sync;
+mod m20250701_000024_notifications;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000021_document_flags::Migration),
             Box::new(m20250701_000022_event_feed::Migration),
             Box::new(m20250701_000023_national_sync::Migration),
+            Box::new(m20250701_000024_notifications::Migration),
         ]
     }
 }

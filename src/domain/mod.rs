@@ -4,6 +4,7 @@
 pub mod access;
 pub mod account;
 pub mod calendar;
+pub mod display;
 pub mod dossier;
 pub mod feed;
 pub mod geography;
@@ -15,4 +16,5 @@ pub mod province_lists;
 pub mod routing;
 pub mod scorecard;
 pub mod sla;
+pub mod tell;
 pub mod unit;

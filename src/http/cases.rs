@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(submit, list_cases))
         .routes(routes!(get_case))
         .routes(routes!(national_sync))
+        .routes(routes!(notifications))
         .routes(routes!(case_events))
         .routes(routes!(act))
         .routes(routes!(unit_queue))
@@ -688,6 +689,26 @@ async fn national_sync(
     let (case, _) = svc::get(&state.dossiers(), &actor, &code).await?;
     Ok(ApiJson(
         crate::services::national::status(&state.db, case.id).await?,
+    ))
+}
+
+/// The messages sent to the applicant about the dossier (e-mail, SMS) and their delivery
+/// status: to staff with access to the dossier and to the applicant.
+#[utoipa::path(get, path = "/api/v1/cases/{code}/notifications", tag = "cases",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Dossier code", pattern = r"^[A-Z0-9]+(\.[A-Z0-9]+)*-[0-9]{6}-[0-9]{4,6}$", max_length = 60)),
+    responses(
+        (status = 200, body = Vec<crate::services::tell::MessageStatus>),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+async fn notifications(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<ApiJson<Vec<crate::services::tell::MessageStatus>>> {
+    let (case, _) = svc::get(&state.dossiers(), &actor, &code).await?;
+    Ok(ApiJson(
+        crate::services::tell::of_case(&state.db, case.id).await?,
     ))
 }
 

@@ -11,6 +11,7 @@ pub mod refresh;
 pub mod replica;
 pub mod rollup;
 pub mod sla;
+pub mod tell;
 pub mod webhooks;
 
 use tokio::sync::watch;
@@ -35,6 +36,7 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandl
     if state.settings.storage.cleanup_enabled {
         jobs.push(tokio::spawn(files::run(state.clone(), stop.clone())));
     }
+    jobs.push(tokio::spawn(tell::run(state.clone(), stop.clone())));
     if state.settings.national.enabled {
         jobs.push(tokio::spawn(national::run(state.clone(), stop.clone())));
     }

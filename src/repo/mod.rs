@@ -15,6 +15,7 @@ pub mod feedback;
 pub mod geography;
 pub mod idempotency;
 pub mod national;
+pub mod notifications;
 pub mod outbox;
 pub mod overrides;
 pub mod personal_data;

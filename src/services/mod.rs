@@ -26,5 +26,6 @@ pub mod scorecard;
 pub mod sla;
 pub mod stats;
 pub mod synthetic;
+pub mod tell;
 pub mod units;
 pub mod users;

@@ -32,5 +32,6 @@ mod read_replica;
 mod routing;
 mod sla;
 mod stats;
+mod tell;
 mod units;
 mod web;

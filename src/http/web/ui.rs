@@ -97,17 +97,7 @@ pub fn role_label(role: Role, lang: Lang) -> &'static str {
     }
 }
 
-/// `03/12/2026 14:05`, in Vietnam's time.
-pub fn date_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&vn_offset())
-        .format("%d/%m/%Y %H:%M")
-        .to_string()
-}
-
-/// `03/12/2026`, in Vietnam's time.
-pub fn date(t: DateTime<Utc>) -> String {
-    t.with_timezone(&vn_offset()).format("%d/%m/%Y").to_string()
-}
+pub use crate::domain::display::{date, date_time, vnd};
 
 /// A `datetime-local` field's value (`2026-12-03T14:05`), read as Vietnam's wall-clock time.
 pub fn parse_local(v: &str) -> Option<DateTime<Utc>> {
@@ -120,23 +110,6 @@ pub fn parse_local(v: &str) -> Option<DateTime<Utc>> {
 
 pub fn opt_date_time(t: Option<DateTime<Utc>>) -> String {
     t.map(date_time).unwrap_or_else(|| "—".into())
-}
-
-/// An amount in đồng: `1.250.000 ₫`.
-pub fn vnd(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 4);
-    if amount < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    out.push_str(" ₫");
-    out
 }
 
 /// A whole number with `.` thousands separators.
