@@ -119,6 +119,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
     let data_keys = crate::services::data_keys::open(&settings, &db).await?;
     let intakes = crate::services::intake_writer::IntakeWriter::new(&db, data_keys.clone());
     let storage = open_storage(&settings)?;
+    let settings_open311_per_minute = settings.open311.requests_per_minute;
     Ok(AppState::new(AppInner {
         db,
         reads,
@@ -133,6 +134,7 @@ pub async fn build_state(settings: Settings, opts: StartOptions) -> Result<AppSt
         intakes,
         storage,
         data_keys,
+        open311_throttle: crate::services::open311::Throttle::new(settings_open311_per_minute),
     }))
 }
 

@@ -73,6 +73,33 @@ pub enum Command {
     /// Records for batch upload elsewhere.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// The Open311 GeoReport v2 facade.
+    #[command(subcommand)]
+    Open311(Open311Command),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Open311Command {
+    /// Client systems' API keys.
+    #[command(subcommand)]
+    Key(Open311KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Open311KeyCommand {
+    /// Issue a key for a client system; the key is printed once (only its digest is kept).
+    Create {
+        /// The client system's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke a key by its id.
+    Revoke {
+        #[arg(long)]
+        id: uuid::Uuid,
+    },
+    /// List the keys (never the keys themselves).
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -571,6 +598,60 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 .await?;
             out.flush()?;
             eprintln!("{written} records written; {skipped} left out (their receiving unit has no national_code)");
+            Ok(())
+        }
+        Command::Open311(Open311Command::Key(cmd)) => {
+            let settings = load_settings(&cli.global, None)?;
+            let conn = db::connect(&settings.database).await?;
+            match cmd {
+                Open311KeyCommand::Create { name } => {
+                    let keys = crate::services::data_keys::open(&settings, &conn).await?;
+                    let hasher = crate::security::password::PasswordHasher::new(&settings.auth)?;
+                    let k = crate::services::open311::create_key(
+                        &conn,
+                        &keys,
+                        &hasher,
+                        &name,
+                        None,
+                        chrono::Utc::now(),
+                    )
+                    .await
+                    .map_err(|e| format!("{}: {e:?}", e.code()))?;
+                    eprintln!(
+                        "Open311 key {} for {}: shown this once, keep it secret",
+                        k.id, k.name
+                    );
+                    println!("{}", k.key.unwrap_or_default());
+                }
+                Open311KeyCommand::Revoke { id } => {
+                    let k =
+                        crate::services::open311::revoke_key(&conn, None, id, chrono::Utc::now())
+                            .await
+                            .map_err(|e| e.code().to_string())?;
+                    println!(
+                        "{} revoked at {}",
+                        k.id,
+                        k.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default()
+                    );
+                }
+                Open311KeyCommand::List => {
+                    for k in crate::services::open311::list_keys(&conn)
+                        .await
+                        .map_err(|e| e.code().to_string())?
+                    {
+                        println!(
+                            "{}\t{}\t{}\t{}",
+                            k.id,
+                            k.name,
+                            k.created_at.to_rfc3339(),
+                            k.revoked_at.map_or("active".to_string(), |t| format!(
+                                "revoked {}",
+                                t.to_rfc3339()
+                            ))
+                        );
+                    }
+                }
+            }
             Ok(())
         }
         Command::Keys(KeysCommand::Generate) => {

@@ -28,6 +28,7 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     pub national: NationalSettings,
     pub notify: NotifySettings,
+    pub open311: Open311Settings,
     pub calendar: CalendarSettings,
     pub metrics: MetricsSettings,
     pub web: WebSettings,
@@ -268,6 +269,16 @@ pub struct OutboxSettings {
     pub webhook_url: String,
     pub webhook_secret: SecretString,
     pub webhook_timeout_secs: u64,
+}
+
+/// The Open311 GeoReport v2 facade (`/open311/v2/`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Open311Settings {
+    /// Requests per API key and minute, in each instance.
+    pub requests_per_minute: u32,
+    /// Who answers for the facade (its discovery document's `contact`).
+    pub contact: String,
 }
 
 /// Messages to applicants about their dossiers' steps (`services::tell`).

@@ -54,6 +54,8 @@ pub struct AppInner {
     pub storage: crate::storage::Storage,
     /// The keys that seal personal data at rest.
     pub data_keys: crate::security::data_key::DataKeys,
+    /// The Open311 facade's requests per API key and minute.
+    pub open311_throttle: crate::services::open311::Throttle,
 }
 
 impl AppInner {

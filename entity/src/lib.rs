@@ -19,6 +19,8 @@ pub mod legacy_wards;
 pub mod login_throttle;
 pub mod national_sync;
 pub mod notifications;
+pub mod open311_keys;
+pub mod open311_requests;
 pub mod outbox;
 pub mod procedures;
 pub mod province_lists;

@@ -16,6 +16,8 @@ pub use super::legacy_wards::Entity as LegacyWards;
 pub use super::login_throttle::Entity as LoginThrottle;
 pub use super::national_sync::Entity as NationalSync;
 pub use super::notifications::Entity as Notifications;
+pub use super::open311_keys::Entity as Open311Keys;
+pub use super::open311_requests::Entity as Open311Requests;
 pub use super::outbox::Entity as Outbox;
 pub use super::procedures::Entity as Procedures;
 pub use super::provinces::Entity as Provinces;

@@ -26,6 +26,7 @@ mod m20250701_000021_document_flags;
 mod m20250701_000022_event_feed;
 mod m20250701_000023_national_sync;
 mod m20250701_000024_notifications;
+mod m20250701_000025_open311;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000022_event_feed::Migration),
             Box::new(m20250701_000023_national_sync::Migration),
             Box::new(m20250701_000024_notifications::Migration),
+            Box::new(m20250701_000025_open311::Migration),
         ]
     }
 }

@@ -61,10 +61,27 @@ pub async fn problem_details(req: Request, next: Next) -> Response {
     let request_id = request_id_of(req.headers());
     let page = super::web::is_page_request(req.uri().path(), req.headers())
         .then(|| (req.headers().clone(), req.uri().query().map(str::to_string)));
+    let open311 =
+        super::open311::is_open311(req.uri().path()).then(|| !req.uri().path().ends_with(".xml"));
     let response = next.run(req).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
+    }
+    // The Open311 facade answers errors in its spec's format, whoever produced them.
+    if let Some(json) = open311 {
+        if response
+            .extensions()
+            .get::<super::open311::Written>()
+            .is_some()
+        {
+            return response;
+        }
+        let e = crate::services::open311::Open311Error::new(
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("error"),
+        );
+        return super::open311::error(json, &e);
     }
     if let Some((headers, query)) = page {
         let is_html = response

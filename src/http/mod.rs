@@ -14,6 +14,8 @@ pub mod geography;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
+pub mod open311;
+pub mod open311_keys;
 pub mod openapi;
 pub mod procedures;
 pub mod province_lists;
@@ -79,6 +81,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(calendar::router())
         .merge(stats::router())
         .merge(events::router())
+        .merge(open311_keys::router())
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -126,6 +129,7 @@ pub fn router(state: AppState) -> Router {
     routes
         .merge(openapi::docs_router(openapi))
         .merge(web::router(state.clone()))
+        .merge(open311::router())
         .fallback(middleware::not_found)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))

@@ -16,6 +16,7 @@ pub mod geography;
 pub mod idempotency;
 pub mod national;
 pub mod notifications;
+pub mod open311;
 pub mod outbox;
 pub mod overrides;
 pub mod personal_data;

@@ -18,6 +18,7 @@ pub mod intake;
 pub mod intake_writer;
 pub mod national;
 pub mod notify;
+pub mod open311;
 pub mod procedures;
 pub mod province_lists;
 pub mod reference;

@@ -23,6 +23,7 @@ mod hardening;
 mod health;
 mod lifecycle;
 mod national;
+mod open311;
 mod personal_data;
 mod platform;
 mod procedures;
