@@ -181,6 +181,14 @@ async fn client_systems_file_by_form_with_their_key_and_read_requests_in_json_an
     unknown.push(("service_code", "9.999999".into()));
     spec_error(&send(unknown, "/open311/v2/requests.json").await, 404);
 
+    // A ward name found in several provinces: the spec's error, naming the problem.
+    let mut two = fields("");
+    two.retain(|(k, _)| *k != "api_key" && *k != "address_string");
+    two.push(("api_key", key.clone()));
+    two.push(("address_string", "Phường 1".into()));
+    let d = spec_error(&send(two, "/open311/v2/requests.json").await, 400);
+    assert!(d.contains("several provinces"), "{d}");
+
     // Filed, with a pre-2025 address; the same form again files once.
     let mut good = fields("");
     good.retain(|(k, _)| *k != "api_key");
