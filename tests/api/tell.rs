@@ -278,6 +278,34 @@ async fn applicants_are_told_by_email_and_sms_and_a_server_that_is_down_delays_o
         assert!(mail[1].2.contains("Thiếu tờ khai có chữ ký"));
     }
 
+    // The dossier's page shows the applicant what they were told (a browser-like client).
+    let browser = crate::web::browser();
+    crate::web::sign_in(
+        &app,
+        &browser,
+        "citizen",
+        "citizen-password-123",
+        &format!("/cases/{code}"),
+    )
+    .await;
+    let page = browser
+        .get(app.url(&format!("/cases/{code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let table = &page[page.find("id=\"messages\"").expect("the messages table")..];
+    assert!(
+        table.contains("Cần bổ sung") && table.contains("SMS") && table.contains("Đã gửi"),
+        "{table}"
+    );
+    assert!(
+        !page.contains("id=\"national-sync\""),
+        "not synchronised here: no line"
+    );
+
     // Read again, nothing is sent twice; steps the applicant is not told of make nothing.
     assert_eq!(
         round(&app, &senders, now + Duration::seconds(120))

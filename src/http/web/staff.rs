@@ -434,6 +434,10 @@ struct CasePage {
     rating_form: bool,
     /// The rating given, as shown.
     rated: Option<String>,
+    /// Staff, when the national portal is synchronised: where this dossier stands there.
+    national: Option<String>,
+    /// What the applicant was told: step, channel, status, when (or why not yet).
+    messages: Vec<[String; 4]>,
 }
 
 /// One part of a bundle on the bundle's page.
@@ -885,6 +889,57 @@ async fn render_case(
             ]
         })
         .collect();
+    let national = if state.settings.national.enabled && s.actor.role != Role::Citizen {
+        let n = crate::services::national::status(&state.db, d.id).await?;
+        Some(match (n.synced, n.synced_at, n.last_error) {
+            (true, Some(at), _) => format!(
+                "{} {}",
+                t("Đã đồng bộ lúc", "Synchronised at"),
+                ui::date_time(at)
+            ),
+            (_, _, Some(e)) => format!(
+                "{} ({} {}): {e}",
+                t("Chưa đồng bộ được", "Not synchronised yet"),
+                n.attempts,
+                t("lần thử", "attempts")
+            ),
+            _ => t("Đang chờ đồng bộ", "Waiting to be synchronised").to_string(),
+        })
+    } else {
+        None
+    };
+    let messages = crate::services::tell::of_case(&state.db, d.id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let step = match m.kind.as_str() {
+                "received" => t("Đã tiếp nhận, ngày hẹn", "Received, appointment"),
+                "supplement_requested" => t("Cần bổ sung", "To complete"),
+                "payment_requested" => t("Đề nghị nộp phí", "Payment requested"),
+                "result_ready" => t("Đã có kết quả", "Result ready"),
+                _ => t("Thư xin lỗi, hẹn lại", "Apology, new date"),
+            };
+            let channel = if m.channel == "email" {
+                "E-mail"
+            } else {
+                "SMS"
+            };
+            let (status, when) = match (m.status.as_str(), m.sent_at) {
+                ("sent", Some(at)) => (t("Đã gửi", "Sent"), ui::date_time(at)),
+                ("failed", _) => (
+                    t("Không gửi được", "Failed"),
+                    m.last_error.unwrap_or_default(),
+                ),
+                _ => (t("Đang gửi", "Pending"), m.last_error.unwrap_or_default()),
+            };
+            [
+                step.to_string(),
+                channel.to_string(),
+                status.to_string(),
+                when,
+            ]
+        })
+        .collect();
     let is_applicant = d.applicant.account == Some(s.actor.account_id);
     let rating = if is_applicant && d.status == Status::Returned {
         crate::services::feedback::get(&deps, &s.actor, d.code_str())
@@ -894,6 +949,8 @@ async fn render_case(
         None
     };
     let page = CasePage {
+        national,
+        messages,
         receipts,
         rating_form: is_applicant && d.status == Status::Returned && rating.is_none(),
         rated: rating.map(|r| format!("{}/5", r.rating)),
