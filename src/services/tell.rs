@@ -223,52 +223,54 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Turn the steps written since the last round into messages; how many events were read.
+/// The events and dossiers are read before the write transaction (on SQLite, so as not to
+/// hold the writer's turn while reading); the position is checked again under lock, and a
+/// round that another instance overtook writes nothing.
 pub async fn collect(
     db: &DatabaseConnection,
     keys: &DataKeys,
     channels: &[&str],
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    let txn = db::begin_write(db).await?;
-    let (txid, id) = repo::national::consumer_position(&txn, CONSUMER).await?;
-    let rows = repo::feed::after(&txn, txid, id, None, EVENTS_PER_ROUND).await?;
+    let start = repo::national::consumer_position(db, CONSUMER).await?;
+    let rows = repo::feed::after(db, start.0, start.1, None, EVENTS_PER_ROUND).await?;
     let Some(last) = rows.last() else {
-        txn.rollback().await?;
         return Ok(0);
     };
     let end = (last.txid, last.id);
-    if !channels.is_empty() {
-        for r in rows.iter().filter(|r| r.public) {
-            let Some(kind) = Kind::of(&r.action, &r.to_status) else {
-                continue;
+    let mut wanted: Vec<(i64, String, i32, Kind, &str)> = Vec::new();
+    for r in rows.iter().filter(|r| r.public) {
+        let Some(kind) = Kind::of(&r.action, &r.to_status) else {
+            continue;
+        };
+        if channels.is_empty() {
+            break;
+        }
+        // Only to what the dossier carries (read sealed, never logged).
+        let Some(d) = repo::dossiers::find(db, keys, &r.case_code).await? else {
+            continue;
+        };
+        // A bundle's part tells through its bundle.
+        if d.bundle_code.is_some() && kind == Kind::ResultReady {
+            continue;
+        }
+        for channel in channels {
+            let has = match *channel {
+                "email" => d.applicant.email.is_some(),
+                _ => d.applicant.phone.is_some(),
             };
-            // Only to what the dossier carries (read sealed, never logged).
-            let Some(d) = repo::dossiers::find(&txn, keys, &r.case_code).await? else {
-                continue;
-            };
-            // A bundle's part tells through its bundle.
-            if d.bundle_code.is_some() && kind == Kind::ResultReady {
-                continue;
-            }
-            for channel in channels {
-                let has = match *channel {
-                    "email" => d.applicant.email.is_some(),
-                    _ => d.applicant.phone.is_some(),
-                };
-                if has {
-                    repo::notifications::want(
-                        &txn,
-                        r.case_id,
-                        &r.case_code,
-                        r.seq,
-                        kind.as_str(),
-                        channel,
-                        now,
-                    )
-                    .await?;
-                }
+            if has {
+                wanted.push((r.case_id, r.case_code.clone(), r.seq, kind, channel));
             }
         }
+    }
+    let txn = db::begin_write(db).await?;
+    if repo::national::consumer_position(&txn, CONSUMER).await? != start {
+        txn.rollback().await?;
+        return Ok(0);
+    }
+    for (case_id, code, seq, kind, channel) in &wanted {
+        repo::notifications::want(&txn, *case_id, code, *seq, kind.as_str(), channel, now).await?;
     }
     repo::national::set_consumer_position(&txn, CONSUMER, end, now).await?;
     txn.commit().await?;
