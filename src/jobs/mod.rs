@@ -36,13 +36,13 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandl
     if state.settings.storage.cleanup_enabled {
         jobs.push(tokio::spawn(files::run(state.clone(), stop.clone())));
     }
-    jobs.push(tokio::spawn(tell::run(state.clone(), stop.clone())));
     if state.settings.national.enabled {
         jobs.push(tokio::spawn(national::run(state.clone(), stop.clone())));
     }
     if state.settings.outbox.dispatcher_enabled {
         jobs.push(tokio::spawn(outbox::run(state.clone(), stop.clone())));
         jobs.push(tokio::spawn(webhooks::run(state.clone(), stop.clone())));
+        jobs.push(tokio::spawn(tell::run(state.clone(), stop.clone())));
     }
     jobs
 }

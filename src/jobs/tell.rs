@@ -1,4 +1,5 @@
-//! Telling applicants (`services::tell`), when e-mail or SMS is configured (`notify.*`):
+//! Telling applicants (`services::tell`), when e-mail or SMS is configured (`notify.*`) and
+//! the dispatchers run (`outbox.dispatcher_enabled`):
 //! every instance runs it; rows are leased, so each message is sent by one at a time.
 
 use chrono::Utc;

@@ -16,13 +16,19 @@ pub async fn consumer_position<C: ConnectionTrait>(
     db: &C,
     name: &str,
 ) -> Result<(i64, i64), DbErr> {
+    Ok(consumer_position_if_any(db, name).await?.unwrap_or((0, 0)))
+}
+
+/// A consumer's position, or none when it has never run (locked as above).
+pub async fn consumer_position_if_any<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+) -> Result<Option<(i64, i64)>, DbErr> {
     let mut q = feed_consumers::Entity::find_by_id(name.to_string());
     if db.get_database_backend() == DatabaseBackend::Postgres {
         q = q.lock(LockType::Update);
     }
-    Ok(q.one(db)
-        .await?
-        .map_or((0, 0), |r| (r.after_txid, r.after_id)))
+    Ok(q.one(db).await?.map(|r| (r.after_txid, r.after_id)))
 }
 
 pub async fn set_consumer_position<C: ConnectionTrait>(

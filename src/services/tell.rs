@@ -7,7 +7,8 @@
 //! `feed_consumers`), which are written in each change's own transaction: `collect` makes one
 //! `notifications` row per step and channel (once, by its unique key), `send_due` leases due
 //! rows and sends them with retries; each row is the delivery status shown on the dossier.
-//! A mail server or gateway that is down or slow never touches a dossier action.
+//! A mail server or gateway that is down or slow never touches a dossier action. Its first
+//! round starts at the end of the feed (no messages about steps taken before it ran).
 
 use chrono::{DateTime, Duration, Utc};
 use lettre::message::{Mailbox, MultiPart};
@@ -232,7 +233,20 @@ pub async fn collect(
     channels: &[&str],
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    let start = repo::national::consumer_position(db, CONSUMER).await?;
+    // The first round starts at the feed's end: switching e-mail on for a running system
+    // tells applicants of steps from then on, not of every step ever taken.
+    let Some(start) = repo::national::consumer_position_if_any(db, CONSUMER).await? else {
+        let end = repo::feed::last(db).await?;
+        let txn = db::begin_write(db).await?;
+        if repo::national::consumer_position_if_any(&txn, CONSUMER)
+            .await?
+            .is_none()
+        {
+            repo::national::set_consumer_position(&txn, CONSUMER, end, now).await?;
+        }
+        txn.commit().await?;
+        return Ok(0);
+    };
     let rows = repo::feed::after(db, start.0, start.1, None, EVENTS_PER_ROUND).await?;
     let Some(last) = rows.last() else {
         return Ok(0);

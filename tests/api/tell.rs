@@ -137,6 +137,15 @@ async fn applicants_are_told_by_email_and_sms_and_a_server_that_is_down_delays_o
         .as_str()
         .unwrap()
         .to_string();
+    // Received before the messages were switched on: never told (the first round starts
+    // at the end of the feed).
+    let before = app
+        .file(&cast.reception, intake_body(MARITAL, BA_DINH))
+        .await
+        .assert_status(201)["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // Filed: nothing to tell yet (the citizen filed it themselves).
     let now = Utc::now();
     assert_eq!(round(&app, &senders, now).await, Default::default());
@@ -337,6 +346,15 @@ async fn applicants_are_told_by_email_and_sms_and_a_server_that_is_down_delays_o
         .map(|n| n["channel"].as_str().unwrap())
         .collect();
     assert_eq!(channels, vec!["sms"]);
+
+    let told_before = app
+        .get(
+            &format!("/api/v1/cases/{before}/notifications"),
+            Some(&cast.reception),
+        )
+        .await
+        .assert_status(200);
+    assert_eq!(told_before, json!([]));
 
     // Another citizen sees nothing of it.
     let other = app.token_for("other.citizen", "citizen", None, None).await;
