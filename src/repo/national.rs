@@ -72,23 +72,16 @@ pub async fn want<C: ConnectionTrait>(
         DatabaseBackend::Postgres => "GREATEST",
         _ => "MAX",
     };
-    let p = |i: usize| match backend {
-        DatabaseBackend::Postgres => format!("${i}"),
-        _ => "?".to_string(),
-    };
-    let stmt = format!(
-        "INSERT INTO national_sync (case_id, case_code, province_code, synced_seq, pending_seq, attempts, next_attempt_at, updated_at) \
-         VALUES ({}, {}, {}, 0, {}, 0, {}, {}) \
-         ON CONFLICT (case_id) DO UPDATE SET \
-           pending_seq = {greatest}(national_sync.pending_seq, excluded.pending_seq), \
-           next_attempt_at = COALESCE(national_sync.next_attempt_at, excluded.next_attempt_at), \
-           updated_at = excluded.updated_at",
-        p(1),
-        p(2),
-        p(3),
-        p(4),
-        p(5),
-        p(6)
+    let stmt = super::placeholders(
+        backend,
+        &format!(
+            "INSERT INTO national_sync (case_id, case_code, province_code, synced_seq, pending_seq, attempts, next_attempt_at, updated_at) \
+             VALUES (?, ?, ?, 0, ?, 0, ?, ?) \
+             ON CONFLICT (case_id) DO UPDATE SET \
+               pending_seq = {greatest}(national_sync.pending_seq, excluded.pending_seq), \
+               next_attempt_at = COALESCE(national_sync.next_attempt_at, excluded.next_attempt_at), \
+               updated_at = excluded.updated_at"
+        ),
     );
     db.execute_raw(Statement::from_sql_and_values(
         backend,
