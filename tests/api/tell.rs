@@ -54,8 +54,18 @@ fn received_mail(maildir: &str) -> Vec<(String, String, String, String)> {
     let Ok(dir) = std::fs::read_dir(format!("{maildir}/new")) else {
         return out;
     };
+    // Python's Maildir names a message `{secs}.M{usecs}P{pid}Q{n}.{host}`, with `n` counting
+    // the messages that mailbox delivered and `usecs` not zero-padded: sorting the names as
+    // text puts `M99999` after `M123456`. Order by the counter, which is the arrival order.
+    let arrival = |p: &std::path::Path| -> u64 {
+        let name = p.file_name().unwrap().to_string_lossy();
+        name.split_once('Q')
+            .and_then(|(_, rest)| rest.split('.').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(u64::MAX)
+    };
     let mut paths: Vec<_> = dir.flatten().map(|e| e.path()).collect();
-    paths.sort();
+    paths.sort_by_key(|p| (arrival(p), p.clone()));
     for p in paths {
         let raw = std::fs::read(&p).unwrap();
         let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
