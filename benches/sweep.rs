@@ -17,12 +17,21 @@
 //! Target: 1,000,000 open / 10,000 due in < 2 s. `MOTCUA_BENCH_SWEEP_DUE=100000` makes the
 //! due set a deadline storm (target: drained in < 60 s).
 //!
+//! `MOTCUA_BENCH_SWEEP_INTAKES=<rate>` measures what the sweep does to citizens filing
+//! meanwhile: the app is served on the same database and online intakes (each with its own
+//! Idempotency-Key, spread over 16 receiving centres of Hà Nội) arrive at `<rate>` per second
+//! in an open loop, first for `MOTCUA_BENCH_SWEEP_INTAKE_SECS` (default 15) with nothing due
+//! swept, then for as long as the sweep runs; their p50 and p99 (from each request's scheduled
+//! start) before and during are reported. Target: p99 during ≤ 1.1 × p99 before.
+//!
 //! Run: `cargo bench --bench sweep` (sizes: `MOTCUA_BENCH_SWEEP_SIZES`, default
 //! `100000,1000000`; `MOTCUA_BENCH_ONLY=sqlite|postgres`; `MOTCUA_BENCH_PG_LOG_STATEMENTS=1`
 //! logs every PostgreSQL statement with its duration).
 
 use motcua::repo::dossiers::{ID_NUMBER, PHONE};
 use motcua::security::data_key::DataKeys;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
@@ -201,6 +210,126 @@ async fn fill(db: &DatabaseConnection, n: usize, now: DateTime<Utc>, keys: &Data
     started.elapsed().as_secs_f64()
 }
 
+/// Latencies (µs, from the scheduled start) and failures of online intakes.
+#[derive(Default)]
+struct Latencies {
+    us: Vec<u64>,
+    errors: u64,
+}
+
+impl Latencies {
+    fn pct_ms(&mut self, p: f64) -> f64 {
+        self.us.sort_unstable();
+        if self.us.is_empty() {
+            return 0.0;
+        }
+        let rank = ((p * self.us.len() as f64).ceil() as usize).clamp(1, self.us.len());
+        self.us[rank - 1] as f64 / 1000.0
+    }
+}
+
+/// Citizens filing online while the sweep runs: the app served on the bench's database.
+struct Filing {
+    serving: support::Serving,
+    client: reqwest::Client,
+    token: String,
+    bodies: Vec<serde_json::Value>,
+    rate: f64,
+}
+
+impl Filing {
+    async fn start(url: &str, rate: f64) -> Filing {
+        let app = motcua::app::App::build(
+            support::settings_for(url, &[]),
+            motcua::app::StartOptions::default(),
+        )
+        .await
+        .expect("build app");
+        let serving = support::Serving::start(app);
+        let state = serving.state.clone();
+        let wards: Vec<String> = state
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(
+                state.db.get_database_backend(),
+                "SELECT code FROM units WHERE code LIKE '01.%.TTPVHCC' AND active ORDER BY code LIMIT 16",
+            ))
+            .await
+            .expect("units")
+            .into_iter()
+            .map(|r| {
+                let code: String = r.try_get("", "code").expect("code");
+                code.split('.').nth(1).expect("ward").to_string()
+            })
+            .collect();
+        // No compression: the clients would spend these 2 cores inflating answers.
+        let client = reqwest::Client::builder()
+            .no_gzip()
+            .pool_max_idle_per_host(1024)
+            .build()
+            .expect("client");
+        let (user, password) = ("bench_storm_citizen", "bench-citizen-password-123");
+        support::create_account(&state, user, password, "citizen", None, None)
+            .await
+            .expect("create citizen");
+        let token = support::login(&client, &serving.base, user, password).await;
+        Filing {
+            serving,
+            client,
+            token,
+            bodies: wards.iter().map(|w| support::intake_body(w)).collect(),
+            rate,
+        }
+    }
+
+    /// Intakes scheduled at the rate from now until `stop` is set (each measured from its
+    /// scheduled start, so a late start counts as waiting), then waits for those in flight.
+    async fn until(&self, tag: &str, stop: Arc<AtomicBool>) -> Latencies {
+        let url = format!("{}/api/v1/cases", self.serving.base);
+        let interval = std::time::Duration::from_secs_f64(1.0 / self.rate);
+        let began = tokio::time::Instant::now();
+        let out = Arc::new(Mutex::new(Latencies::default()));
+        let mut tasks = Vec::new();
+        for i in 0u64.. {
+            let at = began + interval.mul_f64(i as f64);
+            tokio::time::sleep_until(at).await;
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let req = self
+                .client
+                .post(&url)
+                .bearer_auth(&self.token)
+                .header("idempotency-key", format!("storm-{tag}-{i}"))
+                .json(&self.bodies[i as usize % self.bodies.len()]);
+            let out = out.clone();
+            tasks.push(tokio::spawn(async move {
+                let ok = match req.send().await {
+                    Ok(r) => r.status().as_u16() == 201 && r.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                let mut out = out.lock().unwrap();
+                if ok {
+                    out.us.push(at.elapsed().as_micros() as u64);
+                } else {
+                    out.errors += 1;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("intake task");
+        }
+        let taken = std::mem::take(&mut *out.lock().unwrap());
+        taken
+    }
+}
+
+/// What the citizens filing meanwhile saw.
+struct Beside {
+    rate: f64,
+    before: (f64, f64, usize, u64),
+    during: (f64, f64, usize, u64),
+}
+
 struct Outcome {
     label: String,
     open: usize,
@@ -212,17 +341,66 @@ struct Outcome {
     batches: usize,
     second_ms: f64,
     events: u64,
+    beside: Option<Beside>,
 }
 
-async fn one(label: &str, db: &DatabaseConnection, n: usize) -> Outcome {
+async fn one(label: &str, url: &str, db: &DatabaseConnection, n: usize) -> Outcome {
     let now = Utc::now();
     let keys = DataKeys::from_keys(&[[7; 32]]);
     let fill_secs = fill(db, n, now, &keys).await;
-    let started = Instant::now();
-    let report = motcua::services::sla::sweep(db, &keys, now, 500)
-        .await
-        .expect("sweep");
-    let sweep_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let rate: f64 = env_or("MOTCUA_BENCH_SWEEP_INTAKES", "0")
+        .parse()
+        .expect("MOTCUA_BENCH_SWEEP_INTAKES");
+    let filing = if rate > 0.0 {
+        Some(Filing::start(url, rate).await)
+    } else {
+        None
+    };
+    let mut before = None;
+    if let Some(f) = &filing {
+        let secs: u64 = env_or("MOTCUA_BENCH_SWEEP_INTAKE_SECS", "15")
+            .parse()
+            .expect("MOTCUA_BENCH_SWEEP_INTAKE_SECS");
+        // A warm-up, then the intakes with nothing being swept.
+        for (tag, secs) in [("warm", 3), ("before", secs)] {
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = stop.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+                flag.store(true, Ordering::Relaxed);
+            });
+            before = Some(f.until(tag, stop).await);
+        }
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let sweeping = {
+        let (db, keys, stop) = (db.clone(), keys.clone(), stop.clone());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let report = motcua::services::sla::sweep(&db, &keys, now, 500)
+                .await
+                .expect("sweep");
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            stop.store(true, Ordering::Relaxed);
+            (report, ms)
+        })
+    };
+    let during = match &filing {
+        Some(f) => Some(f.until("during", stop).await),
+        None => None,
+    };
+    let (report, sweep_ms) = sweeping.await.expect("sweep task");
+    let beside = match (before, during) {
+        (Some(mut b), Some(mut d)) => Some(Beside {
+            rate,
+            before: (b.pct_ms(0.5), b.pct_ms(0.99), b.us.len(), b.errors),
+            during: (d.pct_ms(0.5), d.pct_ms(0.99), d.us.len(), d.errors),
+        }),
+        _ => None,
+    };
+    if let Some(f) = filing {
+        f.serving.shut().await;
+    }
     let started = Instant::now();
     let second = motcua::services::sla::sweep(db, &keys, now, 500)
         .await
@@ -245,6 +423,7 @@ async fn one(label: &str, db: &DatabaseConnection, n: usize) -> Outcome {
         batches: report.batches,
         second_ms,
         events,
+        beside,
     }
 }
 
@@ -271,6 +450,25 @@ fn print(o: &Outcome) {
     );
     assert_eq!(o.examined, due_count().min(o.open));
     assert_eq!(o.events as usize, o.at_risk + o.overdue);
+    if let Some(b) = &o.beside {
+        let rise = b.during.1 / b.before.1 - 1.0;
+        println!(
+            "|   online intakes at {}/s beside it: before p50 {:.1} / p99 **{:.1} ms** ({} filed, {} failed); \
+             during p50 {:.1} / p99 **{:.1} ms** ({} filed, {} failed); p99 {:+.0} % {} |",
+            b.rate,
+            b.before.0,
+            b.before.1,
+            b.before.2,
+            b.before.3,
+            b.during.0,
+            b.during.1,
+            b.during.2,
+            b.during.3,
+            rise * 100.0,
+            if rise <= 0.10 { "✔" } else { "✘" },
+        );
+        assert_eq!(b.before.3 + b.during.3, 0, "no intake fails");
+    }
 }
 
 async fn run() {
@@ -293,7 +491,7 @@ async fn run() {
                 dir.path().join("sweep.db").display()
             );
             let db = connect(&url).await;
-            let o = one("SQLite", &db, n).await;
+            let o = one("SQLite", &url, &db, n).await;
             print(&o);
             db.close().await.ok();
         }
@@ -309,7 +507,7 @@ async fn run() {
                 let url =
                     fresh_pg_database(&admin, &base, name, "log_min_duration_statement = 0").await;
                 let db = connect(&url).await;
-                let o = one("PostgreSQL", &db, n).await;
+                let o = one("PostgreSQL", &url, &db, n).await;
                 print(&o);
                 db.close().await.ok();
             }
