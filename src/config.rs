@@ -25,6 +25,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub intake: IntakeSettings,
     pub sla: SlaSettings,
+    pub stats: StatsSettings,
     pub outbox: OutboxSettings,
     pub national: NationalSettings,
     pub notify: NotifySettings,
@@ -255,6 +256,15 @@ pub struct SlaSettings {
     pub batch_size: u64,
     pub at_risk_ratio: f64,
     pub payment_pauses_clock: bool,
+}
+
+/// Supervisors' reports.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsSettings {
+    /// How often the country's bottleneck report is computed in advance; 0: computed on
+    /// every request.
+    pub bottlenecks_refresh_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

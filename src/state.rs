@@ -117,6 +117,7 @@ impl AppInner {
             directory: &self.directory,
             gazetteer: &self.gazetteer,
             catalog: &self.catalog,
+            bottlenecks_refresh_secs: self.settings.stats.bottlenecks_refresh_secs,
         }
     }
 

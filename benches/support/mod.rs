@@ -35,6 +35,7 @@ pub fn settings_for(url: &str, extra: &[(&str, &str)]) -> Settings {
         ("MOTCUA__DATABASE__URL", url),
         ("MOTCUA__SERVER__BIND", "127.0.0.1:0"),
         ("MOTCUA__SLA__SWEEPER_ENABLED", "false"),
+        ("MOTCUA__STATS__BOTTLENECKS_REFRESH_SECS", "0"),
         ("MOTCUA__OUTBOX__DISPATCHER_ENABLED", "false"),
         ("MOTCUA__LOG__LEVEL", "warn"),
     ]

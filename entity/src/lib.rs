@@ -27,6 +27,7 @@ pub mod province_lists;
 pub mod provinces;
 pub mod reference_data;
 pub mod refresh_tokens;
+pub mod report_snapshots;
 pub mod routing_overrides;
 pub mod scorecard_entries;
 pub mod unit_day_counters;

@@ -23,6 +23,7 @@ pub use super::procedures::Entity as Procedures;
 pub use super::provinces::Entity as Provinces;
 pub use super::reference_data::Entity as ReferenceData;
 pub use super::refresh_tokens::Entity as RefreshTokens;
+pub use super::report_snapshots::Entity as ReportSnapshots;
 pub use super::routing_overrides::Entity as RoutingOverrides;
 pub use super::unit_day_counters::Entity as UnitDayCounters;
 pub use super::units::Entity as Units;

@@ -27,6 +27,8 @@ mod m20250701_000022_event_feed;
 mod m20250701_000023_national_sync;
 mod m20250701_000024_notifications;
 mod m20250701_000025_open311;
+mod m20250701_000026_document_province;
+mod m20250701_000027_report_snapshots;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -60,6 +62,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000023_national_sync::Migration),
             Box::new(m20250701_000024_notifications::Migration),
             Box::new(m20250701_000025_open311::Migration),
+            Box::new(m20250701_000026_document_province::Migration),
+            Box::new(m20250701_000027_report_snapshots::Migration),
         ]
     }
 }

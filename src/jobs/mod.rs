@@ -9,6 +9,7 @@ pub mod national;
 pub mod outbox;
 pub mod refresh;
 pub mod replica;
+pub mod reports;
 pub mod rollup;
 pub mod sla;
 pub mod tell;
@@ -26,6 +27,7 @@ pub fn spawn_all(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandl
         tokio::spawn(account_events::run(state.clone(), stop.clone())),
         tokio::spawn(checkpoint::run(state.clone(), stop.clone())),
         tokio::spawn(rollup::run(state.clone(), stop.clone())),
+        tokio::spawn(reports::run(state.clone(), stop.clone())),
     ];
     if state.reads.has_replica() {
         jobs.push(tokio::spawn(replica::run(state.clone(), stop.clone())));

@@ -23,6 +23,7 @@ pub mod personal_data;
 pub mod procedures;
 pub mod province_lists;
 pub mod reference;
+pub mod reports;
 pub mod scorecard;
 pub mod secrets;
 pub mod stats;

@@ -1,11 +1,11 @@
 //! Supervisor monitoring: backlogs, the Decision 766 indicators, bottleneck detection and
 //! rebalancing proposals. Formulas: `docs/INDICATORS.md`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::DatabaseConnection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::access::{Actor, StatsScope};
 use crate::domain::calendar::{vn_offset, WorkCalendar};
@@ -55,6 +55,9 @@ pub struct Deps<'a> {
     pub gazetteer: &'a Gazetteer,
     /// The procedures in force and the provinces' lists (scorecard, rebalancing).
     pub catalog: &'a crate::services::routing::CatalogHandle,
+    /// `stats.bottlenecks_refresh_secs`: the country's bottleneck report is served from its
+    /// computation in advance while it is younger than twice this (0: never).
+    pub bottlenecks_refresh_secs: u64,
 }
 
 /// The open dossiers counted by (status, SLA state), for the metrics gauges.
@@ -491,7 +494,7 @@ pub async fn indicators(
 }
 
 /// How a step's dwell compares with its budget in one unit.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StepDwell {
     pub step: String,
     pub open: i64,
@@ -565,10 +568,35 @@ struct UnitOpen {
     dues: Vec<DateTime<Utc>>,
     overdue: i64,
     steps: BTreeMap<String, (i64, i64, i64, i64)>,
-    movable: i64,
 }
 
+/// A unit's pressure in numbers, before it is named and explained in a language: what the
+/// country's report computed in advance keeps (`report_snapshots`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Figures {
+    unit: String,
+    score: f64,
+    open: i64,
+    overdue: i64,
+    inflow: i64,
+    throughput: i64,
+    /// Decisions per working day over the window (unrounded: the sentence rounds it).
+    rate: f64,
+    breaches: i64,
+    steps: Vec<StepDwell>,
+}
+
+/// The name of the country's bottleneck report in `report_snapshots`.
+const COUNTRY_BOTTLENECKS: &str = "bottlenecks:country";
+/// The window the country's report is computed in advance for: the page's and the API's
+/// default.
+pub const BOTTLENECK_WINDOW_DAYS: i64 = 7;
+
 /// Units ranked by how badly work piles up over the last `window_days`.
+///
+/// The country's report over the default window is served from its latest computation in
+/// advance ([`refresh_country_bottlenecks`]) when that is recent (`as_of` says when);
+/// everything else is computed on the request.
 pub async fn bottlenecks(
     deps: &Deps<'_>,
     filter: &Filter,
@@ -577,40 +605,87 @@ pub async fn bottlenecks(
     lang: Lang,
 ) -> ApiResult<Bottlenecks> {
     let window_days = window_days.clamp(1, 90);
+    let whole_country =
+        filter.province.is_none() && filter.unit.is_none() && filter.procedure.is_none();
+    if whole_country && window_days == BOTTLENECK_WINDOW_DAYS && deps.bottlenecks_refresh_secs > 0 {
+        if let Some((at, body)) =
+            crate::repo::reports::latest(deps.read, COUNTRY_BOTTLENECKS).await?
+        {
+            let fresh = now - at <= Duration::seconds(2 * deps.bottlenecks_refresh_secs as i64);
+            // A body this version cannot read (written by another) is computed again.
+            match serde_json::from_str::<Vec<Figures>>(&body) {
+                Ok(figures) if fresh => return Ok(present(deps, figures, window_days, at, lang)),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the bottleneck report kept in advance is unreadable")
+                }
+            }
+        }
+    }
+    let figures = pressure(deps, filter, window_days, now).await?;
+    Ok(present(deps, figures, window_days, now, lang))
+}
+
+/// Compute the country's bottleneck report (the default window) and keep it for requests,
+/// when it is due (`deps.bottlenecks_refresh_secs` after the last) and no other instance is
+/// computing it; returns the units it holds, or `None` when it was not this instance's turn.
+pub async fn refresh_country_bottlenecks(
+    deps: &Deps<'_>,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<usize>> {
+    // Long enough for a computation at national scale (seconds), short enough that an
+    // instance that died holding it delays the next one little.
+    let lease = now + Duration::seconds(120);
+    let next = now + Duration::seconds(deps.bottlenecks_refresh_secs.max(1) as i64);
+    let claimed = {
+        let txn = crate::db::begin_write(deps.db).await?;
+        let taken = crate::repo::reports::claim(&*txn, COUNTRY_BOTTLENECKS, now, lease).await?;
+        txn.commit().await?;
+        taken
+    };
+    if !claimed {
+        return Ok(None);
+    }
+    let figures = pressure(deps, &Filter::default(), BOTTLENECK_WINDOW_DAYS, now).await?;
+    let units = figures.len();
+    let body = serde_json::to_string(&figures).map_err(ApiError::internal)?;
+    let txn = crate::db::begin_write(deps.db).await?;
+    crate::repo::reports::store(&*txn, COUNTRY_BOTTLENECKS, now, body, next).await?;
+    txn.commit().await?;
+    Ok(Some(units))
+}
+
+/// Every unit's pressure over the window ending at `now`, worst first.
+async fn pressure(
+    deps: &Deps<'_>,
+    filter: &Filter,
+    window_days: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<Figures>> {
     let cal = deps.calendars.current().default_calendar();
     let since = now - Duration::days(window_days);
     let window_working_days =
         (cal.working_secs_between(since, now) as f64 / DAY_SECS as f64).max(1.0);
     // Independent reads at once, each on its own pooled connection.
-    let (flows, open, catalog) = tokio::try_join!(
+    let (flows, open) = tokio::try_join!(
         q::flow(deps.read, filter, since),
-        q::open_with_deadlines(deps.read, filter),
-        crate::repo::procedures::all(deps.read),
+        q::open_pressure(deps.read, filter),
     )?;
-    let boundary_free: std::collections::HashSet<String> = catalog
-        .iter()
-        .filter(|p| p.boundary_independent)
-        .map(|p| p.code.clone())
-        .collect();
 
-    let mut by_unit: BTreeMap<String, UnitOpen> = BTreeMap::new();
+    let mut by_unit: HashMap<String, UnitOpen> = HashMap::new();
     for r in open {
-        // Keyed by the row's own string: no copy per dossier.
+        // Keyed by the row's own strings: no copy per dossier.
         let u = by_unit.entry(r.unit).or_insert_with(|| UnitOpen {
             dues: Vec::new(),
             overdue: 0,
             steps: BTreeMap::new(),
-            movable: 0,
         });
         u.dues.push(r.due_at);
-        if r.sla_state == "overdue" {
+        if r.overdue {
             u.overdue += 1;
         }
-        if r.status == "received" && !r.assigned && boundary_free.contains(&r.procedure_code) {
-            u.movable += 1;
-        }
-        if let (Some(step), Some(started)) = (&r.step_key, r.step_started_at) {
-            let e = u.steps.entry(step.clone()).or_insert((0, 0, 0, 0));
+        if let (Some(step), Some(started)) = (r.step_key, r.step_started_at) {
+            let e = u.steps.entry(step).or_insert((0, 0, 0, 0));
             e.0 += 1;
             e.1 += cal.working_secs_between(started, now);
             if let Some(step_due) = r.step_due_at {
@@ -625,19 +700,17 @@ pub async fn bottlenecks(
     for u in by_unit.values_mut() {
         u.dues.sort_unstable();
     }
-    let flows: BTreeMap<String, (i64, i64)> = flows
+    let flows: HashMap<String, (i64, i64)> = flows
         .into_iter()
         .map(|f| (f.unit, (f.inflow, f.throughput)))
         .collect();
-    let directory = deps.directory.current();
-    let mut units: Vec<UnitPressure> = Vec::new();
     let keys: std::collections::BTreeSet<&String> = by_unit.keys().chain(flows.keys()).collect();
+    let mut units: Vec<Figures> = Vec::new();
     for key in keys {
         let empty = UnitOpen {
             dues: Vec::new(),
             overdue: 0,
             steps: BTreeMap::new(),
-            movable: 0,
         };
         let o = by_unit.get(key).unwrap_or(&empty);
         let (inflow, throughput) = flows.get(key).copied().unwrap_or((0, 0));
@@ -645,11 +718,6 @@ pub async fn bottlenecks(
         let breaches = projected_breaches(&cal, &o.dues, rate, now);
         let open_n = o.dues.len() as i64;
         let growth = inflow - throughput;
-        let overdue_share = if open_n > 0 {
-            o.overdue as f64 / open_n as f64
-        } else {
-            0.0
-        };
         let steps: Vec<StepDwell> = o
             .steps
             .iter()
@@ -671,46 +739,16 @@ pub async fn bottlenecks(
         if score <= 0.0 && open_n == 0 {
             continue;
         }
-        let info = directory.unit(key);
-        let name = info
-            .map(|u| u.name_in(lang).to_string())
-            .unwrap_or_else(|| key.clone());
-        let worst_step = steps
-            .iter()
-            .filter(|s| s.average_budget_working_hours > 0.0)
-            .max_by(|a, b| {
-                (a.average_dwell_working_hours / a.average_budget_working_hours)
-                    .total_cmp(&(b.average_dwell_working_hours / b.average_budget_working_hours))
-            });
-        let why = explain_pressure(
-            lang,
-            &name,
-            open_n,
-            inflow,
-            throughput,
-            window_days,
-            overdue_share,
-            rate,
-            breaches,
-            worst_step,
-        );
-        units.push(UnitPressure {
+        units.push(Figures {
             unit: key.clone(),
-            name,
-            kind: info
-                .map(|u| u.kind.as_str().to_string())
-                .unwrap_or_default(),
             score,
             open: open_n,
             overdue: o.overdue,
-            overdue_share: round2(overdue_share),
             inflow,
             throughput,
-            backlog_growth: growth,
-            service_rate_per_day: round2(rate),
-            projected_breaches: breaches,
+            rate,
+            breaches,
             steps,
-            why,
         });
     }
     units.sort_by(|a, b| {
@@ -718,11 +756,76 @@ pub async fn bottlenecks(
             .total_cmp(&a.score)
             .then_with(|| a.unit.cmp(&b.unit))
     });
-    Ok(Bottlenecks {
+    Ok(units)
+}
+
+/// The report as the supervisor reads it: each unit named and its pressure explained.
+fn present(
+    deps: &Deps<'_>,
+    figures: Vec<Figures>,
+    window_days: i64,
+    as_of: DateTime<Utc>,
+    lang: Lang,
+) -> Bottlenecks {
+    let directory = deps.directory.current();
+    let units = figures
+        .into_iter()
+        .map(|f| {
+            let info = directory.unit(&f.unit);
+            let name = info
+                .map(|u| u.name_in(lang).to_string())
+                .unwrap_or_else(|| f.unit.clone());
+            let overdue_share = if f.open > 0 {
+                f.overdue as f64 / f.open as f64
+            } else {
+                0.0
+            };
+            let worst_step = f
+                .steps
+                .iter()
+                .filter(|s| s.average_budget_working_hours > 0.0)
+                .max_by(|a, b| {
+                    (a.average_dwell_working_hours / a.average_budget_working_hours).total_cmp(
+                        &(b.average_dwell_working_hours / b.average_budget_working_hours),
+                    )
+                });
+            let why = explain_pressure(
+                lang,
+                &name,
+                f.open,
+                f.inflow,
+                f.throughput,
+                window_days,
+                overdue_share,
+                f.rate,
+                f.breaches,
+                worst_step,
+            );
+            UnitPressure {
+                name,
+                kind: info
+                    .map(|u| u.kind.as_str().to_string())
+                    .unwrap_or_default(),
+                score: f.score,
+                open: f.open,
+                overdue: f.overdue,
+                overdue_share: round2(overdue_share),
+                inflow: f.inflow,
+                throughput: f.throughput,
+                backlog_growth: f.inflow - f.throughput,
+                service_rate_per_day: round2(f.rate),
+                projected_breaches: f.breaches,
+                steps: f.steps,
+                why,
+                unit: f.unit,
+            }
+        })
+        .collect();
+    Bottlenecks {
         window_days,
-        as_of: now.with_timezone(&vn_offset()),
+        as_of: as_of.with_timezone(&vn_offset()),
         units,
-    })
+    }
 }
 
 fn round2(x: f64) -> f64 {

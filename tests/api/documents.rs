@@ -594,6 +594,19 @@ async fn a_digitised_document_is_reused_in_a_later_dossier() {
     assert_eq!(dg["received"], json!(1), "{dg}");
     assert_eq!(dg["components_digitised_rate"], json!(1.0), "{dg}");
     assert_eq!(dg["results_digitised_rate"], Value::Null, "{dg}");
+    // Another province's supervisor counts that province's scans only (the document row
+    // carries its dossier's province: migration 26).
+    let hcm = app.token_for("sup79", "supervisor", None, Some("79")).await;
+    let r = app
+        .send(
+            app.client
+                .get(app.url("/api/v1/stats/indicators"))
+                .query(&[("from", from.as_str()), ("to", to.as_str())])
+                .bearer_auth(&hcm),
+        )
+        .await
+        .assert_status(200);
+    assert_eq!(r["digitisation"]["digitised_documents"], json!(0), "{r}");
     // A citizen may not mark a file digitised.
     app.attach(
         &cast.citizen,

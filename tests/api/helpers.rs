@@ -96,6 +96,8 @@ fn base_env(url: &str) -> HashMap<String, String> {
     env.insert("MOTCUA__SERVER__BIND".into(), "127.0.0.1:0".into());
     env.insert("MOTCUA__DATABASE__MAX_CONNECTIONS".into(), "8".into());
     env.insert("MOTCUA__SLA__SWEEPER_ENABLED".into(), "false".into());
+    // Reports computed on each request: a test that wants them in advance drives it.
+    env.insert("MOTCUA__STATS__BOTTLENECKS_REFRESH_SECS".into(), "0".into());
     env.insert("MOTCUA__OUTBOX__DISPATCHER_ENABLED".into(), "false".into());
     env.insert("MOTCUA__LOG__LEVEL".into(), "warn".into());
     env

@@ -1236,3 +1236,147 @@ async fn the_backlog_rollup_equals_a_recount_through_a_day_of_changes() {
     assert!(ok && out.contains("equals a recount"), "{out}");
     assert_eq!(check("after the rebuild").await["groups"], b["groups"]);
 }
+
+/// The country's bottleneck report is computed in advance (`stats.bottlenecks_refresh_secs`)
+/// and answered from its latest result while that is recent; a province's report, another
+/// window, or a result too old are computed on the request. The figures served are those a
+/// computation on the request gives for the same instant.
+#[tokio::test]
+async fn the_country_bottleneck_report_is_served_from_its_computation_in_advance() {
+    use chrono::DurationRound;
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = spawn_app_with(
+        TestConfig::default().with("MOTCUA__STATS__BOTTLENECKS_REFRESH_SECS", "300"),
+    )
+    .await;
+    // The job computes the (empty) report when the app starts; wait for it, so that it
+    // cannot land after the one below.
+    let computed = || async {
+        app.state
+            .db
+            .query_one_raw(Statement::from_string(
+                app.state.db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM report_snapshots WHERE computed_at IS NOT NULL",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap()
+    };
+    for _ in 0..100 {
+        if computed().await > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(computed().await, 1, "the job computed the report at start");
+
+    let options = motcua::services::synthetic::Options {
+        cases: 400,
+        days: 20,
+        seed: 11,
+        overloaded: 2,
+        force_overloaded: vec![BA_DINH_PC.to_string()],
+        now: Utc::now(),
+        open: None,
+    };
+    motcua::services::synthetic::generate(
+        &app.state.dossiers(),
+        &options,
+        &mut motcua::progress::Quiet,
+    )
+    .await
+    .unwrap();
+
+    // Not due yet: the job's result holds the lease for the interval.
+    let deps = app.state.stats();
+    let now = Utc::now();
+    assert_eq!(
+        motcua::services::stats::refresh_country_bottlenecks(&deps, now)
+            .await
+            .unwrap(),
+        None
+    );
+    // Due an interval later: computed as of then.
+    let at = (now + Duration::seconds(301))
+        .duration_trunc(Duration::seconds(1))
+        .unwrap();
+    let units = motcua::services::stats::refresh_country_bottlenecks(&deps, at)
+        .await
+        .unwrap()
+        .expect("due");
+    assert!(units > 0);
+
+    let national = app.token_for("nat", "supervisor", None, None).await;
+    let served = app
+        .get("/api/v1/stats/bottlenecks", Some(&national))
+        .await
+        .assert_status(200);
+    let as_of = |v: &serde_json::Value| {
+        DateTime::parse_from_rfc3339(v["as_of"].as_str().unwrap())
+            .unwrap()
+            .to_utc()
+    };
+    assert_eq!(as_of(&served), at, "served from the computation in advance");
+    assert_eq!(served["units"].as_array().unwrap().len(), units);
+    // The same figures as computed on a request for that instant.
+    let mut live = app.state.stats();
+    live.bottlenecks_refresh_secs = 0;
+    let on_request = motcua::services::stats::bottlenecks(
+        &live,
+        &Default::default(),
+        7,
+        at,
+        motcua::domain::lang::Lang::Vi,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        served["units"],
+        serde_json::to_value(&on_request.units).unwrap()
+    );
+    assert!(served["units"][0]["why"]
+        .as_str()
+        .unwrap()
+        .contains("hồ sơ"));
+    // In English, from the same result.
+    let english = app
+        .send(
+            app.client
+                .get(app.url("/api/v1/stats/bottlenecks"))
+                .header("accept-language", "en")
+                .bearer_auth(&national),
+        )
+        .await
+        .assert_status(200);
+    assert_eq!(as_of(&english), at);
+    assert!(english["units"][0]["why"]
+        .as_str()
+        .unwrap()
+        .contains(" open;"));
+
+    // Computed on the request: a province, another window, a result too old.
+    for path in [
+        "/api/v1/stats/bottlenecks?province=01",
+        "/api/v1/stats/bottlenecks?window_days=6",
+    ] {
+        let r = app.get(path, Some(&national)).await.assert_status(200);
+        assert_ne!(as_of(&r), at, "{path}");
+    }
+    let later = at + Duration::seconds(601);
+    let old = motcua::services::stats::bottlenecks(
+        &deps,
+        &Default::default(),
+        7,
+        later,
+        motcua::domain::lang::Lang::Vi,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        old.as_of.to_utc(),
+        later,
+        "a result older than twice the interval is not served"
+    );
+}

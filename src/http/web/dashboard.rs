@@ -199,6 +199,8 @@ struct DashboardPage {
     counts: Vec<(&'static str, String)>,
     days: i64,
     pressures: Vec<Pressure>,
+    /// When the bottlenecks were computed (the country's are computed in advance).
+    pressures_as_of: String,
     proposals: Option<Vec<Proposal>>,
     score_total: String,
     score_lines: Vec<ScoreLine>,
@@ -403,6 +405,7 @@ pub async fn page_handler(state: &AppState, s: Signed, q: Scope) -> ApiResult<Re
         counts,
         days: d.days,
         pressures,
+        pressures_as_of: crate::domain::display::date_time(d.bottlenecks.as_of.to_utc()),
         proposals,
         score_total: format!("{:.2}", d.scorecard.points),
         score_lines,
