@@ -24,6 +24,9 @@
 //! swept, then for as long as the sweep runs; their p50 and p99 (from each request's scheduled
 //! start) before and during are reported. Target: p99 during ≤ 1.1 × p99 before.
 //!
+//! The sweep's pace: `MOTCUA_BENCH_SWEEP_BATCH` (default 500) and
+//! `MOTCUA_BENCH_SWEEP_PAUSE_MS` (default 0), as `sla.batch_size` and `sla.batch_pause_ms`.
+//!
 //! Run: `cargo bench --bench sweep` (sizes: `MOTCUA_BENCH_SWEEP_SIZES`, default
 //! `100000,1000000`; `MOTCUA_BENCH_ONLY=sqlite|postgres`; `MOTCUA_BENCH_PG_LOG_STATEMENTS=1`
 //! logs every PostgreSQL statement with its duration).
@@ -372,12 +375,21 @@ async fn one(label: &str, url: &str, db: &DatabaseConnection, n: usize) -> Outco
             before = Some(f.until(tag, stop).await);
         }
     }
+    // The sweeper's pace (`sla.batch_size`, `sla.batch_pause_ms`).
+    let batch: u64 = env_or("MOTCUA_BENCH_SWEEP_BATCH", "500")
+        .parse()
+        .expect("MOTCUA_BENCH_SWEEP_BATCH");
+    let pause = std::time::Duration::from_millis(
+        env_or("MOTCUA_BENCH_SWEEP_PAUSE_MS", "0")
+            .parse()
+            .expect("MOTCUA_BENCH_SWEEP_PAUSE_MS"),
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let sweeping = {
         let (db, keys, stop) = (db.clone(), keys.clone(), stop.clone());
         tokio::spawn(async move {
             let started = Instant::now();
-            let report = motcua::services::sla::sweep(&db, &keys, now, 500)
+            let report = motcua::services::sla::sweep_paced(&db, &keys, now, batch, pause)
                 .await
                 .expect("sweep");
             let ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -477,7 +489,11 @@ async fn run() {
         .map(|s| s.trim().parse().expect("size"))
         .collect();
     let only = env_or("MOTCUA_BENCH_ONLY", "");
-    println!("SLA sweep: one sweep as of now, batch size 500; sizes {sizes:?}");
+    println!(
+        "SLA sweep: one sweep as of now, batch size {}, pause {} ms between batches; sizes {sizes:?}",
+        env_or("MOTCUA_BENCH_SWEEP_BATCH", "500"),
+        env_or("MOTCUA_BENCH_SWEEP_PAUSE_MS", "0")
+    );
     println!();
     println!(
         "| database | open | due | sweep | examined | → at_risk / → overdue | batches | second sweep | bulk insert + ANALYZE | target |"

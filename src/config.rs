@@ -254,6 +254,8 @@ pub struct SlaSettings {
     pub sweeper_enabled: bool,
     pub sweep_interval_secs: u64,
     pub batch_size: u64,
+    /// Pause between two batches of one sweep.
+    pub batch_pause_ms: u64,
     pub at_risk_ratio: f64,
     pub payment_pauses_clock: bool,
 }

@@ -9,9 +9,10 @@ use crate::state::AppState;
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let interval = state.settings.sla.sweep_interval_secs.max(1);
     let batch = state.settings.sla.batch_size.max(1);
+    let pause = std::time::Duration::from_millis(state.settings.sla.batch_pause_ms);
     tracing::info!(interval_secs = interval, batch, "SLA sweeper started");
     loop {
-        match sla::sweep(&state.db, &state.data_keys, Utc::now(), batch).await {
+        match sla::sweep_paced(&state.db, &state.data_keys, Utc::now(), batch, pause).await {
             Ok(r) => {
                 crate::metrics::record_sweep(&r);
                 if !r.changes.is_empty() {

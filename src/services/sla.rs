@@ -58,6 +58,19 @@ pub async fn sweep(
     now: DateTime<Utc>,
     batch_size: u64,
 ) -> Result<SweepReport, DbErr> {
+    sweep_paced(db, keys, now, batch_size, std::time::Duration::ZERO).await
+}
+
+/// [`sweep`], pausing `pause` between batches (`sla.batch_pause_ms`): a deadline storm (a
+/// hundred thousand dossiers due at once) is drained at a pace that leaves the database and
+/// the cores to the requests meanwhile.
+pub async fn sweep_paced(
+    db: &DatabaseConnection,
+    keys: &DataKeys,
+    now: DateTime<Utc>,
+    batch_size: u64,
+    pause: std::time::Duration,
+) -> Result<SweepReport, DbErr> {
     let started = Instant::now();
     let mut report = SweepReport::default();
     loop {
@@ -67,7 +80,11 @@ pub async fn sweep(
             break;
         }
         // Let request handlers in; the API stays responsive during a large catch-up.
-        tokio::task::yield_now().await;
+        if pause.is_zero() {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(pause).await;
+        }
     }
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)

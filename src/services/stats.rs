@@ -533,6 +533,8 @@ pub struct UnitPressure {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Bottlenecks {
     pub window_days: i64,
+    /// The instant the figures are as of: the request's, or for the whole country over the
+    /// default window, when the report was computed in advance (`stats.bottlenecks_refresh_secs`).
     #[schema(value_type = String, format = DateTime)]
     pub as_of: DateTime<chrono::FixedOffset>,
     pub units: Vec<UnitPressure>,
