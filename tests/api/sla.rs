@@ -238,34 +238,39 @@ async fn the_sweeper_runs_inside_serve() {
     let app = spawn_app_with(
         TestConfig::default()
             .with("MOTCUA__SLA__SWEEPER_ENABLED", "true")
-            .with("MOTCUA__SLA__SWEEP_INTERVAL_SECS", "1"),
+            .with("MOTCUA__SLA__SWEEP_INTERVAL_SECS", "1")
+            // One dossier a batch and a pause between batches: the paced sweep drains all.
+            .with("MOTCUA__SLA__BATCH_SIZE", "1")
+            .with("MOTCUA__SLA__BATCH_PAUSE_MS", "20"),
     )
     .await;
     let reception = app
         .token_for("reception", "clerk", Some(BA_DINH_CENTRE), None)
         .await;
-    let code = received_case(&app, &reception).await;
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        codes.push(received_case(&app, &reception).await);
+    }
     // Pull the thresholds into the past, as if the server had been down.
-    {
+    for code in &codes {
         use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
         let now = chrono::Utc::now();
-        let mut am = app.case_row(&code).await.into_active_model();
+        let mut am = app.case_row(code).await.into_active_model();
         am.at_risk_at = Set(Some(now - Duration::hours(2)));
         am.due_at = Set(Some(now - Duration::hours(1)));
         am.next_check_at = Set(Some(now - Duration::hours(2)));
         am.update(&app.state.db).await.unwrap();
     }
-    for _ in 0..50 {
-        if app.case_row(&code).await.sla_state == "overdue" {
-            break;
+    for code in &codes {
+        for _ in 0..50 {
+            if app.case_row(code).await.sla_state == "overdue" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(app.case_row(code).await.sla_state, "overdue");
+        assert_eq!(sla_events(&app, code).await, ["sla_at_risk", "sla_overdue"]);
     }
-    assert_eq!(app.case_row(&code).await.sla_state, "overdue");
-    assert_eq!(
-        sla_events(&app, &code).await,
-        ["sla_at_risk", "sla_overdue"]
-    );
     let admin = app.token_for("root", "admin", None, None).await;
     let metrics = app.get("/metrics", Some(&admin)).await;
     assert_eq!(metrics.status.as_u16(), 200);
