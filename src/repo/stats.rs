@@ -868,8 +868,11 @@ pub async fn awaiting_reception<C: ConnectionTrait>(
         .await
 }
 
-/// Dossiers filed in a period and how many of them the national portal holds up to their
-/// last public step (`national_sync`), or failed to take.
+/// Dossiers received in a period (Decision 766 counts the share of the dossiers received)
+/// and how many of them the national portal holds up to their last public step
+/// (`national_sync`), or failed to take. Read from the covering index in (province,
+/// received) order: by filing instant it visited the province's dossiers all over the table
+/// (0.9 s a province-year at national scale).
 #[derive(Debug, Clone, Default, FromQueryResult)]
 pub struct NationalSyncCounts {
     pub dossiers: i64,
@@ -889,7 +892,7 @@ pub async fn national_sync_counts<C: ConnectionTrait>(
         "SELECT COUNT(*) AS dossiers, \
            COALESCE(SUM(CASE WHEN s.synced_seq > 0 AND s.synced_seq >= s.pending_seq THEN 1 ELSE 0 END), 0) AS synced, \
            COALESCE(SUM(CASE WHEN s.last_error IS NOT NULL THEN 1 ELSE 0 END), 0) AS failing \
-         FROM (SELECT id FROM cases WHERE submitted_at >= ? AND submitted_at < ?{clause}) c \
+         FROM (SELECT id FROM cases WHERE received_at >= ? AND received_at < ?{clause}) c \
          LEFT JOIN national_sync s ON s.case_id = c.id"
     );
     Ok(

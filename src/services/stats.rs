@@ -1313,7 +1313,7 @@ pub async fn rollup_differences(
 /// The national portal's share of a period's dossiers.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NationalSyncShare {
-    /// Dossiers filed in the period.
+    /// Dossiers received in the period.
     pub dossiers: i64,
     /// Of them, held by the portal up to their last public step.
     pub synced: i64,
