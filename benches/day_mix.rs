@@ -165,14 +165,6 @@ impl Tally {
     }
 }
 
-fn pct(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i] as f64 / 1000.0
-}
-
 /// CPU seconds (user + system) used so far by the processes whose command name is `name`
 /// (or by this process when `name` is `None`), from /proc.
 fn cpu_secs(name: Option<&str>) -> f64 {
@@ -682,8 +674,8 @@ async fn mix(
             class.name(),
             100.0 * v.len() as f64 / total.max(1) as f64,
             v.len() as f64 / elapsed,
-            pct(&v, 0.50),
-            pct(&v, 0.99),
+            support::pct_ms(&v, 0.50),
+            support::pct_ms(&v, 0.99),
             errs
         );
     }

@@ -223,11 +223,7 @@ struct Latencies {
 impl Latencies {
     fn pct_ms(&mut self, p: f64) -> f64 {
         self.us.sort_unstable();
-        if self.us.is_empty() {
-            return 0.0;
-        }
-        let rank = ((p * self.us.len() as f64).ceil() as usize).clamp(1, self.us.len());
-        self.us[rank - 1] as f64 / 1000.0
+        support::pct_ms(&self.us, p)
     }
 }
 

@@ -187,3 +187,13 @@ pub fn intake_body(ward: &str) -> serde_json::Value {
         "form": {"child_name": "Nguyễn Văn Bình"},
     })
 }
+
+/// The `p` quantile (0–1, nearest rank) of latencies in microseconds, sorted, in milliseconds;
+/// NaN when there are none.
+pub fn pct_ms(sorted_us: &[u64], p: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted_us.len() as f64 * p).ceil() as usize).clamp(1, sorted_us.len()) - 1;
+    sorted_us[i] as f64 / 1000.0
+}
