@@ -380,19 +380,33 @@ pub async fn login(
     client: Option<&str>,
     now: DateTime<Utc>,
 ) -> ApiResult<TokenPair> {
-    let account = verify_credentials(deps, username, password, client, now).await?;
-    issue_pair(deps, &account, Uuid::now_v7(), now).await
+    let (account, clear) = verify_credentials(deps, username, password, client, now).await?;
+    // One write, in the writer turn on SQLite: the counters cleared and the token stored.
+    let txn = db::begin_write(deps.db).await?;
+    clear_throttles(&*txn, &clear).await?;
+    let pair = issue_pair(deps, &*txn, &account, Uuid::now_v7(), now).await?;
+    txn.commit().await?;
+    Ok(pair)
+}
+
+/// Forget the failure counters of a successful sign-in.
+async fn clear_throttles<C: sea_orm::ConnectionTrait>(db: &C, keys: &[String]) -> ApiResult<()> {
+    for key in keys {
+        repo::throttle::clear(db, key).await?;
+    }
+    Ok(())
 }
 
 /// The account a username and password name, through the same throttling as every sign-in
-/// (the API's and the web app's).
+/// (the API's and the web app's), and the failure counters the caller clears in the write
+/// that signs it in.
 async fn verify_credentials(
     deps: &Deps<'_>,
     username: &str,
     password: String,
     client: Option<&str>,
     now: DateTime<Utc>,
-) -> ApiResult<AccountRow> {
+) -> ApiResult<(AccountRow, Vec<String>)> {
     let keys = throttle_keys(username, client);
     let mut wait = 0i64;
     for (_, key) in &keys {
@@ -431,17 +445,17 @@ async fn verify_credentials(
     };
     // The address's count is kept: a stuffer could otherwise reset it with an account of
     // their own.
-    for (counted, key) in &keys {
-        if *counted != Counted::Address {
-            repo::throttle::clear(deps.db, key).await?;
-        }
-    }
+    let clear = keys
+        .into_iter()
+        .filter(|(counted, _)| *counted != Counted::Address)
+        .map(|(_, key)| key)
+        .collect();
     tracing::info!(account.id = %account.id, "login");
-    Ok(account)
+    Ok((account, clear))
 }
 
-/// Count a failure on every key and lock those that reached their bound ([`lock_secs`]).
-/// Returns the wait when now locked.
+/// Count a failure on every key and lock those that reached their bound ([`lock_secs`]),
+/// in one write (in the writer turn on SQLite). Returns the wait when now locked.
 async fn record_failure(
     db: &DatabaseConnection,
     t: &ThrottleSettings,
@@ -450,6 +464,8 @@ async fn record_failure(
 ) -> ApiResult<Option<u64>> {
     let window_start = now - Duration::seconds(t.window_secs as i64);
     let mut wait = None;
+    let txn = db::begin_write(db).await?;
+    let db = &*txn;
     for (counted, key) in keys {
         let failures = repo::throttle::record_failure(db, key, now, window_start).await?;
         let failures = failures.max(0) as u32;
@@ -465,12 +481,15 @@ async fn record_failure(
             wait = Some(wait.unwrap_or(0).max(delay));
         }
     }
+    txn.commit().await?;
     Ok(wait)
 }
 
-/// Issue an access token and a refresh token in `family`.
-async fn issue_pair(
+/// Issue an access token and a refresh token in `family`, storing the refresh token through
+/// `db` (the caller's write transaction).
+async fn issue_pair<C: sea_orm::ConnectionTrait>(
     deps: &Deps<'_>,
+    db: &C,
     account: &AccountRow,
     family: Uuid,
     now: DateTime<Utc>,
@@ -478,7 +497,7 @@ async fn issue_pair(
     let refresh = tokens::random_token();
     let ttl = Duration::seconds(deps.settings.refresh_token_ttl_secs as i64);
     repo::tokens::insert(
-        deps.db,
+        db,
         account.id,
         family,
         tokens::digest(&refresh),
@@ -527,7 +546,9 @@ pub async fn refresh(
         return Err(invalid_refresh());
     };
     if row.used_at.is_some() || row.revoked_at.is_some() {
-        let revoked = repo::tokens::revoke_family(deps.db, row.family_id, now).await?;
+        let txn = db::begin_write(deps.db).await?;
+        let revoked = repo::tokens::revoke_family(&*txn, row.family_id, now).await?;
+        txn.commit().await?;
         tracing::warn!(account.id = %row.account_id, tokens.revoked = revoked, "refresh token reuse: family revoked");
         return Err(ApiError::unauthorized(
             "refresh_token_reused",
@@ -547,12 +568,18 @@ pub async fn refresh(
     if account.disabled {
         return Err(invalid_refresh());
     }
-    if !repo::tokens::mark_used(deps.db, row.id, now).await? {
-        // A concurrent refresh won the rotation with the same token: treat as reuse.
-        repo::tokens::revoke_family(deps.db, row.family_id, now).await?;
+    // The rotation is one write (in the writer turn on SQLite): the old token used and the
+    // new one stored, or, when a concurrent refresh won it with the same token, the family
+    // revoked as on reuse.
+    let txn = db::begin_write(deps.db).await?;
+    if !repo::tokens::mark_used(&*txn, row.id, now).await? {
+        repo::tokens::revoke_family(&*txn, row.family_id, now).await?;
+        txn.commit().await?;
         return Err(invalid_refresh());
     }
-    issue_pair(deps, &account, row.family_id, now).await
+    let pair = issue_pair(deps, &*txn, &account, row.family_id, now).await?;
+    txn.commit().await?;
+    Ok(pair)
 }
 
 /// Log out the caller: revoke the refresh token's family; with `everywhere`, every session
@@ -573,7 +600,9 @@ pub async fn logout(
     if everywhere {
         revoke_sessions(db, accounts, row.account_id, now).await?;
     } else {
-        repo::tokens::revoke_family(db, row.family_id, now).await?;
+        let txn = db::begin_write(db).await?;
+        repo::tokens::revoke_family(&*txn, row.family_id, now).await?;
+        txn.commit().await?;
     }
     Ok(())
 }
@@ -684,11 +713,14 @@ pub async fn open_web_session(
     client: Option<&str>,
     now: DateTime<Utc>,
 ) -> ApiResult<String> {
-    let account = verify_credentials(deps, username, password, client, now).await?;
+    let (account, clear) = verify_credentials(deps, username, password, client, now).await?;
     let token = tokens::random_token();
     let idle = Duration::seconds(web.session_idle_secs as i64);
+    // One write, in the writer turn on SQLite.
+    let txn = db::begin_write(deps.db).await?;
+    clear_throttles(&*txn, &clear).await?;
     repo::web_sessions::insert(
-        deps.db,
+        &*txn,
         tokens::digest(&token),
         account.id,
         account.token_generation,
@@ -697,7 +729,8 @@ pub async fn open_web_session(
     )
     .await?;
     // Housekeeping, cheap on the index: sessions that ended are forgotten at each sign-in.
-    repo::web_sessions::delete_expired(deps.db, now).await?;
+    repo::web_sessions::delete_expired(&*txn, now).await?;
+    txn.commit().await?;
     Ok(token)
 }
 
@@ -715,7 +748,7 @@ pub async fn web_session(
     };
     let ends = row.created_at + Duration::seconds(web.session_max_secs as i64);
     if row.expires_at <= now || ends <= now {
-        repo::web_sessions::delete(deps.db, row.id).await?;
+        forget_web_session(deps.db, row.id).await?;
         return Ok(None);
     }
     let Some(account) = deps
@@ -726,13 +759,15 @@ pub async fn web_session(
         return Ok(None);
     };
     if account.disabled || account.token_generation != row.token_generation {
-        repo::web_sessions::delete(deps.db, row.id).await?;
+        forget_web_session(deps.db, row.id).await?;
         return Ok(None);
     }
     let idle = Duration::seconds(web.session_idle_secs as i64);
     let next = (now + idle).min(ends);
     if next - row.expires_at >= Duration::seconds(60) {
-        repo::web_sessions::extend(deps.db, row.id, next).await?;
+        let txn = db::begin_write(deps.db).await?;
+        repo::web_sessions::extend(&*txn, row.id, next).await?;
+        txn.commit().await?;
     }
     Ok(Some(WebSession {
         actor: actor_of(deps.directory, &account).await?,
@@ -745,7 +780,15 @@ pub async fn web_session(
 /// Sign a browser out: its session is forgotten (other sessions of the account stay).
 pub async fn close_web_session(deps: &Deps<'_>, token: &str) -> ApiResult<()> {
     if let Some(row) = repo::web_sessions::find_by_hash(deps.db, &tokens::digest(token)).await? {
-        repo::web_sessions::delete(deps.db, row.id).await?;
+        forget_web_session(deps.db, row.id).await?;
     }
+    Ok(())
+}
+
+/// Delete a web session, in the writer turn on SQLite.
+async fn forget_web_session(db: &DatabaseConnection, id: Uuid) -> ApiResult<()> {
+    let txn = db::begin_write(db).await?;
+    repo::web_sessions::delete(&*txn, id).await?;
+    txn.commit().await?;
     Ok(())
 }

@@ -727,13 +727,16 @@ pub async fn track(
     let Some(miss) = miss else {
         return Ok(found.expect("a hit has its dossier"));
     };
+    // Counted in the writer turn on SQLite, like every write.
     if let Some(k) = &client_key {
         let window = Duration::seconds(deps.throttle.window_secs as i64);
-        let failures = repo::throttle::record_failure(deps.db, k, now, now - window).await?;
+        let txn = db::begin_write(deps.db).await?;
+        let failures = repo::throttle::record_failure(&txn, k, now, now - window).await?;
         if failures >= TRACKING_FAILURES {
-            repo::throttle::lock_until(deps.db, k, now + Duration::seconds(TRACKING_LOCK_SECS))
+            repo::throttle::lock_until(&txn, k, now + Duration::seconds(TRACKING_LOCK_SECS))
                 .await?;
         }
+        txn.commit().await?;
     }
     // Misses are counted per dossier only for dossiers that exist (made-up codes would
     // otherwise fill the table).
