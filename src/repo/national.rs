@@ -143,7 +143,9 @@ pub struct Attempt {
 }
 
 /// Record an attempt. After a success the row is due again at once if more steps came in
-/// meanwhile (`pending_seq` is read as it now is), and otherwise rests.
+/// meanwhile (`pending_seq` is read as it now is), and otherwise rests. `synced_seq` only
+/// moves forward: an instance whose lease ran out while it was sending (another then sent
+/// the same steps, under the same keys) cannot take back what the other recorded.
 pub async fn record_attempt<C: ConnectionTrait>(
     db: &C,
     case_id: i64,
@@ -154,20 +156,20 @@ pub async fn record_attempt<C: ConnectionTrait>(
     let (sql, values): (&str, Vec<sea_orm::Value>) = match &a.error {
         None => (
             match backend {
-                DatabaseBackend::Postgres => "UPDATE national_sync SET synced_seq = $1, attempts = 0, last_error = NULL, \
+                DatabaseBackend::Postgres => "UPDATE national_sync SET synced_seq = GREATEST(synced_seq, $1), attempts = 0, last_error = NULL, \
                      last_attempt_at = $2, synced_at = $2, updated_at = $2, \
-                     next_attempt_at = CASE WHEN pending_seq > $1 THEN $2 ELSE NULL END WHERE case_id = $3",
-                _ => "UPDATE national_sync SET synced_seq = ?1, attempts = 0, last_error = NULL, \
+                     next_attempt_at = CASE WHEN pending_seq > GREATEST(synced_seq, $1) THEN $2 ELSE NULL END WHERE case_id = $3",
+                _ => "UPDATE national_sync SET synced_seq = MAX(synced_seq, ?1), attempts = 0, last_error = NULL, \
                      last_attempt_at = ?2, synced_at = ?2, updated_at = ?2, \
-                     next_attempt_at = CASE WHEN pending_seq > ?1 THEN ?2 ELSE NULL END WHERE case_id = ?3",
+                     next_attempt_at = CASE WHEN pending_seq > MAX(synced_seq, ?1) THEN ?2 ELSE NULL END WHERE case_id = ?3",
             },
             vec![a.synced_seq.into(), now.into(), case_id.into()],
         ),
         Some(e) => (
             match backend {
-                DatabaseBackend::Postgres => "UPDATE national_sync SET synced_seq = $1, attempts = $2, last_error = $3, \
+                DatabaseBackend::Postgres => "UPDATE national_sync SET synced_seq = GREATEST(synced_seq, $1), attempts = $2, last_error = $3, \
                      last_attempt_at = $4, updated_at = $4, next_attempt_at = $5 WHERE case_id = $6",
-                _ => "UPDATE national_sync SET synced_seq = ?1, attempts = ?2, last_error = ?3, \
+                _ => "UPDATE national_sync SET synced_seq = MAX(synced_seq, ?1), attempts = ?2, last_error = ?3, \
                      last_attempt_at = ?4, updated_at = ?4, next_attempt_at = ?5 WHERE case_id = ?6",
             },
             vec![

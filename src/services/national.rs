@@ -281,6 +281,7 @@ pub async fn material<C: ConnectionTrait>(
                     at: e.at,
                     reason: e.reason,
                     data: e.data,
+                    status: e.to_status,
                 },
             )
         })
@@ -393,14 +394,18 @@ async fn send_one(
             .ok_or_else(|| SendError::Refused("the dossier is gone".into()))?;
         let refused = |e: mapping::MappingError| SendError::Refused(e.to_string());
         if synced == 0 {
-            // First time: the whole dossier as it now is covers every step so far.
+            // First time: the whole dossier as it now is, under the key of its first public
+            // step. The key must not change between attempts: a call that timed out may still
+            // have landed, and its retry (perhaps with later steps in the record) is then the
+            // same call to the portal. So the steps after the first go out as progress, each
+            // under its own key, whatever the record already showed.
             let record = m.record().map_err(refused)?;
-            let key = format!("{}:{}", record.ma_ho_so, row.pending_seq);
+            let first = m.history.first().map_or(row.pending_seq, |(s, _)| *s);
+            let key = format!("{}:{first}", record.ma_ho_so);
             let body = serde_json::to_value(&record).unwrap_or_default();
             portal.send("DongBoHoSoMC", &key, &body).await?;
             calls += 1;
-            synced = row.pending_seq;
-            return Ok(());
+            synced = first;
         }
         let from = synced;
         for (seq, step) in m

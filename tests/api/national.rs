@@ -183,13 +183,20 @@ async fn dossiers_and_their_steps_reach_the_national_portal_whatever_it_answers(
     feed_settled(&app).await;
     let now = Utc::now();
     let r = round(&app, &client, now).await;
-    assert_eq!((r.synced, r.calls, r.failed), (1, 1, 0), "{r:?}");
+    // The record under its first step's key (a retry of it is the same call), then the
+    // reception as a step of its own.
+    assert_eq!((r.synced, r.calls, r.failed), (1, 2, 0), "{r:?}");
     {
         let g = p.lock().unwrap();
         let (method, key, rec) = &g.accepted[0];
         assert_eq!(method, "DongBoHoSoMC");
         assert_eq!(rec["MaHoSo"], national_code.as_str());
+        assert_eq!(key, &format!("{national_code}:1"));
+        let (method, key, step) = &g.accepted[1];
+        assert_eq!(method, "CapNhatTienDoHoSoMC");
         assert_eq!(key, &format!("{national_code}:2"));
+        assert_eq!(step["NoiDungXuLy"], "receive");
+        assert_eq!(step["TrangThaiHoSo"], 2);
         assert_eq!(rec["MaTTHC"], MARITAL);
         assert_eq!(rec["ChuHoSo"], "Nguyễn Văn An");
         assert_eq!(rec["LoaiDoiTuong"], 1);
@@ -270,14 +277,20 @@ async fn dossiers_and_their_steps_reach_the_national_portal_whatever_it_answers(
     {
         let g = p.lock().unwrap();
         assert_eq!(g.sign_ins, 2, "the token was renewed once");
-        let steps: Vec<&(String, String, Value)> = g.accepted[1..].iter().collect();
+        let steps: Vec<&(String, String, Value)> = g.accepted[2..].iter().collect();
         assert_eq!(steps.len(), 2, "request_supplement, then submit_supplement");
         assert!(steps.iter().all(|(m, _, _)| m == "CapNhatTienDoHoSoMC"));
         assert_eq!(
             steps[0].2["NoiDungXuLy"],
             "request_supplement: Thiếu tờ khai có chữ ký"
         );
-        assert_eq!(steps[0].2["TrangThaiHoSo"], 4, "the dossier as it now is");
+        // The status the step left, not the dossier's of now (back in handling, 4).
+        assert_eq!(steps[0].2["TrangThaiHoSo"], 5, "the status at that step");
+        assert_eq!(
+            steps[0].2["DanhSachHoSoBoSung"][0]["NgayTiepNhanBoSung"],
+            Value::Null
+        );
+        assert_eq!(steps[1].2["TrangThaiHoSo"], 4);
         let last = &steps[1].2;
         assert_eq!(last["NoiDungXuLy"], "submit_supplement");
         let sup = &last["DanhSachHoSoBoSung"][0];
@@ -351,6 +364,24 @@ async fn dossiers_and_their_steps_reach_the_national_portal_whatever_it_answers(
         (Some(2), Some(1), Some(1)),
         "{share}"
     );
+    // Decision 766's 1.4 counts the same share among the dossiers received in the period.
+    let card = app
+        .get(&format!("/api/v1/stats/scorecard?{q}"), Some(&supervisor))
+        .await
+        .assert_status(200);
+    let synced = card["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["indicators"].as_array().unwrap())
+        .find(|i| i["key"] == "1.4")
+        .unwrap_or_else(|| panic!("1.4 in {card}"));
+    assert_eq!(
+        (synced["numerator"].as_i64(), synced["denominator"].as_i64()),
+        (Some(1), Some(2)),
+        "{synced}"
+    );
+    assert_eq!(synced["value"].as_f64(), Some(0.5));
     app.get(
         &format!("/api/v1/stats/national-sync?{q}"),
         Some(&cast.clerk),

@@ -44,6 +44,8 @@ pub struct HistoryItem {
     pub at: DateTime<Utc>,
     pub reason: Option<String>,
     pub data: Value,
+    /// The status the step left the dossier in (the event's `to_status`).
+    pub status: String,
 }
 
 /// What the mapping needs besides the dossier.
@@ -355,7 +357,10 @@ pub fn record(d: &Dossier, cx: &Context<'_>) -> Result<DongBoHoSo, MappingError>
     })
 }
 
-/// One step (`CapNhatTienDoHoSoMC`): the dossier as it now stands after `step`.
+/// One step (`CapNhatTienDoHoSoMC`): the dossier as `step` left it. Steps that queued up
+/// while the portal was away go out one by one, each with its own status and the supplement
+/// requests made up to it, not the dossier's status of today; the appointment, the handling
+/// unit and the result files are those of now (the history does not keep them per step).
 pub fn progress(
     d: &Dossier,
     cx: &Context<'_>,
@@ -365,15 +370,24 @@ pub fn progress(
     if let Some(r) = step.reason.as_deref().filter(|r| !r.is_empty()) {
         what = format!("{what}: {r}");
     }
+    let status = Status::parse(&step.status).unwrap_or(d.status);
+    let received = d.received_at.is_some_and(|r| r <= step.at);
+    let so_far: Vec<HistoryItem> = cx
+        .history
+        .iter()
+        .filter(|e| e.at <= step.at)
+        .cloned()
+        .collect();
     Ok(CapNhatTienDo {
         ma_ho_so: national_dossier_code(d, cx.receiving_national_code)?,
-        trang_thai_ho_so: d.national_status(),
+        trang_thai_ho_so: status.national(received),
         ngay_hen_tra: opt_time(d.appointment_at),
-        ngay_tra: returned_at(d),
+        ngay_tra: (status == Status::Returned)
+            .then(|| national_time(d.closed_at.unwrap_or(step.at))),
         don_vi_xu_ly: cx.handling_unit.map(str::to_string),
         thoi_diem_xu_ly: national_time(step.at),
         noi_dung_xu_ly: what,
-        danh_sach_ho_so_bo_sung: supplements(cx.history),
+        danh_sach_ho_so_bo_sung: supplements(&so_far),
         danh_sach_giay_to_ket_qua: results(cx.files),
     })
 }

@@ -21,6 +21,7 @@ fn item(e: &DossierEvent) -> HistoryItem {
         at: e.at,
         reason: e.reason.clone(),
         data: Value::Object(e.data.clone()),
+        status: e.to_status.as_str().to_string(),
     }
 }
 
@@ -369,4 +370,43 @@ fn a_progress_step_names_what_happened() {
     assert_eq!(p.thoi_diem_xu_ly, "20250908100000");
     assert_eq!(p.danh_sach_ho_so_bo_sung.len(), 1);
     let _: DateTime<Utc> = monday();
+}
+
+#[test]
+fn steps_queued_up_go_out_each_with_the_status_it_left() {
+    // A supplement asked and answered before the portal was reached: the request's step says
+    // 5 (supplement requested) and lists only itself, though the dossier is back in handling.
+    let (mut d, mut h) = numbered(Channel::InPerson);
+    let asked = act(
+        &mut d,
+        &clerk(),
+        Action::RequestSupplement,
+        reason("thiếu giấy"),
+        monday(),
+    );
+    h.push(item(&asked));
+    let who = applicant_of(&d);
+    let answered = act(
+        &mut d,
+        &who,
+        Action::SubmitSupplement,
+        Default::default(),
+        monday() + Duration::hours(2),
+    );
+    h.push(item(&answered));
+    let f = files();
+    let first = progress(&d, &cx(&f, &h), &h[h.len() - 2]).unwrap();
+    assert_eq!(first.trang_thai_ho_so, 5);
+    assert_eq!(first.danh_sach_ho_so_bo_sung.len(), 1);
+    assert_eq!(
+        first.danh_sach_ho_so_bo_sung[0].ngay_tiep_nhan_bo_sung,
+        None
+    );
+    let last = progress(&d, &cx(&f, &h), h.last().unwrap()).unwrap();
+    assert_eq!(last.trang_thai_ho_so, d.national_status());
+    assert_ne!(last.trang_thai_ho_so, 5);
+    assert!(last.danh_sach_ho_so_bo_sung[0]
+        .ngay_tiep_nhan_bo_sung
+        .is_some());
+    assert_eq!(first.ngay_tra, None);
 }
