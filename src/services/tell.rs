@@ -349,7 +349,9 @@ async fn facts(
     })
 }
 
-/// Send the due messages (up to four at once).
+/// Send the due messages (up to four at once). Each is recorded as soon as it has gone: an
+/// e-mail has no idempotency key, so the window in which a crash (or a lease that ran out)
+/// sends it again is kept to the instant between the server's acceptance and that record.
 pub async fn send_due(
     db: &DatabaseConnection,
     keys: &DataKeys,
@@ -359,6 +361,10 @@ pub async fn send_due(
     now: DateTime<Utc>,
 ) -> Result<TellReport, DbErr> {
     use futures::StreamExt;
+    // The lease covers the whole round: MESSAGES_PER_ROUND at four at a time, each within
+    // the delivery timeout, so no other instance takes a message this one is still to send.
+    let waves = MESSAGES_PER_ROUND.div_ceil(CONCURRENCY as u64) as i64;
+    let lease = LEASE_SECS.max(waves * settings.timeout_secs.max(1) as i64 + 60);
     let due = {
         let txn = db::begin_write(db).await?;
         let due = repo::notifications::due(&txn, now, MESSAGES_PER_ROUND).await?;
@@ -366,74 +372,80 @@ pub async fn send_due(
             repo::notifications::lease(
                 &txn,
                 due.iter().map(|n| n.id),
-                now + Duration::seconds(LEASE_SECS),
+                now + Duration::seconds(lease),
             )
             .await?;
         }
         txn.commit().await?;
         due
     };
-    let outcomes: Vec<(repo::notifications::Notification, Result<(), String>)> =
-        futures::stream::iter(due)
-            .map(|n| async move {
-                let result = send_one(db, keys, senders, public_url, &n).await;
-                (n, result)
-            })
-            .buffer_unordered(4)
-            .collect()
-            .await;
+    let outcomes: Vec<Result<Attempt, DbErr>> = futures::stream::iter(due)
+        .map(|n| async move {
+            let result = send_one(db, keys, senders, public_url, &n).await;
+            record(db, settings, &n, result).await
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
     let mut report = TellReport::default();
+    for o in outcomes {
+        match o? {
+            Attempt::Sent => report.sent += 1,
+            Attempt::Failed => report.failed += 1,
+            Attempt::Retried => report.retried += 1,
+        }
+    }
+    Ok(report)
+}
+
+/// Messages sent at once.
+const CONCURRENCY: usize = 4;
+
+enum Attempt {
+    Sent,
+    Failed,
+    Retried,
+}
+
+/// Record one message's attempt, in a write of its own.
+async fn record(
+    db: &DatabaseConnection,
+    settings: &NotifySettings,
+    n: &repo::notifications::Notification,
+    result: Result<(), String>,
+) -> Result<Attempt, DbErr> {
     let at = Utc::now();
+    let attempts = n.attempts + 1;
     let txn = db::begin_write(db).await?;
-    for (n, result) in outcomes {
-        match result {
-            Ok(()) => {
+    let outcome = match result {
+        Ok(()) => {
+            repo::notifications::record(&txn, n.id, "sent", attempts, None, None, Some(at)).await?;
+            Attempt::Sent
+        }
+        Err(e) => {
+            tracing::warn!(case.code = %n.case_code, notification.channel = %n.channel, notification.attempts = attempts, error = %e, "telling the applicant failed");
+            if attempts >= settings.max_attempts {
+                repo::notifications::record(&txn, n.id, "failed", attempts, Some(&e), None, None)
+                    .await?;
+                Attempt::Failed
+            } else {
+                let retry = at + crate::services::notify::backoff(attempts);
                 repo::notifications::record(
                     &txn,
                     n.id,
-                    "sent",
-                    n.attempts + 1,
+                    "pending",
+                    attempts,
+                    Some(&e),
+                    Some(retry),
                     None,
-                    None,
-                    Some(at),
                 )
                 .await?;
-                report.sent += 1;
-            }
-            Err(e) => {
-                let attempts = n.attempts + 1;
-                if attempts >= settings.max_attempts {
-                    repo::notifications::record(
-                        &txn,
-                        n.id,
-                        "failed",
-                        attempts,
-                        Some(&e),
-                        None,
-                        None,
-                    )
-                    .await?;
-                    report.failed += 1;
-                } else {
-                    let retry = at + crate::services::notify::backoff(attempts);
-                    repo::notifications::record(
-                        &txn,
-                        n.id,
-                        "pending",
-                        attempts,
-                        Some(&e),
-                        Some(retry),
-                        None,
-                    )
-                    .await?;
-                    report.retried += 1;
-                }
-                tracing::warn!(case.code = %n.case_code, notification.channel = %n.channel, notification.attempts = attempts, error = %e, "telling the applicant failed");
+                Attempt::Retried
             }
         }
-    }
+    };
     txn.commit().await?;
-    Ok(report)
+    Ok(outcome)
 }
 
 async fn send_one(
