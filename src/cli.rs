@@ -939,3 +939,36 @@ fn describe_api_error(e: &crate::error::ApiError) -> BoxError {
         crate::error::ApiError::Internal(inner) => inner.to_string().into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_date;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn a_date_is_a_day_in_vietnam_or_an_rfc_3339_instant() {
+        // A day starts at midnight in Vietnam (17:00 UTC the day before); `end` is the next.
+        assert_eq!(
+            parse_date("2026-12-03", false),
+            Ok(Utc.with_ymd_and_hms(2026, 12, 2, 17, 0, 0).unwrap())
+        );
+        assert_eq!(
+            parse_date(" 2026-12-03 ", true),
+            Ok(Utc.with_ymd_and_hms(2026, 12, 3, 17, 0, 0).unwrap())
+        );
+        // An instant is taken as it is, with or without `end`.
+        for end in [false, true] {
+            assert_eq!(
+                parse_date("2026-12-03T08:30:00+07:00", end),
+                Ok(Utc.with_ymd_and_hms(2026, 12, 3, 1, 30, 0).unwrap())
+            );
+            assert_eq!(
+                parse_date("2026-12-03T01:30:00Z", end),
+                Ok(Utc.with_ymd_and_hms(2026, 12, 3, 1, 30, 0).unwrap())
+            );
+        }
+        for bad in ["", "03/12/2026", "2026-13-01", "2026-12-03T25:00:00Z"] {
+            assert!(parse_date(bad, false).is_err(), "{bad}");
+        }
+    }
+}

@@ -266,6 +266,112 @@ async fn client_systems_file_by_form_with_their_key_and_read_requests_in_json_an
         .await
         .assert_status(200);
     assert!(closed.as_array().unwrap().is_empty());
+    // Filters: by request and by service.
+    let by_id = app
+        .get(
+            &format!("/open311/v2/requests.json?service_request_id={code}"),
+            None,
+        )
+        .await
+        .assert_status(200);
+    assert_eq!(by_id.as_array().unwrap().len(), 1, "{by_id}");
+    let births = app
+        .get(
+            &format!("/open311/v2/requests.json?service_code={BIRTH}"),
+            None,
+        )
+        .await
+        .assert_status(200);
+    assert!(!births.to_string().contains(&code), "{births}");
+
+    // Filed by a 2025 ward code.
+    let mut by_ward = good.clone();
+    by_ward.retain(|(k, _)| *k != "address_string");
+    by_ward.push(("address_id", "00097".into()));
+    let r = send(by_ward, "/open311/v2/requests.xml").await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let second = r
+        .text
+        .split("<service_request_id>")
+        .nth(1)
+        .and_then(|t| t.split('<').next())
+        .unwrap()
+        .to_string();
+    assert_ne!(second, code);
+    assert_eq!(
+        app.case_row(&second).await.ward_code.as_deref(),
+        Some("00097")
+    );
+
+    // Received: the deadline is the expected time and the handling unit the agency. Refused
+    // at the counter: closed, with the reason in the notes.
+    let unit = app.case_row(&code).await.receiving_unit;
+    let reception = app
+        .token_for("o311_reception", "clerk", Some(&unit), None)
+        .await;
+    // The form carried no file: the counter scans the declaration, then receives.
+    app.attach(
+        &reception,
+        &code,
+        &[("kind", "to_khai")],
+        "to-khai.pdf",
+        pdf("to khai"),
+    )
+    .await
+    .assert_status(201);
+    app.act(&reception, &code, "receive", json!({}))
+        .await
+        .assert_status(200);
+    let one = app
+        .get(&format!("/open311/v2/requests/{code}.json"), None)
+        .await
+        .assert_status(200);
+    let expected = one[0]["expected_datetime"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{one}"));
+    let expected = chrono::DateTime::parse_from_rfc3339(expected).unwrap();
+    assert!(expected > chrono::Utc::now(), "{one}");
+    assert_eq!(one[0]["status"], "open");
+    assert!(
+        !one[0]["agency_responsible"].as_str().unwrap().is_empty(),
+        "{one}"
+    );
+    app.act(
+        &reception,
+        &second,
+        "refuse",
+        json!({"reason": "Hồ sơ không thuộc thẩm quyền"}),
+    )
+    .await
+    .assert_status(200);
+    let gone = app
+        .get(&format!("/open311/v2/requests/{second}.json"), None)
+        .await
+        .assert_status(200);
+    assert_eq!(gone[0]["status"], "closed", "{gone}");
+    assert!(
+        gone[0]["status_notes"]
+            .as_str()
+            .unwrap()
+            .contains("refused"),
+        "{gone}"
+    );
+    let closed = app
+        .get("/open311/v2/requests.json?status=closed", None)
+        .await
+        .assert_status(200);
+    assert_eq!(closed[0]["service_request_id"], second.as_str(), "{closed}");
+
+    // A method the facade has not, answered by the router: still the spec's format.
+    let wrong = app
+        .send(app.client.delete(app.url("/open311/v2/requests.xml")))
+        .await;
+    assert!(
+        wrong.content_type().starts_with("text/xml"),
+        "{}",
+        wrong.text
+    );
+    spec_error(&wrong, 405);
     spec_error(
         &app.get("/open311/v2/requests.json?status=pending", None)
             .await,
