@@ -128,6 +128,8 @@ struct Target {
     citizen: String,
     template: Template,
     serving: Serving,
+    /// Calls the outside parties received (`MOTCUA_BENCH_EXCHANGES`).
+    exchanges: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// The rows of a real intake, copied by the baseline.
@@ -147,11 +149,21 @@ async fn start(label: &'static str, url: &str) -> Target {
     // `MOTCUA_BENCH_ACCOUNT_CACHE_SECS=0`: the account read from the database on every
     // request, as before `services::account_cache`.
     let cache_secs = env_or("MOTCUA_BENCH_ACCOUNT_CACHE_SECS", "");
-    let extra: Vec<(&str, &str)> = if cache_secs.is_empty() {
-        Vec::new()
+    let mut owned: Vec<(&str, String)> = Vec::new();
+    if !cache_secs.is_empty() {
+        owned.push(("MOTCUA__AUTH__ACCOUNT_CACHE_SECS", cache_secs.clone()));
+    }
+    // `MOTCUA_BENCH_EXCHANGES=1`: measured with what issue 24 added running, as a province
+    // runs it: the dispatchers, the national portal's adapter, SMS to applicants and the
+    // outbox's webhook, all answered by a local receiver (`support::exchange_receiver`).
+    let exchanges = if env_or("MOTCUA_BENCH_EXCHANGES", "").is_empty() {
+        None
     } else {
-        vec![("MOTCUA__AUTH__ACCOUNT_CACHE_SECS", cache_secs.as_str())]
+        let (base, calls) = support::exchange_receiver().await;
+        owned.extend(support::exchange_settings(&base));
+        Some(calls)
     };
+    let extra: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let app = App::build(settings_for(url, &extra), StartOptions::default())
         .await
         .expect("build app");
@@ -173,6 +185,25 @@ async fn start(label: &'static str, url: &str) -> Target {
         .map(|r| r.try_get::<String>("", "code").expect("code"))
         .collect();
     assert_eq!(units[0], UNIT);
+    if exchanges.is_some() {
+        // The portal's record needs the receiving unit's national agency code.
+        for (i, unit) in units.iter().enumerate() {
+            state
+                .db
+                .execute_raw(Statement::from_sql_and_values(
+                    state.db.get_database_backend(),
+                    match state.db.get_database_backend() {
+                        DatabaseBackend::Postgres => {
+                            "UPDATE units SET national_code = $1 WHERE code = $2"
+                        }
+                        _ => "UPDATE units SET national_code = ? WHERE code = ?",
+                    },
+                    [format!("000.{i:02}.31.H26").into(), unit.clone().into()],
+                ))
+                .await
+                .expect("national code");
+        }
+    }
     // No compression: the test builds enable reqwest's gzip, which would otherwise ask for it
     // and spend these 2 cores compressing and inflating what the database path is measured on.
     let client = reqwest::Client::builder()
@@ -250,6 +281,7 @@ async fn start(label: &'static str, url: &str) -> Target {
         citizen,
         template,
         serving,
+        exchanges,
     }
 }
 
@@ -1157,6 +1189,13 @@ async fn bench(t: &Target, concurrency: &[usize], secs: Duration) {
 
 impl Target {
     async fn shut(self) {
+        if let Some(calls) = &self.exchanges {
+            println!(
+                "{}: {} calls to the portal, the SMS gateway and the webhook during the run",
+                self.label,
+                calls.load(std::sync::atomic::Ordering::Relaxed)
+            );
+        }
         self.serving.shut().await;
     }
 }

@@ -197,3 +197,52 @@ pub fn pct_ms(sorted_us: &[u64], p: f64) -> f64 {
     let i = ((sorted_us.len() as f64 * p).ceil() as usize).clamp(1, sorted_us.len()) - 1;
     sorted_us[i] as f64 / 1000.0
 }
+
+/// The outside parties of issue 24 for a bench that runs with them (`MOTCUA_BENCH_EXCHANGES`):
+/// one local HTTP server that answers as the national portal does (its sign-in and its two
+/// methods, `error_code` 0), as an SMS gateway and as the outbox's webhook, and counts the
+/// calls. Returns its base URL and the counter.
+pub async fn exchange_receiver() -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use axum::routing::post;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let calls = std::sync::Arc::new(AtomicU64::new(0));
+    let counted = calls.clone();
+    let app = axum::Router::new()
+        .route(
+            "/auth",
+            post(|| async { axum::Json(serde_json::json!({"access_token": "bench"})) }),
+        )
+        .fallback(post(move || {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::Relaxed);
+                axum::Json(serde_json::json!({"error_code": 0, "message": "ok"}))
+            }
+        }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the receiver");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (base, calls)
+}
+
+/// The settings that send to [`exchange_receiver`] at `base`: the dispatchers on, the national
+/// portal, SMS to applicants and the outbox's webhook.
+pub fn exchange_settings(base: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("MOTCUA__OUTBOX__DISPATCHER_ENABLED", "true".into()),
+        ("MOTCUA__OUTBOX__WEBHOOK_URL", format!("{base}/hook")),
+        ("MOTCUA__NATIONAL__ENABLED", "true".into()),
+        ("MOTCUA__NATIONAL__URL", format!("{base}/portal")),
+        ("MOTCUA__NATIONAL__AUTH_URL", format!("{base}/auth")),
+        ("MOTCUA__NATIONAL__USERNAME", "bench".into()),
+        ("MOTCUA__NATIONAL__PASSWORD", "bench".into()),
+        (
+            "MOTCUA__NOTIFY__SMS_URL",
+            format!("{base}/sms?to={{phone}}&text={{text}}"),
+        ),
+    ]
+}

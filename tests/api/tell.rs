@@ -366,6 +366,55 @@ async fn applicants_are_told_by_email_and_sms_and_a_server_that_is_down_delays_o
         .assert_status(200);
     assert_eq!(told_before, json!([]));
 
+    // An instance that leased a message and died before sending it: the message waits out
+    // the lease, then goes once.
+    let mut body = intake_body(MARITAL, BA_DINH);
+    body["applicant"]["email"] = Value::Null;
+    let late = app.file(&cast.reception, body).await.assert_status(201)["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    feed_settled(&app).await;
+    let texts = g.lock().unwrap().got.len();
+    let t0 = now + Duration::seconds(240);
+    motcua::services::tell::collect(&app.state.db, &app.state.data_keys, &senders.channels(), t0)
+        .await
+        .unwrap();
+    {
+        let txn = motcua::db::begin_write(&app.state.db).await.unwrap();
+        let due = motcua::repo::notifications::due(&txn, t0, 64)
+            .await
+            .unwrap();
+        let mine: Vec<i64> = due
+            .iter()
+            .filter(|n| n.case_code == late)
+            .map(|n| n.id)
+            .collect();
+        assert_eq!(mine.len(), 1, "{due:?}");
+        motcua::repo::notifications::lease(&txn, mine, t0 + Duration::seconds(120))
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+    }
+    assert_eq!(
+        round(&app, &senders, t0 + Duration::seconds(60)).await.sent,
+        0,
+        "still leased"
+    );
+    assert_eq!(
+        round(&app, &senders, t0 + Duration::seconds(121))
+            .await
+            .sent,
+        1
+    );
+    assert_eq!(
+        round(&app, &senders, t0 + Duration::seconds(600))
+            .await
+            .sent,
+        0
+    );
+    assert_eq!(g.lock().unwrap().got.len(), texts + 1, "sent once");
+
     // Another citizen sees nothing of it.
     let other = app.token_for("other.citizen", "citizen", None, None).await;
     app.get(&format!("/api/v1/cases/{code}/notifications"), Some(&other))
