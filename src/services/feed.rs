@@ -569,7 +569,9 @@ async fn deliver_one(
         .post(&w.url)
         .header("content-type", "application/json")
         .header("x-motcua-webhook-id", w.id.to_string())
-        // The delivery's identity: the same events are sent again with the same value.
+        // The end of the delivered range. A retry starts at the same cursor and, when more
+        // events came meanwhile, may carry more of them and a later value: receivers drop
+        // events by their own cursor, not by this.
         .header("x-motcua-delivery", &page.next_cursor)
         .header("x-motcua-timestamp", ts.to_string())
         .header(
