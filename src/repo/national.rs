@@ -57,14 +57,21 @@ pub async fn set_consumer_position<C: ConnectionTrait>(
     Ok(())
 }
 
-/// A dossier has public steps up to `seq` to send: the row is made, or its `pending_seq`
-/// raised; a dossier waiting for a retry keeps its time, one given up is due again.
+/// A dossier to be brought up to its public step `seq` (collected from the feed).
+pub struct Wanted<'a> {
+    pub case_id: i64,
+    pub case_code: &'a str,
+    pub province: &'a str,
+    pub seq: i32,
+}
+
+/// Dossiers have public steps up to `seq` to send: each row is made, or its `pending_seq`
+/// raised; a dossier waiting for a retry keeps its time, one given up is due again. One
+/// statement per 500 dossiers (a round's worth), not one per dossier; each dossier appears
+/// once (an upsert cannot touch one row twice).
 pub async fn want<C: ConnectionTrait>(
     db: &C,
-    case_id: i64,
-    case_code: &str,
-    province: &str,
-    seq: i32,
+    wanted: &[Wanted<'_>],
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
@@ -72,30 +79,33 @@ pub async fn want<C: ConnectionTrait>(
         DatabaseBackend::Postgres => "GREATEST",
         _ => "MAX",
     };
-    let stmt = super::placeholders(
-        backend,
-        &format!(
-            "INSERT INTO national_sync (case_id, case_code, province_code, synced_seq, pending_seq, attempts, next_attempt_at, updated_at) \
-             VALUES (?, ?, ?, 0, ?, 0, ?, ?) \
-             ON CONFLICT (case_id) DO UPDATE SET \
-               pending_seq = {greatest}(national_sync.pending_seq, excluded.pending_seq), \
-               next_attempt_at = COALESCE(national_sync.next_attempt_at, excluded.next_attempt_at), \
-               updated_at = excluded.updated_at"
-        ),
-    );
-    db.execute_raw(Statement::from_sql_and_values(
-        backend,
-        stmt,
-        [
-            case_id.into(),
-            case_code.into(),
-            province.into(),
-            seq.into(),
-            now.into(),
-            now.into(),
-        ],
-    ))
-    .await?;
+    for chunk in wanted.chunks(500) {
+        let rows = vec!["(?, ?, ?, 0, ?, 0, ?, ?)"; chunk.len()].join(", ");
+        let stmt = super::placeholders(
+            backend,
+            &format!(
+                "INSERT INTO national_sync (case_id, case_code, province_code, synced_seq, pending_seq, attempts, next_attempt_at, updated_at) \
+                 VALUES {rows} \
+                 ON CONFLICT (case_id) DO UPDATE SET \
+                   pending_seq = {greatest}(national_sync.pending_seq, excluded.pending_seq), \
+                   next_attempt_at = COALESCE(national_sync.next_attempt_at, excluded.next_attempt_at), \
+                   updated_at = excluded.updated_at"
+            ),
+        );
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 6);
+        for w in chunk {
+            values.extend([
+                w.case_id.into(),
+                w.case_code.into(),
+                w.province.into(),
+                w.seq.into(),
+                now.into(),
+                now.into(),
+            ]);
+        }
+        db.execute_raw(Statement::from_sql_and_values(backend, stmt, values))
+            .await?;
+    }
     Ok(())
 }
 

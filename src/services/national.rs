@@ -317,9 +317,16 @@ pub async fn collect(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usiz
             .or_insert((&r.case_code, &r.province_code, r.seq));
         entry.2 = entry.2.max(r.seq);
     }
-    for (case_id, (code, province, seq)) in &latest {
-        repo::national::want(&txn, *case_id, code, province, *seq, now).await?;
-    }
+    let wanted: Vec<repo::national::Wanted<'_>> = latest
+        .iter()
+        .map(|(case_id, (code, province, seq))| repo::national::Wanted {
+            case_id: *case_id,
+            case_code: code,
+            province,
+            seq: *seq,
+        })
+        .collect();
+    repo::national::want(&txn, &wanted, now).await?;
     repo::national::set_consumer_position(&txn, CONSUMER, end, now).await?;
     txn.commit().await?;
     Ok(rows.len())
