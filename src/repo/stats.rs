@@ -185,13 +185,18 @@ fn rollup_key(backend: DatabaseBackend) -> String {
 const ROLLUP_KEY: &str = "province_code, unit, status, sla_state, age_day, received";
 
 /// The open dossiers' counts, from `backlog_counts` plus the deltas not yet folded in.
+/// A group's count fits an `INTEGER`, whose sum PostgreSQL adds as a `BIGINT`; the sum of
+/// the column's own `BIGINT` would be a `NUMERIC`, a tenth or so slower over the country's
+/// groups.
 fn rollup_source(province: Option<&str>, values: &mut Vec<Value>) -> String {
     let mut part = |table: &str| match province {
         Some(p) => {
             values.push(p.to_string().into());
-            format!("SELECT {ROLLUP_KEY}, n FROM {table} WHERE province_code = ?")
+            format!(
+                "SELECT {ROLLUP_KEY}, CAST(n AS INTEGER) AS n FROM {table} WHERE province_code = ?"
+            )
         }
-        None => format!("SELECT {ROLLUP_KEY}, n FROM {table}"),
+        None => format!("SELECT {ROLLUP_KEY}, CAST(n AS INTEGER) AS n FROM {table}"),
     };
     let counts = part("backlog_counts");
     let deltas = part("backlog_deltas");
