@@ -372,12 +372,8 @@ pub fn progress(
     }
     let status = Status::parse(&step.status).unwrap_or(d.status);
     let received = d.received_at.is_some_and(|r| r <= step.at);
-    let so_far: Vec<HistoryItem> = cx
-        .history
-        .iter()
-        .filter(|e| e.at <= step.at)
-        .cloned()
-        .collect();
+    // The history is in step order: the steps up to this one are a prefix of it.
+    let so_far = &cx.history[..cx.history.iter().take_while(|e| e.at <= step.at).count()];
     Ok(CapNhatTienDo {
         ma_ho_so: national_dossier_code(d, cx.receiving_national_code)?,
         trang_thai_ho_so: status.national(received),
@@ -387,7 +383,7 @@ pub fn progress(
         don_vi_xu_ly: cx.handling_unit.map(str::to_string),
         thoi_diem_xu_ly: national_time(step.at),
         noi_dung_xu_ly: what,
-        danh_sach_ho_so_bo_sung: supplements(&so_far),
+        danh_sach_ho_so_bo_sung: supplements(so_far),
         danh_sach_giay_to_ket_qua: results(cx.files),
     })
 }
