@@ -300,6 +300,9 @@ pub struct NotifySettings {
     /// `smtp://host:port` (STARTTLS when the server offers it), `smtps://host:port` (TLS
     /// from the start), with `user:password@` when the server wants them; empty: no e-mail.
     pub smtp_url: SecretString,
+    /// A PEM file of certificate authorities trusted for the mail server's TLS, besides the
+    /// public ones (a relay with an internal CA); empty: the public ones only.
+    pub smtp_ca_file: String,
     /// The sender, `Name <address>` or an address.
     pub email_from: String,
     /// The SMS gateway: a URL with `{phone}` and `{text}` (URL-encoded in place), posted to;

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Duration, Utc};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sea_orm::{DatabaseConnection, DbErr};
 use secrecy::ExposeSecret;
@@ -111,7 +111,17 @@ impl Senders {
                 .host_str()
                 .ok_or_else(|| BadSetting("smtp_url has no host".into()))?
                 .to_string();
-            let tls = TlsParameters::new(host.clone())
+            let mut tls = TlsParameters::builder(host.clone());
+            let ca_file = s.smtp_ca_file.trim();
+            if !ca_file.is_empty() {
+                let pem = std::fs::read(ca_file)
+                    .map_err(|e| BadSetting(format!("smtp_ca_file {ca_file}: {e}")))?;
+                let ca = Certificate::from_pem(&pem)
+                    .map_err(|e| BadSetting(format!("smtp_ca_file {ca_file}: {e}")))?;
+                tls = tls.add_root_certificate(ca);
+            }
+            let tls = tls
+                .build()
                 .map_err(|e| BadSetting(format!("smtp_url: {e}")))?;
             let (tls, default_port) = match u.scheme() {
                 // STARTTLS when the server offers it.

@@ -421,3 +421,236 @@ async fn applicants_are_told_by_email_and_sms_and_a_server_that_is_down_delays_o
         .await
         .assert_problem(404, "case_not_found");
 }
+
+/// Every step the applicant is told of, end to end: received, the apology with its new date
+/// (Form 04), the payment asked, the result ready. E-mail goes to the SMTP server `.ci/smtp`
+/// starts with STARTTLS required (`MOTCUA_TEST_SMTP_STARTTLS_URL`), whose certificate is signed
+/// by a CA of the test's own (`MOTCUA_TEST_SMTP_CA`): without that CA in
+/// `notify.smtp_ca_file` the certificate is refused and the e-mail waits; with it, it goes.
+/// Without that server, the SMS half runs and the e-mail half is skipped.
+#[tokio::test]
+async fn every_public_step_is_told_end_to_end_and_email_goes_over_starttls() {
+    let tls = match (
+        std::env::var("MOTCUA_TEST_SMTP_STARTTLS_URL"),
+        std::env::var("MOTCUA_TEST_SMTP_CA"),
+        std::env::var("MOTCUA_TEST_SMTP_STARTTLS_MAILDIR"),
+    ) {
+        (Ok(url), Ok(ca), Ok(dir)) if !url.is_empty() => Some((url, ca, dir)),
+        _ => None,
+    };
+    let (gw, g) = gateway().await;
+    let mut config = TestConfig::default()
+        .with(
+            "MOTCUA__NOTIFY__SMS_URL",
+            &format!("{gw}/send?to={{phone}}&msg={{text}}"),
+        )
+        .with("MOTCUA__NOTIFY__MAX_ATTEMPTS", "3")
+        .with("MOTCUA__NOTIFY__TIMEOUT_SECS", "5");
+    if let Some((url, ca, _)) = &tls {
+        config = config
+            .with("MOTCUA__NOTIFY__SMTP_URL", url)
+            .with("MOTCUA__NOTIFY__SMTP_CA_FILE", ca);
+    }
+    let app = spawn_app_with(config).await;
+
+    // A CA file that is missing or is not PEM is a configuration error, said at start.
+    let mut bad = app.state.settings.notify.clone();
+    bad.smtp_url = "smtp://localhost:2525".to_string().into();
+    bad.smtp_ca_file = "/nonexistent/ca.pem".into();
+    let err = motcua::services::tell::Senders::from_settings(&bad)
+        .err()
+        .expect("a missing CA file");
+    assert!(err.to_string().contains("smtp_ca_file"), "{err}");
+    let not_pem = std::env::temp_dir().join(format!("motcua-not-pem-{}", std::process::id()));
+    std::fs::write(
+        &not_pem,
+        "-----BEGIN CERTIFICATE-----\nnot base64 @@@\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    bad.smtp_ca_file = not_pem.to_string_lossy().into_owned();
+    let err = motcua::services::tell::Senders::from_settings(&bad)
+        .err()
+        .expect("a CA file that is not PEM");
+    assert!(err.to_string().contains("smtp_ca_file"), "{err}");
+    let _ = std::fs::remove_file(&not_pem);
+
+    let senders =
+        motcua::services::tell::Senders::from_settings(&app.state.settings.notify).unwrap();
+    let cast = app.cast().await;
+    let code = app
+        .submit_online(&cast.citizen, intake_body(MARITAL, BA_DINH))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let now = Utc::now();
+    assert_eq!(round(&app, &senders, now).await, Default::default());
+    let texts = |g: &Arc<Mutex<Gateway>>| -> Vec<String> {
+        g.lock()
+            .unwrap()
+            .got
+            .iter()
+            .map(|(q, _)| q["msg"].clone())
+            .collect()
+    };
+
+    // Received. With TLS configured, first a sender that does not trust the test's CA: the
+    // server's certificate is refused, the e-mail waits with the reason, the SMS goes.
+    app.act(&cast.reception, &code, "receive", json!({}))
+        .await
+        .assert_status(200);
+    if let Some((url, _, dir)) = &tls {
+        let mut untrusting = app.state.settings.notify.clone();
+        untrusting.smtp_ca_file = String::new();
+        let untrusting = motcua::services::tell::Senders::from_settings(&untrusting).unwrap();
+        let r = round(&app, &untrusting, now).await;
+        assert_eq!((r.sent, r.retried), (1, 1), "{r:?}");
+        let told = app
+            .get(
+                &format!("/api/v1/cases/{code}/notifications"),
+                Some(&cast.reception),
+            )
+            .await
+            .assert_status(200);
+        let email = told
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["channel"] == "email")
+            .unwrap()
+            .clone();
+        assert_eq!(email["status"], "pending");
+        let why = email["last_error"].as_str().unwrap().to_lowercase();
+        assert!(
+            why.contains("mail server") && why.contains("certificate"),
+            "{why}"
+        );
+        assert!(
+            received_mail(dir).is_empty(),
+            "nothing went in clear to {url}"
+        );
+    }
+    let r = round(&app, &senders, now + Duration::seconds(10)).await;
+    assert!(r.sent >= 1, "{r:?}");
+
+    // Late: the apology with the new appointment.
+    let row = app.case_row(&code).await;
+    let new_date = row.due_at.unwrap() + Duration::days(3);
+    app.act(
+        &cast.clerk,
+        &code,
+        "apologize_and_extend",
+        json!({"reason": "Cần xác minh thêm với cơ quan khác", "new_appointment_at": new_date}),
+    )
+    .await
+    .assert_status(200);
+    round(&app, &senders, now + Duration::seconds(20)).await;
+
+    // A payment asked, then paid.
+    app.act(&cast.clerk, &code, "start_processing", json!({}))
+        .await
+        .assert_status(200);
+    app.act(
+        &cast.clerk,
+        &code,
+        "request_payment",
+        json!({"amount_vnd": 1250000}),
+    )
+    .await
+    .assert_status(200);
+    round(&app, &senders, now + Duration::seconds(30)).await;
+    app.act(
+        &cast.reception,
+        &code,
+        "confirm_payment",
+        json!({"payment_channel": "cash"}),
+    )
+    .await
+    .assert_status(200);
+
+    // Decided: the result is ready.
+    app.act(&cast.clerk, &code, "send_for_approval", json!({}))
+        .await
+        .assert_status(200);
+    app.act(&cast.head, &code, "approve", json!({}))
+        .await
+        .assert_status(200);
+    round(&app, &senders, now + Duration::seconds(40)).await;
+    // Paying and the steps in between are not told: one message per told step.
+    assert_eq!(
+        round(&app, &senders, now + Duration::seconds(50))
+            .await
+            .sent,
+        0
+    );
+
+    let new_shown = motcua::domain::display::date_time(new_date);
+    let sms = texts(&g);
+    assert_eq!(sms.len(), 4, "{sms:#?}");
+    assert!(sms[0].contains("đã được tiếp nhận"), "{}", sms[0]);
+    assert!(
+        sms[1].contains("xin lỗi")
+            && sms[1].contains(&new_shown)
+            && sms[1].contains("Cần xác minh thêm với cơ quan khác"),
+        "{}",
+        sms[1]
+    );
+    assert!(
+        sms[2].contains("nộp phí") && sms[2].contains("1.250.000"),
+        "{}",
+        sms[2]
+    );
+    assert!(sms[3].contains("đã có kết quả"), "{}", sms[3]);
+
+    let told = app
+        .get(
+            &format!("/api/v1/cases/{code}/notifications"),
+            Some(&cast.citizen),
+        )
+        .await
+        .assert_status(200);
+    let kinds = |ch: &str| -> Vec<(String, String)> {
+        told.as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["channel"] == ch)
+            .map(|n| {
+                (
+                    n["kind"].as_str().unwrap().to_string(),
+                    n["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let all_sent = |kinds: &[&str]| -> Vec<(String, String)> {
+        kinds
+            .iter()
+            .map(|k| (k.to_string(), "sent".to_string()))
+            .collect()
+    };
+    let order = ["received", "apology", "payment_requested", "result_ready"];
+    assert_eq!(kinds("sms"), all_sent(&order));
+
+    let Some((_, _, dir)) = &tls else {
+        eprintln!("no MOTCUA_TEST_SMTP_STARTTLS_URL: the e-mail half is skipped (.ci/smtp runs a STARTTLS server)");
+        return;
+    };
+    assert_eq!(kinds("email"), all_sent(&order));
+    let mail = received_mail(dir);
+    assert_eq!(mail.len(), 4, "{mail:#?}");
+    let subjects: Vec<&str> = mail.iter().map(|m| m.1.as_str()).collect();
+    assert!(subjects[0].contains("has been received"), "{subjects:?}");
+    assert!(
+        subjects[1].contains("Thư xin lỗi") && subjects[1].contains("Apology"),
+        "{subjects:?}"
+    );
+    assert!(subjects[2].contains("payment requested"), "{subjects:?}");
+    assert!(subjects[3].contains("is ready"), "{subjects:?}");
+    let (to, _, text, html) = &mail[1];
+    assert_eq!(to, "an@example.vn");
+    assert!(
+        text.contains(&new_shown) && html.contains(&new_shown),
+        "the apology gives the new date: {text}"
+    );
+    assert!(mail[2].2.contains("1.250.000") && mail[2].3.contains("1.250.000"));
+}
