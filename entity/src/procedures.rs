@@ -17,6 +17,8 @@ pub struct Model {
     pub name_en: String,
     #[sea_orm(column_type = "Text")]
     pub field: String,
+    #[sea_orm(nullable)]
+    pub field_code: Option<String>,
     pub level: String,
     pub competent_unit_kind: String,
     #[sea_orm(nullable)]

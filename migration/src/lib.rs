@@ -29,6 +29,7 @@ mod m20250701_000024_notifications;
 mod m20250701_000025_open311;
 mod m20250701_000026_document_province;
 mod m20250701_000027_report_snapshots;
+mod m20250701_000028_procedure_field_code;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000025_open311::Migration),
             Box::new(m20250701_000026_document_province::Migration),
             Box::new(m20250701_000027_report_snapshots::Migration),
+            Box::new(m20250701_000028_procedure_field_code::Migration),
         ]
     }
 }

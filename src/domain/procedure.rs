@@ -181,6 +181,10 @@ pub struct ProcedureSpec {
     pub name_vi: String,
     pub name_en: String,
     pub field: String,
+    /// The national catalogue's code of the field (lĩnh vực), sent to the national portal
+    /// as `MaLinhVuc`; absent: the field's name folded to ASCII is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_code: Option<String>,
     pub level: Level,
     pub competent_unit_kind: UnitKind,
     /// Working hours; absent for same-day procedures and limits in calendar days.
@@ -280,6 +284,11 @@ impl ProcedureSpec {
         ] {
             if v.trim().is_empty() || v.chars().count() > 500 {
                 out.push(Invalid::new(field, "invalid_length"));
+            }
+        }
+        if let Some(f) = &self.field_code {
+            if !is_field_code(f) {
+                out.push(Invalid::new("field_code", "invalid_field_code"));
             }
         }
         if self.competent_unit_kind.level() != self.level {
@@ -450,6 +459,13 @@ impl From<ProcedureCode> for String {
 }
 
 /// Procedure codes of the national database look like `1.001193` or `2.000815`.
+/// A field code of the national catalogue: 1–50 of letters, digits, `.`, `-` and `_`.
+pub fn is_field_code(s: &str) -> bool {
+    (1..=50).contains(&s.len())
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
+}
+
 pub fn is_procedure_code(s: &str) -> bool {
     let digits = |x: &str, len: std::ops::RangeInclusive<usize>| {
         len.contains(&x.len()) && x.bytes().all(|c| c.is_ascii_digit())

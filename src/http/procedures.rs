@@ -81,6 +81,9 @@ pub struct ProcedureView {
     pub name_vi: String,
     pub name_en: String,
     pub field: String,
+    /// The national catalogue's code of the field, sent to the national portal as
+    /// `MaLinhVuc` (none: the field's name is sent, folded to ASCII).
+    pub field_code: Option<String>,
     /// `commune` or `province`.
     pub level: String,
     pub competent_unit_kind: String,
@@ -121,6 +124,7 @@ impl ProcedureView {
             name_vi: spec.name_vi,
             name_en: spec.name_en,
             field: spec.field,
+            field_code: spec.field_code,
             level: spec.level.as_str().to_string(),
             competent_unit_kind: spec.competent_unit_kind.as_str().to_string(),
             boundary_independent: spec.boundary_independent,
@@ -202,6 +206,9 @@ pub struct CreateProcedureRequest {
     pub name_vi: Option<String>,
     pub name_en: Option<String>,
     pub field: Option<String>,
+    /// The national catalogue's code of the field (`MaLinhVuc`): letters, digits, `.`, `-`
+    /// and `_`, at most 50.
+    pub field_code: Option<String>,
     /// `commune` or `province`.
     pub level: Option<String>,
     pub competent_unit_kind: Option<String>,
@@ -236,6 +243,10 @@ pub struct EditProcedureRequest {
     pub name_vi: Option<String>,
     pub name_en: Option<String>,
     pub field: Option<String>,
+    /// `null` clears it (the field's name is sent to the national portal).
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub field_code: Option<Option<String>>,
     pub level: Option<String>,
     pub competent_unit_kind: Option<String>,
     /// Giving hours makes the limit `working_hours`.
@@ -366,6 +377,7 @@ async fn create_procedure(
             name_vi: b.name_vi,
             name_en: b.name_en,
             field: b.field,
+            field_code: b.field_code.map(Some),
             level: b.level,
             competent_unit_kind: b.competent_unit_kind,
             time_limit_hours: b.time_limit_hours,
@@ -425,6 +437,7 @@ async fn edit_procedure(
             name_vi: b.name_vi,
             name_en: b.name_en,
             field: b.field,
+            field_code: b.field_code,
             level: b.level,
             competent_unit_kind: b.competent_unit_kind,
             time_limit_hours: b.time_limit_hours,

@@ -28,6 +28,7 @@ pub fn active_model(
         name_vi: Set(p.name_vi.clone()),
         name_en: Set(p.name_en.clone()),
         field: Set(p.field.clone()),
+        field_code: Set(p.field_code.clone()),
         level: Set(p.level.as_str().to_string()),
         competent_unit_kind: Set(p.competent_unit_kind.as_str().to_string()),
         time_limit_hours: Set(p.time_limit_hours.map(|h| h as i32)),
@@ -79,6 +80,7 @@ pub fn spec_of(m: &ProcedureRow) -> Result<ProcedureSpec, DbErr> {
         name_vi: m.name_vi.clone(),
         name_en: m.name_en.clone(),
         field: m.field.clone(),
+        field_code: m.field_code.clone(),
         level: m.level.parse().map_err(|_| corrupt("level"))?,
         competent_unit_kind: m
             .competent_unit_kind

@@ -199,6 +199,7 @@ impl Material {
             Context {
                 procedure_name: &self.spec.name_vi,
                 field_name: &self.spec.field,
+                field_code: self.spec.field_code.as_deref(),
                 receiving_national_code: self.receiving_national_code.as_deref(),
                 handling_unit: self.handling_unit.as_deref(),
                 files: &self.files,

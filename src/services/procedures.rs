@@ -47,6 +47,10 @@ pub fn invalid_text(code: &str) -> Text {
             "Mã thủ tục phải có dạng 1.001193 (1–2 chữ số, dấu chấm, 6–7 chữ số).",
             "The procedure code must look like 1.001193 (1–2 digits, a dot, 6–7 digits)."
         ),
+        "invalid_field_code" => text!(
+            "Mã lĩnh vực theo Cơ sở dữ liệu quốc gia về thủ tục hành chính: 1–50 ký tự chữ, số, dấu chấm, gạch ngang hoặc gạch dưới.",
+            "The field's code in the national catalogue: 1–50 letters, digits, dots, hyphens or underscores."
+        ),
         "invalid_length" => text!(
             "Phải có từ 1 đến 500 ký tự.",
             "Must have 1 to 500 characters."
@@ -135,6 +139,8 @@ pub struct ProcedureInput {
     pub name_vi: Option<String>,
     pub name_en: Option<String>,
     pub field: Option<String>,
+    /// `Some(None)` clears it (the field's name is sent to the national portal).
+    pub field_code: Option<Option<String>>,
     pub level: Option<String>,
     pub competent_unit_kind: Option<String>,
     pub time_limit_hours: Option<u32>,
@@ -165,6 +171,7 @@ impl ProcedureInput {
             name_vi,
             name_en,
             field,
+            field_code,
             level,
             competent_unit_kind,
             time_limit_hours,
@@ -188,6 +195,7 @@ impl ProcedureInput {
         name_vi.is_none()
             && name_en.is_none()
             && field.is_none()
+            && field_code.is_none()
             && level.is_none()
             && competent_unit_kind.is_none()
             && time_limit_hours.is_none()
@@ -222,6 +230,13 @@ fn apply(base: &mut ProcedureSpec, input: &ProcedureInput, c: &mut Checks) {
     text_field(&input.field, &mut base.field);
     text_field(&input.fee_note, &mut base.fee_note);
     text_field(&input.legal_basis, &mut base.legal_basis);
+    if let Some(f) = &input.field_code {
+        base.field_code = f
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_string);
+    }
     if let Some(l) = &input.level {
         match l.trim().parse::<Level>() {
             Ok(l) => base.level = l,
@@ -488,6 +503,7 @@ pub async fn create(
         name_vi: String::new(),
         name_en: String::new(),
         field: String::new(),
+        field_code: None,
         level: Level::Commune,
         competent_unit_kind: UnitKind::CommunePc,
         time_limit_hours: None,

@@ -352,6 +352,39 @@ async fn admins_create_procedures() {
     app.post("/api/v1/procedures", Some(&admin), body.clone())
         .await
         .assert_problem(409, "procedure_exists");
+    // The national catalogue's field code (sent to the national portal as MaLinhVuc): kept,
+    // checked, and cleared by `null` in a new version.
+    assert!(p["field_code"].is_null());
+    let mut coded = body.clone();
+    coded["code"] = json!("1.999003");
+    coded["field_code"] = json!("lĩnh vực");
+    let e = app
+        .post("/api/v1/procedures", Some(&admin), coded.clone())
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(
+        (&e["errors"][0]["field"], &e["errors"][0]["code"]),
+        (&json!("field_code"), &json!("invalid_field_code")),
+        "{e}"
+    );
+    coded["field_code"] = json!("HT-001");
+    let c = app
+        .post("/api/v1/procedures", Some(&admin), coded)
+        .await
+        .assert_status(201);
+    assert_eq!(c["field_code"], "HT-001");
+    let c = app
+        .patch(
+            "/api/v1/procedures/1.999003",
+            Some(&admin),
+            json!({"field_code": null}),
+        )
+        .await
+        .assert_status(200);
+    assert_eq!(
+        (c["version"].as_i64(), c["field_code"].is_null()),
+        (Some(2), true)
+    );
     app.post(
         "/api/v1/procedures",
         Some(&admin),

@@ -53,6 +53,8 @@ pub struct HistoryItem {
 pub struct Context<'a> {
     pub procedure_name: &'a str,
     pub field_name: &'a str,
+    /// The national catalogue's code of the field, when the procedure version has one.
+    pub field_code: Option<&'a str>,
     /// The receiving unit's national agency code.
     pub receiving_national_code: Option<&'a str>,
     /// The handling unit's national agency code, or its name when it has none.
@@ -200,9 +202,9 @@ pub fn national_dossier_code(
     Ok(format!("{national}{rest}"))
 }
 
-/// The field's code: the portal names fields by code; ours are names, so the code is the
-/// name folded to ASCII capitals (`Hộ tịch` → `HO_TICH`) until the catalog carries the
-/// portal's own field codes.
+/// The field's code when the procedure version has none of the national catalogue's
+/// (`field_code`): the portal names fields by code, ours are names, so the name folded to
+/// ASCII capitals (`Hộ tịch` → `HO_TICH`).
 pub fn field_code(field: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     let mut out = String::new();
@@ -300,7 +302,9 @@ pub fn record(d: &Dossier, cx: &Context<'_>) -> Result<DongBoHoSo, MappingError>
         ma_ho_so: national_dossier_code(d, cx.receiving_national_code)?,
         ma_tthc: d.procedure_code.to_string(),
         ten_tthc: cx.procedure_name.to_string(),
-        ma_linh_vuc: field_code(cx.field_name),
+        ma_linh_vuc: cx
+            .field_code
+            .map_or_else(|| field_code(cx.field_name), str::to_string),
         ten_linh_vuc: cx.field_name.to_string(),
         chu_ho_so: d.applicant.full_name.clone(),
         loai_doi_tuong: if business { 2 } else { 1 },

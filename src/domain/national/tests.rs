@@ -61,6 +61,7 @@ fn cx<'a>(files: &'a [FileRef], history: &'a [HistoryItem]) -> Context<'a> {
     Context {
         procedure_name: &world().spec.name_vi,
         field_name: &world().spec.field,
+        field_code: None,
         receiving_national_code: Some(RECEIVING),
         handling_unit: Some(HANDLING),
         files,
@@ -120,6 +121,16 @@ fn ma_linh_vuc_and_ten_linh_vuc_are_the_field() {
     assert_eq!(field_code("Hộ tịch"), "HO_TICH");
     assert_eq!(field_code("Đất đai"), "DAT_DAI");
     assert_eq!(field_code("Hoạt động  xây dựng"), "HOAT_DONG_XAY_DUNG");
+    // The national catalogue's code, once the procedure version carries it.
+    let (d, h) = numbered(Channel::InPerson);
+    let f = files();
+    let with_code = Context {
+        field_code: Some("HT-001"),
+        ..cx(&f, &h)
+    };
+    let r = record(&d, &with_code).unwrap();
+    assert_eq!(r.ma_linh_vuc, "HT-001");
+    assert_eq!(r.ten_linh_vuc, world().spec.field);
 }
 
 #[test]
