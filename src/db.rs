@@ -251,6 +251,22 @@ pub async fn begin_write_in_turn(
     Ok(WriteTxn::new(txn, turn))
 }
 
+/// Begin a write transaction whose commit does not wait for the disk: on PostgreSQL
+/// `synchronous_commit = off` for this transaction only (SQLite: as [`begin_write`]). Only
+/// for bookkeeping that a crash may lose with no other effect than idempotent work done again
+/// (a consumer's position in the feed, a lease, an attempt recorded after a call the receiver
+/// deduplicates by key), never for a change anyone is told of. The commit still reaches the
+/// disk within a few hundred milliseconds (`wal_writer_delay`), but it no longer adds a flush
+/// of its own to the ones the dossiers' changes wait for.
+pub async fn begin_write_unflushed(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+    let txn = begin_write(db).await?;
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+            .await?;
+    }
+    Ok(txn)
+}
+
 /// True when the database answers a trivial query.
 /// SQLite: copy what the write-ahead log holds into the database file, as far as readers
 /// allow, without waiting for them (`PASSIVE`).

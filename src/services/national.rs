@@ -25,6 +25,8 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde_json::Value;
 
+use std::collections::HashMap;
+
 use crate::config::NationalSettings;
 use crate::db;
 use crate::domain::dossier::{Dossier, RESULT_KIND};
@@ -237,19 +239,70 @@ impl Material {
     }
 }
 
+/// What the dossiers of one round (or one export) share, read once for all of them: the
+/// procedure versions they live by and their units. A round is short, so a unit renamed
+/// meanwhile shows from the next round on.
+#[derive(Default)]
+pub struct Shared {
+    specs: std::sync::Mutex<HashMap<(String, i32), ProcedureSpec>>,
+    units: std::sync::Mutex<HashMap<String, Option<repo::units::UnitRow>>>,
+}
+
+impl Shared {
+    async fn spec<C: ConnectionTrait>(&self, db: &C, d: &Dossier) -> ApiResult<ProcedureSpec> {
+        let key = (d.procedure_code.as_str().to_string(), d.procedure_version);
+        if let Some(s) = self
+            .specs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(s.clone());
+        }
+        let spec = crate::services::cases::pinned_spec(db, d).await?;
+        self.specs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, spec.clone());
+        Ok(spec)
+    }
+
+    async fn unit<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        code: &str,
+    ) -> Result<Option<repo::units::UnitRow>, DbErr> {
+        if let Some(u) = self
+            .units
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(code)
+        {
+            return Ok(u.clone());
+        }
+        let unit = repo::units::find(db, code).await?;
+        self.units
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(code.to_string(), unit.clone());
+        Ok(unit)
+    }
+}
+
 /// Read a dossier and what its record needs (none: no such dossier).
 pub async fn material<C: ConnectionTrait>(
     db: &C,
     keys: &DataKeys,
+    shared: &Shared,
     code: &str,
 ) -> ApiResult<Option<Material>> {
     let Some(d) = repo::dossiers::find(db, keys, code).await? else {
         return Ok(None);
     };
-    let spec = crate::services::cases::pinned_spec(db, &d).await?;
-    let receiving = repo::units::find(db, d.receiving_unit.as_str()).await?;
+    let spec = shared.spec(db, &d).await?;
+    let receiving = shared.unit(db, d.receiving_unit.as_str()).await?;
     let handling = match &d.handling_unit {
-        Some(u) => repo::units::find(db, u.as_str()).await?,
+        Some(u) => shared.unit(db, u.as_str()).await?,
         None => None,
     };
     let documents = repo::documents::of_case(db, d.id).await?;
@@ -303,7 +356,9 @@ pub async fn material<C: ConnectionTrait>(
 /// Turn the public events written since the last round into work per dossier; how many
 /// events were read.
 pub async fn collect(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize, DbErr> {
-    let txn = db::begin_write(db).await?;
+    // Lost in a crash, the round is read again and wants the same steps (`want` keeps the
+    // highest): no flush of its own.
+    let txn = db::begin_write_unflushed(db).await?;
     let (txid, id) = repo::national::consumer_position(&txn, CONSUMER).await?;
     let rows = repo::feed::after(&txn, txid, id, None, EVENTS_PER_ROUND).await?;
     let Some(last) = rows.last() else {
@@ -354,7 +409,8 @@ pub async fn send_due(
 ) -> Result<SendReport, DbErr> {
     use futures::StreamExt;
     let due = {
-        let txn = db::begin_write(db).await?;
+        // A lease lost in a crash lets the dossiers be sent again, under the same keys.
+        let txn = db::begin_write_unflushed(db).await?;
         let due = repo::national::due(&txn, now, DOSSIERS_PER_ROUND).await?;
         if !due.is_empty() {
             repo::national::lease(
@@ -367,16 +423,26 @@ pub async fn send_due(
         txn.commit().await?;
         due
     };
-    let outcomes: Vec<Result<(bool, usize), DbErr>> = futures::stream::iter(due)
-        .map(|row| send_one(db, keys, portal, max_attempts, row))
+    let shared = Shared::default();
+    let outcomes: Vec<Sent> = futures::stream::iter(due)
+        .map(|row| send_one(db, keys, &shared, portal, max_attempts, row))
         .buffer_unordered(4)
         .collect()
         .await;
+    // The round's attempts in one transaction, not one commit per dossier: a commit each
+    // doubled the flushes the dossiers' own changes wait for. Lost in a crash (or if this
+    // instance stops mid-round), the dossiers stay leased until the lease ends and are then
+    // sent again under the same keys, which the portal takes as the same calls.
+    let now = Utc::now();
+    let txn = db::begin_write_unflushed(db).await?;
+    for o in &outcomes {
+        repo::national::record_attempt(&txn, o.case_id, &o.attempt, now).await?;
+    }
+    txn.commit().await?;
     let mut report = SendReport::default();
     for o in outcomes {
-        let (ok, calls) = o?;
-        report.calls += calls;
-        if ok {
+        report.calls += o.calls;
+        if o.attempt.error.is_none() {
             report.synced += 1;
         } else {
             report.failed += 1;
@@ -385,18 +451,27 @@ pub async fn send_due(
     Ok(report)
 }
 
-/// Send one dossier's pending steps in order; whether all landed, and how many calls did.
+/// What sending one dossier's steps did, to be recorded with the round's others.
+struct Sent {
+    case_id: i64,
+    attempt: repo::national::Attempt,
+    /// Calls that landed.
+    calls: usize,
+}
+
+/// Send one dossier's pending steps in order; how far the portal acknowledged them.
 async fn send_one(
     db: &DatabaseConnection,
     keys: &DataKeys,
+    shared: &Shared,
     portal: &Portal,
     max_attempts: i32,
     row: repo::national::SyncRow,
-) -> Result<(bool, usize), DbErr> {
+) -> Sent {
     let mut synced = row.synced_seq;
     let mut calls = 0;
     let result: Result<(), SendError> = async {
-        let m = material(db, keys, &row.case_code)
+        let m = material(db, keys, shared, &row.case_code)
             .await
             .map_err(|e| SendError::Transient(format!("reading the dossier: {e}")))?
             .ok_or_else(|| SendError::Refused("the dossier is gone".into()))?;
@@ -452,13 +527,14 @@ async fn send_one(
             }
         }
     };
-    let txn = db::begin_write(db).await?;
-    repo::national::record_attempt(&txn, row.case_id, &attempt, now).await?;
-    txn.commit().await?;
     if let Err(e) = &result {
         tracing::warn!(case.code = %row.case_code, national.attempts = attempt.attempts, error = %e.text(), "national portal synchronisation failed");
     }
-    Ok((result.is_ok(), calls))
+    Sent {
+        case_id: row.case_id,
+        attempt,
+        calls,
+    }
 }
 
 /// One round: collect new steps, then send what is due.
@@ -516,6 +592,7 @@ pub async fn export(
     mut line: impl FnMut(&str) -> std::io::Result<()>,
 ) -> ApiResult<(u64, u64)> {
     let (mut written, mut skipped, mut after) = (0u64, 0u64, 0i64);
+    let shared = Shared::default();
     loop {
         let batch = repo::national::codes_filed_between(db, from, to, after, 500).await?;
         let Some((last, _)) = batch.last() else {
@@ -523,7 +600,7 @@ pub async fn export(
         };
         after = *last;
         for (_, code) in batch {
-            let Some(m) = material(db, keys, &code).await? else {
+            let Some(m) = material(db, keys, &shared, &code).await? else {
                 continue;
             };
             match m.record() {
