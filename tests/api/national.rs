@@ -167,6 +167,17 @@ async fn dossiers_and_their_steps_reach_the_national_portal_whatever_it_answers(
             .assert_status(200);
         assert_eq!(u["national_code"], national);
     }
+    // The procedure's field under the national catalogue's code (MaLinhVuc), in a new version
+    // that the dossier below is filed under.
+    let v = app
+        .patch(
+            &format!("/api/v1/procedures/{MARITAL}"),
+            Some(&admin),
+            json!({"field_code": "HT-001"}),
+        )
+        .await
+        .assert_status(200);
+    assert_eq!(v["field_code"], "HT-001");
 
     // Filed online and received: one record, in the portal's shape.
     let code = app
@@ -198,6 +209,8 @@ async fn dossiers_and_their_steps_reach_the_national_portal_whatever_it_answers(
         assert_eq!(step["NoiDungXuLy"], "receive");
         assert_eq!(step["TrangThaiHoSo"], 2);
         assert_eq!(rec["MaTTHC"], MARITAL);
+        assert_eq!(rec["MaLinhVuc"], "HT-001");
+        assert_eq!(rec["TenLinhVuc"], v["field"]);
         assert_eq!(rec["ChuHoSo"], "Nguyễn Văn An");
         assert_eq!(rec["LoaiDoiTuong"], 1);
         assert_eq!(rec["MaDoiTuong"], "001203004567");
