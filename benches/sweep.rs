@@ -216,7 +216,9 @@ async fn fill(db: &DatabaseConnection, n: usize, now: DateTime<Utc>, keys: &Data
         // (spread over minutes) through whichever phase comes next, and the intakes "before"
         // and "during" the storm would be measured against different background writes. The
         // storm's own WAL, and any checkpoint it calls for, stays in the measurement.
-        db.execute_unprepared("CHECKPOINT").await.expect("checkpoint");
+        db.execute_unprepared("CHECKPOINT")
+            .await
+            .expect("checkpoint");
     }
     started.elapsed().as_secs_f64()
 }
