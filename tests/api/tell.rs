@@ -654,3 +654,51 @@ async fn every_public_step_is_told_end_to_end_and_email_goes_over_starttls() {
     );
     assert!(mail[2].2.contains("1.250.000") && mail[2].3.contains("1.250.000"));
 }
+
+/// `smtps://`: TLS from the first byte, to the server `.ci/smtp` starts for it
+/// (`MOTCUA_TEST_SMTPS_URL`), its certificate signed by the test's CA. Without that server,
+/// only the sender's configuration is checked.
+#[tokio::test]
+async fn email_goes_over_tls_from_the_start_with_smtps() {
+    let smtps = match (
+        std::env::var("MOTCUA_TEST_SMTPS_URL"),
+        std::env::var("MOTCUA_TEST_SMTP_CA"),
+        std::env::var("MOTCUA_TEST_SMTPS_MAILDIR"),
+    ) {
+        (Ok(url), Ok(ca), Ok(dir)) if !url.is_empty() => Some((url, ca, dir)),
+        _ => None,
+    };
+    let mut config = TestConfig::default().with("MOTCUA__NOTIFY__TIMEOUT_SECS", "5");
+    config = match &smtps {
+        Some((url, ca, _)) => config
+            .with("MOTCUA__NOTIFY__SMTP_URL", url)
+            .with("MOTCUA__NOTIFY__SMTP_CA_FILE", ca),
+        None => config.with("MOTCUA__NOTIFY__SMTP_URL", "smtps://localhost:1"),
+    };
+    let app = spawn_app_with(config).await;
+    let senders =
+        motcua::services::tell::Senders::from_settings(&app.state.settings.notify).unwrap();
+    assert_eq!(senders.channels(), vec!["email"]);
+    let Some((_, _, dir)) = &smtps else {
+        eprintln!("no MOTCUA_TEST_SMTPS_URL: smtps checked as configuration only (.ci/smtp runs a server)");
+        return;
+    };
+    let cast = app.cast().await;
+    let code = app
+        .submit_online(&cast.citizen, intake_body(MARITAL, BA_DINH))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let now = Utc::now();
+    assert_eq!(round(&app, &senders, now).await, Default::default());
+    app.act(&cast.reception, &code, "receive", json!({}))
+        .await
+        .assert_status(200);
+    let r = round(&app, &senders, now).await;
+    assert_eq!((r.sent, r.retried), (1, 0), "{r:?}");
+    let mail = received_mail(dir);
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(mail[0].0, "an@example.vn");
+    assert!(mail[0].1.contains(&code) && mail[0].1.contains("has been received"));
+}
