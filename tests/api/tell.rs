@@ -422,6 +422,20 @@ async fn applicants_are_told_by_email_and_sms_and_a_server_that_is_down_delays_o
         .assert_problem(404, "case_not_found");
 }
 
+/// A TLS mail server `.ci/smtp` started, if any: (URL, the CA file that signed its certificate,
+/// its maildir), from `MOTCUA_TEST_SMTP{infix}_URL`, `MOTCUA_TEST_SMTP_CA` and
+/// `MOTCUA_TEST_SMTP{infix}_MAILDIR` (infix `_STARTTLS`, or `S` for smtps).
+fn tls_server(infix: &str) -> Option<(String, String, String)> {
+    match (
+        std::env::var(format!("MOTCUA_TEST_SMTP{infix}_URL")),
+        std::env::var("MOTCUA_TEST_SMTP_CA"),
+        std::env::var(format!("MOTCUA_TEST_SMTP{infix}_MAILDIR")),
+    ) {
+        (Ok(url), Ok(ca), Ok(dir)) if !url.is_empty() => Some((url, ca, dir)),
+        _ => None,
+    }
+}
+
 /// Every step the applicant is told of, end to end: received, the apology with its new date
 /// (Form 04), the payment asked, the result ready. E-mail goes to the SMTP server `.ci/smtp`
 /// starts with STARTTLS required (`MOTCUA_TEST_SMTP_STARTTLS_URL`), whose certificate is signed
@@ -430,14 +444,7 @@ async fn applicants_are_told_by_email_and_sms_and_a_server_that_is_down_delays_o
 /// Without that server, the SMS half runs and the e-mail half is skipped.
 #[tokio::test]
 async fn every_public_step_is_told_end_to_end_and_email_goes_over_starttls() {
-    let tls = match (
-        std::env::var("MOTCUA_TEST_SMTP_STARTTLS_URL"),
-        std::env::var("MOTCUA_TEST_SMTP_CA"),
-        std::env::var("MOTCUA_TEST_SMTP_STARTTLS_MAILDIR"),
-    ) {
-        (Ok(url), Ok(ca), Ok(dir)) if !url.is_empty() => Some((url, ca, dir)),
-        _ => None,
-    };
+    let tls = tls_server("_STARTTLS");
     let (gw, g) = gateway().await;
     let mut config = TestConfig::default()
         .with(
@@ -660,14 +667,7 @@ async fn every_public_step_is_told_end_to_end_and_email_goes_over_starttls() {
 /// only the sender's configuration is checked.
 #[tokio::test]
 async fn email_goes_over_tls_from_the_start_with_smtps() {
-    let smtps = match (
-        std::env::var("MOTCUA_TEST_SMTPS_URL"),
-        std::env::var("MOTCUA_TEST_SMTP_CA"),
-        std::env::var("MOTCUA_TEST_SMTPS_MAILDIR"),
-    ) {
-        (Ok(url), Ok(ca), Ok(dir)) if !url.is_empty() => Some((url, ca, dir)),
-        _ => None,
-    };
+    let smtps = tls_server("S");
     let mut config = TestConfig::default().with("MOTCUA__NOTIFY__TIMEOUT_SECS", "5");
     config = match &smtps {
         Some((url, ca, _)) => config
