@@ -17,6 +17,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub response_body: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The dossier of a stored answer written without its id and code (see migration 29).
+    #[sea_orm(nullable)]
+    pub case_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

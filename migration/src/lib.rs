@@ -30,6 +30,7 @@ mod m20250701_000025_open311;
 mod m20250701_000026_document_province;
 mod m20250701_000027_report_snapshots;
 mod m20250701_000028_procedure_field_code;
+mod m20250701_000029_idempotency_case;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000026_document_province::Migration),
             Box::new(m20250701_000027_report_snapshots::Migration),
             Box::new(m20250701_000028_procedure_field_code::Migration),
+            Box::new(m20250701_000029_idempotency_case::Migration),
         ]
     }
 }

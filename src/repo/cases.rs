@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::cases::{self, Column, Entity};
-use entity::{case_events, outbox, unit_day_counters};
+use entity::{case_events, idempotency_keys, outbox, unit_day_counters};
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, InsertStatement, Query, QueryStatementBuilder,
     WithClause,
@@ -35,6 +35,11 @@ pub struct NewDossier {
     /// payload's top-level key `code_in_payload` if named (letters, digits and `_` only).
     pub outbox: outbox::ActiveModel,
     pub code_in_payload: Option<&'static str>,
+    /// An online intake's Idempotency-Key row, with its stored answer
+    /// ([`crate::repo::idempotency::answer_row`]). Its `case_id` is not read: the database
+    /// attaches it to the dossier. It has no `ON CONFLICT`: a key taken already fails the
+    /// whole statement, which then writes nothing.
+    pub answer: Option<idempotency_keys::ActiveModel>,
 }
 
 /// Number and insert dossiers, with the first event and the outbox row of each, in one
@@ -198,20 +203,21 @@ async fn insert_numbered_rows<C: ConnectionTrait>(
     let mut rows = Vec::with_capacity(dossiers.len());
     let mut events = Vec::with_capacity(dossiers.len());
     let mut outbox_rows = Vec::with_capacity(dossiers.len());
+    let mut answers = Vec::new();
     for (i, d) in dossiers.iter().enumerate() {
         rows.push((&d.row, vec![(Column::Code, code(i))]));
-        let case_id = Query::select()
-            .column(Column::Id)
-            .from(Alias::new(dossier_table))
-            .and_where(Expr::col(Column::Code).eq(code(i)))
-            .to_owned();
-        events.push((
-            &d.event,
-            vec![(
-                case_events::Column::CaseId,
-                Expr::SubQuery(None, Box::new(case_id.into_sub_query_statement())),
-            )],
-        ));
+        let case_id = || {
+            let id = Query::select()
+                .column(Column::Id)
+                .from(Alias::new(dossier_table))
+                .and_where(Expr::col(Column::Code).eq(code(i)))
+                .to_owned();
+            Expr::SubQuery(None, Box::new(id.into_sub_query_statement()))
+        };
+        events.push((&d.event, vec![(case_events::Column::CaseId, case_id())]));
+        if let Some(answer) = &d.answer {
+            answers.push((answer, vec![(idempotency_keys::Column::CaseId, case_id())]));
+        }
         let mut outbox_exprs = vec![(outbox::Column::CaseCode, code(i))];
         if let Some(key) = d.code_in_payload {
             let payload = d
@@ -239,6 +245,9 @@ async fn insert_numbered_rows<C: ConnectionTrait>(
     dossiers_insert.returning(Query::returning().columns([Column::Id, Column::Code]));
     let events_insert = insert_rows(events)?;
     let outbox_insert = insert_rows(outbox_rows)?;
+    let answers_insert = (!answers.is_empty())
+        .then(|| insert_rows(answers))
+        .transpose()?;
     let found = if backend == DatabaseBackend::Postgres {
         let mut take = take;
         take.returning(Query::returning().columns([
@@ -252,24 +261,28 @@ async fn insert_numbered_rows<C: ConnectionTrait>(
                 .table_name(Alias::new(name))
                 .to_owned()
         };
-        let with = WithClause::new()
+        let mut with = WithClause::new()
             .cte(cte("counter", take))
             .cte(cte("new_cases", dossiers_insert))
             .cte(cte("new_events", events_insert))
             .cte(cte("new_outbox", outbox_insert))
             .to_owned();
+        if let Some(answers) = answers_insert {
+            with.cte(cte("new_keys", answers));
+        }
         let select = Query::select()
             .columns([Column::Id, Column::Code])
             .from(Alias::new("new_cases"))
             .to_owned();
         db.query_all(&select.with(with)).await?
     } else {
-        let parts = [
+        let mut parts = vec![
             backend.build(&take),
             backend.build(&dossiers_insert),
             backend.build(&events_insert),
             backend.build(&outbox_insert),
         ];
+        parts.extend(answers_insert.map(|a| backend.build(&a)));
         let mut sql = parts
             .iter()
             .map(|p| p.sql.as_str())

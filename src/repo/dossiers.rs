@@ -290,6 +290,7 @@ pub fn numbered_insert(
         event: event_of(0, event).into_row(1, None),
         outbox: notice_row("", notice, now),
         code_in_payload: Some(CODE_KEY),
+        answer: None,
     }
 }
 

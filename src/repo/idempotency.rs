@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::idempotency_keys::{self, Column, Entity};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -17,7 +17,11 @@ pub(crate) fn reseal(keys: &DataKeys, stored: &str) -> Result<String, DbErr> {
     Ok(keys.seal(RESPONSE_BODY, &plain.unwrap_or_default()))
 }
 
-/// Try to take the key. True when this request now owns it.
+/// Take the key with an `in_progress` marker. True when this request now owns it.
+///
+/// Earlier versions took every key so before writing its dossier; the marker of one of their
+/// requests still in flight (during a rolling upgrade) is answered 409, and one whose owner
+/// died is taken over once stale. Tests use it to stand for such a request.
 pub async fn try_begin<C: ConnectionTrait>(
     db: &C,
     account: Uuid,
@@ -33,6 +37,7 @@ pub async fn try_begin<C: ConnectionTrait>(
         response_status: Set(None),
         response_body: Set(None),
         created_at: Set(now),
+        case_id: Set(None),
     };
     let inserted = Entity::insert(row)
         .on_conflict(
@@ -45,35 +50,82 @@ pub async fn try_begin<C: ConnectionTrait>(
     Ok(inserted == 1)
 }
 
+/// The key's row of an online intake, completed, written in the intake's own statement
+/// (`repo::cases::NewDossier::answer`): `body` is the dossier as filed without its id and
+/// code, which the database gives in that statement and attaches as `case_id`; a replay
+/// puts them back. Sealed: it repeats the applicant's personal data.
+pub fn answer_row(
+    keys: &DataKeys,
+    account: Uuid,
+    key: &str,
+    hash: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> idempotency_keys::ActiveModel {
+    idempotency_keys::ActiveModel {
+        account_id: Set(account),
+        key: Set(key.to_string()),
+        request_hash: Set(hash.to_string()),
+        state: Set("completed".into()),
+        response_status: Set(Some(201)),
+        response_body: Set(Some(keys.seal(RESPONSE_BODY, body))),
+        created_at: Set(now),
+        case_id: sea_orm::ActiveValue::NotSet,
+    }
+}
+
+/// Whether a database error is an Idempotency-Key taken already (by a concurrent request
+/// of another instance, which committed first).
+pub fn is_taken(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(m))
+        if m.contains("idempotency_keys"))
+}
+
+/// A key's row as the intake reads it, its stored answer opened.
+#[derive(Debug)]
+pub struct StoredKey {
+    pub request_hash: String,
+    /// `in_progress` (an earlier version's marker) or `completed`.
+    pub state: String,
+    pub response_status: Option<i16>,
+    pub response_body: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// The dossier of an answer stored without its id and code (see [`answer_row`]).
+    pub case_id: Option<i64>,
+}
+
 /// The key's row, its stored answer opened.
 pub async fn get<C: ConnectionTrait>(
     db: &C,
     keys: &DataKeys,
     account: Uuid,
     key: &str,
-) -> Result<Option<idempotency_keys::Model>, DbErr> {
-    let Some(mut row) = Entity::find_by_id((account, key.to_string()))
+) -> Result<Option<StoredKey>, DbErr> {
+    let Some(row) = Entity::find_by_id((account, key.to_string()))
         .one(db)
         .await?
     else {
         return Ok(None);
     };
-    row.response_body = crate::repo::open(keys, RESPONSE_BODY, row.response_body)?;
-    Ok(Some(row))
+    Ok(Some(StoredKey {
+        response_body: crate::repo::open(keys, RESPONSE_BODY, row.response_body)?,
+        request_hash: row.request_hash,
+        state: row.state,
+        response_status: row.response_status,
+        created_at: row.created_at,
+        case_id: row.case_id,
+    }))
 }
 
-/// Take over an in-progress key whose owner died (older than `stale_before`).
-pub async fn take_over_stale<C: ConnectionTrait>(
+/// Delete an in-progress marker whose owner died (older than `stale_before`), so that the
+/// key can be taken anew. True when it was there.
+pub async fn drop_stale<C: ConnectionTrait>(
     db: &C,
     account: Uuid,
     key: &str,
-    hash: &str,
-    now: DateTime<Utc>,
     stale_before: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let res = Entity::update_many()
-        .col_expr(Column::CreatedAt, Expr::value(now))
-        .col_expr(Column::RequestHash, Expr::value(hash))
+    let res = Entity::delete_many()
         .filter(Column::AccountId.eq(account))
         .filter(Column::Key.eq(key))
         .filter(Column::State.eq("in_progress"))
@@ -81,55 +133,4 @@ pub async fn take_over_stale<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
-}
-
-/// Store the answers of several keys (sealed), completed: one statement, however many (a
-/// batch of the intake writer stores its answers under the writer turn, where a round trip
-/// per answer would hold every other intake up). A key whose marker row exists is completed;
-/// one without (SQLite keeps its markers in memory) gets its row now, `now` as its time.
-pub async fn complete_many<C: ConnectionTrait>(
-    db: &C,
-    keys: &DataKeys,
-    answers: &[(Uuid, &str, &str, &str)],
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    if answers.is_empty() {
-        return Ok(());
-    }
-    let backend = db.get_database_backend();
-    let rows = vec!["(?, ?, ?, 'completed', 201, ?, ?)"; answers.len()].join(", ");
-    let sql = crate::repo::placeholders(
-        backend,
-        &format!(
-            "INSERT INTO idempotency_keys (account_id, key, request_hash, state, \
-             response_status, response_body, created_at) VALUES {rows} \
-             ON CONFLICT (account_id, key) DO UPDATE SET state = 'completed', \
-             response_status = 201, response_body = excluded.response_body, \
-             request_hash = excluded.request_hash"
-        ),
-    );
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(answers.len() * 5);
-    for (account, key, hash, body) in answers {
-        values.push((*account).into());
-        values.push((*key).into());
-        values.push((*hash).into());
-        values.push(keys.seal(RESPONSE_BODY, body).into());
-        values.push(now.into());
-    }
-    db.execute_raw(sea_orm::Statement::from_sql_and_values(
-        backend, sql, values,
-    ))
-    .await
-    .map(|_| ())
-}
-
-/// Release a key whose request failed, so that the client can retry with it.
-pub async fn release<C: ConnectionTrait>(db: &C, account: Uuid, key: &str) -> Result<(), DbErr> {
-    Entity::delete_many()
-        .filter(Column::AccountId.eq(account))
-        .filter(Column::Key.eq(key))
-        .filter(Column::State.eq("in_progress"))
-        .exec(db)
-        .await
-        .map(|_| ())
 }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::access::Actor;
 use crate::domain::account::{Email, IdNumber, Invalid, Phone, Role, TaxCode};
 use crate::domain::calendar::vn_offset;
-use crate::domain::dossier::{Applicant, Channel, Dossier, Filing};
+use crate::domain::dossier::{Applicant, Channel, Dossier, DossierCode, Filing};
 use crate::domain::geography::{AddressInput, ProvinceCode, WardCode};
 use crate::domain::lifecycle::Status;
 use crate::domain::procedure::ProcedureCode;
@@ -111,77 +111,68 @@ pub async fn intake(
     };
     check_idempotency_key(key)?;
     let hash = hash_body(raw_body);
-    let now = Utc::now();
-    let stale_before = now - Duration::seconds(IDEMPOTENCY_STALE_SECS);
-    let markers = deps.intakes.markers(deps.db);
-    // Held until the intake is answered (SQLite: the key in flight, in memory).
-    let mut _flight = None;
-    // The key's row when it was read already (SQLite), for the answer below.
-    let mut read = None;
-    let owned = match deps.intakes.take_in_flight(actor.account_id, key, &hash) {
-        // SQLite, whose one serving process knows every key in flight: no marker row is
-        // written; the key's row is written with its dossier. A row already there is a
-        // completed answer (or a marker of an earlier version, taken over when stale).
-        Some(Ok(flight)) => {
-            _flight = Some(flight);
-            let row = repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await?;
-            let owned = row
-                .as_ref()
-                .is_none_or(|r| r.state == "in_progress" && r.created_at < stale_before);
-            read = Some(row);
-            owned
-        }
-        Some(Err(same_body)) => {
-            return Err(if same_body {
-                in_progress()
-            } else {
-                key_reused()
-            })
-        }
-        None => {
-            repo::idempotency::try_begin(markers, actor.account_id, key, &hash, now).await?
-                || repo::idempotency::take_over_stale(
-                    markers,
-                    actor.account_id,
-                    key,
-                    &hash,
-                    now,
-                    stale_before,
-                )
-                .await?
-        }
+    let stale_before = Utc::now() - Duration::seconds(IDEMPOTENCY_STALE_SECS);
+    // Held until the intake is answered: a duplicate sent meanwhile to this instance is
+    // answered 409 at once.
+    let _flight = match deps.intakes.take_in_flight(actor.account_id, key, &hash) {
+        Ok(flight) => flight,
+        Err(true) => return Err(intake_writer::key_in_progress()),
+        Err(false) => return Err(key_reused()),
     };
-    if !owned {
-        let existing = match read {
-            Some(row) => row,
-            None => repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await?,
-        };
-        return match existing {
-            Some(row) if row.request_hash != hash => Err(key_reused()),
-            Some(row) if row.state == "completed" => {
-                let body = row.response_body.unwrap_or_default();
-                // The dossier as first written (see `intake_writer::StoredAnswer`).
-                Ok(match serde_json::from_str::<Dossier>(&body) {
-                    Ok(d) => IntakeOutcome::Replayed(Box::new(d)),
-                    Err(_) => IntakeOutcome::ReplayedBody {
-                        status: row.response_status.unwrap_or(201) as u16,
-                        body,
-                    },
-                })
-            }
-            _ => Err(in_progress()),
-        };
+    // A key used before is answered from its row. Nothing is written for the key before
+    // its dossier: the row comes in the intake's own statement (`intake_writer`), so a
+    // request cut off before it leaves nothing, and its retry files at once.
+    if let Some(row) = repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await? {
+        let stale = row.state == "in_progress" && row.created_at < stale_before;
+        // The marker of an earlier version's request whose owner died: taken over.
+        let taken_over = stale
+            && repo::idempotency::drop_stale(deps.db, actor.account_id, key, stale_before).await?;
+        if !taken_over {
+            return answer_from(deps, row, &hash).await;
+        }
     }
     match create(deps, actor, req, Some((key, &hash))).await {
         Ok(d) => Ok(IntakeOutcome::Created(Box::new(d))),
-        Err(e) => {
-            // Free the key so that a corrected retry can use it.
-            if let Err(db) = repo::idempotency::release(markers, actor.account_id, key).await {
-                tracing::warn!(error = %db, "could not release an idempotency key");
+        // Taken meanwhile by a request of another instance, which committed first.
+        Err(e) if e.code() == "idempotency_in_progress" => {
+            match repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await? {
+                Some(row) => answer_from(deps, row, &hash).await,
+                None => Err(e),
             }
-            Err(e)
         }
+        Err(e) => Err(e),
     }
+}
+
+/// The answer to a request whose key has a row: the stored answer replayed (with the id and
+/// code its dossier was given, for a row written with its dossier), 422 for another body,
+/// 409 while an earlier version's marker stands.
+async fn answer_from(
+    deps: &Deps<'_>,
+    row: repo::idempotency::StoredKey,
+    hash: &str,
+) -> ApiResult<IntakeOutcome> {
+    if row.request_hash != hash {
+        return Err(key_reused());
+    }
+    if row.state != "completed" {
+        return Err(intake_writer::key_in_progress());
+    }
+    let body = row.response_body.unwrap_or_default();
+    let Ok(mut d) = serde_json::from_str::<Dossier>(&body) else {
+        return Ok(IntakeOutcome::ReplayedBody {
+            status: row.response_status.unwrap_or(201) as u16,
+            body,
+        });
+    };
+    if let Some(id) = row.case_id {
+        let code = repo::cases::code_of(deps.db, id).await?.ok_or_else(|| {
+            ApiError::Internal(format!("the dossier {id} of a key is gone").into())
+        })?;
+        d.id = id;
+        d.code = Some(DossierCode::parse(&code).map_err(ApiError::internal)?);
+    }
+    Ok(IntakeOutcome::Replayed(Box::new(d)))
 }
 
 fn key_reused() -> ApiError {
@@ -190,16 +181,6 @@ fn key_reused() -> ApiError {
         text!(
             "Idempotency-Key này đã được dùng cho một yêu cầu khác.",
             "This Idempotency-Key was used for a different request."
-        ),
-    )
-}
-
-fn in_progress() -> ApiError {
-    ApiError::conflict(
-        "idempotency_in_progress",
-        text!(
-            "Một yêu cầu với cùng Idempotency-Key đang được xử lý.",
-            "A request with the same Idempotency-Key is being processed."
         ),
     )
 }

@@ -6,13 +6,13 @@
 //! one receiving unit, which update the same counter row) queue here, and whichever of them
 //! gets the writer turn first writes every intake waiting at that moment in one transaction:
 //! the counter updates (one per unit and day), the dossiers, their first events and outbox
-//! rows in one round trip (`repo::cases::insert_numbered`), then the stored answers to
-//! Idempotency-Keys, one commit. With no answer to store, a batch is one hand-over in all:
-//! on PostgreSQL one statement, atomic on its own; on SQLite one text with its own `BEGIN
-//! IMMEDIATE` and `COMMIT`, on a connection of the writer's own (`OwnConnection`). Under load a turn
-//! then serves many dossiers instead of one, so the round trips, the hand-over of the turn
-//! and the commit are shared; an intake that finds no one waiting is a batch of one and
-//! writes exactly as it would alone.
+//! rows and the rows of their Idempotency-Keys with the stored answers, in one round trip
+//! (`repo::cases::insert_numbered`), one commit. With no files to attach, a batch is one
+//! hand-over in all: on PostgreSQL one statement, atomic on its own; on SQLite one text with
+//! its own `BEGIN IMMEDIATE` and `COMMIT`, on a connection of the writer's own
+//! (`OwnConnection`). Under load a turn then serves many dossiers instead of one, so the
+//! round trips, the hand-over of the turn and the commit are shared; an intake that finds no
+//! one waiting is a batch of one and writes exactly as it would alone.
 //!
 //! Each intake stays all or nothing and its own: a batch that fails is rolled back and its
 //! intakes are written again one at a time (a batch that committed but whose dossiers could
@@ -27,9 +27,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use sea_orm::sqlx::postgres::PgPoolOptions;
 use sea_orm::sqlx::sqlite::SqlitePoolOptions;
-use sea_orm::{DatabaseBackend, DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
+use sea_orm::{DatabaseBackend, DatabaseConnection, SqlxSqliteConnector};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
@@ -40,6 +39,7 @@ use crate::domain::unit::UnitCode;
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::security::data_key::DataKeys;
+use crate::text;
 
 /// At most this many intakes in one transaction (PostgreSQL and SQLite both take a few
 /// thousand bind parameters per statement; a dossier row has about fifty).
@@ -51,20 +51,20 @@ const OWN_CACHE_KIB: u32 = 64 * 1024;
 /// PostgreSQL: intakes are queued per receiving unit, hashed onto this many lanes.
 const PG_LANES: usize = 64;
 
-/// The answer stored for an intake's `Idempotency-Key`: the dossier as written (id and
-/// code included), committed with it, so that a replay can never miss it and answers
-/// what the first request answered.
+/// The answer stored for an intake's `Idempotency-Key`: the dossier as written, committed
+/// with it in the same statement, so that a replay can never miss it and answers what the
+/// first request answered. The key's row is written only there: a key taken by then (a
+/// concurrent request of another instance) fails the write, which then writes nothing.
 pub struct StoredAnswer {
     pub account: Uuid,
     pub key: String,
-    /// The request's hash, for a row written with the answer (SQLite has no marker).
     pub request_hash: String,
 }
 
 /// The Idempotency-Keys in flight (account and key), with their request hashes.
 type KeysInFlight = Arc<Mutex<HashMap<(Uuid, String), String>>>;
 
-/// An online intake's key in flight on this instance (SQLite), released when dropped.
+/// An online intake's key in flight on this instance, released when dropped.
 pub struct InFlight {
     keys: KeysInFlight,
     id: (Uuid, String),
@@ -114,20 +114,17 @@ pub struct IntakeWriter {
     pending: Arc<AtomicUsize>,
     /// The most intakes committed in one transaction so far.
     largest: Arc<AtomicUsize>,
-    /// SQLite: the connection of intakes without an answer to store.
+    /// SQLite: the connection of intakes without files to attach.
     own: Option<Arc<OwnConnection>>,
     /// Seal the applicants' personal data in the rows written.
     keys: DataKeys,
-    /// PostgreSQL: connections whose commits do not wait for the WAL flush, for the
-    /// Idempotency-Key markers (see [`IntakeWriter::markers`]).
-    markers: Option<DatabaseConnection>,
-    /// SQLite: the Idempotency-Keys in flight, with their request hashes (see
+    /// The Idempotency-Keys in flight on this instance, with their request hashes (see
     /// [`IntakeWriter::take_in_flight`]).
-    in_flight: Option<KeysInFlight>,
+    in_flight: KeysInFlight,
 }
 
 /// SQLite: a connection of the intake writer's own, used only under the writer turn, for
-/// batches with no Idempotency-Key answer to store. Such a batch is sent as one text with
+/// batches with no files to attach. Such a batch is sent as one text with
 /// its `BEGIN IMMEDIATE` and `COMMIT` (`repo::cases::insert_numbered_committing`): one
 /// hand-over to SQLite's thread instead of three (begin, write, commit), which a pool
 /// connection cannot do safely, since a failure must be rolled back on the same connection.
@@ -173,21 +170,6 @@ impl OwnConnection {
     }
 }
 
-fn markers_for(db: &DatabaseConnection) -> Option<DatabaseConnection> {
-    if db.get_database_backend() != DatabaseBackend::Postgres {
-        return None;
-    }
-    let pool = db.get_postgres_connection_pool();
-    let options = (*pool.connect_options())
-        .clone()
-        .options([("synchronous_commit", "off")]);
-    let size = pool.options().get_max_connections().div_ceil(2).max(2);
-    let pool = PgPoolOptions::new()
-        .max_connections(size)
-        .connect_lazy_with(options);
-    Some(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
-}
-
 impl IntakeWriter {
     /// The queues for `db`: one on SQLite, on the file's writer turn; per unit on PostgreSQL.
     pub fn new(db: &DatabaseConnection, keys: DataKeys) -> IntakeWriter {
@@ -208,48 +190,27 @@ impl IntakeWriter {
             largest: Default::default(),
             own: OwnConnection::for_sqlite(db),
             keys,
-            markers: markers_for(db),
-            in_flight: (db.get_database_backend() == DatabaseBackend::Sqlite)
-                .then(Default::default),
+            in_flight: Default::default(),
         }
     }
 
-    /// SQLite: take an online intake's key for this request, in memory. A SQLite database
-    /// has one serving process, so the keys in flight are all here, and the marker row that
-    /// PostgreSQL needs (several instances) would be one more write transaction per online
-    /// intake on the file's one writer. `None` on PostgreSQL; `Err(same body?)` when the key
-    /// is in flight already.
-    pub fn take_in_flight(
-        &self,
-        account: Uuid,
-        key: &str,
-        hash: &str,
-    ) -> Option<Result<InFlight, bool>> {
-        let keys = self.in_flight.as_ref()?;
+    /// Take an online intake's key for this request, in memory: a duplicate sent while it
+    /// is in flight on this instance is answered 409 without a round trip. Nothing is
+    /// written until the intake's own statement writes the key's row with its dossier; a
+    /// duplicate in flight on another instance (PostgreSQL) makes one of the two statements
+    /// fail on the key's primary key, and that request then answers from the other's row.
+    /// `Err(same body?)` when the key is in flight already.
+    pub fn take_in_flight(&self, account: Uuid, key: &str, hash: &str) -> Result<InFlight, bool> {
         let id = (account, key.to_string());
-        let mut taken = lock(keys);
+        let mut taken = lock(&self.in_flight);
         if let Some(other) = taken.get(&id) {
-            return Some(Err(other == hash));
+            return Err(other == hash);
         }
         taken.insert(id.clone(), hash.to_string());
-        Some(Ok(InFlight {
-            keys: keys.clone(),
+        Ok(InFlight {
+            keys: self.in_flight.clone(),
             id,
-        }))
-    }
-
-    /// Where an online intake takes, takes over or releases its Idempotency-Key's marker
-    /// (the `in_progress` row that tells a concurrent duplicate it is in flight).
-    ///
-    /// On PostgreSQL, connections with `synchronous_commit = off`: the marker is visible to
-    /// every other transaction as soon as it commits, and its commit does not wait for the
-    /// WAL flush, so an online intake waits for one flush (its batch's) instead of two. What
-    /// is acknowledged stays safe: the batch that completes the key commits synchronously,
-    /// and WAL is flushed in order, so the marker is durable before any answer is given. A
-    /// marker lost in a crash before that belonged to a request that was never answered,
-    /// whose retry takes the key anew. Elsewhere, the app's own connections.
-    pub fn markers<'a>(&'a self, db: &'a DatabaseConnection) -> &'a DatabaseConnection {
-        self.markers.as_ref().unwrap_or(db)
+        })
     }
 
     /// Intakes waiting to be written or being written (for `/metrics`).
@@ -424,6 +385,27 @@ impl<E: Into<ApiError>> From<E> for Failed {
     }
 }
 
+/// The answer to an intake whose Idempotency-Key another request took first: 409 as
+/// long as that one is in flight; `services::intake` answers from its row once it is not.
+pub fn key_in_progress() -> ApiError {
+    ApiError::conflict(
+        "idempotency_in_progress",
+        text!(
+            "Một yêu cầu với cùng Idempotency-Key đang được xử lý.",
+            "A request with the same Idempotency-Key is being processed."
+        ),
+    )
+}
+
+/// A write's error, the key's primary key told apart (see [`key_in_progress`]).
+fn write_error(e: sea_orm::DbErr) -> ApiError {
+    if repo::idempotency::is_taken(&e) {
+        key_in_progress()
+    } else {
+        e.into()
+    }
+}
+
 /// Write `drafts` in one transaction; their dossiers in the same order.
 async fn write_together(
     db: &DatabaseConnection,
@@ -431,73 +413,73 @@ async fn write_together(
     own: Option<&OwnConnection>,
     drafts: &[&Draft],
 ) -> Result<Vec<Dossier>, Failed> {
-    let dossiers = || {
-        drafts
-            .iter()
-            .map(|d| {
-                repo::dossiers::numbered_insert(
-                    keys,
-                    &d.dossier,
-                    d.day,
-                    &d.event,
-                    d.notice.clone(),
-                    d.event.at,
-                )
-            })
-            .collect::<Vec<_>>()
-    };
+    let mut dossiers = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        let mut row = repo::dossiers::numbered_insert(
+            keys,
+            &d.dossier,
+            d.day,
+            &d.event,
+            d.notice.clone(),
+            d.event.at,
+        );
+        if let Some(a) = &d.answer {
+            // The dossier without its id and code: the database gives them in the same
+            // statement, and a replay reads them through the key's `case_id`.
+            let body = serde_json::to_string(&d.dossier).map_err(ApiError::internal)?;
+            row.answer = Some(repo::idempotency::answer_row(
+                keys,
+                a.account,
+                &a.key,
+                &a.request_hash,
+                &body,
+                d.event.at,
+            ));
+        }
+        dossiers.push(row);
+    }
     let mut written: Vec<Dossier> = drafts.iter().map(|d| d.dossier.clone()).collect();
-    // With no answer to store, the batch commits in its one hand-over to the database:
-    // on PostgreSQL a statement alone, on SQLite a text on the writer's own connection.
-    let answerless = drafts
+    // With no files to attach, the batch commits in its one hand-over to the database: on
+    // PostgreSQL a statement alone, on SQLite a text on the writer's own connection.
+    let fileless = drafts
         .iter()
-        .all(|d| d.answer.is_none() && d.documents.is_empty());
+        .all(|d| d.documents.is_empty() && d.uploads.is_empty());
     let own = own.filter(|o| o.usable.load(Ordering::Relaxed));
     let alone = match db.get_database_backend() {
-        _ if !answerless => None,
+        _ if !fileless => None,
         DatabaseBackend::Postgres => Some(db),
         _ => own.map(|o| &o.db),
     };
     let numbered = if let Some(conn) = alone {
-        let dossiers = dossiers();
-        let keys = repo::cases::NumberKeys::of(&dossiers);
+        let numbers = repo::cases::NumberKeys::of(&dossiers);
         let found = match repo::cases::insert_numbered_committing(conn, dossiers).await {
             Ok(found) => found,
             Err((e, broken)) => {
                 if let (true, Some(own)) = (broken, own) {
                     own.retire().await;
                 }
-                return Err(e.into());
+                return Err(write_error(e).into());
             }
         };
         // Committed: whatever fails now, these dossiers must not be written again.
-        keys.match_rows(&found).map_err(|e| Failed {
+        numbers.match_rows(&found).map_err(|e| Failed {
             error: e.into(),
             written: true,
         })?
     } else {
         // The caller holds the turn: this transaction must not wait for it again.
         let txn = db::begin_write_in_turn(db, None).await?;
-        let numbered = repo::cases::insert_numbered(&*txn, dossiers()).await?;
-        let mut answers = Vec::new();
-        for ((d, w), (id, code)) in drafts.iter().zip(&mut written).zip(&numbered) {
-            (w.id, w.code) = (*id, Some(code.clone()));
+        let numbered = repo::cases::insert_numbered(&*txn, dossiers)
+            .await
+            .map_err(write_error)?;
+        for ((d, w), (id, _)) in drafts.iter().zip(&written).zip(&numbered) {
             repo::documents::insert_documents(&*txn, *id, w.applicant.account, &d.documents)
                 .await?;
             let taken = repo::documents::mark_attached(&*txn, &d.uploads, d.event.at).await?;
             if taken != d.uploads.len() as u64 {
                 return Err(Failed::from(crate::services::documents::upload_taken()));
             }
-            if let Some(a) = &d.answer {
-                let body = serde_json::to_string(&*w).map_err(ApiError::internal)?;
-                answers.push((a.account, a.key.as_str(), a.request_hash.as_str(), body));
-            }
         }
-        let answers: Vec<_> = answers
-            .iter()
-            .map(|(account, key, hash, body)| (*account, *key, *hash, body.as_str()))
-            .collect();
-        repo::idempotency::complete_many(&*txn, keys, &answers, drafts[0].event.at).await?;
         txn.commit().await?;
         numbered
     };

@@ -673,6 +673,7 @@ async fn a_failed_intake_write_leaves_nothing_and_a_clean_connection() {
                 event: event.reset_all(),
                 outbox: outbox.reset_all(),
                 code_in_payload: Some("MaHoSo"),
+                answer: None,
             }]
         }
     };

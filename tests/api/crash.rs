@@ -54,8 +54,7 @@ async fn start(url: &str, port: u16, files: &str) -> Child {
 #[derive(Debug)]
 enum Answer {
     Filed(String),
-    /// 409: the key's marker is there without its dossier (PostgreSQL, a request cut off by
-    /// the kill); its client retries after the stale interval and files then.
+    /// 409: the key is in flight (another request with it is being written).
     InFlight,
     Failed,
 }
@@ -163,7 +162,7 @@ async fn online_intakes_survive_kill_9_of_the_server() {
             (Answer::Filed(code), None) => {
                 assert!(codes.insert(code), "two keys answered with one dossier");
             }
-            (Answer::InFlight, None) => {}
+            // A request cut off by the kill left nothing of its key: the retry files.
             (answer, before) => {
                 panic!("key {key} ({before:?}) answered {answer:?} after the restart")
             }
@@ -186,4 +185,85 @@ async fn online_intakes_survive_kill_9_of_the_server() {
         .unwrap();
     assert_eq!(n as usize, codes.len(), "dossiers filed twice or lost");
     assert!(codes.len() >= acknowledged);
+}
+
+/// One key sent at the same moment to two instances on one database (what a client's
+/// retry through a load balancer does): each key files exactly one dossier, and every answer
+/// is that dossier or a 409 (both databases; on PostgreSQL the two statements race on the
+/// key's primary key, and the loser answers from the winner's row).
+#[tokio::test]
+async fn one_key_sent_to_two_instances_at_once_files_one_dossier() {
+    let app = spawn_app().await;
+    let password = app.create_user("citizen", "citizen", None, None).await;
+    let (url, dir) = (app.database_url.clone(), app.dir.clone());
+    drop(app);
+    let files = format!("file://{}", dir.path().join("twin-files").display());
+    let ports = [free_port(), free_port()];
+    let mut servers = Vec::new();
+    for port in ports {
+        servers.push(start(&url, port, &files).await);
+    }
+    let bases: Vec<String> = ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
+    let client = real_client();
+    let token: String = client
+        .post(format!("{}/api/v1/auth/login", bases[0]))
+        .json(&serde_json::json!({"username": "citizen", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = intake_body(MARITAL, BA_DINH);
+    let mut codes = HashSet::new();
+    let mut conflicts = 0;
+    for i in 0..40 {
+        let key = format!("twin-{i}");
+        let (a, b) = tokio::join!(
+            send(&client, &bases[0], &token, &body, &key),
+            send(&client, &bases[1], &token, &body, &key)
+        );
+        let mut filed = HashSet::new();
+        for answer in [a, b] {
+            match answer {
+                Answer::Filed(code) => {
+                    filed.insert(code);
+                }
+                Answer::InFlight => conflicts += 1,
+                Answer::Failed => panic!("key {key}: a request failed"),
+            }
+        }
+        assert_eq!(filed.len(), 1, "key {key}: {filed:?}");
+        // Sent again once both are answered: the same dossier, from either instance.
+        for base in &bases {
+            match send(&client, base, &token, &body, &key).await {
+                Answer::Filed(code) => assert!(filed.contains(&code), "key {key}"),
+                other => panic!("key {key}: a retry answered {other:?}"),
+            }
+        }
+        codes.extend(filed);
+    }
+    for mut s in servers {
+        s.kill().unwrap();
+        s.wait().unwrap();
+    }
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let n: i64 = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM cases",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap();
+    assert_eq!(codes.len(), 40);
+    assert_eq!(n, 40, "one dossier per key ({conflicts} answers were 409)");
 }
