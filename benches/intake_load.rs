@@ -898,7 +898,7 @@ impl Mode {
 /// each concurrency, on the bench's own database, when pgbench is installed. With several
 /// units (`MOTCUA_BENCH_UNITS`), one pgbench per unit at once, the clients shared among them
 /// as the bench's workers are, and their rates summed.
-fn pgbench(t: &Target, concurrency: &[usize], secs: Duration) {
+async fn pgbench(t: &Target, concurrency: &[usize], secs: Duration) {
     if t.state.db.get_database_backend() != DatabaseBackend::Postgres {
         return;
     }
@@ -908,6 +908,7 @@ fn pgbench(t: &Target, concurrency: &[usize], secs: Duration) {
     );
     let mut line = Vec::new();
     for &c in concurrency {
+        t.exchanges_caught_up().await;
         let units = t.clerks.len().min(c).max(1);
         let runs: Vec<_> = (0..units)
             .map(|u| {
@@ -931,7 +932,13 @@ fn pgbench(t: &Target, concurrency: &[usize], secs: Duration) {
             .collect();
         let mut total = Some(0.0);
         for run in runs {
-            let tps = match run.and_then(|child| child.wait_with_output()) {
+            let run = match run {
+                Ok(child) => tokio::task::spawn_blocking(|| child.wait_with_output())
+                    .await
+                    .expect("pgbench's waiter"),
+                Err(e) => Err(e),
+            };
+            let tps = match run {
                 Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
                     .lines()
                     .find_map(|l| l.strip_prefix("tps = "))
@@ -983,7 +990,9 @@ async fn table(
         let (mut i, mut b) = (Samples::default(), Samples::default());
         let (mut i_rates, mut b_rates) = (Vec::new(), Vec::new());
         for _ in 0..repeat.max(1) {
+            t.exchanges_caught_up().await;
             let ir = closed_loop(t, mode, c, warmup, secs).await;
+            t.exchanges_caught_up().await;
             let br = closed_loop(t, base, c, warmup, secs).await;
             i_rates.push(ir.rate());
             b_rates.push(br.rate());
@@ -1077,7 +1086,10 @@ async fn bench(t: &Target, concurrency: &[usize], secs: Duration) {
         )
         .await;
         println!();
-        pgbench(t, concurrency, secs);
+        pgbench(t, concurrency, secs).await;
+        if let Some(s) = t.exchanges_caught_up().await {
+            println!("the exchanges were caught up {s:.1} s after pgbench");
+        }
         let rate = (peak * 0.8).max(1.0);
         let connections = concurrency.iter().copied().max().unwrap_or(1);
         let (o, max_lag_us) = open_loop(t, rate, secs, connections, true).await;
@@ -1188,6 +1200,27 @@ async fn bench(t: &Target, concurrency: &[usize], secs: Duration) {
 }
 
 impl Target {
+    /// With the exchanges running, wait until they have delivered what the steps before
+    /// left them (no call for 2 s), so that each step is measured beside its own deliveries
+    /// and not the backlog of the one before (in a closed loop at the peak the intakes
+    /// outrun the deliveries). The seconds it took.
+    async fn exchanges_caught_up(&self) -> Option<f64> {
+        let calls = self.exchanges.as_ref()?;
+        let load = || calls.load(std::sync::atomic::Ordering::Relaxed);
+        let started = Instant::now();
+        let mut last = (load(), Instant::now());
+        while last.1.elapsed() < Duration::from_secs(2)
+            && started.elapsed() < Duration::from_secs(300)
+        {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let now = load();
+            if now != last.0 {
+                last = (now, Instant::now());
+            }
+        }
+        Some((last.1 - started).as_secs_f64())
+    }
+
     async fn shut(self) {
         if let Some(calls) = &self.exchanges {
             println!(
