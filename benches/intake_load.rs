@@ -895,74 +895,58 @@ impl Mode {
 }
 
 /// PostgreSQL: the same writes replayed by pgbench (`benches/sql/online_intake.pgbench`) at
-/// each concurrency, on the bench's own database, when pgbench is installed. With several
-/// units (`MOTCUA_BENCH_UNITS`), one pgbench per unit at once, the clients shared among them
-/// as the bench's workers are, and their rates summed.
-async fn pgbench(t: &Target, concurrency: &[usize], secs: Duration) {
+/// concurrency `c`, on the bench's own database, when pgbench is installed (`None`
+/// otherwise, or on SQLite). With several units (`MOTCUA_BENCH_UNITS`), one pgbench per unit
+/// at once, the clients shared among them as the bench's workers are, and their rates summed.
+async fn pgbench(t: &Target, c: usize, secs: Duration) -> Option<f64> {
     if t.state.db.get_database_backend() != DatabaseBackend::Postgres {
-        return;
+        return None;
     }
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/benches/sql/online_intake.pgbench"
     );
-    let mut line = Vec::new();
-    for &c in concurrency {
-        t.exchanges_caught_up().await;
-        let units = t.clerks.len().min(c).max(1);
-        let runs: Vec<_> = (0..units)
-            .map(|u| {
-                let clients = c / units + usize::from(u < c % units);
-                std::process::Command::new("pgbench")
-                    .args(["-n", "-M", "prepared", "-f", script])
-                    .args([
-                        "-c",
-                        &clients.to_string(),
-                        "-j",
-                        &clients.min(2).to_string(),
-                    ])
-                    .args(["-T", &secs.as_secs().max(1).to_string()])
-                    .args(["-D", &format!("unit={}", t.clerks[u].unit)])
-                    .args(["-D", "template=bench-template"])
-                    .args(["-D", &format!("account={}", t.template.citizen_id), &t.url])
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-            })
-            .collect();
-        let mut total = Some(0.0);
-        for run in runs {
-            let run = match run {
-                Ok(child) => tokio::task::spawn_blocking(|| child.wait_with_output())
-                    .await
-                    .expect("pgbench's waiter"),
-                Err(e) => Err(e),
-            };
-            let tps = match run {
-                Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .find_map(|l| l.strip_prefix("tps = "))
-                    .and_then(|l| l.split_whitespace().next())
-                    .and_then(|v| v.parse::<f64>().ok()),
-                Ok(o) => {
-                    eprintln!("pgbench: {}", String::from_utf8_lossy(&o.stderr));
-                    None
-                }
-                // Not installed: no replay.
-                Err(_) => return,
-            };
-            total = total.zip(tps).map(|(a, b)| a + b);
+    t.exchanges_caught_up().await;
+    let units = t.clerks.len().min(c).max(1);
+    let runs: Vec<_> = (0..units)
+        .map(|u| {
+            let clients = c / units + usize::from(u < c % units);
+            std::process::Command::new("pgbench")
+                .args(["-n", "-M", "prepared", "-f", script])
+                .args([
+                    "-c",
+                    &clients.to_string(),
+                    "-j",
+                    &clients.min(2).to_string(),
+                ])
+                .args(["-T", &secs.as_secs().max(1).to_string()])
+                .args(["-D", &format!("unit={}", t.clerks[u].unit)])
+                .args(["-D", "template=bench-template"])
+                .args(["-D", &format!("account={}", t.template.citizen_id), &t.url])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+        })
+        .collect();
+    let mut total = 0.0;
+    for run in runs {
+        // Not installed: no replay.
+        let child = run.ok()?;
+        let o = tokio::task::spawn_blocking(|| child.wait_with_output())
+            .await
+            .expect("pgbench's waiter")
+            .ok()?;
+        let tps = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("tps = "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|v| v.parse::<f64>().ok());
+        if tps.is_none() {
+            eprintln!("pgbench: {}", String::from_utf8_lossy(&o.stderr));
         }
-        line.push(match total {
-            Some(v) => format!("{c} clients: {v:.0} tx/s"),
-            None => format!("{c} clients: failed"),
-        });
+        total += tps?;
     }
-    println!(
-        "pgbench replay of the same writes (benches/sql/online_intake.pgbench): {}",
-        line.join("; ")
-    );
-    println!();
+    Some(total)
 }
 
 /// The closed-loop table of `mode` against `base` at each concurrency; returns the peak rate
@@ -976,19 +960,29 @@ async fn table(
     secs: Duration,
     repeat: usize,
 ) -> (f64, f64) {
+    // The online path on PostgreSQL: pgbench's replay in each round too, right after the
+    // app's and the SQL baseline's runs (single runs of either move with the VM's fsync).
+    let replay =
+        mode == Mode::Online && t.state.db.get_database_backend() == DatabaseBackend::Postgres;
+    let replay_head = if replay {
+        " pgbench tx/s | intake / pgbench |"
+    } else {
+        ""
+    };
     println!(
-        "| concurrency | intake /s | p50 ms | p99 ms | baseline /s | p50 ms | p99 ms | intake / baseline |{}",
+        "| concurrency | intake /s | p50 ms | p99 ms | baseline /s | p50 ms | p99 ms | intake / baseline |{replay_head}{}",
         if repeat > 1 { " runs' ratios |" } else { "" }
     );
     println!(
-        "|---:|---:|---:|---:|---:|---:|---:|---:|{}",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|{}{}",
+        if replay { "---:|---:|" } else { "" },
         if repeat > 1 { "---|" } else { "" }
     );
     let mut peak: f64 = 0.0;
     let mut worst_ratio = f64::INFINITY;
     for &c in concurrency {
         let (mut i, mut b) = (Samples::default(), Samples::default());
-        let (mut i_rates, mut b_rates) = (Vec::new(), Vec::new());
+        let (mut i_rates, mut b_rates, mut p_rates) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..repeat.max(1) {
             t.exchanges_caught_up().await;
             let ir = closed_loop(t, mode, c, warmup, secs).await;
@@ -998,18 +992,35 @@ async fn table(
             b_rates.push(br.rate());
             i.merge(ir.samples);
             b.merge(br.samples);
+            if replay {
+                p_rates.extend(pgbench(t, c, secs).await);
+            }
         }
+        // Each run's ratio: to pgbench on the online path on PostgreSQL, else to the baseline.
+        let against = if p_rates.len() == i_rates.len() {
+            &p_rates
+        } else {
+            &b_rates
+        };
         let runs: Vec<String> = i_rates
             .iter()
-            .zip(&b_rates)
+            .zip(against)
             .map(|(x, y)| format!("{:.0} %", x / y * 100.0))
             .collect();
         let (i_rate, b_rate) = (median(&i_rates), median(&b_rates));
         let ratio = i_rate / b_rate;
         worst_ratio = worst_ratio.min(ratio);
         peak = peak.max(i_rate);
+        let replayed = if !replay {
+            String::new()
+        } else if p_rates.is_empty() {
+            " — | — |".to_string()
+        } else {
+            let p = median(&p_rates);
+            format!(" {p:.0} | {:.0} % |", i_rate / p * 100.0)
+        };
         println!(
-            "| {c} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} %{} |{}",
+            "| {c} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} %{} |{replayed}{}",
             i_rate,
             i.pct(50.0),
             i.pct(99.0),
@@ -1086,9 +1097,8 @@ async fn bench(t: &Target, concurrency: &[usize], secs: Duration) {
         )
         .await;
         println!();
-        pgbench(t, concurrency, secs).await;
         if let Some(s) = t.exchanges_caught_up().await {
-            println!("the exchanges were caught up {s:.1} s after pgbench");
+            println!("the exchanges were caught up {s:.1} s after the last step");
         }
         let rate = (peak * 0.8).max(1.0);
         let connections = concurrency.iter().copied().max().unwrap_or(1);
