@@ -50,6 +50,36 @@ async fn start(url: &str, port: u16, files: &str) -> Child {
     panic!("the server did not start");
 }
 
+/// The citizen's access token from the server at `base`.
+async fn login(client: &reqwest::Client, base: &str, password: &str) -> String {
+    client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "citizen", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// How many dossiers the database at `url` holds.
+async fn dossiers(url: &str) -> i64 {
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    db.query_one_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT COUNT(*) AS n FROM cases",
+    ))
+    .await
+    .unwrap()
+    .unwrap()
+    .try_get("", "n")
+    .unwrap()
+}
+
 /// What one submission of a key got.
 #[derive(Debug)]
 enum Answer {
@@ -97,18 +127,7 @@ async fn online_intakes_survive_kill_9_of_the_server() {
     let base = format!("http://127.0.0.1:{port}");
     let mut server = start(&url, port, &files).await;
     let client = real_client();
-    let token: String = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "citizen", "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = login(&client, &base, &password).await;
     let body = intake_body(MARITAL, BA_DINH);
 
     // Sixteen clients file back to back; the server is killed under them.
@@ -162,7 +181,7 @@ async fn online_intakes_survive_kill_9_of_the_server() {
             (Answer::Filed(code), None) => {
                 assert!(codes.insert(code), "two keys answered with one dossier");
             }
-            // A request cut off by the kill left nothing of its key: the retry files.
+            // No 409: a request cut off by the kill left nothing of its key, so its retry files.
             (answer, before) => {
                 panic!("key {key} ({before:?}) answered {answer:?} after the restart")
             }
@@ -172,17 +191,7 @@ async fn online_intakes_survive_kill_9_of_the_server() {
     server.wait().unwrap();
 
     // One dossier per key, and no other.
-    let db = sea_orm::Database::connect(&url).await.unwrap();
-    let n: i64 = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM cases",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "n")
-        .unwrap();
+    let n = dossiers(&url).await;
     assert_eq!(n as usize, codes.len(), "dossiers filed twice or lost");
     assert!(codes.len() >= acknowledged);
 }
@@ -208,18 +217,7 @@ async fn one_key_sent_to_two_instances_at_once_files_one_dossier() {
         .map(|p| format!("http://127.0.0.1:{p}"))
         .collect();
     let client = real_client();
-    let token: String = client
-        .post(format!("{}/api/v1/auth/login", bases[0]))
-        .json(&serde_json::json!({"username": "citizen", "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = login(&client, &bases[0], &password).await;
     let body = intake_body(MARITAL, BA_DINH);
     let mut codes = HashSet::new();
     let mut conflicts = 0;
@@ -253,17 +251,7 @@ async fn one_key_sent_to_two_instances_at_once_files_one_dossier() {
         s.kill().unwrap();
         s.wait().unwrap();
     }
-    let db = sea_orm::Database::connect(&url).await.unwrap();
-    let n: i64 = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM cases",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "n")
-        .unwrap();
+    let n = dossiers(&url).await;
     assert_eq!(codes.len(), 40);
     assert_eq!(n, 40, "one dossier per key ({conflicts} answers were 409)");
 }
