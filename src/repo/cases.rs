@@ -7,7 +7,7 @@ use entity::cases::{self, Column, Entity};
 use entity::{case_events, idempotency_keys, outbox, unit_day_counters};
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, InsertStatement, Query, QueryStatementBuilder,
-    WithClause,
+    WithClause, WithQuery,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityName,
@@ -188,10 +188,12 @@ async fn insert_numbered_rows<C: ConnectionTrait>(
     let NumberKeys {
         counters, places, ..
     } = NumberKeys::of(&dossiers);
-    let code = |i: usize| {
+    let shape = Shape::of(backend, own_transaction, &places, &dossiers);
+    let mut values = StandIns::default();
+    let code = |values: &mut StandIns, i: usize| {
         let (at, nth) = places[i];
         let (unit, day, n) = &counters[at];
-        code_expr(backend, unit, day, n - nth)
+        code_expr(backend, values, unit, day, n - nth)
     };
     let dossier_table = if backend == DatabaseBackend::Postgres {
         // Sub-statements of one statement share a snapshot: the events must read the new
@@ -200,39 +202,6 @@ async fn insert_numbered_rows<C: ConnectionTrait>(
     } else {
         Entity.table_name()
     };
-    let mut rows = Vec::with_capacity(dossiers.len());
-    let mut events = Vec::with_capacity(dossiers.len());
-    let mut outbox_rows = Vec::with_capacity(dossiers.len());
-    let mut answers = Vec::new();
-    for (i, d) in dossiers.iter().enumerate() {
-        rows.push((&d.row, vec![(Column::Code, code(i))]));
-        let case_id = || {
-            let id = Query::select()
-                .column(Column::Id)
-                .from(Alias::new(dossier_table))
-                .and_where(Expr::col(Column::Code).eq(code(i)))
-                .to_owned();
-            Expr::SubQuery(None, Box::new(id.into_sub_query_statement()))
-        };
-        events.push((&d.event, vec![(case_events::Column::CaseId, case_id())]));
-        if let Some(answer) = &d.answer {
-            answers.push((answer, vec![(idempotency_keys::Column::CaseId, case_id())]));
-        }
-        let mut outbox_exprs = vec![(outbox::Column::CaseCode, code(i))];
-        if let Some(key) = d.code_in_payload {
-            let payload = d
-                .outbox
-                .payload
-                .clone()
-                .into_value()
-                .ok_or_else(|| DbErr::Custom("an outbox row without a payload".into()))?;
-            outbox_exprs.push((
-                outbox::Column::Payload,
-                payload_with_code(backend, key, payload, code(i))?,
-            ));
-        }
-        outbox_rows.push((&d.outbox, outbox_exprs));
-    }
     // In key order: two batches that share counters lock them in the same order
     // (PostgreSQL), so they queue instead of deadlocking.
     let mut takes: Vec<(&str, &str, i32)> = counters
@@ -240,71 +209,270 @@ async fn insert_numbered_rows<C: ConnectionTrait>(
         .map(|(u, d, n)| (u.as_str(), d.as_str(), *n))
         .collect();
     takes.sort_unstable();
-    let take = counters::take_many(takes);
-    let mut dossiers_insert = insert_rows(rows)?;
-    dossiers_insert.returning(Query::returning().columns([Column::Id, Column::Code]));
-    let events_insert = insert_rows(events)?;
-    let outbox_insert = insert_rows(outbox_rows)?;
-    let answers_insert = (!answers.is_empty())
-        .then(|| insert_rows(answers))
-        .transpose()?;
-    let found = if backend == DatabaseBackend::Postgres {
-        let mut take = take;
-        take.returning(Query::returning().columns([
-            unit_day_counters::Column::UnitCode,
-            unit_day_counters::Column::Day,
-            unit_day_counters::Column::Last,
-        ]));
-        let cte = |name: &str, query: InsertStatement| {
-            CommonTableExpression::new()
-                .query(query)
-                .table_name(Alias::new(name))
-                .to_owned()
-        };
-        let mut with = WithClause::new()
-            .cte(cte("counter", take))
-            .cte(cte("new_cases", dossiers_insert))
-            .cte(cte("new_events", events_insert))
-            .cte(cte("new_outbox", outbox_insert))
-            .to_owned();
-        if let Some(answers) = answers_insert {
-            with.cte(cte("new_keys", answers));
-        }
-        let select = Query::select()
-            .columns([Column::Id, Column::Code])
-            .from(Alias::new("new_cases"))
-            .to_owned();
-        db.query_all(&select.with(with)).await?
-    } else {
-        let mut parts = vec![
-            backend.build(&take),
-            backend.build(&dossiers_insert),
-            backend.build(&events_insert),
-            backend.build(&outbox_insert),
-        ];
-        parts.extend(answers_insert.map(|a| backend.build(&a)));
-        let mut sql = parts
-            .iter()
-            .map(|p| p.sql.as_str())
-            .collect::<Vec<_>>()
-            .join("; ");
-        if own_transaction {
-            sql = format!("BEGIN IMMEDIATE; {sql}; COMMIT");
-        }
-        let values: Vec<sea_orm::Value> = parts
+    let take = counters::take_many_exprs(
+        takes
             .into_iter()
-            .flat_map(|p| p.values.map(|v| v.0).unwrap_or_default())
-            .collect();
-        db.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await?
+            .map(|(u, d, n)| [values.put(u), values.put(d), values.put(n)]),
+    );
+    // The rows are moved into the statement, never copied: an intake's JSON (form, routing,
+    // the sealed answer) copied at each step of building cost it more than its database work.
+    let mut rows = Vec::with_capacity(dossiers.len());
+    let mut events = Vec::with_capacity(dossiers.len());
+    let mut outbox_rows = Vec::with_capacity(dossiers.len());
+    let mut answers = Vec::new();
+    for (i, d) in dossiers.into_iter().enumerate() {
+        rows.push((d.row, vec![(Column::Code, code(&mut values, i))]));
+        let case_id = |values: &mut StandIns| {
+            let mut id = Query::select();
+            id.column(Column::Id)
+                .from(Alias::new(dossier_table))
+                .and_where(Expr::col(Column::Code).eq(code(values, i)));
+            Expr::SubQuery(None, Box::new(id.into_sub_query_statement()))
+        };
+        events.push((
+            d.event,
+            vec![(case_events::Column::CaseId, case_id(&mut values))],
+        ));
+        if let Some(answer) = d.answer {
+            answers.push((
+                answer,
+                vec![(idempotency_keys::Column::CaseId, case_id(&mut values))],
+            ));
+        }
+        let mut outbox_row = d.outbox;
+        let mut outbox_exprs = vec![(outbox::Column::CaseCode, code(&mut values, i))];
+        if let Some(key) = d.code_in_payload {
+            let payload = outbox_row
+                .payload
+                .take()
+                .ok_or_else(|| DbErr::Custom("an outbox row without a payload".into()))?;
+            let payload = values.put(payload);
+            let code = code(&mut values, i);
+            outbox_exprs.push((
+                outbox::Column::Payload,
+                payload_with_code(backend, key, payload, code)?,
+            ));
+        }
+        outbox_rows.push((outbox_row, outbox_exprs));
+    }
+    let mut dossiers_insert = insert_rows(&mut values, rows)?;
+    dossiers_insert.returning(Query::returning().columns([Column::Id, Column::Code]));
+    let events_insert = insert_rows(&mut values, events)?;
+    let outbox_insert = insert_rows(&mut values, outbox_rows)?;
+    let answers_insert = (!answers.is_empty())
+        .then(|| insert_rows(&mut values, answers))
+        .transpose()?;
+    // The text is written once per shape of batch (see `Shape`); later batches of that
+    // shape only move their values into place.
+    let text = match statement_texts().get(&shape) {
+        Some(text) => text,
+        None => {
+            let built = if backend == DatabaseBackend::Postgres {
+                let mut take = take;
+                take.returning(Query::returning().columns([
+                    unit_day_counters::Column::UnitCode,
+                    unit_day_counters::Column::Day,
+                    unit_day_counters::Column::Last,
+                ]));
+                let cte = |name: &str, query: InsertStatement| {
+                    let mut cte = CommonTableExpression::new();
+                    cte.query(query).table_name(Alias::new(name));
+                    cte
+                };
+                let mut with = WithClause::new();
+                with.cte(cte("counter", take))
+                    .cte(cte("new_cases", dossiers_insert))
+                    .cte(cte("new_events", events_insert))
+                    .cte(cte("new_outbox", outbox_insert));
+                if let Some(answers) = answers_insert {
+                    with.cte(cte("new_keys", answers));
+                }
+                let mut select = Query::select();
+                select
+                    .columns([Column::Id, Column::Code])
+                    .from(Alias::new("new_cases"));
+                // Built in place: `SelectStatement::with` copies the whole clause.
+                let mut query = WithQuery::new();
+                query.with_clause(with).query(select);
+                let built = backend.build(&query);
+                (built.sql, built.values.map(|v| v.0).unwrap_or_default())
+            } else {
+                let mut parts = vec![
+                    backend.build(&take),
+                    backend.build(&dossiers_insert),
+                    backend.build(&events_insert),
+                    backend.build(&outbox_insert),
+                ];
+                parts.extend(answers_insert.map(|a| backend.build(&a)));
+                let mut sql = parts
+                    .iter()
+                    .map(|p| p.sql.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                if own_transaction {
+                    sql = format!("BEGIN IMMEDIATE; {sql}; COMMIT");
+                }
+                let order = parts
+                    .into_iter()
+                    .flat_map(|p| p.values.map(|v| v.0).unwrap_or_default())
+                    .collect();
+                (sql, order)
+            };
+            statement_texts().keep(shape, StatementText::new(built, values.len())?)
+        }
     };
-    Ok(found)
+    let values = values.in_order(&text.order)?;
+    db.query_all_raw(Statement::from_sql_and_values(
+        backend,
+        text.sql.as_str(),
+        values,
+    ))
+    .await
+}
+
+/// The values of a statement in the order its parts were made, each given to sea-query as
+/// a stand-in (its place in this list): the text written with stand-ins is the same for
+/// every batch of one [`Shape`], and the stand-ins' order in it says where each value goes.
+#[derive(Default)]
+struct StandIns(Vec<sea_orm::Value>);
+
+impl StandIns {
+    fn put(&mut self, v: impl Into<sea_orm::Value>) -> Expr {
+        self.0.push(v.into());
+        Expr::val(self.0.len() as i64 - 1)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The values in the order of the text's placeholders.
+    fn in_order(self, order: &[usize]) -> Result<Vec<sea_orm::Value>, DbErr> {
+        if order.len() != self.0.len() {
+            return Err(DbErr::Custom(format!(
+                "{} values for a statement of {} placeholders",
+                self.0.len(),
+                order.len()
+            )));
+        }
+        let mut values: Vec<Option<sea_orm::Value>> = self.0.into_iter().map(Some).collect();
+        order
+            .iter()
+            .map(|&i| {
+                values[i]
+                    .take()
+                    .ok_or_else(|| DbErr::Custom(format!("value {i} placed twice")))
+            })
+            .collect()
+    }
+}
+
+/// What decides the text of a batch's statement: the database, its own transaction, how its
+/// dossiers are numbered, and which columns each row sets and which answers and payload
+/// codes it has. Batches of one shape differ only in their values.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Shape(Vec<u64>);
+
+impl Shape {
+    fn of(
+        backend: DatabaseBackend,
+        own_transaction: bool,
+        places: &[(usize, i32)],
+        dossiers: &[NewDossier],
+    ) -> Shape {
+        fn set<A: ActiveModelTrait>(row: &A, into: &mut Vec<u64>) {
+            let mut mask = 0u64;
+            for (i, c) in <A::Entity as EntityTrait>::Column::iter().enumerate() {
+                if i % 64 == 0 && i > 0 {
+                    into.push(mask);
+                    mask = 0;
+                }
+                mask |= u64::from(!row.is_not_set(c)) << (i % 64);
+            }
+            into.push(mask);
+        }
+        let mut key = vec![
+            backend as u64,
+            u64::from(own_transaction),
+            dossiers.len() as u64,
+        ];
+        for (d, &(at, nth)) in dossiers.iter().zip(places) {
+            key.extend([at as u64, nth as u64]);
+            set(&d.row, &mut key);
+            set(&d.event, &mut key);
+            set(&d.outbox, &mut key);
+            match &d.answer {
+                Some(a) => set(a, &mut key),
+                None => key.push(u64::MAX),
+            }
+            // The payload's key is written into the text.
+            key.push(d.code_in_payload.map_or(0, |k| k.len() as u64 + 1));
+            key.extend(d.code_in_payload.unwrap_or_default().bytes().map(u64::from));
+        }
+        Shape(key)
+    }
+}
+
+/// A statement's text, and for each of its placeholders the stand-in it holds.
+struct StatementText {
+    sql: String,
+    order: Vec<usize>,
+}
+
+impl StatementText {
+    fn new((sql, stand_ins): (String, Vec<sea_orm::Value>), n: usize) -> Result<Self, DbErr> {
+        let order = stand_ins
+            .into_iter()
+            .map(|v| match v {
+                sea_orm::Value::BigInt(Some(i)) if (0..n as i64).contains(&i) => Ok(i as usize),
+                other => Err(DbErr::Custom(format!(
+                    "a placeholder without its stand-in: {other:?}"
+                ))),
+            })
+            .collect::<Result<Vec<_>, DbErr>>()?;
+        Ok(StatementText { sql, order })
+    }
+}
+
+/// The texts of the shapes seen lately. Bounded: a busy day's batches come in a few dozen
+/// shapes; past the bound the texts are dropped and written again as they come.
+#[derive(Default)]
+struct StatementTexts(std::sync::Mutex<HashMap<Shape, std::sync::Arc<StatementText>>>);
+
+const STATEMENT_TEXTS_MAX: usize = 256;
+
+impl StatementTexts {
+    fn get(&self, shape: &Shape) -> Option<std::sync::Arc<StatementText>> {
+        let texts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        texts.get(shape).cloned()
+    }
+
+    fn keep(&self, shape: Shape, text: StatementText) -> std::sync::Arc<StatementText> {
+        let text = std::sync::Arc::new(text);
+        let mut texts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if texts.len() >= STATEMENT_TEXTS_MAX {
+            texts.clear();
+        }
+        texts.insert(shape, text.clone());
+        text
+    }
+}
+
+fn statement_texts() -> &'static StatementTexts {
+    static TEXTS: std::sync::OnceLock<StatementTexts> = std::sync::OnceLock::new();
+    TEXTS.get_or_init(StatementTexts::default)
 }
 
 /// The code of the dossier numbered `last - offset` by the counter of `unit` on `day`,
 /// formatted in SQL as [`DossierCode::new`] formats it: read on PostgreSQL from the new
 /// counter rows of the same statement (`counter`), on SQLite from the table.
-fn code_expr(backend: DatabaseBackend, unit: &str, day: &str, offset: i32) -> Expr {
+fn code_expr(
+    backend: DatabaseBackend,
+    values: &mut StandIns,
+    unit: &str,
+    day: &str,
+    offset: i32,
+) -> Expr {
     let sql = if backend == DatabaseBackend::Postgres {
         "(SELECT unit_code || '-' || day || '-' || \
            CASE WHEN n < 10000 THEN lpad(n::text, 4, '0') ELSE n::text END \
@@ -315,21 +483,14 @@ fn code_expr(backend: DatabaseBackend, unit: &str, day: &str, offset: i32) -> Ex
          FROM (SELECT unit_code, day, last - ? AS n FROM unit_day_counters \
                WHERE unit_code = ? AND day = ?) AS c)"
     };
-    Expr::cust_with_values(
-        sql,
-        [
-            sea_orm::Value::from(offset),
-            unit.to_string().into(),
-            day.to_string().into(),
-        ],
-    )
+    Expr::cust_with_exprs(sql, [values.put(offset), values.put(unit), values.put(day)])
 }
 
 /// `payload` with its top-level `key` set to `code`.
 fn payload_with_code(
     backend: DatabaseBackend,
     key: &str,
-    payload: sea_orm::Value,
+    payload: Expr,
     code: Expr,
 ) -> Result<Expr, DbErr> {
     // The key goes into the SQL text: only a plain one.
@@ -341,46 +502,46 @@ fn payload_with_code(
     } else {
         format!("json_set(?, '$.{key}', ?)")
     };
-    Ok(Expr::cust_with_exprs(sql, [Expr::val(payload), code]))
+    Ok(Expr::cust_with_exprs(sql, [payload, code]))
 }
 
 /// A row to insert, with the columns it gives as SQL expressions instead of values.
-type RowWithExprs<'a, A> = (
-    &'a A,
+type RowWithExprs<A> = (
+    A,
     Vec<(
         <<A as ActiveModelTrait>::Entity as EntityTrait>::Column,
         Expr,
     )>,
 );
 
-/// An INSERT of `rows`: the columns set in the first, each given as the row's value except
-/// those a row gives as an SQL expression.
+/// An INSERT of `rows`: the columns set in the first, each given as the row's value (moved
+/// out of it) except those a row gives as an SQL expression.
 fn insert_rows<A: ActiveModelTrait>(
-    rows: Vec<RowWithExprs<'_, A>>,
+    values_in: &mut StandIns,
+    rows: Vec<RowWithExprs<A>>,
 ) -> Result<InsertStatement, DbErr> {
     let Some((first, first_exprs)) = rows.first() else {
         return Err(DbErr::Custom("nothing to insert".into()));
     };
     let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter()
         .filter(|c| {
-            first.get(*c).into_value().is_some()
-                || first_exprs.iter().any(|(e, _)| e.as_str() == c.as_str())
+            !first.is_not_set(*c) || first_exprs.iter().any(|(e, _)| e.as_str() == c.as_str())
         })
         .collect();
     let mut insert = Query::insert();
     insert
         .into_table(A::Entity::default())
         .columns(columns.iter().copied());
-    for (row, exprs) in rows {
+    for (mut row, mut exprs) in rows {
         let mut values = Vec::with_capacity(columns.len());
         for c in &columns {
             let given = exprs
                 .iter()
-                .find(|(e, _)| e.as_str() == c.as_str())
-                .map(|(_, x)| x.clone());
+                .position(|(e, _)| e.as_str() == c.as_str())
+                .map(|at| exprs.swap_remove(at).1);
             values.push(match given {
                 Some(x) => x,
-                None => Expr::val(row.get(*c).into_value().ok_or_else(|| {
+                None => values_in.put(row.take(*c).into_value().ok_or_else(|| {
                     DbErr::Custom(format!("a row without a value for {}", c.as_str()))
                 })?),
             });

@@ -21,11 +21,20 @@ pub async fn take<C: ConnectionTrait>(db: &C, unit: &str, day: &str, n: i32) -> 
 /// The upsert that takes `n` numbers from each `(unit, day, n)` counter (each counter named
 /// once), for a caller that numbers its rows in the same statement or transaction.
 pub fn take_many<'a>(takes: impl IntoIterator<Item = (&'a str, &'a str, i32)>) -> InsertStatement {
+    take_many_exprs(
+        takes
+            .into_iter()
+            .map(|(unit, day, n)| [unit.into(), day.into(), n.into()]),
+    )
+}
+
+/// [`take_many`] with each `[unit, day, n]` given as an expression.
+pub fn take_many_exprs(takes: impl IntoIterator<Item = [Expr; 3]>) -> InsertStatement {
     let mut stmt = Query::insert();
     stmt.into_table(Entity)
         .columns([Column::UnitCode, Column::Day, Column::Last]);
-    for (unit, day, n) in takes {
-        stmt.values_panic([unit.into(), day.into(), n.into()]);
+    for take in takes {
+        stmt.values_panic(take);
     }
     stmt.on_conflict(
         OnConflict::columns([Column::UnitCode, Column::Day])

@@ -117,6 +117,34 @@ pub async fn get<C: ConnectionTrait>(
     }))
 }
 
+/// Which of `asked` (account, key) have a row: one read for a batch of intakes whose
+/// statement failed on a key taken already.
+pub async fn taken<C: ConnectionTrait>(
+    db: &C,
+    asked: &[(Uuid, &str)],
+) -> Result<std::collections::HashSet<(Uuid, String)>, DbErr> {
+    use sea_orm::{Condition, QuerySelect};
+    if asked.is_empty() {
+        return Ok(Default::default());
+    }
+    let any = asked.iter().fold(Condition::any(), |any, (account, key)| {
+        any.add(
+            Condition::all()
+                .add(Column::AccountId.eq(*account))
+                .add(Column::Key.eq(*key)),
+        )
+    });
+    Ok(Entity::find()
+        .select_only()
+        .columns([Column::AccountId, Column::Key])
+        .filter(any)
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// Delete an in-progress marker whose owner died (older than `stale_before`), so that the
 /// key can be taken anew. True when it was there.
 pub async fn drop_stale<C: ConnectionTrait>(

@@ -105,7 +105,7 @@ pub async fn intake(
         ));
     }
     let Some(key) = idempotency_key else {
-        return create(deps, actor, req, None)
+        return create(deps, actor, &req, None)
             .await
             .map(|d| IntakeOutcome::Created(Box::new(d)));
     };
@@ -119,28 +119,33 @@ pub async fn intake(
         Err(true) => return Err(intake_writer::key_in_progress()),
         Err(false) => return Err(key_reused()),
     };
-    // A key used before is answered from its row. Nothing is written for the key before
-    // its dossier: the row comes in the intake's own statement (`intake_writer`), so a
+    // Nothing is read or written for the key before its dossier: the key's row is one more
+    // part of the intake's own statement (`intake_writer`), which fails, writing nothing,
+    // when the key has a row already. Most keys are new, and file in that one hand-over; a
     // request cut off before it leaves nothing, and its retry files at once.
-    if let Some(row) = repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await? {
+    let mut taken_over = false;
+    loop {
+        let error = match create(deps, actor, &req, Some((key, &hash))).await {
+            Ok(d) => return Ok(IntakeOutcome::Created(Box::new(d))),
+            Err(e) => e,
+        };
+        // A key used before answers as it first did, whatever this request would be told
+        // now (a procedure since withdrawn, another body); so does a key taken meanwhile by
+        // a request of another instance, which committed first.
+        let row = match repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await {
+            Ok(Some(row)) => row,
+            Ok(None) | Err(_) => return Err(error),
+        };
+        // The marker of an earlier version's request whose owner died: taken over, once.
         let stale = row.state == "in_progress" && row.created_at < stale_before;
-        // The marker of an earlier version's request whose owner died: taken over.
-        let taken_over = stale
-            && repo::idempotency::drop_stale(deps.db, actor.account_id, key, stale_before).await?;
-        if !taken_over {
-            return answer_from(deps, row, &hash).await;
+        if stale
+            && !taken_over
+            && repo::idempotency::drop_stale(deps.db, actor.account_id, key, stale_before).await?
+        {
+            taken_over = true;
+            continue;
         }
-    }
-    match create(deps, actor, req, Some((key, &hash))).await {
-        Ok(d) => Ok(IntakeOutcome::Created(Box::new(d))),
-        // Taken meanwhile by a request of another instance, which committed first.
-        Err(e) if e.code() == "idempotency_in_progress" => {
-            match repo::idempotency::get(deps.db, deps.keys, actor.account_id, key).await? {
-                Some(row) => answer_from(deps, row, &hash).await,
-                None => Err(e),
-            }
-        }
-        Err(e) => Err(e),
+        return answer_from(deps, row, &hash).await;
     }
 }
 
@@ -352,11 +357,11 @@ fn local_day(t: DateTime<Utc>) -> chrono::NaiveDate {
 async fn create(
     deps: &Deps<'_>,
     actor: &Actor,
-    req: IntakeRequest,
+    req: &IntakeRequest,
     idempotency_key: Option<(&str, &str)>,
 ) -> ApiResult<Dossier> {
     let received_at_unit = check_filer(actor, req.received_at_unit.as_deref())?;
-    let v = validate(deps, actor, &req)?;
+    let v = validate(deps, actor, req)?;
     let (documents, uploads) = resolve_for_intake(deps, actor, &req.documents).await?;
     // Microseconds, as PostgreSQL stores them: the dossier returned is built from these
     // values, not read back, and must equal what a later read gives.

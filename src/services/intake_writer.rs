@@ -326,8 +326,9 @@ async fn write_batch(
     _turn: OwnedSemaphorePermit,
     largest: Arc<AtomicUsize>,
 ) {
-    let n = batch.len();
-    if n > 1 {
+    let mut batch = batch;
+    while batch.len() > 1 {
+        let n = batch.len();
         let drafts: Vec<&Draft> = batch.iter().map(|q| &q.draft).collect();
         match write_together(&db, &keys, own.as_deref(), &drafts).await {
             Ok(models) => {
@@ -349,10 +350,35 @@ async fn write_batch(
                 }
                 return;
             }
+            // A retry of a key that has its row already (its request answers from that
+            // row): the intakes whose keys are taken are told so, the rest written together
+            // again.
+            Err(Failed { error, .. }) if error.code() == "idempotency_in_progress" => {
+                let asked: Vec<(Uuid, &str)> = batch
+                    .iter()
+                    .filter_map(|q| q.draft.answer.as_ref())
+                    .map(|a| (a.account, a.key.as_str()))
+                    .collect();
+                let taken = match repo::idempotency::taken(&db, &asked).await {
+                    Ok(taken) if !taken.is_empty() => taken,
+                    _ => break,
+                };
+                let (gone, rest): (Vec<Queued>, Vec<Queued>) = batch.into_iter().partition(|q| {
+                    q.draft
+                        .answer
+                        .as_ref()
+                        .is_some_and(|a| taken.contains(&(a.account, a.key.clone())))
+                });
+                for q in gone {
+                    let _ = q.done.send(Err(key_in_progress()));
+                }
+                batch = rest;
+            }
             Err(Failed { error: e, .. }) => {
                 metrics::counter!("intake_batches_split_total").increment(1);
                 tracing::warn!(error = %e, batch.size = n,
                     "a batch of intakes failed; writing them one at a time");
+                break;
             }
         }
     }

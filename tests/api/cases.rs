@@ -257,6 +257,48 @@ async fn idempotent_replay_other_body_and_concurrent_duplicate() {
             .unwrap(),
         2
     );
+
+    // Retries of answered keys sent at once with new ones, so that they share the writer's
+    // batches: each retry is its stored answer, each new key files its own dossier, and a
+    // batch that met a taken key writes the others all the same.
+    let mut answered = Vec::new();
+    for i in 0..3 {
+        let key = format!("key-old-{i}");
+        answered.push((send(&key, &body).await.assert_status(201), key));
+    }
+    let mut futures = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..12 {
+        futures.push(send(&format!("key-batch-{i}"), &body));
+        expected.push(None);
+        if let Some((first, key)) = answered.get(i / 4).filter(|_| i % 4 == 0) {
+            futures.push(send(key, &body));
+            expected.push(Some(first.clone()));
+        }
+    }
+    let answers = futures::future::join_all(futures).await;
+    let mut fresh = HashSet::new();
+    for (a, expected) in answers.iter().zip(expected) {
+        let got = a.assert_status(201);
+        match expected {
+            Some(first) => {
+                assert_eq!(a.headers["idempotent-replayed"], "true");
+                assert_eq!(got, first, "a retry answers as the first request did");
+            }
+            None => {
+                assert!(a.headers.get("idempotent-replayed").is_none());
+                fresh.insert(got["code"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    assert_eq!(fresh.len(), 12, "{fresh:?}");
+    assert_eq!(
+        entity::cases::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        2 + 3 + 12
+    );
 }
 
 #[tokio::test]
