@@ -465,7 +465,8 @@ pub async fn deliver_once(
 ) -> Result<WebhookReport, DbErr> {
     use futures::StreamExt;
     let claimed = {
-        let txn = db::begin_write(db).await?;
+        // A lease a crash loses only lets the webhook be claimed again.
+        let txn = db::begin_write_unflushed(db).await?;
         let due = repo::webhooks::due(&txn, now, 32).await?;
         if !due.is_empty() {
             repo::webhooks::lease(
@@ -602,7 +603,9 @@ async fn deliver_one(
         last_error: error.clone(),
         delivered_at: ok.then_some(at),
     };
-    let txn = db::begin_write(db).await?;
+    // Progress a crash loses means these events are delivered again, each with its own
+    // cursor, by which receivers drop what they had (`db::begin_write_unflushed`).
+    let txn = db::begin_write_unflushed(db).await?;
     repo::webhooks::record_progress(&txn, w.id, read_from, &progress).await?;
     repo::webhooks::log_delivery(
         &txn,

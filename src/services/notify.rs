@@ -74,7 +74,8 @@ pub struct DispatchReport {
 
 /// Claim up to `limit` rows that are due.
 async fn claim(db: &DatabaseConnection, now: DateTime<Utc>, limit: u64) -> Result<Vec<Row>, DbErr> {
-    let txn = db::begin_write(db).await?;
+    // A lease a crash loses only lets the rows be claimed again (`db::begin_write_unflushed`).
+    let txn = db::begin_write_unflushed(db).await?;
     let due = rows::due(&txn, now, limit).await?;
     if !due.is_empty() {
         rows::lease(
@@ -174,11 +175,13 @@ pub async fn dispatch_once(
         .collect()
         .await;
     // Marked in one write transaction (on SQLite, in the app's writer turn, so that these
-    // writes queue with the others instead of in SQLite's busy handler).
+    // writes queue with the others instead of in SQLite's busy handler). Not flushed on its
+    // own: a mark a crash loses means the row is delivered again, under the same event id,
+    // which receivers deduplicate by (at least once, `db::begin_write_unflushed`).
     let mut report = DispatchReport::default();
     let mut delivered = Vec::new();
     let now = Utc::now();
-    let txn = db::begin_write(db).await?;
+    let txn = db::begin_write_unflushed(db).await?;
     for (row, result) in outcomes.into_iter().flatten() {
         match result {
             Ok(()) => {

@@ -247,7 +247,7 @@ pub async fn collect(
     // tells applicants of steps from then on, not of every step ever taken.
     let Some(start) = repo::national::consumer_position_if_any(db, CONSUMER).await? else {
         let end = repo::feed::last(db).await?;
-        let txn = db::begin_write(db).await?;
+        let txn = db::begin_write_unflushed(db).await?;
         if repo::national::consumer_position_if_any(&txn, CONSUMER)
             .await?
             .is_none()
@@ -288,7 +288,10 @@ pub async fn collect(
             }
         }
     }
-    let txn = db::begin_write(db).await?;
+    // The messages wanted and the feed position, derived from the feed: a crash that loses
+    // them makes the next round collect the same again (`db::begin_write_unflushed`). The
+    // record of a message sent is flushed (`record`), and with it everything before it.
+    let txn = db::begin_write_unflushed(db).await?;
     if repo::national::consumer_position(&txn, CONSUMER).await? != start {
         txn.rollback().await?;
         return Ok(0);
@@ -376,7 +379,8 @@ pub async fn send_due(
     let waves = MESSAGES_PER_ROUND.div_ceil(CONCURRENCY as u64) as i64;
     let lease = LEASE_SECS.max(waves * settings.timeout_secs.max(1) as i64 + 60);
     let due = {
-        let txn = db::begin_write(db).await?;
+        // A lease a crash loses only lets the messages be taken again.
+        let txn = db::begin_write_unflushed(db).await?;
         let due = repo::notifications::due(&txn, now, MESSAGES_PER_ROUND).await?;
         if !due.is_empty() {
             repo::notifications::lease(
