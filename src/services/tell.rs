@@ -239,7 +239,6 @@ fn percent_decode(s: &str) -> String {
 /// round that another instance overtook writes nothing.
 pub async fn collect(
     db: &DatabaseConnection,
-    keys: &DataKeys,
     channels: &[&str],
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
@@ -263,25 +262,27 @@ pub async fn collect(
     };
     let end = (last.txid, last.id);
     let mut wanted: Vec<(i64, String, i32, Kind, &str)> = Vec::new();
-    for r in rows.iter().filter(|r| r.public) {
-        let Some(kind) = Kind::of(&r.action, &r.to_status) else {
-            continue;
-        };
-        if channels.is_empty() {
-            break;
-        }
-        // Only to what the dossier carries (read sealed, never logged).
-        let Some(d) = repo::dossiers::find(db, keys, &r.case_code).await? else {
+    let told: Vec<(&repo::feed::FeedRow, Kind)> = rows
+        .iter()
+        .filter(|r| r.public && !channels.is_empty())
+        .filter_map(|r| Some((r, Kind::of(&r.action, &r.to_status)?)))
+        .collect();
+    // Only to what the dossier carries: whether it has an address or a number, read for the
+    // whole round at once, the values themselves left sealed (they are opened to send).
+    let codes: Vec<&str> = told.iter().map(|(r, _)| r.case_code.as_str()).collect();
+    let reach = repo::dossiers::reach_of(db, &codes).await?;
+    for (r, kind) in told {
+        let Some(d) = reach.get(&r.case_code) else {
             continue;
         };
         // A bundle's part tells through its bundle.
-        if d.bundle_code.is_some() && kind == Kind::ResultReady {
+        if d.in_bundle && kind == Kind::ResultReady {
             continue;
         }
         for channel in channels {
             let has = match *channel {
-                "email" => d.applicant.email.is_some(),
-                _ => d.applicant.phone.is_some(),
+                "email" => d.email,
+                _ => d.phone,
             };
             if has {
                 wanted.push((r.case_id, r.case_code.clone(), r.seq, kind, channel));
@@ -508,7 +509,7 @@ pub async fn tell_once(
     now: DateTime<Utc>,
 ) -> Result<TellReport, DbErr> {
     let channels = senders.channels();
-    while collect(db, keys, &channels, now).await? as u64 == EVENTS_PER_ROUND {}
+    while collect(db, &channels, now).await? as u64 == EVENTS_PER_ROUND {}
     send_due(db, keys, senders, settings, public_url, now).await
 }
 

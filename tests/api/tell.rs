@@ -377,7 +377,7 @@ async fn applicants_are_told_by_email_and_sms_and_a_server_that_is_down_delays_o
     feed_settled(&app).await;
     let texts = g.lock().unwrap().got.len();
     let t0 = now + Duration::seconds(240);
-    motcua::services::tell::collect(&app.state.db, &app.state.data_keys, &senders.channels(), t0)
+    motcua::services::tell::collect(&app.state.db, &senders.channels(), t0)
         .await
         .unwrap();
     {
