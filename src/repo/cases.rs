@@ -263,7 +263,8 @@ async fn insert_numbered_rows<C: ConnectionTrait>(
         .then(|| insert_rows(&mut values, answers))
         .transpose()?;
     // The text is written once per shape of batch (see `Shape`); later batches of that
-    // shape only move their values into place.
+    // shape only move their values into place. The parts above are made for every batch
+    // all the same: making them is what puts the values in their order.
     let text = match statement_texts().get(&shape) {
         Some(text) => text,
         None => {
