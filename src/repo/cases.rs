@@ -574,6 +574,20 @@ pub async fn find_by_code<C: ConnectionTrait>(
     Entity::find().filter(Column::Code.eq(code)).one(db).await
 }
 
+/// The rows of the dossiers of `codes` that exist, in one read (in no particular order).
+pub async fn find_by_codes<C: ConnectionTrait>(
+    db: &C,
+    codes: &[&str],
+) -> Result<Vec<cases::Model>, DbErr> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    Entity::find()
+        .filter(Column::Code.is_in(codes.iter().copied()))
+        .all(db)
+        .await
+}
+
 /// Write a changed dossier only if nobody changed it since `expected_version` was read.
 /// Returns false when the version moved.
 pub async fn update_if_version<C: ConnectionTrait>(

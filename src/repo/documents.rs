@@ -1,7 +1,7 @@
 //! Uploads and a dossier's documents (migration 000011). The bytes are in the store under
 //! `sha256`; these rows are written only after the object is.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{case_documents, uploads};
@@ -143,20 +143,38 @@ pub async fn insert_documents<C: ConnectionTrait>(
 
 /// A dossier's documents, every version, oldest first (a replaced one marked superseded).
 pub async fn of_case<C: ConnectionTrait>(db: &C, case_id: i64) -> Result<Vec<Document>, DbErr> {
-    let mut docs: Vec<Document> = case_documents::Entity::find()
-        .filter(case_documents::Column::CaseId.eq(case_id))
+    Ok(of_cases(db, &[case_id])
+        .await?
+        .remove(&case_id)
+        .unwrap_or_default())
+}
+
+/// [`of_case`] for each of `case_ids` (those without documents are absent), in one read.
+pub async fn of_cases<C: ConnectionTrait>(
+    db: &C,
+    case_ids: &[i64],
+) -> Result<HashMap<i64, Vec<Document>>, DbErr> {
+    let mut by_case: HashMap<i64, Vec<Document>> = HashMap::new();
+    if case_ids.is_empty() {
+        return Ok(by_case);
+    }
+    let rows = case_documents::Entity::find()
+        .filter(case_documents::Column::CaseId.is_in(case_ids.iter().copied()))
+        .order_by_asc(case_documents::Column::CaseId)
         .order_by_asc(case_documents::Column::UploadedAt)
         .order_by_asc(case_documents::Column::Id)
         .all(db)
-        .await?
-        .into_iter()
-        .map(to_document)
-        .collect();
-    let replaced: HashSet<Uuid> = docs.iter().filter_map(|d| d.replaces).collect();
-    for d in &mut docs {
-        d.superseded = replaced.contains(&d.id);
+        .await?;
+    for m in rows {
+        by_case.entry(m.case_id).or_default().push(to_document(m));
     }
-    Ok(docs)
+    for docs in by_case.values_mut() {
+        let replaced: HashSet<Uuid> = docs.iter().filter_map(|d| d.replaces).collect();
+        for d in docs.iter_mut() {
+            d.superseded = replaced.contains(&d.id);
+        }
+    }
+    Ok(by_case)
 }
 
 /// The applicant's digitised documents, newest first (what a later dossier may reuse).

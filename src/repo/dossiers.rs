@@ -318,6 +318,19 @@ pub async fn find<C: ConnectionTrait>(
         .transpose()
 }
 
+/// Read the dossiers of `codes` that exist, in one read (in no particular order).
+pub async fn find_many<C: ConnectionTrait>(
+    db: &C,
+    keys: &DataKeys,
+    codes: &[&str],
+) -> Result<Vec<Dossier>, DbErr> {
+    sql::find_by_codes(db, codes)
+        .await?
+        .into_iter()
+        .map(|m| from_row(keys, m))
+        .collect()
+}
+
 /// How an applicant can be told of a dossier's steps, read without opening its sealed values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reach {

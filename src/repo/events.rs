@@ -200,11 +200,36 @@ pub async fn list<C: ConnectionTrait>(
     case_id: i64,
     public_only: bool,
 ) -> Result<Vec<case_events::Model>, DbErr> {
-    let mut q = case_events::Entity::find().filter(case_events::Column::CaseId.eq(case_id));
+    Ok(list_of_cases(db, &[case_id], public_only)
+        .await?
+        .remove(&case_id)
+        .unwrap_or_default())
+}
+
+/// [`list`] for each of `case_ids` (those without events are absent), in one read.
+pub async fn list_of_cases<C: ConnectionTrait>(
+    db: &C,
+    case_ids: &[i64],
+    public_only: bool,
+) -> Result<std::collections::HashMap<i64, Vec<case_events::Model>>, DbErr> {
+    let mut by_case: std::collections::HashMap<i64, Vec<case_events::Model>> = Default::default();
+    if case_ids.is_empty() {
+        return Ok(by_case);
+    }
+    let mut q = case_events::Entity::find()
+        .filter(case_events::Column::CaseId.is_in(case_ids.iter().copied()));
     if public_only {
         q = q.filter(case_events::Column::Public.eq(true));
     }
-    q.order_by_asc(case_events::Column::Seq).all(db).await
+    for m in q
+        .order_by_asc(case_events::Column::CaseId)
+        .order_by_asc(case_events::Column::Seq)
+        .all(db)
+        .await?
+    {
+        by_case.entry(m.case_id).or_default().push(m);
+    }
+    Ok(by_case)
 }
 
 pub async fn open_pause<C: ConnectionTrait>(

@@ -152,46 +152,64 @@ pub struct Attempt {
     pub retry_at: Option<DateTime<Utc>>,
 }
 
-/// Record an attempt. After a success the row is due again at once if more steps came in
-/// meanwhile (`pending_seq` is read as it now is), and otherwise rests. `synced_seq` only
-/// moves forward: an instance whose lease ran out while it was sending (another then sent
-/// the same steps, under the same keys) cannot take back what the other recorded.
-pub async fn record_attempt<C: ConnectionTrait>(
+/// Record attempts, all in one statement. After a success the row is due again at once if
+/// more steps came in meanwhile (`pending_seq` is read as it now is), and otherwise rests.
+/// `synced_seq` only moves forward: an instance whose lease ran out while it was sending
+/// (another then sent the same steps, under the same keys) cannot take back what the other
+/// recorded.
+pub async fn record_attempts<C: ConnectionTrait>(
     db: &C,
-    case_id: i64,
-    a: &Attempt,
+    attempts: &[(i64, Attempt)],
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    if attempts.is_empty() {
+        return Ok(());
+    }
     let backend = db.get_database_backend();
-    let (sql, values): (&str, Vec<sea_orm::Value>) = match &a.error {
-        None => (
-            match backend {
-                DatabaseBackend::Postgres => "UPDATE national_sync SET synced_seq = GREATEST(synced_seq, $1), attempts = 0, last_error = NULL, \
-                     last_attempt_at = $2, synced_at = $2, updated_at = $2, \
-                     next_attempt_at = CASE WHEN pending_seq > GREATEST(synced_seq, $1) THEN $2 ELSE NULL END WHERE case_id = $3",
-                _ => "UPDATE national_sync SET synced_seq = MAX(synced_seq, ?1), attempts = 0, last_error = NULL, \
-                     last_attempt_at = ?2, synced_at = ?2, updated_at = ?2, \
-                     next_attempt_at = CASE WHEN pending_seq > MAX(synced_seq, ?1) THEN ?2 ELSE NULL END WHERE case_id = ?3",
-            },
-            vec![a.synced_seq.into(), now.into(), case_id.into()],
-        ),
-        Some(e) => (
-            match backend {
-                DatabaseBackend::Postgres => "UPDATE national_sync SET synced_seq = GREATEST(synced_seq, $1), attempts = $2, last_error = $3, \
-                     last_attempt_at = $4, updated_at = $4, next_attempt_at = $5 WHERE case_id = $6",
-                _ => "UPDATE national_sync SET synced_seq = MAX(synced_seq, ?1), attempts = ?2, last_error = ?3, \
-                     last_attempt_at = ?4, updated_at = ?4, next_attempt_at = ?5 WHERE case_id = ?6",
-            },
-            vec![
-                a.synced_seq.into(),
-                a.attempts.into(),
-                e.clone().into(),
-                now.into(),
-                a.retry_at.into(),
-                case_id.into(),
-            ],
-        ),
+    let pg = backend == DatabaseBackend::Postgres;
+    // Parameters are typed on PostgreSQL (the rows' columns come from a union of selects);
+    // SQLite keeps timestamps as text and must not cast them.
+    let p = |i: usize, pg_type: &str| {
+        if pg {
+            format!("CAST(${i} AS {pg_type})")
+        } else {
+            format!("?{i}")
+        }
     };
+    let mut values: Vec<sea_orm::Value> = vec![now.into()];
+    let mut rows = Vec::with_capacity(attempts.len());
+    for (case_id, a) in attempts {
+        let i = values.len() + 1;
+        rows.push(format!(
+            "SELECT {} AS case_id, {} AS seq, {} AS attempts, {} AS error, {} AS retry_at",
+            p(i, "BIGINT"),
+            p(i + 1, "INTEGER"),
+            p(i + 2, "INTEGER"),
+            p(i + 3, "TEXT"),
+            p(i + 4, "TIMESTAMPTZ"),
+        ));
+        values.extend([
+            (*case_id).into(),
+            a.synced_seq.into(),
+            a.attempts.into(),
+            a.error.clone().into(),
+            a.retry_at.into(),
+        ]);
+    }
+    let (greatest, now) = if pg {
+        ("GREATEST", "CAST($1 AS TIMESTAMPTZ)")
+    } else {
+        ("MAX", "?1")
+    };
+    let sql = format!(
+        "UPDATE national_sync AS n SET synced_seq = {greatest}(n.synced_seq, v.seq), \
+         attempts = v.attempts, last_error = v.error, last_attempt_at = {now}, updated_at = {now}, \
+         synced_at = CASE WHEN v.error IS NULL THEN {now} ELSE n.synced_at END, \
+         next_attempt_at = CASE WHEN v.error IS NOT NULL THEN v.retry_at \
+         WHEN n.pending_seq > {greatest}(n.synced_seq, v.seq) THEN {now} END \
+         FROM ({}) AS v WHERE n.case_id = v.case_id",
+        rows.join(" UNION ALL ")
+    );
     db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
     Ok(())

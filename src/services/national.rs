@@ -289,65 +289,80 @@ impl Shared {
     }
 }
 
-/// Read a dossier and what its record needs (none: no such dossier).
-pub async fn material<C: ConnectionTrait>(
+/// Read dossiers and what their records need, by code (a code without a dossier is absent):
+/// the dossiers, their documents and their public events in one read each, whatever their
+/// number, so that a round costs the database three statements rather than three per dossier.
+pub async fn materials<C: ConnectionTrait>(
     db: &C,
     keys: &DataKeys,
     shared: &Shared,
-    code: &str,
-) -> ApiResult<Option<Material>> {
-    let Some(d) = repo::dossiers::find(db, keys, code).await? else {
-        return Ok(None);
-    };
-    let spec = shared.spec(db, &d).await?;
-    let receiving = shared.unit(db, d.receiving_unit.as_str()).await?;
-    let handling = match &d.handling_unit {
-        Some(u) => shared.unit(db, u.as_str()).await?,
-        None => None,
-    };
-    let documents = repo::documents::of_case(db, d.id).await?;
-    let replaced: Vec<uuid::Uuid> = documents.iter().filter_map(|x| x.replaces).collect();
-    let files = documents
-        .iter()
-        .filter(|x| !replaced.contains(&x.id))
-        .map(|x| FileRef {
-            kind: x.kind.clone(),
-            title: if x.kind == RESULT_KIND {
-                "Kết quả giải quyết".to_string()
-            } else {
-                spec.required_documents
-                    .iter()
-                    .find(|r| r.kind == x.kind)
-                    .map_or_else(|| x.kind.clone(), |r| r.name_vi.clone())
-            },
-            file_name: x.file_name.clone(),
-            sha256: x.sha256.clone(),
-        })
-        .collect();
-    let history = repo::events::list(db, d.id, true)
-        .await?
-        .into_iter()
-        .map(|e| {
-            (
-                e.seq,
-                HistoryItem {
-                    action: e.action,
-                    at: e.at,
-                    reason: e.reason,
-                    data: e.data,
-                    status: e.to_status,
+    codes: &[&str],
+) -> ApiResult<HashMap<String, Material>> {
+    let dossiers = repo::dossiers::find_many(db, keys, codes).await?;
+    let ids: Vec<i64> = dossiers.iter().map(|d| d.id).collect();
+    let mut documents = repo::documents::of_cases(db, &ids).await?;
+    let mut events = repo::events::list_of_cases(db, &ids, true).await?;
+    let mut out = HashMap::with_capacity(dossiers.len());
+    for d in dossiers {
+        let spec = shared.spec(db, &d).await?;
+        let receiving = shared.unit(db, d.receiving_unit.as_str()).await?;
+        let handling = match &d.handling_unit {
+            Some(u) => shared.unit(db, u.as_str()).await?,
+            None => None,
+        };
+        let documents = documents.remove(&d.id).unwrap_or_default();
+        let files = documents
+            .iter()
+            .filter(|x| !x.superseded)
+            .map(|x| FileRef {
+                kind: x.kind.clone(),
+                title: if x.kind == RESULT_KIND {
+                    "Kết quả giải quyết".to_string()
+                } else {
+                    spec.required_documents
+                        .iter()
+                        .find(|r| r.kind == x.kind)
+                        .map_or_else(|| x.kind.clone(), |r| r.name_vi.clone())
                 },
-            )
-        })
-        .collect();
-    Ok(Some(Material {
-        receiving_national_code: receiving.and_then(|u| u.national_code),
-        handling_unit: handling.map(|u| u.national_code.unwrap_or(u.name)),
-        dossier: d,
-        spec,
-        files,
-        history,
-    }))
+                file_name: x.file_name.clone(),
+                sha256: x.sha256.clone(),
+            })
+            .collect();
+        let history = events
+            .remove(&d.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| {
+                (
+                    e.seq,
+                    HistoryItem {
+                        action: e.action,
+                        at: e.at,
+                        reason: e.reason,
+                        data: e.data,
+                        status: e.to_status,
+                    },
+                )
+            })
+            .collect();
+        let code = d
+            .code
+            .as_ref()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default();
+        out.insert(
+            code,
+            Material {
+                receiving_national_code: receiving.and_then(|u| u.national_code),
+                handling_unit: handling.map(|u| u.national_code.unwrap_or(u.name)),
+                dossier: d,
+                spec,
+                files,
+                history,
+            },
+        );
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -423,23 +438,35 @@ pub async fn send_due(
         txn.commit().await?;
         due
     };
-    let shared = Shared::default();
-    let outcomes: Vec<Sent> = futures::stream::iter(due)
-        .map(|row| send_one(db, keys, &shared, portal, max_attempts, row))
+    // The round's dossiers are read together; a read that fails leaves each of them to be
+    // retried, like a portal that is down.
+    let codes: Vec<&str> = due.iter().map(|r| r.case_code.as_str()).collect();
+    let mut read = materials(db, keys, &Shared::default(), &codes)
+        .await
+        .map_err(|e| SendError::Transient(format!("reading the dossier: {e}")));
+    let work: Vec<_> = due
+        .into_iter()
+        .map(|row| {
+            let m = match &mut read {
+                Ok(all) => all
+                    .remove(&row.case_code)
+                    .ok_or_else(|| SendError::Refused("the dossier is gone".into())),
+                Err(e) => Err(e.clone()),
+            };
+            (row, m)
+        })
+        .collect();
+    let outcomes: Vec<Sent> = futures::stream::iter(work)
+        .map(|(row, m)| send_one(portal, max_attempts, row, m))
         .buffer_unordered(4)
         .collect()
         .await;
-    // The round's attempts in one transaction, not one commit per dossier: a commit each
-    // doubled the flushes the dossiers' own changes wait for. Lost in a crash (or if this
+    // The round's attempts in one statement of one transaction, not one commit per dossier:
+    // a commit each doubled the flushes the dossiers' own changes wait for. Lost in a crash (or if this
     // instance stops mid-round), the dossiers stay leased until the lease ends and are then
     // sent again under the same keys, which the portal takes as the same calls.
-    let now = Utc::now();
-    let txn = db::begin_write_unflushed(db).await?;
-    for o in &outcomes {
-        repo::national::record_attempt(&txn, o.case_id, &o.attempt, now).await?;
-    }
-    txn.commit().await?;
     let mut report = SendReport::default();
+    let mut attempts = Vec::with_capacity(outcomes.len());
     for o in outcomes {
         report.calls += o.calls;
         if o.attempt.error.is_none() {
@@ -447,7 +474,11 @@ pub async fn send_due(
         } else {
             report.failed += 1;
         }
+        attempts.push((o.case_id, o.attempt));
     }
+    let txn = db::begin_write_unflushed(db).await?;
+    repo::national::record_attempts(&txn, &attempts, Utc::now()).await?;
+    txn.commit().await?;
     Ok(report)
 }
 
@@ -461,20 +492,15 @@ struct Sent {
 
 /// Send one dossier's pending steps in order; how far the portal acknowledged them.
 async fn send_one(
-    db: &DatabaseConnection,
-    keys: &DataKeys,
-    shared: &Shared,
     portal: &Portal,
     max_attempts: i32,
     row: repo::national::SyncRow,
+    material: Result<Material, SendError>,
 ) -> Sent {
     let mut synced = row.synced_seq;
     let mut calls = 0;
     let result: Result<(), SendError> = async {
-        let m = material(db, keys, shared, &row.case_code)
-            .await
-            .map_err(|e| SendError::Transient(format!("reading the dossier: {e}")))?
-            .ok_or_else(|| SendError::Refused("the dossier is gone".into()))?;
+        let m = material?;
         let refused = |e: mapping::MappingError| SendError::Refused(e.to_string());
         if synced == 0 {
             // First time: the whole dossier as it now is, under the key of its first public
@@ -599,8 +625,10 @@ pub async fn export(
             return Ok((written, skipped));
         };
         after = *last;
-        for (_, code) in batch {
-            let Some(m) = material(db, keys, &shared, &code).await? else {
+        let codes: Vec<&str> = batch.iter().map(|(_, c)| c.as_str()).collect();
+        let mut read = materials(db, keys, &shared, &codes).await?;
+        for code in codes {
+            let Some(m) = read.remove(code) else {
                 continue;
             };
             match m.record() {
