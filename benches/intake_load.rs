@@ -4,8 +4,9 @@
 //! For each database (a fresh SQLite file; a fresh PostgreSQL database too when
 //! `MOTCUA_BENCH_DATABASE_URL` is set):
 //!
-//! 1. the app is built and served on 127.0.0.1:0 (migrated and seeded, background jobs off),
-//!    a reception clerk of `01.00004.TTPVHCC` is created and logs in;
+//! 1. the app is built and served on 127.0.0.1:0 (migrated and seeded, background jobs off)
+//!    on a tokio runtime of its own, as it would run in a process of its own beside a load
+//!    generator such as wrk; a reception clerk of `01.00004.TTPVHCC` is created and logs in;
 //! 2. **closed loop**, at each concurrency C (default 1, 4, 16, 64): C workers each send
 //!    `POST /api/v1/cases` (a walk-in: no Idempotency-Key) back to back for a fixed time, then
 //!    C workers run the **baseline** for the same time: one transaction per dossier with the
@@ -39,7 +40,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use motcua::app::{App, StartOptions};
+use motcua::app::StartOptions;
 use motcua::state::AppState;
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, SqliteTransactionMode, Statement,
@@ -164,10 +165,9 @@ async fn start(label: &'static str, url: &str) -> Target {
         Some(calls)
     };
     let extra: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = App::build(settings_for(url, &extra), StartOptions::default())
-        .await
-        .expect("build app");
-    let serving = Serving::start(app);
+    // The app on a runtime of its own, as in a process of its own: the load generator's
+    // tasks (the open loop's timers above all) do not queue behind its requests.
+    let serving = Serving::start_apart(settings_for(url, &extra), StartOptions::default()).await;
     let (base, state) = (serving.base.clone(), serving.state.clone());
     let n_units: i64 = env_or("MOTCUA_BENCH_UNITS", "1").parse().expect("units");
     let units: Vec<String> = state

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use motcua::app::App;
+use motcua::app::{App, StartOptions};
 use motcua::config::{Settings, Sources};
 use motcua::state::AppState;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -82,13 +82,14 @@ pub async fn drop_pg_database(admin: &DatabaseConnection, name: &str) {
         .expect("drop");
 }
 
-/// An app serving in the background of the bench's runtime.
+/// An app serving in the background, on the bench's runtime ([`Serving::start`]) or on one of
+/// its own ([`Serving::start_apart`]).
 pub struct Serving {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
     pub state: AppState,
     stop: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<()>,
+    done: tokio::sync::oneshot::Receiver<()>,
 }
 
 impl Serving {
@@ -97,29 +98,65 @@ impl Serving {
         let base = format!("http://{}", app.addr);
         let state = app.state.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
+        let (finished, done) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
             let _ = app
                 .run_until(async move {
                     let _ = stopped.await;
                 })
                 .await;
+            let _ = finished.send(());
         });
         Serving {
             base,
             state,
             stop,
-            server,
+            done,
         }
+    }
+
+    /// Build the app and serve it on a runtime of its own (its own worker threads), as the
+    /// service runs in a process of its own beside a load generator such as wrk: the
+    /// generator's timers and the app's requests then do not wait for each other on the same
+    /// two workers, only for the cores, which the operating system shares. `state` stays
+    /// usable from the bench's runtime until [`Serving::shut`].
+    pub async fn start_apart(settings: Settings, options: StartOptions) -> Serving {
+        let (ready, built) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name("app")
+                .build()
+                .expect("the app's runtime")
+                .block_on(async move {
+                    let app = App::build(settings, options).await.expect("build app");
+                    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+                    let (finished, done) = tokio::sync::oneshot::channel::<()>();
+                    let serving = Serving {
+                        base: format!("http://{}", app.addr),
+                        state: app.state.clone(),
+                        stop,
+                        done,
+                    };
+                    let _ = ready.send(serving);
+                    let _ = app
+                        .run_until(async move {
+                            let _ = stopped.await;
+                        })
+                        .await;
+                    let _ = finished.send(());
+                });
+        });
+        built.await.expect("the app was built")
     }
 
     /// Stop serving and wait for in-flight requests.
     pub async fn shut(self) {
         let _ = self.stop.send(());
-        let _ = self.server.await;
+        let _ = self.done.await;
     }
 }
 
-/// Run a bench's body on a multi-threaded runtime.
 pub fn block_on<F: Future>(body: F) -> F::Output {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
