@@ -19,7 +19,8 @@
 //! due set a deadline storm (target: drained in < 60 s).
 //!
 //! `MOTCUA_BENCH_SWEEP_INTAKES=<rate>` measures what the sweep does to citizens filing
-//! meanwhile: the app is served on the same database and online intakes (each with its own
+//! meanwhile: the app is served on the same database, on a runtime of its own on which the
+//! sweep is spawned (as `serve` runs its sweeper), and online intakes (each with its own
 //! Idempotency-Key, spread over 16 receiving centres of Hà Nội) arrive at `<rate>` per second
 //! in an open loop, first for `MOTCUA_BENCH_SWEEP_INTAKE_SECS` (default 15) with nothing due
 //! swept, then for as long as the sweep runs; their p50 and p99 (from each request's scheduled
@@ -248,13 +249,13 @@ struct Filing {
 
 impl Filing {
     async fn start(url: &str, rate: f64) -> Filing {
-        let app = motcua::app::App::build(
+        // The app on a runtime of its own, as in a process of its own beside the citizens'
+        // clients; the sweep is spawned on it below, as `serve` runs its sweeper.
+        let serving = support::Serving::start_apart(
             support::settings_for(url, &[]),
             motcua::app::StartOptions::default(),
         )
-        .await
-        .expect("build app");
-        let serving = support::Serving::start(app);
+        .await;
         let state = serving.state.clone();
         let wards: Vec<String> = state
             .db
@@ -393,7 +394,11 @@ async fn one(label: &str, url: &str, db: &DatabaseConnection, n: usize) -> Outco
     let stop = Arc::new(AtomicBool::new(false));
     let sweeping = {
         let (db, keys, stop) = (db.clone(), keys.clone(), stop.clone());
-        tokio::spawn(async move {
+        let runtime = match &filing {
+            Some(f) => f.serving.runtime.clone(),
+            None => tokio::runtime::Handle::current(),
+        };
+        runtime.spawn(async move {
             let started = Instant::now();
             let report = motcua::services::sla::sweep_paced(&db, &keys, now, batch, pause)
                 .await

@@ -88,6 +88,9 @@ pub struct Serving {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
     pub state: AppState,
+    /// The runtime the app runs on: work that runs inside `serve` in production (the SLA
+    /// sweeper) is spawned here to share it as it would.
+    pub runtime: tokio::runtime::Handle,
     stop: tokio::sync::oneshot::Sender<()>,
     done: tokio::sync::oneshot::Receiver<()>,
 }
@@ -110,6 +113,7 @@ impl Serving {
         Serving {
             base,
             state,
+            runtime: tokio::runtime::Handle::current(),
             stop,
             done,
         }
@@ -135,6 +139,7 @@ impl Serving {
                     let serving = Serving {
                         base: format!("http://{}", app.addr),
                         state: app.state.clone(),
+                        runtime: tokio::runtime::Handle::current(),
                         stop,
                         done,
                     };
