@@ -162,6 +162,7 @@ impl Serving {
     }
 }
 
+/// Run a bench's body on a multi-threaded runtime.
 pub fn block_on<F: Future>(body: F) -> F::Output {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

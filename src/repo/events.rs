@@ -1,5 +1,7 @@
 //! Dossier events (the audit trail) and pauses.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{case_events, case_pauses};
 use sea_orm::{
@@ -211,8 +213,8 @@ pub async fn list_of_cases<C: ConnectionTrait>(
     db: &C,
     case_ids: &[i64],
     public_only: bool,
-) -> Result<std::collections::HashMap<i64, Vec<case_events::Model>>, DbErr> {
-    let mut by_case: std::collections::HashMap<i64, Vec<case_events::Model>> = Default::default();
+) -> Result<HashMap<i64, Vec<case_events::Model>>, DbErr> {
+    let mut by_case: HashMap<i64, Vec<case_events::Model>> = HashMap::new();
     if case_ids.is_empty() {
         return Ok(by_case);
     }

@@ -345,13 +345,8 @@ pub async fn materials<C: ConnectionTrait>(
                 )
             })
             .collect();
-        let code = d
-            .code
-            .as_ref()
-            .map(|c| c.as_str().to_string())
-            .unwrap_or_default();
         out.insert(
-            code,
+            d.code_str().to_string(),
             Material {
                 receiving_national_code: receiving.and_then(|u| u.national_code),
                 handling_unit: handling.map(|u| u.national_code.unwrap_or(u.name)),
@@ -462,9 +457,9 @@ pub async fn send_due(
         .collect()
         .await;
     // The round's attempts in one statement of one transaction, not one commit per dossier:
-    // a commit each doubled the flushes the dossiers' own changes wait for. Lost in a crash (or if this
-    // instance stops mid-round), the dossiers stay leased until the lease ends and are then
-    // sent again under the same keys, which the portal takes as the same calls.
+    // a commit each doubled the flushes the dossiers' own changes wait for. Lost in a crash
+    // (or if this instance stops mid-round), the dossiers stay leased until the lease ends
+    // and are then sent again under the same keys, which the portal takes as the same calls.
     let mut report = SendReport::default();
     let mut attempts = Vec::with_capacity(outcomes.len());
     for o in outcomes {
